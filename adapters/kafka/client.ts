@@ -1,0 +1,36 @@
+/** One place that builds kafkajs clients: brokers from config, kafkajs logs routed into pino. */
+import { Kafka, logLevel, type logCreator } from 'kafkajs';
+import type { Logger } from '../../platform/logger.js';
+
+const levelName: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/**
+ * kafkajs logs transient coordinator errors (a group coordinator still loading after a broker
+ * start) at ERROR although it retries them; they are logged at debug so real errors stand out.
+ */
+const TRANSIENT = /coordinator is (loading|not available)|not the correct coordinator|leadership election/i;
+
+function pinoLogCreator(log: Logger): logCreator {
+  return () => ({ namespace, level, log: entry }) => {
+    const { message, ...extra } = entry;
+    const name = TRANSIENT.test(String(extra.error ?? message)) ? 'debug' : (levelName[level] ?? 'info');
+    log[name]({ kafkajs: namespace, ...extra }, message);
+  };
+}
+
+export function createKafka(brokers: readonly string[], clientId: string, log: Logger): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: [...brokers],
+    logLevel: logLevel.WARN,
+    logCreator: pinoLogCreator(log.child({ component: 'kafkajs' })),
+    // kafkajs retries requests itself; the layers add their own backoff around whole batches.
+    retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },
+    connectionTimeout: 5_000,
+  });
+}

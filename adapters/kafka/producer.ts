@@ -1,0 +1,55 @@
+/**
+ * The producing side of the event log: an idempotent producer with acks=all, so a record the
+ * caller was told is accepted is durable in Kafka and a retried send does not duplicate it.
+ */
+import type { Kafka, Producer, IHeaders } from 'kafkajs';
+import { LambdaError } from '../../shared/errors.js';
+
+export interface OutRecord {
+  key: string | null;
+  value: string;
+  headers?: Record<string, string>;
+  timestamp?: number;
+}
+
+export class EventProducer {
+  private readonly producer: Producer;
+  private connected = false;
+
+  constructor(kafka: Kafka) {
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  }
+
+  async start(): Promise<void> {
+    if (this.connected) return;
+    await this.producer.connect();
+    this.connected = true;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.connected) return;
+    this.connected = false;
+    await this.producer.disconnect();
+  }
+
+  async send(topic: string, records: readonly OutRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    try {
+      await this.producer.send({
+        topic,
+        acks: -1,
+        messages: records.map((r) => ({
+          key: r.key,
+          value: r.value,
+          headers: r.headers as IHeaders | undefined,
+          timestamp: r.timestamp === undefined ? undefined : String(r.timestamp),
+        })),
+      });
+    } catch (err) {
+      throw new LambdaError('DEPENDENCY_DOWN', `Kafka did not accept ${records.length} record(s) for topic ${topic}: ${(err as Error).message}`, {
+        retriable: true,
+        cause: err,
+      });
+    }
+  }
+}

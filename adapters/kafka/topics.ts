@@ -1,0 +1,47 @@
+/** Creates the event topic and its dead-letter topic if missing (idempotent, safe to race). */
+import type { Kafka } from 'kafkajs';
+
+export async function ensureTopics(kafka: Kafka, topics: readonly { topic: string; partitions: number }[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.topic));
+    if (missing.length === 0) return;
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: -1 })),
+      });
+    } catch (err) {
+      // Another process may have created it between listTopics and createTopics.
+      if (!/already exists/i.test(String((err as Error).message ?? err))) throw err;
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Latest offset (the next offset to be written) per partition. */
+export async function endOffsets(kafka: Kafka, topic: string): Promise<Map<number, number>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Kafka's offsetsForTimes: per partition, the first offset whose record timestamp is >= ts. */
+export async function offsetsForTime(kafka: Kafka, topic: string, ts: number): Promise<Map<number, number>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsetsByTimestamp(topic, ts);
+    return new Map(offsets.map((o) => [o.partition, Number(o.offset)]));
+  } finally {
+    await admin.disconnect();
+  }
+}

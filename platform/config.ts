@@ -1,0 +1,152 @@
+/**
+ * Configuration: read once from the environment at start, validated with zod, frozen, and passed
+ * in. This module and the CLI entry are the only places that ever see `process.env`-shaped data;
+ * every other module receives the typed, frozen `Config` (or the slice it needs).
+ */
+import { z } from 'zod';
+import { LambdaError } from '../shared/errors.js';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const brokers = z
+  .string()
+  .min(1)
+  .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^[^:\s]+:\d{1,5}$/, 'each broker must be host:port')).min(1));
+
+/** Every setting, its variable name and its default. The README's settings table mirrors this. */
+const EnvSchema = z.object({
+  KAFKA_BROKERS: brokers.default(['127.0.0.1:9092']),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6380'),
+  LAMBDA_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]{1,200}$/).default('events'),
+  LAMBDA_TOPIC_PARTITIONS: int(1, 1024).default(2),
+  // How long a consumer (archiver, speed layer) may be silent before Kafka reassigns its partitions;
+  // also how long a restarted member waits for a killed one. Brokers accept 6 s at the least.
+  LAMBDA_KAFKA_SESSION_TIMEOUT_MS: int(6_000, 3_600_000).default(30_000),
+  LAMBDA_DATA_DIR: z.string().min(1).default('data'),
+  LAMBDA_MASTER_URL: z.string().min(1).optional(),
+  LAMBDA_VIEWS_FILE: z.string().min(1).optional(),
+  LAMBDA_KEY_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]{1,40}$/).default('la'),
+  LAMBDA_ALLOWED_LATENESS_MS: int(0).default(60_000),
+  LAMBDA_BATCH_CRON: z.string().min(1).default('*/5 * * * *'),
+  LAMBDA_BATCH_KEEP_RUNS: int(2, 1000).default(5),
+  LAMBDA_BATCH_WORKERS: int(0, 64).default(0),
+  LAMBDA_BATCH_DEDUPE_MAX_IDS: int(1000).default(20_000_000),
+  LAMBDA_BATCH_LEASE_MS: int(1000).default(30_000),
+  // A pause after each master file a batch worker reads. 0 in production; crash tests and demos
+  // use it to catch a run in flight.
+  LAMBDA_BATCH_FILE_DELAY_MS: int(0, 60_000).default(0),
+  LAMBDA_ARCHIVER_FLUSH_MS: int(10).default(5_000),
+  LAMBDA_ARCHIVER_FLUSH_EVENTS: int(1).default(50_000),
+  LAMBDA_SPEED_DEDUPE: bool.default(true),
+  LAMBDA_SPEED_DEDUPE_TTL_S: int(1).default(2 * 86_400),
+  LAMBDA_SPEED_COVER_FROM: z.enum(['day-before', 'earliest', 'now']).default('day-before'),
+  LAMBDA_RETRY_BASE_MS: int(1).default(200),
+  LAMBDA_RETRY_MAX_MS: int(1).default(10_000),
+  LAMBDA_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  LAMBDA_HTTP_PORT: int(0, 65535).default(8080),
+  LAMBDA_HTTP_BODY_LIMIT_BYTES: int(1024).default(1_048_576),
+  LAMBDA_ADMIN_TOKEN: z.string().min(8, 'must be at least 8 characters').optional(),
+  LAMBDA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LAMBDA_SHUTDOWN_GRACE_MS: int(0).default(10_000),
+});
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface Config {
+  readonly kafka: {
+    readonly brokers: readonly string[];
+    readonly topic: string;
+    readonly dlqTopic: string;
+    readonly partitions: number;
+    readonly sessionTimeoutMs: number;
+  };
+  readonly redis: { readonly url: string; readonly keyPrefix: string };
+  readonly dataDir: string;
+  /** `file:///abs/path` or `s3://bucket/prefix`; defaults to `<dataDir>/master`. */
+  readonly masterUrl: string;
+  readonly viewsFile: string | null;
+  readonly allowedLatenessMs: number;
+  readonly batch: {
+    readonly dir: string;
+    readonly cron: string;
+    readonly keepRuns: number;
+    readonly workers: number;
+    readonly dedupeMaxIds: number;
+    readonly leaseMs: number;
+    readonly fileDelayMs: number;
+  };
+  readonly archiver: { readonly flushMs: number; readonly flushEvents: number; readonly groupId: string };
+  readonly speed: {
+    readonly groupId: string;
+    readonly dedupe: boolean;
+    readonly dedupeTtlSeconds: number;
+    readonly coverFrom: 'day-before' | 'earliest' | 'now';
+  };
+  readonly retry: { readonly baseMs: number; readonly maxMs: number };
+  readonly http: { readonly host: string; readonly port: number; readonly bodyLimitBytes: number; readonly adminToken: string | null };
+  readonly logLevel: string;
+  readonly shutdownGraceMs: number;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Validates the environment; throws CONFIG_INVALID naming every variable that is wrong. */
+export function loadConfig(env: Env, cwd: string): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}=${JSON.stringify(env[String(i.path[0])] ?? null)}: ${i.message}`);
+    throw new LambdaError('CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const abs = (p: string) => (p.startsWith('/') ? p : `${cwd}/${p}`);
+  const dataDir = abs(e.LAMBDA_DATA_DIR);
+  const masterUrl = e.LAMBDA_MASTER_URL ?? `file://${dataDir}/master`;
+  if (!/^(file:\/\/\/|s3:\/\/[^/]+)/.test(masterUrl)) {
+    throw new LambdaError('CONFIG_INVALID', `invalid configuration:\n  LAMBDA_MASTER_URL=${JSON.stringify(masterUrl)}: must be file:///absolute/path or s3://bucket/prefix`);
+  }
+  return deepFreeze<Config>({
+    kafka: { brokers: e.KAFKA_BROKERS, topic: e.LAMBDA_TOPIC, dlqTopic: `${e.LAMBDA_TOPIC}.dlq`, partitions: e.LAMBDA_TOPIC_PARTITIONS, sessionTimeoutMs: e.LAMBDA_KAFKA_SESSION_TIMEOUT_MS },
+    redis: { url: e.REDIS_URL, keyPrefix: e.LAMBDA_KEY_PREFIX },
+    dataDir,
+    masterUrl,
+    viewsFile: e.LAMBDA_VIEWS_FILE ? abs(e.LAMBDA_VIEWS_FILE) : null,
+    allowedLatenessMs: e.LAMBDA_ALLOWED_LATENESS_MS,
+    batch: {
+      dir: `${dataDir}/batch`,
+      cron: e.LAMBDA_BATCH_CRON,
+      keepRuns: e.LAMBDA_BATCH_KEEP_RUNS,
+      workers: e.LAMBDA_BATCH_WORKERS,
+      dedupeMaxIds: e.LAMBDA_BATCH_DEDUPE_MAX_IDS,
+      leaseMs: e.LAMBDA_BATCH_LEASE_MS,
+      fileDelayMs: e.LAMBDA_BATCH_FILE_DELAY_MS,
+    },
+    archiver: { flushMs: e.LAMBDA_ARCHIVER_FLUSH_MS, flushEvents: e.LAMBDA_ARCHIVER_FLUSH_EVENTS, groupId: `${e.LAMBDA_KEY_PREFIX}-archiver` },
+    speed: {
+      groupId: `${e.LAMBDA_KEY_PREFIX}-speed`,
+      dedupe: e.LAMBDA_SPEED_DEDUPE,
+      dedupeTtlSeconds: e.LAMBDA_SPEED_DEDUPE_TTL_S,
+      coverFrom: e.LAMBDA_SPEED_COVER_FROM,
+    },
+    retry: { baseMs: e.LAMBDA_RETRY_BASE_MS, maxMs: e.LAMBDA_RETRY_MAX_MS },
+    http: { host: e.LAMBDA_HTTP_HOST, port: e.LAMBDA_HTTP_PORT, bodyLimitBytes: e.LAMBDA_HTTP_BODY_LIMIT_BYTES, adminToken: e.LAMBDA_ADMIN_TOKEN ?? null },
+    logLevel: e.LAMBDA_LOG_LEVEL,
+    shutdownGraceMs: e.LAMBDA_SHUTDOWN_GRACE_MS,
+  });
+}
+
+/** The settings table for the README and `--help`: variable, default. */
+export function settingsTable(): { name: string; default: string }[] {
+  return Object.entries(EnvSchema.shape).map(([name, schema]) => {
+    const parsed = (schema as z.ZodType).safeParse(undefined);
+    return { name, default: parsed.success ? JSON.stringify(parsed.data) : '(unset)' };
+  });
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The README's test command (`npm test`), and what .ci/run runs. On a fresh machine it installs what
+# is missing (npm packages, the Kafka jars, redis-server), starts the local services, then runs the
+# static checks (types, lint, import graph) and the whole vitest suite (unit + integration).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+ensure_node_deps
+log "static checks: tsc, eslint, import graph"
+npx tsc --noEmit -p tsconfig.json
+npx eslint --max-warnings 0 .
+npx depcruise --config .dependency-cruiser.cjs --output-type err shared batch-layer speed-layer serving-layer adapters platform cli
+if [ -z "${KAFKA_BROKERS:-}" ] || [ -z "${REDIS_URL:-}" ]; then
+  if ! docker info >/dev/null 2>&1; then
+    bash scripts/services.sh up >/dev/null
+  fi
+fi
+log "vitest: unit and integration"
+npx vitest run "$@"

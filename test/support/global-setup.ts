@@ -1,0 +1,60 @@
+/**
+ * Finds the services the integration tests run against, in this order:
+ *  1. KAFKA_BROKERS and REDIS_URL from the environment (a user's own services);
+ *  2. a Docker engine that answers: Kafka and Redis containers from testcontainers;
+ *  3. the project's own local services (scripts/services.sh: Kafka from Maven jars, redis-server).
+ * The endpoints are handed to tests with `inject('services')`.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+
+export interface TestServices {
+  kafkaBrokers: string[];
+  redisUrl: string;
+  source: 'environment' | 'testcontainers' | 'local';
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    services: TestServices;
+  }
+}
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+function dockerAnswers(): boolean {
+  const r = spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 5000, encoding: 'utf8' });
+  return r.status === 0 && r.stdout.trim().length > 0;
+}
+
+export default async function setup(project: TestProject): Promise<(() => Promise<void>) | void> {
+  const env = process.env;
+  if (env.KAFKA_BROKERS && env.REDIS_URL) {
+    project.provide('services', { kafkaBrokers: env.KAFKA_BROKERS.split(','), redisUrl: env.REDIS_URL, source: 'environment' });
+    return;
+  }
+  if (dockerAnswers()) {
+    const { KafkaContainer } = await import('@testcontainers/kafka');
+    const { RedisContainer } = await import('@testcontainers/redis');
+    const kafka = await new KafkaContainer('apache/kafka:4.1.1').withKraft().start();
+    const redis = await new RedisContainer('redis:7').start();
+    project.provide('services', {
+      kafkaBrokers: [`${kafka.getHost()}:${kafka.getMappedPort(9093)}`],
+      redisUrl: redis.getConnectionUrl(),
+      source: 'testcontainers',
+    });
+    return async () => {
+      await kafka.stop();
+      await redis.stop();
+    };
+  }
+  const up = spawnSync('bash', ['scripts/services.sh', 'up'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (up.status !== 0) throw new Error(`scripts/services.sh up failed (exit ${up.status})`);
+  const vars = Object.fromEntries(
+    up.stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  if (!vars.KAFKA_BROKERS || !vars.REDIS_URL) throw new Error(`scripts/services.sh up printed no endpoints:\n${up.stdout}`);
+  project.provide('services', { kafkaBrokers: vars.KAFKA_BROKERS.split(','), redisUrl: vars.REDIS_URL, source: 'local' });
+  // Local services stay up after the run (like a developer's database): a second run reuses them.
+}
