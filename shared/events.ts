@@ -1,0 +1,89 @@
+/**
+ * Event validation (DESIGN §2). Every layer runs exactly this, so an event is
+ * either valid everywhere or invalid everywhere with the same reason; invalid
+ * events go to the DLQ / a 400 / the batch run's counts, never silently away.
+ */
+import { parseEventTime } from './time.js';
+import type { MeasureDef, ViewDef, ViewSet } from './views/definition.js';
+import { describeType, dimensionValue, distinctMember, isFieldError, measureNumber, viewMatches } from './views/fields.js';
+
+export interface LambdaEvent {
+  /** unique per real-world event; the dedupe key */
+  id: string;
+  /** event time, epoch ms UTC (an ISO `ts` in the input is converted) */
+  ts: number;
+  /** the whole parsed object as received, `id` and `ts` included (raw `ts`) */
+  body: Record<string, unknown>;
+}
+
+export type InvalidReason = 'not_json' | 'not_object' | 'missing_id' | 'bad_id' | 'missing_ts' | 'bad_ts' | 'bad_field';
+
+export const INVALID_REASONS: readonly InvalidReason[] = Object.freeze([
+  'not_json',
+  'not_object',
+  'missing_id',
+  'bad_id',
+  'missing_ts',
+  'bad_ts',
+  'bad_field',
+] as const);
+
+export type ParseResult = { ok: true; event: LambdaEvent } | { ok: false; reason: InvalidReason; message: string };
+
+export const MAX_ID_LENGTH = 256;
+
+function invalid(reason: InvalidReason, message: string): ParseResult {
+  return { ok: false, reason, message };
+}
+
+/** One JSONL line / one Kafka message value. */
+export function parseEventLine(text: string, views: ViewSet): ParseResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    return invalid('not_json', `not valid JSON: ${(e as Error).message}`);
+  }
+  return validateEvent(value, views);
+}
+
+export function validateEvent(value: unknown, views: ViewSet): ParseResult {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return invalid('not_object', `event must be a JSON object, got ${describeType(value)}`);
+  }
+  const body = value as Record<string, unknown>;
+  // null counts as missing: `"id": null` is what serialisers emit for an unset field.
+  const id = Object.hasOwn(body, 'id') ? body.id : undefined;
+  if (id === undefined || id === null) return invalid('missing_id', 'event has no "id"');
+  if (typeof id !== 'string') return invalid('bad_id', `"id" must be a string, got ${describeType(id)}`);
+  if (id.length === 0) return invalid('bad_id', '"id" must not be empty');
+  if (id.length > MAX_ID_LENGTH) return invalid('bad_id', `"id" is longer than ${MAX_ID_LENGTH} characters`);
+
+  const rawTs = Object.hasOwn(body, 'ts') ? body.ts : undefined;
+  if (rawTs === undefined || rawTs === null) return invalid('missing_ts', 'event has no "ts"');
+  const ts = parseEventTime(rawTs);
+  if (typeof ts !== 'number') return invalid('bad_ts', ts.error);
+
+  for (const view of views.views) {
+    if (!viewMatches(view, body)) continue;
+    const problem = checkFields(view, body);
+    if (problem !== null) return invalid('bad_field', problem);
+  }
+  return { ok: true, event: { id, ts, body } };
+}
+
+/** First field of `view` this event cannot feed, as a message, or null. */
+function checkFields(view: ViewDef, body: Record<string, unknown>): string | null {
+  for (const dim of view.dimensions) {
+    const r = dimensionValue(Object.hasOwn(body, dim) ? body[dim] : undefined);
+    if (isFieldError(r)) return `field "${dim}" ${r.error} (view "${view.name}")`;
+  }
+  for (const name in view.measures) {
+    const m = view.measures[name] as MeasureDef;
+    if (m.type === 'count') continue;
+    const v = Object.hasOwn(body, m.field) ? body[m.field] : undefined;
+    const r = m.type === 'distinct' ? distinctMember(v) : measureNumber(v, m.decimals);
+    if (isFieldError(r)) return `field "${m.field}" ${r.error} (view "${view.name}")`;
+  }
+  return null;
+}

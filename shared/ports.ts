@@ -1,0 +1,135 @@
+/**
+ * Narrow ports between the layers and their infrastructure (hexagonal style).
+ * Interfaces only: adapters (local files / S3, Kafka, SQLite, Redis) implement
+ * them, tests substitute in-memory fakes. A first draft: extend, don't widen.
+ */
+import type { Granularity } from './time.js';
+
+// ---- master dataset (DESIGN §4) ------------------------------------------------
+
+export interface MasterFile {
+  /** `events/arrival=YYYY-MM-DDTHH/<topic>-<partition>-<firstOffset>.jsonl.gz` */
+  key: string;
+  /** `YYYY-MM-DDTHH` (UTC) */
+  arrivalHour: string;
+  topic: string;
+  partition: number;
+  firstOffset: number;
+  sizeBytes: number;
+}
+
+export interface Checkpoint {
+  topic: string;
+  partition: number;
+  /** last archived offset (inclusive) */
+  lastOffset: number;
+  /** arrival time (epoch ms) up to which this partition is known complete */
+  completeThrough: number;
+  updatedAt: number;
+}
+
+export interface MasterSegment {
+  topic: string;
+  partition: number;
+  firstOffset: number;
+  /** arrival time (epoch ms) of the segment: picks the arrival=... folder */
+  arrivalTs: number;
+  /**
+   * message values as received, one per line. The archiver sends invalid ones to
+   * the DLQ; readers still re-validate, since the views file may have changed.
+   */
+  lines: string[];
+}
+
+export interface MasterDataset {
+  /** every file, sorted by key */
+  listFiles(): Promise<MasterFile[]>;
+  /** the gunzipped JSONL lines of one file */
+  readLines(key: string): AsyncIterable<string>;
+  /** atomic (temp + rename / PutObject) and idempotent: the name is a function of the Kafka coordinates */
+  writeSegment(seg: MasterSegment): Promise<MasterFile>;
+  readCheckpoints(): Promise<Checkpoint[]>;
+  writeCheckpoint(cp: Checkpoint): Promise<void>;
+  /** e.g. "file:///data/master" or "s3://bucket/prefix", for logs and status */
+  describe(): string;
+}
+
+// ---- event log (Kafka) ---------------------------------------------------------
+
+export interface EventRecord {
+  /** partitioning key (the event id, so duplicates land on one partition) */
+  key: string;
+  value: string;
+  headers?: Record<string, string>;
+}
+
+export interface EventLog {
+  /** resolves once the broker acknowledged every record */
+  produce(records: EventRecord[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+// ---- batch views (SQLite, one file per run) -------------------------------------
+
+export interface BatchRunInfo {
+  runId: string;
+  /** W = floor_to_minute(A - allowedLateness) */
+  watermark: number;
+  /** A = min over partitions of completeThrough; null when no checkpoint existed */
+  arrivalComplete: number | null;
+  startedAt: number;
+  finishedAt: number;
+  counts: {
+    files: number;
+    eventsRead: number;
+    /** by InvalidReason */
+    invalid: Record<string, number>;
+    duplicates: number;
+    groups: number;
+  };
+  /** ViewSet.hash of the definitions the run computed */
+  viewsHash: string;
+}
+
+export interface BucketRow {
+  view: string;
+  granularity: Granularity;
+  bucketStart: number;
+  /** one value per view dimension, in order; null = missing */
+  dims: (string | null)[];
+  /** finalized values keyed by measure name */
+  values: Record<string, number | null>;
+}
+
+export interface SeriesQuery {
+  view: string;
+  granularity: Granularity;
+  /** [from, to) in epoch ms; buckets with start in bucketsInRange(from, to, g) */
+  from: number;
+  to: number;
+  /** dimension name -> value; null selects the missing-value group */
+  filter?: Record<string, string | null>;
+}
+
+export interface BatchViewStore {
+  /** the published run, or null before the first run */
+  latestRun(): BatchRunInfo | null;
+  /** kept runs, newest first */
+  runs(): BatchRunInfo[];
+  /** from the published run unless runId names a kept one */
+  series(q: SeriesQuery, runId?: string): BucketRow[];
+}
+
+// ---- speed views (Redis) -------------------------------------------------------
+
+export interface SpeedStatus {
+  /** event time from which the speed views are complete; null before the first start */
+  coveredSince: number | null;
+  partitions: { partition: number; offset: number; lag?: number }[];
+  lateArrivals?: number;
+}
+
+export interface SpeedViewStore {
+  series(q: SeriesQuery): Promise<BucketRow[]>;
+  status(): Promise<SpeedStatus>;
+}

@@ -1,0 +1,103 @@
+/**
+ * View definitions are data (DESIGN §3): one JSON file read by every layer, so
+ * the aggregation logic is written once (Summingbird's idea). This module holds
+ * the schema and the types; `load.ts` turns a file into a validated ViewSet.
+ */
+import { z } from 'zod';
+import { GRANULARITIES, type Granularity } from '../time.js';
+import { MAX_DECIMALS } from '../decimal.js';
+
+/** View and measure names end up in Redis keys, SQLite tables and URLs: keep them boring. */
+export const NAME_RE = /^[a-z][a-z0-9_]{0,62}$/;
+/**
+ * Event field names a view may read (top-level keys of the event object). Limited
+ * to identifier characters so the definitions can compile to SQL (DuckDB/Trino)
+ * without quoting games. Nested paths are not supported. "__proto__" is excluded
+ * because assigning it as a plain-object key changes the prototype instead.
+ */
+export const FIELD_RE = /^(?!__proto__$)[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+export const MAX_DIMENSIONS = 8;
+export const MAX_MEASURES = 32;
+export const MAX_VIEWS = 100;
+export const DEFAULT_DECIMALS = 2;
+
+export type Scalar = string | number | boolean | null;
+export type MeasureKind = 'count' | 'sum' | 'min' | 'max' | 'distinct';
+export const MEASURE_KINDS: readonly MeasureKind[] = Object.freeze(['count', 'sum', 'min', 'max', 'distinct'] as const);
+
+export interface CountMeasure {
+  readonly type: 'count';
+}
+export interface NumericMeasure {
+  readonly type: 'sum' | 'min' | 'max';
+  readonly field: string;
+  /** values are stored as exact integers value * 10^decimals */
+  readonly decimals: number;
+}
+export interface DistinctMeasure {
+  readonly type: 'distinct';
+  readonly field: string;
+}
+export type MeasureDef = CountMeasure | NumericMeasure | DistinctMeasure;
+
+export interface ViewDef {
+  readonly name: string;
+  readonly description: string;
+  readonly dimensions: readonly string[];
+  /** equality on every key; `{}` matches every event */
+  readonly filter: Readonly<Record<string, Scalar>>;
+  /** insertion order of the file is kept and is the column order everywhere */
+  readonly measures: Readonly<Record<string, MeasureDef>>;
+  readonly granularities: readonly Granularity[];
+}
+
+export interface ViewSet {
+  readonly views: readonly ViewDef[];
+  /** null-prototype: a lookup of "constructor" or "__proto__" finds nothing */
+  readonly byName: Readonly<Record<string, ViewDef>>;
+  /** stable hash of the normalised definitions; stored with each batch run */
+  readonly hash: string;
+  /** where the definitions came from (file name), for messages */
+  readonly source: string;
+}
+
+// ---- zod schema for the file (JSON) --------------------------------------------
+
+const nameSchema = z.string().regex(NAME_RE);
+const fieldSchema = z.string().regex(FIELD_RE);
+const scalarSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+const countSchema = z.strictObject({ type: z.literal('count') });
+const numericSchema = (type: 'sum' | 'min' | 'max') =>
+  z.strictObject({
+    type: z.literal(type),
+    field: fieldSchema,
+    decimals: z.number().int().min(0).max(MAX_DECIMALS).default(DEFAULT_DECIMALS),
+  });
+const distinctSchema = z.strictObject({ type: z.literal('distinct'), field: fieldSchema });
+
+export const measureSchema = z.discriminatedUnion('type', [
+  countSchema,
+  numericSchema('sum'),
+  numericSchema('min'),
+  numericSchema('max'),
+  distinctSchema,
+]);
+
+export const viewSchema = z.strictObject({
+  name: nameSchema,
+  description: z.string().max(1000).default(''),
+  dimensions: z.array(fieldSchema).max(MAX_DIMENSIONS).default([]),
+  filter: z.record(fieldSchema, scalarSchema).default({}),
+  measures: z.record(nameSchema, measureSchema),
+  // Omitted -> all three, which is what a clickstream dashboard wants.
+  granularities: z.array(z.enum(['minute', 'hour', 'day'] as const satisfies readonly Granularity[])).min(1).default([...GRANULARITIES]),
+});
+
+export const viewsDocumentSchema = z.strictObject({
+  views: z.array(viewSchema).min(1).max(MAX_VIEWS),
+});
+
+/** The file as written by a user (before defaults are applied). */
+export type ViewsDocument = z.input<typeof viewsDocumentSchema>;
