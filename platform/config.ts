@@ -43,10 +43,15 @@ const EnvSchema = z.object({
   LAMBDA_SPEED_DEDUPE: bool.default(true),
   LAMBDA_SPEED_DEDUPE_TTL_S: int(1).default(2 * 86_400),
   LAMBDA_SPEED_COVER_FROM: z.enum(['day-before', 'earliest', 'now']).default('day-before'),
+  // Largest number of Kafka records applied to Redis in one atomic Lua call; a bigger fetched batch
+  // is split into sub-batches by offset, each atomic with its own end offset.
+  LAMBDA_SPEED_APPLY_MAX_EVENTS: int(1, 100_000).default(1_000),
   LAMBDA_RETRY_BASE_MS: int(1).default(200),
   LAMBDA_RETRY_MAX_MS: int(1).default(10_000),
   LAMBDA_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   LAMBDA_HTTP_PORT: int(0, 65535).default(8080),
+  // Roles other than `serve` expose /metrics on this port when set (0 = off), e.g. for Prometheus in docker-compose.
+  LAMBDA_METRICS_PORT: int(0, 65535).default(0),
   LAMBDA_HTTP_BODY_LIMIT_BYTES: int(1024).default(1_048_576),
   LAMBDA_ADMIN_TOKEN: z.string().min(8, 'must be at least 8 characters').optional(),
   LAMBDA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -84,9 +89,10 @@ export interface Config {
     readonly dedupe: boolean;
     readonly dedupeTtlSeconds: number;
     readonly coverFrom: 'day-before' | 'earliest' | 'now';
+    readonly applyMaxEvents: number;
   };
   readonly retry: { readonly baseMs: number; readonly maxMs: number };
-  readonly http: { readonly host: string; readonly port: number; readonly bodyLimitBytes: number; readonly adminToken: string | null };
+  readonly http: { readonly host: string; readonly port: number; readonly bodyLimitBytes: number; readonly adminToken: string | null; readonly metricsPort: number };
   readonly logLevel: string;
   readonly shutdownGraceMs: number;
 }
@@ -135,9 +141,10 @@ export function loadConfig(env: Env, cwd: string): Config {
       dedupe: e.LAMBDA_SPEED_DEDUPE,
       dedupeTtlSeconds: e.LAMBDA_SPEED_DEDUPE_TTL_S,
       coverFrom: e.LAMBDA_SPEED_COVER_FROM,
+      applyMaxEvents: e.LAMBDA_SPEED_APPLY_MAX_EVENTS,
     },
     retry: { baseMs: e.LAMBDA_RETRY_BASE_MS, maxMs: e.LAMBDA_RETRY_MAX_MS },
-    http: { host: e.LAMBDA_HTTP_HOST, port: e.LAMBDA_HTTP_PORT, bodyLimitBytes: e.LAMBDA_HTTP_BODY_LIMIT_BYTES, adminToken: e.LAMBDA_ADMIN_TOKEN ?? null },
+    http: { host: e.LAMBDA_HTTP_HOST, port: e.LAMBDA_HTTP_PORT, bodyLimitBytes: e.LAMBDA_HTTP_BODY_LIMIT_BYTES, adminToken: e.LAMBDA_ADMIN_TOKEN ?? null, metricsPort: e.LAMBDA_METRICS_PORT },
     logLevel: e.LAMBDA_LOG_LEVEL,
     shutdownGraceMs: e.LAMBDA_SHUTDOWN_GRACE_MS,
   });

@@ -57,6 +57,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       events: new Counter({ name: 'lambda_speed_events_total', help: 'Valid events applied to the speed views.', registers: r }),
       batches: new Counter({ name: 'lambda_speed_batches_total', help: 'Fetched batches applied atomically to Redis.', registers: r }),
       duplicates: new Counter({ name: 'lambda_speed_duplicates_total', help: 'Events skipped by the speed layer id dedupe.', registers: r }),
+      duplicatesApplied: new Counter({
+        name: 'lambda_speed_duplicates_applied_total',
+        help: 'Events applied although their id had been seen (speed dedupe switched off).',
+        registers: r,
+      }),
+      consumerRestarts: new Counter({ name: 'lambda_speed_consumer_restarts_total', help: 'Kafka consumer restarts after kafkajs gave up.', registers: r }),
       lateEvents: new Counter({ name: 'lambda_speed_late_events_total', help: 'Events whose bucket was already behind the batch watermark on arrival.', registers: r }),
       applySeconds: new Histogram({
         name: 'lambda_speed_apply_duration_seconds',

@@ -1,0 +1,46 @@
+/**
+ * After a failed flush (disk full, DLQ unreachable...) the partition's buffer is dropped and the
+ * partition is read again from its checkpoint, which retries the flush with the same records. Its
+ * consumption is paused meanwhile, with capped exponential backoff, so a lasting failure does not
+ * turn into a hot loop of fetch, fail, seek.
+ */
+import type { Consumer } from 'kafkajs';
+import { backoffDelay } from '../../platform/retry.js';
+
+export class FlushBackoff {
+  private readonly failures = new Map<number, number>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    private readonly topic: string,
+    private readonly retry: { baseMs: number; maxMs: number },
+  ) {}
+
+  succeeded(partition: number): void {
+    this.failures.delete(partition);
+  }
+
+  /** Counts the failure; returns the attempt number and the pause before the next one. */
+  failed(partition: number): { attempt: number; delayMs: number } {
+    const attempt = (this.failures.get(partition) ?? 0) + 1;
+    this.failures.set(partition, attempt);
+    return { attempt, delayMs: backoffDelay(attempt - 1, this.retry.baseMs, this.retry.maxMs) };
+  }
+
+  /** Pauses the partition, moves it back to `offset`, and resumes it after `delayMs`. */
+  rewind(consumer: Consumer, partition: number, offset: number, delayMs: number): void {
+    const tp = [{ topic: this.topic, partitions: [partition] }];
+    consumer.pause(tp);
+    consumer.seek({ topic: this.topic, partition, offset: String(offset) });
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      consumer.resume(tp);
+    }, delayMs);
+    this.timers.add(t);
+  }
+
+  clear(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+}

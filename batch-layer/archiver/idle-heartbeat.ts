@@ -1,0 +1,64 @@
+/**
+ * Keeps `completeThrough` moving for partitions with nothing to archive. A partition that receives
+ * no records gets no batches and so no flushes; without this its checkpoint would stand still (or
+ * never exist) and hold A = min over partitions back for ever. Every `every` ms, for each assigned
+ * partition that is caught up (everything up to the partition end, read just now, is archived), it
+ * rewrites the checkpoint with completeThrough = the time just before the end was read.
+ */
+import type { Admin } from 'kafkajs';
+import type { Metrics } from '../../platform/metrics.js';
+import type { Checkpoint, MasterDataset } from '../../shared/ports.js';
+import { advanceCompleteThrough, type PartitionState } from './partition-state.js';
+
+export interface BeatInput {
+  every: number;
+  partitions: readonly number[];
+  states: ReadonlyMap<number, PartitionState>;
+  /** false once the archiver lost its assignment: stop writing at once */
+  live: () => boolean;
+  now: () => number;
+}
+
+export class IdleHeartbeat {
+  private last = 0;
+
+  constructor(
+    private readonly topic: string,
+    private readonly master: MasterDataset,
+    private readonly admin: Admin,
+    private readonly metrics: Metrics,
+  ) {}
+
+  async maybeBeat(input: BeatInput): Promise<void> {
+    const t0 = input.now();
+    if (t0 - this.last < input.every || input.partitions.length === 0) return;
+    this.last = t0;
+    // t0 is taken before the ends are read: anything that arrives later is not vouched for.
+    const ends = new Map((await this.admin.fetchTopicOffsets(this.topic)).map((o) => [o.partition, { high: Number(o.high), low: Number(o.low) }]));
+    let stored: Map<number, Checkpoint> | null = null;
+    for (const partition of input.partitions) {
+      const end = ends.get(partition);
+      if (!end || !input.live()) continue;
+      const state = input.states.get(partition);
+      let next: Checkpoint;
+      if (state) {
+        if (!state.idleCaughtUp(end.high)) continue;
+        next = this.beat(partition, state.lastArchived, state.completeThrough, t0);
+      } else {
+        // Not positioned yet (no batch since the assignment): judge from the stored checkpoint.
+        stored ??= new Map((await this.master.readCheckpoints()).filter((c) => c.topic === this.topic).map((c) => [c.partition, c]));
+        const cp = stored.get(partition);
+        if (cp ? cp.lastOffset + 1 < end.high : end.high > end.low) continue; // records to archive first
+        next = this.beat(partition, cp ? cp.lastOffset : end.high - 1, cp?.completeThrough ?? null, t0);
+      }
+      if (!input.live()) return;
+      await this.master.writeCheckpoint(next);
+      if (state) state.completeThrough = next.completeThrough;
+      this.metrics.archiver.completeThrough.set({ partition: String(partition) }, next.completeThrough / 1000);
+    }
+  }
+
+  private beat(partition: number, lastOffset: number, previous: number | null, t0: number): Checkpoint {
+    return { topic: this.topic, partition, lastOffset, completeThrough: advanceCompleteThrough(previous, t0), updatedAt: t0 };
+  }
+}
