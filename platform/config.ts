@@ -27,13 +27,28 @@ const EnvSchema = z.object({
   LAMBDA_KAFKA_SESSION_TIMEOUT_MS: int(6_000, 3_600_000).default(30_000),
   LAMBDA_DATA_DIR: z.string().min(1).default('data'),
   LAMBDA_MASTER_URL: z.string().min(1).optional(),
+  // The S3 master dataset (LAMBDA_MASTER_URL=s3://bucket/prefix). Without an endpoint it is AWS S3
+  // itself; with one (S3Proxy, MinIO, Ceph...) path-style addressing is the default.
+  LAMBDA_S3_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  LAMBDA_S3_REGION: z.string().regex(/^[a-z0-9-]{1,40}$/, 'must be an AWS region name such as us-east-1').default('us-east-1'),
+  LAMBDA_S3_FORCE_PATH_STYLE: bool.optional(),
+  // Attempts per S3 request (the SDK retries throttling, 5xx and network errors with backoff).
+  LAMBDA_S3_MAX_ATTEMPTS: int(1, 20).default(5),
+  // Idle time per request (also the connect timeout, and verify()'s whole deadline at start).
+  LAMBDA_S3_REQUEST_TIMEOUT_MS: int(100, 600_000).default(30_000),
+  // Keys per ListObjectsV2 page (S3's maximum is 1000); tests make it small to cross pages.
+  LAMBDA_S3_LIST_PAGE_SIZE: int(1, 1000).default(1000),
+  // Explicit keys (both or neither). Unset: the AWS SDK's default credential chain (AWS_ACCESS_KEY_ID/
+  // AWS_SECRET_ACCESS_KEY, AWS_PROFILE, web identity, container/instance roles).
+  LAMBDA_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  LAMBDA_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   LAMBDA_VIEWS_FILE: z.string().min(1).optional(),
   LAMBDA_KEY_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]{1,40}$/).default('la'),
   LAMBDA_ALLOWED_LATENESS_MS: int(0).default(60_000),
   LAMBDA_BATCH_CRON: z.string().min(1).default('*/5 * * * *'),
   LAMBDA_BATCH_KEEP_RUNS: int(2, 1000).default(5),
   LAMBDA_BATCH_WORKERS: int(0, 64).default(0),
-  LAMBDA_BATCH_DEDUPE_MAX_IDS: int(1000).default(20_000_000),
+  LAMBDA_BATCH_DEDUPE_MAX_IDS: int(1000).default(10_000_000),
   LAMBDA_BATCH_LEASE_MS: int(1000).default(30_000),
   // A pause after each master file a batch worker reads. 0 in production; crash tests and demos
   // use it to catch a run in flight.
@@ -72,6 +87,18 @@ export interface Config {
   readonly dataDir: string;
   /** `file:///abs/path` or `s3://bucket/prefix`; defaults to `<dataDir>/master`. */
   readonly masterUrl: string;
+  /** how to reach the bucket of an `s3://` masterUrl (unused for `file://`) */
+  readonly s3: {
+    /** null = AWS S3 (the region's own endpoint) */
+    readonly endpoint: string | null;
+    readonly region: string;
+    readonly forcePathStyle: boolean;
+    readonly maxAttempts: number;
+    readonly requestTimeoutMs: number;
+    readonly listPageSize: number;
+    /** null = the AWS SDK's default credential provider chain */
+    readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } | null;
+  };
   readonly viewsFile: string | null;
   readonly allowedLatenessMs: number;
   readonly batch: {
@@ -119,11 +146,26 @@ export function loadConfig(env: Env, cwd: string): Config {
   if (!/^(file:\/\/\/|s3:\/\/[^/]+)/.test(masterUrl)) {
     throw new LambdaError('CONFIG_INVALID', `invalid configuration:\n  LAMBDA_MASTER_URL=${JSON.stringify(masterUrl)}: must be file:///absolute/path or s3://bucket/prefix`);
   }
+  if ((e.LAMBDA_S3_ACCESS_KEY_ID === undefined) !== (e.LAMBDA_S3_SECRET_ACCESS_KEY === undefined)) {
+    throw new LambdaError('CONFIG_INVALID', 'invalid configuration:\n  LAMBDA_S3_ACCESS_KEY_ID and LAMBDA_S3_SECRET_ACCESS_KEY: set both or neither');
+  }
   return deepFreeze<Config>({
     kafka: { brokers: e.KAFKA_BROKERS, topic: e.LAMBDA_TOPIC, dlqTopic: `${e.LAMBDA_TOPIC}.dlq`, partitions: e.LAMBDA_TOPIC_PARTITIONS, sessionTimeoutMs: e.LAMBDA_KAFKA_SESSION_TIMEOUT_MS },
     redis: { url: e.REDIS_URL, keyPrefix: e.LAMBDA_KEY_PREFIX },
     dataDir,
     masterUrl,
+    s3: {
+      endpoint: e.LAMBDA_S3_ENDPOINT ?? null,
+      region: e.LAMBDA_S3_REGION,
+      forcePathStyle: e.LAMBDA_S3_FORCE_PATH_STYLE ?? e.LAMBDA_S3_ENDPOINT !== undefined,
+      maxAttempts: e.LAMBDA_S3_MAX_ATTEMPTS,
+      requestTimeoutMs: e.LAMBDA_S3_REQUEST_TIMEOUT_MS,
+      listPageSize: e.LAMBDA_S3_LIST_PAGE_SIZE,
+      credentials:
+        e.LAMBDA_S3_ACCESS_KEY_ID !== undefined && e.LAMBDA_S3_SECRET_ACCESS_KEY !== undefined
+          ? { accessKeyId: e.LAMBDA_S3_ACCESS_KEY_ID, secretAccessKey: e.LAMBDA_S3_SECRET_ACCESS_KEY }
+          : null,
+    },
     viewsFile: e.LAMBDA_VIEWS_FILE ? abs(e.LAMBDA_VIEWS_FILE) : null,
     allowedLatenessMs: e.LAMBDA_ALLOWED_LATENESS_MS,
     batch: {

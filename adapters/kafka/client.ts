@@ -15,10 +15,19 @@ const levelName: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
  */
 const TRANSIENT = /coordinator is (loading|not available)|not the correct coordinator|leadership election/i;
 
+/**
+ * kafkajs warns that a bounded retry count "may invalidate EoS guarantees" of the idempotent
+ * producer. We bound it on purpose, so a send to a broker that is down fails instead of hanging
+ * an HTTP request forever; the caller retries the whole send, and exactly-once effects rest on
+ * event ids (batch dedupe, speed dedupe) and offsets stored with the views, not on the producer.
+ */
+const KNOWN_WARNINGS = /Limiting retries for the idempotent producer/;
+
 function pinoLogCreator(log: Logger): logCreator {
   return () => ({ namespace, level, log: entry }) => {
     const { message, ...extra } = entry;
-    const name = TRANSIENT.test(String(extra.error ?? message)) ? 'debug' : (levelName[level] ?? 'info');
+    const quiet = TRANSIENT.test(String(extra.error ?? message)) || KNOWN_WARNINGS.test(String(message));
+    const name = quiet ? 'debug' : (levelName[level] ?? 'info');
     log[name]({ kafkajs: namespace, ...extra }, message);
   };
 }

@@ -2,7 +2,7 @@
  * The producing side of the event log: an idempotent producer with acks=all, so a record the
  * caller was told is accepted is durable in Kafka and a retried send does not duplicate it.
  */
-import type { Kafka, Producer, IHeaders } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer, type IHeaders } from 'kafkajs';
 import { LambdaError } from '../../shared/errors.js';
 
 export interface OutRecord {
@@ -17,7 +17,9 @@ export class EventProducer {
   private connected = false;
 
   constructor(kafka: Kafka) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    // The default (murmur2, Java-compatible) partitioner, named so kafkajs does not warn about it:
+    // records keyed by event id land on the same partition as they would from a Java producer.
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   }
 
   async start(): Promise<void> {

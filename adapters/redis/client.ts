@@ -1,0 +1,60 @@
+/**
+ * One place that builds Redis clients and classifies Redis failures.
+ *
+ * A command fails fast while Redis is unreachable (two reconnect attempts, then an error) instead
+ * of waiting in ioredis's offline queue forever: the callers own the retry loop (backoff, Kafka
+ * heartbeats, stop on shutdown). A command that was sent but not answered may be re-sent after a
+ * reconnect; every write script is a compare-and-set on the partition offset, so that is harmless.
+ */
+import { Redis } from 'ioredis';
+import { LambdaError, isLambdaError } from '../../shared/errors.js';
+import type { Logger } from '../../platform/logger.js';
+
+export function createRedis(url: string, log: Logger, name = 'lambda-arch'): Redis {
+  const redis = new Redis(url, {
+    connectionName: name,
+    maxRetriesPerRequest: 2,
+    connectTimeout: 5_000,
+    commandTimeout: 15_000,
+    retryStrategy: (times) => Math.min(100 * times, 2_000),
+  });
+  // ioredis emits 'error' on every failed reconnect; log the outage once, and its end.
+  let down = false;
+  redis.on('error', (err: Error) => {
+    if (down) return;
+    down = true;
+    log.warn({ err: err.message, component: 'redis' }, 'Redis unreachable; retrying');
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    log.info({ component: 'redis' }, 'Redis reachable again');
+  });
+  return redis;
+}
+
+/** Server replies that mean "not now" rather than "wrong": loading after a restart, a busy script, failover. */
+const TRANSIENT_REPLY = /^(LOADING|BUSY|READONLY|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|NOREPLICAS)\b/;
+
+/**
+ * Any Redis failure -> LambdaError. Connection problems and transient replies are retriable
+ * (DEPENDENCY_DOWN); other error replies (a script rejecting its input, a wrong key type) are bugs
+ * or corrupt data and are not retried.
+ */
+export function redisError(err: unknown, what: string): LambdaError {
+  if (isLambdaError(err)) return err;
+  const e = err as { name?: string; message?: string };
+  const message = String(e?.message ?? err);
+  const isReply = e?.name === 'ReplyError';
+  const retriable = !isReply || TRANSIENT_REPLY.test(message);
+  return new LambdaError(retriable ? 'DEPENDENCY_DOWN' : 'INTERNAL', `Redis ${what} failed: ${message}`, { retriable, cause: err });
+}
+
+/** Runs `fn`, turning any failure into a classified LambdaError. */
+export async function redisCall<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw redisError(err, what);
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * BatchViewStore over the batch directory (read side; the serving layer runs it in its own
+ * process). Every call first reads the catalog's pointer generation (one indexed row); when a
+ * new run was published it drops the readers of runs that are no longer current or kept, so the
+ * next query opens the new file. Run files are immutable, so an open reader never sees a change.
+ */
+import { join } from 'node:path';
+import { LambdaError } from '../../shared/errors.js';
+import type { BatchViewStore, BucketRow, SeriesQuery } from '../../shared/ports.js';
+import { BatchCatalog, type FailureInfo, type KeptRun, type LeaseInfo } from './catalog.js';
+import { RunFileReader } from './run-file-reader.js';
+import type { BatchRunRecord } from './run-record.js';
+
+export const RUNS_DIR = 'runs';
+
+export class SqliteBatchViewStore implements BatchViewStore {
+  private readonly catalog: BatchCatalog;
+  private readonly runsDir: string;
+  private generation = -1;
+  private current: string | null = null;
+  private kept: KeptRun[] = [];
+  private readonly readers = new Map<string, RunFileReader>();
+
+  constructor(batchDir: string) {
+    this.catalog = BatchCatalog.open(batchDir);
+    this.runsDir = join(batchDir, RUNS_DIR);
+  }
+
+  latestRun(): BatchRunRecord | null {
+    this.refresh();
+    return this.kept.find((k) => k.record.runId === this.current)?.record ?? null;
+  }
+
+  runs(): BatchRunRecord[] {
+    this.refresh();
+    return this.kept.map((k) => k.record);
+  }
+
+  /** From the published run, or from the kept run `runId`. Throws NOT_FOUND for an unknown run or view. */
+  series(q: SeriesQuery, runId?: string): BucketRow[] {
+    return this.openRun(runId).series(q);
+  }
+
+  /**
+   * A reader of one kept run (the published one when runId is omitted), e.g. for batch-to-batch
+   * drift. It stays valid until the store is closed or the run is pruned; do not close it yourself.
+   */
+  openRun(runId?: string): RunFileReader {
+    this.refresh();
+    const id = runId ?? this.current;
+    if (id === null) throw new LambdaError('NOT_FOUND', 'no batch run has been published yet');
+    const existing = this.readers.get(id);
+    if (existing !== undefined) return existing;
+    const kept = this.kept.find((k) => k.record.runId === id);
+    if (kept === undefined) {
+      throw new LambdaError('NOT_FOUND', `batch run "${id}" is not kept (kept: ${this.kept.map((k) => k.record.runId).join(', ') || 'none'})`, {
+        details: { runId: id },
+      });
+    }
+    let reader: RunFileReader;
+    try {
+      reader = RunFileReader.open(join(this.runsDir, kept.file), kept.record);
+    } catch (err) {
+      // The run may have been pruned between our catalog read and the open: a fresh look decides.
+      this.generation = -1;
+      this.refresh();
+      if (!this.kept.some((k) => k.record.runId === id)) {
+        throw new LambdaError('NOT_FOUND', `batch run "${id}" was pruned while opening it`, { details: { runId: id } });
+      }
+      throw new LambdaError('STORAGE', `cannot open batch run "${id}": ${(err as Error).message}`, { cause: err, retriable: true });
+    }
+    this.readers.set(id, reader);
+    return reader;
+  }
+
+  /** The run in flight (any process), with its progress, or null. */
+  runningRun(now = Date.now()): LeaseInfo | null {
+    const lease = this.catalog.lease();
+    return lease !== null && lease.expiresAt > now ? lease : null;
+  }
+
+  lastFailure(): FailureInfo | null {
+    return this.catalog.lastFailure();
+  }
+
+  close(): void {
+    for (const r of this.readers.values()) r.close();
+    this.readers.clear();
+    this.catalog.close();
+  }
+
+  private refresh(): void {
+    if (this.catalog.pointer().generation === this.generation) return;
+    const snap = this.catalog.snapshot();
+    this.kept = snap.runs;
+    this.current = snap.runId;
+    this.generation = snap.generation;
+    const keptIds = new Set(this.kept.map((k) => k.record.runId));
+    for (const [id, reader] of this.readers) {
+      if (!keptIds.has(id)) {
+        reader.close();
+        this.readers.delete(id);
+      }
+    }
+  }
+}

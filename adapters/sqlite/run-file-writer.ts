@@ -1,0 +1,112 @@
+/**
+ * Writes one batch run file: a NEW SQLite database, never an update of a served one (DESIGN §5).
+ * The file is built under `<name>.tmp` with no journal (a crash leaves a temp file the next run
+ * deletes), fsynced, then renamed to its final name. Making it current is the catalog's job; until
+ * then no reader knows the file exists.
+ */
+import { closeSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { LambdaError } from '../../shared/errors.js';
+import type { GroupState } from '../../shared/aggregate/aggregate.js';
+import type { MeasureState } from '../../shared/aggregate/monoids.js';
+import type { ViewSet } from '../../shared/views/definition.js';
+import { createRunIndexes, createRunSchema, dimensionColumns, measureColumn, quoteIdent, RUN_FILE_FORMAT, viewTable } from './run-schema.js';
+import { TEMP_SUFFIX, type BatchRunRecord } from './run-record.js';
+
+export interface RunFileContent {
+  views: ViewSet;
+  /** the views file text the run computed, stored verbatim for readers and for humans */
+  viewsJson: string;
+  record: BatchRunRecord;
+  groups: Iterable<GroupState>;
+}
+
+/** The integer a column stores for a monoid state (see run-schema.ts). */
+function storedValue(state: MeasureState): number | null {
+  switch (state.kind) {
+    case 'count':
+      return state.n;
+    case 'sum':
+    case 'min':
+    case 'max':
+      return state.v;
+    case 'distinct':
+      return state.members.size;
+  }
+}
+
+/** Writes `finalPath` atomically (temp + fsync + rename + dir fsync). Returns the rows written. */
+export function writeRunFile(finalPath: string, content: RunFileContent): number {
+  const tmpPath = `${finalPath}${TEMP_SUFFIX}`;
+  rmSync(tmpPath, { force: true });
+  let rows = 0;
+  try {
+    const db = new Database(tmpPath);
+    try {
+      // A temp file nobody reads until it is complete needs neither a journal nor per-commit syncs.
+      db.pragma('journal_mode = OFF');
+      db.pragma('synchronous = OFF');
+      createRunSchema(db, content.views);
+      db.transaction(() => {
+        rows = insertAll(db, content);
+      })();
+      createRunIndexes(db, content.views);
+    } finally {
+      db.close();
+    }
+    fsyncPath(tmpPath);
+    renameSync(tmpPath, finalPath);
+    fsyncPath(dirname(finalPath));
+  } catch (err) {
+    rmSync(tmpPath, { force: true });
+    throw new LambdaError('STORAGE', `cannot write batch run file ${finalPath}: ${(err as Error).message}`, { cause: err });
+  }
+  return rows;
+}
+
+function insertAll(db: Database.Database, c: RunFileContent): number {
+  const meta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+  meta.run('format', String(RUN_FILE_FORMAT));
+  meta.run('views_json', c.viewsJson);
+  meta.run('views_hash', c.views.hash);
+  meta.run('views_source', c.views.source);
+  const r = c.record;
+  db.prepare('INSERT INTO run VALUES (?, ?, ?, ?, ?, ?)').run(r.runId, r.startedAt, r.finishedAt, r.arrivalComplete, r.watermark, JSON.stringify(r));
+  const invalid = db.prepare('INSERT INTO invalid (reason, count) VALUES (?, ?)');
+  for (const [reason, n] of Object.entries(r.counts.invalid)) invalid.run(reason, n);
+
+  const inserts = new Map<string, { stmt: Database.Statement; measures: string[] }>();
+  for (const view of c.views.views) {
+    const measures = Object.keys(view.measures);
+    const cols = ['granularity', 'bucket_start', ...dimensionColumns(view), ...measures.map(measureColumn)];
+    const sql = `INSERT INTO ${quoteIdent(viewTable(view))} (${cols.map(quoteIdent).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
+    inserts.set(view.name, { stmt: db.prepare(sql), measures });
+  }
+  let rows = 0;
+  const values: (string | number | null)[] = [];
+  for (const g of c.groups) {
+    const ins = inserts.get(g.view);
+    if (ins === undefined) throw new LambdaError('INTERNAL', `aggregate has a group of unknown view "${g.view}"`);
+    values.length = 0;
+    values.push(g.granularity, g.bucketStart, ...g.dims);
+    for (const m of ins.measures) {
+      const s = g.measures[m];
+      if (s === undefined) throw new LambdaError('INTERNAL', `group of view "${g.view}" lacks measure "${m}"`);
+      values.push(storedValue(s));
+    }
+    ins.stmt.run(values);
+    rows++;
+  }
+  return rows;
+}
+
+/** Data and directory entries reach the disk before the rename / the publish that relies on them. */
+export function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

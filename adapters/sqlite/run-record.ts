@@ -1,0 +1,61 @@
+/**
+ * What the batch layer records about a run, as stored in the catalog and in each run file.
+ * `BatchRunRecord` extends the port's `BatchRunInfo` (shared/ports.ts) with the timings and the
+ * extra counts DESIGN §5 asks to keep with a run; anything typed as BatchRunInfo accepts it.
+ */
+import type { BatchRunInfo } from '../../shared/ports.js';
+
+export type RunPhase = 'starting' | 'snapshot' | 'map' | 'merge' | 'write' | 'publish';
+
+/** Where a run in flight is; stored in the catalog so another process (the HTTP server) can show it. */
+export interface RunProgress {
+  phase: RunPhase;
+  filesDone: number;
+  filesTotal: number;
+  /** compressed bytes of the finished files (MasterFile.sizeBytes) */
+  bytesDone: number;
+  bytesTotal: number;
+  /** records read so far, valid or not */
+  eventsRead: number;
+  updatedAt: number;
+}
+
+/** Wall time of each phase, in milliseconds. */
+export interface RunTimings {
+  /** checkpoints + file listing */
+  snapshotMs: number;
+  /** read, parse, validate, dedupe and per-worker aggregation (the workers' map + combine) */
+  mapMs: number;
+  /** merging the workers' partial aggregates */
+  mergeMs: number;
+  /** writing the run's SQLite file (temp file, fsync, rename) */
+  writeMs: number | null;
+  /** the catalog transaction that makes the run current, and pruning */
+  publishMs: number | null;
+  totalMs: number | null;
+}
+
+export interface BatchRunRecord extends BatchRunInfo {
+  counts: BatchRunInfo['counts'] & {
+    /** duplicate ids whose raw line differed from the kept one (32-bit hash); should be 0 */
+    duplicatesDifferingPayload: number;
+    /** compressed bytes of the master files read */
+    bytesRead: number;
+    /** valid, first-seen events folded into the views */
+    eventsKept: number;
+  };
+  /** in the catalog: all set; in the run file (written before it is complete): write/publish/total are null */
+  timings: RunTimings;
+  /** worker threads that mapped the files */
+  workers: number;
+  /** the views source (file name) the run computed, for humans; viewsHash identifies the definitions */
+  viewsSource: string;
+}
+
+/** `<batch dir>/runs/<runId>.sqlite`; the run id is also the file's base name. */
+export function runFileName(runId: string): string {
+  return `${runId}.sqlite`;
+}
+
+/** Suffix of a run file being written; such files are never read and are removed by the next run. */
+export const TEMP_SUFFIX = '.tmp';

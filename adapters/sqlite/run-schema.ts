@@ -1,0 +1,71 @@
+/**
+ * The layout of one batch run file (SQLite), shared by the writer and the reader so the two can
+ * never disagree. Per view one table:
+ *
+ *   view_<name>(granularity TEXT, bucket_start INTEGER epoch ms,
+ *               dim_<field> TEXT NULL ... one per dimension, in view order,
+ *               m_<measure> INTEGER ...  one per measure, in view order)
+ *   index (granularity, bucket_start)
+ *
+ * Measure columns hold the monoid result as an exact integer: count; sum/min/max SCALED
+ * (value * 10^decimals, NULL for a min/max no event fed); distinct = exact number of members.
+ * The reader unscales with the definitions stored in the same file (`meta.views_json`), so a file
+ * stays readable after the views file changed. Other tables: `meta` (format version, views JSON
+ * and hash), `run` (the run record as of the write: the catalog holds the final one, with the
+ * write/publish timings) and `invalid` (invalid records by reason).
+ *
+ * Prefixes `dim_`/`m_` keep a dimension and a measure with the same name apart and keep user
+ * names clear of `granularity`/`bucket_start`; identifiers are always quoted, so SQL keywords are
+ * fine as field names.
+ */
+import type { Database } from 'better-sqlite3';
+import type { ViewDef, ViewSet } from '../../shared/views/definition.js';
+
+export const RUN_FILE_FORMAT = 1;
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export function viewTable(view: ViewDef): string {
+  return `view_${view.name}`;
+}
+
+/**
+ * Column name per dimension. Event fields are case-sensitive but SQLite column names are not, so
+ * when two dimensions of a view differ only by case, their position is added to keep them apart.
+ */
+export function dimensionColumns(view: ViewDef): string[] {
+  const lower = view.dimensions.map((d) => d.toLowerCase());
+  return view.dimensions.map((d, i) => (lower.indexOf(lower[i] as string) === lower.lastIndexOf(lower[i] as string) ? `dim_${d}` : `dim${i}_${d}`));
+}
+
+/** Measure names are lower-case identifiers (NAME_RE), so `m_<name>` is unique per view. */
+export function measureColumn(measure: string): string {
+  return `m_${measure}`;
+}
+
+export function createRunSchema(db: Database, views: ViewSet): void {
+  db.exec(`
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE run (
+      run_id TEXT PRIMARY KEY, started_at INTEGER NOT NULL, finished_at INTEGER NOT NULL,
+      arrival_complete INTEGER, watermark INTEGER NOT NULL, record_json TEXT NOT NULL);
+    CREATE TABLE invalid (reason TEXT PRIMARY KEY, count INTEGER NOT NULL);
+  `);
+  for (const view of views.views) {
+    const dims = dimensionColumns(view).map((c) => `${quoteIdent(c)} TEXT`);
+    const measures = Object.keys(view.measures).map((m) => `${quoteIdent(measureColumn(m))} INTEGER`);
+    db.exec(
+      `CREATE TABLE ${quoteIdent(viewTable(view))} (granularity TEXT NOT NULL, bucket_start INTEGER NOT NULL${[...dims, ...measures].map((c) => `, ${c}`).join('')})`,
+    );
+  }
+}
+
+/** Indexes are built after the bulk insert: one sort instead of a b-tree update per row. */
+export function createRunIndexes(db: Database, views: ViewSet): void {
+  for (const view of views.views) {
+    const table = viewTable(view);
+    db.exec(`CREATE INDEX ${quoteIdent(`${table}_bucket`)} ON ${quoteIdent(table)} (granularity, bucket_start)`);
+  }
+}

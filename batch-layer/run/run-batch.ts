@@ -1,0 +1,189 @@
+/**
+ * One batch run (DESIGN §5): recompute every view from the whole master dataset and publish the
+ * result as a new SQLite file.
+ *
+ *   lease -> clean stale files -> snapshot (checkpoints, then files) -> map (workers, exact
+ *   dedupe on this thread) -> merge partials -> write <runId>.sqlite.tmp, rename -> publish
+ *   (catalog transaction: pointer, kept runs) -> delete pruned files -> release lease
+ *
+ * Any failure before the publish leaves the previous run served and its temp file is removed;
+ * a kill leaves a temp file and a lease that the next run removes / takes over.
+ */
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from '../../platform/config.js';
+import type { Logger } from '../../platform/logger.js';
+import { Aggregate } from '../../shared/aggregate/aggregate.js';
+import { isLambdaError, LambdaError } from '../../shared/errors.js';
+import type { MasterDataset } from '../../shared/ports.js';
+import type { ViewSet } from '../../shared/views/definition.js';
+import { arrivalComplete } from '../../adapters/master/index.js';
+import { BatchCatalog } from '../../adapters/sqlite/catalog.js';
+import { runFileName, type BatchRunRecord, type RunPhase, type RunProgress } from '../../adapters/sqlite/run-record.js';
+import { writeRunFile } from '../../adapters/sqlite/run-file-writer.js';
+import { IdDeduper } from './dedupe.js';
+import { mapFiles } from './map-pool.js';
+import { newRunId, removeRunFiles, removeStaleFiles, runsDir } from './run-files.js';
+import { RunLease } from './run-lease.js';
+import { viewsDocumentText } from './views-text.js';
+import { computeWatermark } from './watermark.js';
+
+/** Valid events per dedupe round trip, and round trips a worker may have outstanding. */
+const CHUNK_EVENTS = 4096;
+const MAX_CHUNKS_IN_FLIGHT = 3;
+const LOG_EVERY_MS = 5000;
+
+export interface RunBatchDeps {
+  config: Pick<Config, 'batch' | 'allowedLatenessMs' | 'masterUrl' | 'kafka'>;
+  views: ViewSet;
+  master: MasterDataset;
+  log: Logger;
+  onProgress?: (runId: string, p: RunProgress) => void;
+  /** aborts the run (e.g. shutdown); the previous run stays served */
+  signal?: AbortSignal;
+}
+
+export async function runBatch(deps: RunBatchDeps): Promise<BatchRunRecord> {
+  const { config, log } = deps;
+  const batchDir = config.batch.dir;
+  const startedAt = Date.now();
+  const runId = newRunId(startedAt);
+  const viewsJson = viewsDocumentText(deps.views);
+  const progress: RunProgress = { phase: 'starting', filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0, eventsRead: 0, updatedAt: startedAt };
+  const abort = new AbortController();
+  const onAbort = () => abort.abort(deps.signal?.reason ?? new LambdaError('UNAVAILABLE', `batch run ${runId} aborted`));
+  deps.signal?.addEventListener('abort', onAbort, { once: true });
+  if (deps.signal?.aborted === true) onAbort();
+  const catalog = BatchCatalog.open(batchDir);
+  const lease = new RunLease(
+    catalog,
+    config.batch.leaseMs,
+    () => progress,
+    () => abort.abort(new LambdaError('CONFLICT', `batch run ${runId} lost its lease (another process took it over after it expired)`)),
+    (err) => log.warn({ err, runId }, 'batch lease update failed (a renewal is retried; an unreleased lease expires)'),
+  );
+  const phase = (p: RunPhase) => {
+    progress.phase = p;
+    progress.updatedAt = Date.now();
+    deps.onProgress?.(runId, { ...progress });
+    lease.renew();
+  };
+  let written: string | null = null;
+  let published = false;
+  const logTimer = setInterval(() => log.info({ runId, progress }, 'batch run progress'), LOG_EVERY_MS);
+  logTimer.unref();
+  try {
+    lease.acquire(runId, startedAt); // throws BATCH_RUNNING before anything else happens
+    log.info({ runId, master: deps.master.describe() }, 'batch run started');
+    const stale = removeStaleFiles(batchDir, catalog.runs());
+    if (stale.length > 0) log.warn({ runId, removed: stale }, 'removed files left by an interrupted batch run');
+
+    phase('snapshot');
+    const t0 = Date.now();
+    // Checkpoints BEFORE the listing: the archiver makes a file durable before it advances a
+    // checkpoint, so every file behind A is in the listing. (Listing first could miss a file
+    // archived in between while A already vouched for it.)
+    const checkpoints = await deps.master.readCheckpoints();
+    const files = await deps.master.listFiles();
+    const A = arrivalComplete(checkpoints, { topic: config.kafka.topic, partitions: config.kafka.partitions });
+    const W = computeWatermark(A, config.allowedLatenessMs);
+    progress.filesTotal = files.length;
+    progress.bytesTotal = files.reduce((s, f) => s + f.sizeBytes, 0);
+
+    phase('map');
+    const t1 = Date.now();
+    const deduper = new IdDeduper(config.batch.dedupeMaxIds);
+    const mapped = await mapFiles({
+      files,
+      workers: config.batch.workers === 0 ? availableParallelism() : config.batch.workers,
+      init: {
+        viewsJson,
+        viewsSource: deps.views.source,
+        viewsHash: deps.views.hash,
+        masterUrl: config.masterUrl,
+        chunkEvents: CHUNK_EVENTS,
+        maxChunksInFlight: MAX_CHUNKS_IN_FLIGHT,
+        fileDelayMs: config.batch.fileDelayMs,
+      },
+      deduper,
+      signal: abort.signal,
+      onProgress: (p) => {
+        Object.assign(progress, { filesDone: p.filesDone, bytesDone: p.bytesDone, eventsRead: p.recordsRead, updatedAt: Date.now() });
+        deps.onProgress?.(runId, { ...progress });
+      },
+    });
+
+    phase('merge');
+    const t2 = Date.now();
+    // The first partial becomes the result; the others merge into it (monoids: any order).
+    const [first, ...rest] = mapped.partials;
+    const aggregate = first === undefined ? new Aggregate() : Aggregate.fromPlain(first);
+    for (const p of rest) aggregate.mergeFrom(Aggregate.fromPlain(p));
+    abort.signal.throwIfAborted();
+
+    phase('write');
+    const t3 = Date.now();
+    const record: BatchRunRecord = {
+      runId,
+      watermark: W,
+      arrivalComplete: A,
+      startedAt,
+      finishedAt: t3,
+      counts: {
+        files: files.length,
+        eventsRead: mapped.recordsRead,
+        invalid: mapped.invalid,
+        duplicates: deduper.duplicates,
+        groups: aggregate.size,
+        duplicatesDifferingPayload: deduper.differingPayload,
+        bytesRead: progress.bytesTotal,
+        eventsKept: deduper.size,
+      },
+      timings: { snapshotMs: t1 - t0, mapMs: t2 - t1, mergeMs: t3 - t2, writeMs: null, publishMs: null, totalMs: null },
+      workers: mapped.workers,
+      viewsHash: deps.views.hash,
+      viewsSource: deps.views.source,
+    };
+    const file = runFileName(runId);
+    written = file;
+    writeRunFile(join(runsDir(batchDir), file), { views: deps.views, viewsJson, record, groups: aggregate.groups() });
+    abort.signal.throwIfAborted();
+
+    phase('publish');
+    const t4 = Date.now();
+    record.timings.writeMs = t4 - t3;
+    record.finishedAt = t4;
+    const pruned = catalog.publish(lease.holder, { record, file, publishedAt: t4 }, config.batch.keepRuns);
+    published = true;
+    const t5 = Date.now();
+    record.timings.publishMs = t5 - t4;
+    record.timings.totalMs = t5 - startedAt;
+    try {
+      removeRunFiles(batchDir, pruned.map((p) => p.file));
+      catalog.updateRecord(record); // the final timings; the run is served since the publish
+    } catch (err) {
+      // The run IS published: housekeeping trouble must not report it as failed. The next run
+      // removes unreferenced files anyway.
+      log.warn({ err, runId }, 'batch run published, but pruning old files or storing final timings failed');
+    }
+    log.info({ runId, watermark: W, counts: record.counts, timings: record.timings, pruned: pruned.map((p) => p.record.runId) }, 'batch run published');
+    return record;
+  } catch (err) {
+    const e = isLambdaError(err) ? err : new LambdaError('INTERNAL', `batch run ${runId} failed: ${(err as Error).message}`, { cause: err });
+    if (written !== null && !published) removeRunFiles(batchDir, [written]);
+    if (e.code !== 'BATCH_RUNNING') {
+      log.error({ err: e, runId, progress }, 'batch run failed; the previous run stays published');
+      try {
+        catalog.recordFailure({ runId, at: Date.now(), code: e.code, message: e.message });
+      } catch (recordErr) {
+        log.warn({ err: recordErr, runId }, 'could not record the failure in the batch catalog');
+      }
+    }
+    throw e;
+  } finally {
+    clearInterval(logTimer);
+    deps.signal?.removeEventListener('abort', onAbort);
+    lease.release();
+    catalog.close();
+  }
+}

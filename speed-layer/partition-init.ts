@@ -1,0 +1,45 @@
+/**
+ * A partition's state in Redis on assignment: what is stored, or, on the partition's very first
+ * start, a new state whose offset comes from Kafka's offsetsForTimes and whose coveredSince says
+ * from which event time its views are complete (coverage.ts).
+ */
+import type { Kafka } from 'kafkajs';
+import { offsetsForTime } from '../adapters/kafka/topics.js';
+import { assertStateTopic, type PartitionState, type RedisSpeedStateStore } from '../adapters/redis/speed-state-store.js';
+import type { Logger } from '../platform/logger.js';
+import { LambdaError } from '../shared/errors.js';
+import { coverageStart, type CoverFrom } from './coverage.js';
+
+/** Any failure talking to Kafka outside a batch: retriable, the callers back off and try again. */
+export function kafkaDown(err: unknown, what: string): LambdaError {
+  return new LambdaError('DEPENDENCY_DOWN', `Kafka ${what} failed: ${(err as Error).message ?? String(err)}`, { retriable: true, cause: err });
+}
+
+export interface PartitionInitDeps {
+  store: RedisSpeedStateStore;
+  kafka: Kafka;
+  topic: string;
+  prefix: string;
+  coverFrom: CoverFrom;
+  log: Logger;
+}
+
+export async function ensurePartitionState(d: PartitionInitDeps, partition: number): Promise<PartitionState> {
+  const stored = await d.store.readPartition(partition);
+  if (stored !== null) {
+    assertStateTopic(stored, d.topic, d.prefix);
+    await d.store.registerPartition(partition);
+    return stored;
+  }
+  const { seekTimestamp, coveredSince } = coverageStart(d.coverFrom, Date.now());
+  let offsets: Map<number, number>;
+  try {
+    offsets = await offsetsForTime(d.kafka, d.topic, seekTimestamp);
+  } catch (err) {
+    throw kafkaDown(err, 'offsetsForTimes');
+  }
+  const next = offsets.get(partition) ?? 0;
+  const { created, ...state } = await d.store.initPartition(d.topic, partition, { next, coveredSince });
+  if (created) d.log.info({ partition, next: state.next, coveredSince: state.coveredSince, coverFrom: d.coverFrom }, 'speed partition initialised');
+  return state;
+}

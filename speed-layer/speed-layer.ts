@@ -1,0 +1,234 @@
+/**
+ * The speed layer (DESIGN §6): a Kafka consumer group that keeps every view at every granularity
+ * in Redis, exactly-once in effect. The consumer logic per batch is in batch-handler.ts; this
+ * module owns the lifecycle: topics, clients, the consumer (restarted if kafkajs gives up), the
+ * seek to Redis's offsets on every assignment, and the periodic status report.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Consumer, Kafka } from 'kafkajs';
+import type { Redis } from 'ioredis';
+import { createKafka } from '../adapters/kafka/client.js';
+import { EventProducer } from '../adapters/kafka/producer.js';
+import { endOffsets, ensureTopics } from '../adapters/kafka/topics.js';
+import { createRedis } from '../adapters/redis/client.js';
+import { retentionPolicy } from '../adapters/redis/retention.js';
+import { RedisSpeedStateStore, type PartitionState } from '../adapters/redis/speed-state-store.js';
+import type { Config } from '../platform/config.js';
+import type { Service } from '../platform/lifecycle.js';
+import type { Logger } from '../platform/logger.js';
+import type { Metrics } from '../platform/metrics.js';
+import { backoffDelay, withRetry } from '../platform/retry.js';
+import { isLambdaError } from '../shared/errors.js';
+import type { ViewSet } from '../shared/views/definition.js';
+import { BatchHandler } from './batch-handler.js';
+import { ensurePartitionState, kafkaDown } from './partition-init.js';
+import { ProgressTracker } from './progress.js';
+import { StatusReporter } from './status-reporter.js';
+
+export interface SpeedLayerDeps {
+  config: Config;
+  views: ViewSet;
+  log: Logger;
+  metrics: Metrics;
+  /** a client to use instead of one built from config.redis.url (closed by its owner) */
+  redis?: Redis;
+  /** how often progress is written to Redis and Redis's offsets are checked (default 2 s) */
+  statusIntervalMs?: number;
+}
+
+export class SpeedLayer implements Service {
+  readonly name = 'speed-layer';
+  private readonly log: Logger;
+  private readonly kafka: Kafka;
+  private readonly redis: Redis;
+  private readonly ownsRedis: boolean;
+  private readonly producer: EventProducer;
+  private readonly store: RedisSpeedStateStore;
+  private readonly progress: ProgressTracker;
+  private readonly positions = new Map<number, number>();
+  private readonly assigned = new Set<number>();
+  private readonly handler: BatchHandler;
+  private readonly status: StatusReporter;
+  private consumer: Consumer | null = null;
+  private stopping = false;
+  private restarting: Promise<void> | null = null;
+  private crashStreak = 0;
+  private lastCrashAt = 0;
+  private wakeUp: (() => void) | null = null;
+
+  constructor(private readonly deps: SpeedLayerDeps) {
+    const { config, metrics } = deps;
+    // Host and pid, plus a nonce: two instances in one process (tests) stay distinguishable.
+    const instance = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.log = deps.log.child({ component: 'speed' });
+    this.kafka = createKafka(config.kafka.brokers, `lambda-speed-${process.pid}`, this.log);
+    this.ownsRedis = deps.redis === undefined;
+    this.redis = deps.redis ?? createRedis(config.redis.url, this.log, 'lambda-speed');
+    this.producer = new EventProducer(this.kafka);
+    this.store = new RedisSpeedStateStore(this.redis, config.redis.keyPrefix, retentionPolicy(config), config.speed.dedupeTtlSeconds);
+    this.progress = new ProgressTracker(instance, metrics);
+    this.handler = new BatchHandler({
+      topic: config.kafka.topic,
+      dlqTopic: config.kafka.dlqTopic,
+      prefix: config.redis.keyPrefix,
+      views: deps.views,
+      dedupe: config.speed.dedupe,
+      applyMaxEvents: config.speed.applyMaxEvents,
+      retry: config.retry,
+      store: this.store,
+      producer: this.producer,
+      metrics,
+      log: this.log,
+      progress: this.progress,
+      positions: this.positions,
+      ensurePartition: (p) => this.ensurePartition(p),
+      seek: (p, offset) => this.seek(p, offset),
+      stopping: () => this.stopping,
+    });
+    this.status = new StatusReporter({
+      store: this.store,
+      progress: this.progress,
+      log: this.log,
+      intervalMs: deps.statusIntervalMs ?? 2_000,
+      assigned: () => [...this.assigned],
+      positions: this.positions,
+      seek: (p, offset) => this.seek(p, offset),
+    });
+  }
+
+  async start(): Promise<void> {
+    const { kafka: k } = this.deps.config;
+    await this.untilStopped('prepare topics and producer', async () => {
+      await ensureTopics(this.kafka, [
+        { topic: k.topic, partitions: k.partitions },
+        { topic: k.dlqTopic, partitions: k.partitions },
+      ]);
+      await this.producer.start();
+    });
+    await this.untilStopped('start consumer', () => this.runConsumer());
+    this.status.start();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.status.stop();
+    this.wakeUp?.();
+    await this.restarting?.catch(() => undefined);
+    // kafkajs waits for the batch in flight; its retry loop sees `stopping` and gives up.
+    await this.consumer?.disconnect().catch((err: unknown) => this.log.warn({ err }, 'consumer disconnect failed'));
+    await this.status.flush();
+    await this.producer.stop().catch((err: unknown) => this.log.warn({ err }, 'producer disconnect failed'));
+    if (this.ownsRedis) this.redis.disconnect();
+  }
+
+  private ensurePartition(partition: number): Promise<PartitionState> {
+    const { config } = this.deps;
+    return ensurePartitionState(
+      { store: this.store, kafka: this.kafka, topic: config.kafka.topic, prefix: config.redis.keyPrefix, coverFrom: config.speed.coverFrom, log: this.log },
+      partition,
+    );
+  }
+
+  private seek(partition: number, offset: number): void {
+    this.consumer?.seek({ topic: this.deps.config.kafka.topic, partition, offset: String(offset) });
+  }
+
+  private async runConsumer(): Promise<void> {
+    const { config } = this.deps;
+    const session = config.kafka.sessionTimeoutMs;
+    const consumer = this.kafka.consumer({
+      groupId: config.speed.groupId,
+      sessionTimeout: session,
+      heartbeatInterval: Math.max(500, Math.min(3_000, Math.floor(session / 3))),
+      allowAutoTopicCreation: false,
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (e) => this.onAssignment(e.payload.memberAssignment[config.kafka.topic] ?? []));
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (e.payload.restart || this.stopping) return;
+      // kafkajs gave up (a non-retriable error, e.g. a bug or a misconfiguration an operator can
+      // fix in Redis): keep the process alive and try again, backing off while it keeps crashing.
+      const now = Date.now();
+      this.crashStreak = now - this.lastCrashAt > 60_000 ? 0 : this.crashStreak + 1;
+      this.lastCrashAt = now;
+      const delayMs = backoffDelay(Math.min(this.crashStreak, 10), this.deps.config.retry.baseMs, this.deps.config.retry.maxMs);
+      this.log.error({ err: e.payload.error, delayMs }, 'Kafka consumer crashed and kafkajs will not restart it: restarting');
+      this.deps.metrics.speed.consumerRestarts.inc();
+      this.restarting = this.pause(delayMs)
+        .then(() => (this.stopping ? undefined : this.untilStopped('restart consumer', () => this.runConsumer())))
+        .catch((err: unknown) => {
+          if (!this.stopping) this.log.error({ err }, 'consumer restart abandoned');
+        });
+    });
+    this.consumer = consumer;
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic: config.kafka.topic, fromBeginning: true });
+      await consumer.run({ eachBatchAutoResolve: false, autoCommit: true, eachBatch: (payload) => this.handler.handle(payload) });
+    } catch (err) {
+      await consumer.disconnect().catch(() => undefined);
+      throw kafkaDown(err, 'consumer start');
+    }
+  }
+
+  /** On every assignment: seek each partition to the offset Redis holds (first start: initialise). */
+  private async onAssignment(partitions: number[]): Promise<void> {
+    for (const p of this.assigned) {
+      if (!partitions.includes(p)) this.progress.forget(p);
+    }
+    this.assigned.clear();
+    this.positions.clear();
+    for (const p of partitions) this.assigned.add(p);
+    for (const p of partitions) {
+      try {
+        const state = await withRetry(() => this.ensurePartition(p), { ...this.deps.config.retry, maxAttempts: 5, aborted: () => this.stopping });
+        if (!this.assigned.has(p)) continue;
+        this.seek(p, state.next);
+        this.positions.set(p, state.next);
+        this.progress.noteNext(p, state.next);
+      } catch (err) {
+        // The batch handler checks the stored offset on every batch anyway.
+        this.log.warn({ partition: p, err }, 'could not seek to the stored offset on assignment');
+      }
+    }
+    try {
+      // The partition ends give the first lag figures and the topic's real partition count.
+      const ends = await endOffsets(this.kafka, this.deps.config.kafka.topic);
+      for (const p of partitions) {
+        const end = ends.get(p);
+        if (end !== undefined) this.progress.noteFetch(p, end);
+      }
+      await this.status.reportTopicPartitions(ends.size);
+    } catch (err) {
+      this.log.debug({ err }, 'could not read partition ends on assignment');
+    }
+  }
+
+  /** Waits `ms`, or less if the layer is stopped meanwhile. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakeUp = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeUp = done;
+    });
+  }
+
+  /** Retries `fn` on retriable failures with backoff until it works or the layer is stopped. */
+  private untilStopped<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return withRetry(fn, {
+      ...this.deps.config.retry,
+      aborted: () => this.stopping,
+      // Kafka client errors are not LambdaErrors and are worth another try; ours say so themselves.
+      isRetriable: (err) => !isLambdaError(err) || err.retriable,
+      onRetry: (err, attempt, delayMs) => {
+        this.deps.metrics.speed.retries.inc({ dependency: 'kafka' });
+        this.log.warn({ what, attempt, delayMs, err: (err as Error).message }, 'speed layer: retrying');
+      },
+    });
+  }
+}

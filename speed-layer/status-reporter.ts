@@ -1,0 +1,78 @@
+/**
+ * Every few seconds: writes this consumer's partition progress to Redis (the serving layer, in
+ * another process, reads it) and checks that Redis still holds at least the offsets we applied.
+ * If Redis went back (restarted from an older AOF/RDB, or was restored), the consumer seeks back to
+ * what Redis holds, so the views and the offset stay one consistent prefix of the log, even while
+ * no new records arrive to reveal the gap.
+ */
+import type { PartitionState, RedisSpeedStateStore } from '../adapters/redis/speed-state-store.js';
+import type { Logger } from '../platform/logger.js';
+import type { ProgressTracker } from './progress.js';
+
+export interface StatusReporterDeps {
+  store: Pick<RedisSpeedStateStore, 'readPartition' | 'writeStatus'>;
+  progress: ProgressTracker;
+  log: Logger;
+  intervalMs: number;
+  assigned(): number[];
+  positions: Map<number, number>;
+  seek(partition: number, offset: number): void;
+}
+
+export class StatusReporter {
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+
+  constructor(private readonly d: StatusReporterDeps) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.tick(), this.d.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** A last report (best effort, e.g. on stop). */
+  async flush(): Promise<void> {
+    await this.write().catch((err: unknown) => this.d.log.debug({ err }, 'final status write failed'));
+  }
+
+  async reportTopicPartitions(n: number): Promise<void> {
+    await this.d.store.writeStatus([], n).catch((err: unknown) => this.d.log.debug({ err }, 'status write failed'));
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      for (const p of this.d.assigned()) await this.audit(p);
+      await this.write();
+      this.d.progress.updateEventTimeLag(Date.now());
+    } catch (err) {
+      // Redis down: the batch handler's retries log it; the next tick tries again.
+      this.d.log.debug({ err }, 'status tick failed');
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async audit(partition: number): Promise<void> {
+    // Position first: the stored offset only grows, so stored < a position read before it means
+    // Redis lost writes (an apply racing with this check can only make stored larger).
+    const position = this.d.positions.get(partition);
+    if (position === undefined) return;
+    const state: PartitionState | null = await this.d.store.readPartition(partition);
+    if (state === null || state.next >= position) return;
+    this.d.log.warn({ partition, stored: state.next, position }, 'Redis holds an older offset than this consumer applied (Redis lost writes?): seeking back');
+    this.d.seek(partition, state.next);
+    this.d.positions.set(partition, state.next);
+    this.d.progress.noteNext(partition, state.next);
+  }
+
+  private async write(): Promise<void> {
+    await this.d.store.writeStatus(this.d.progress.snapshot(this.d.assigned(), Date.now()), null);
+  }
+}
