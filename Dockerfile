@@ -1,0 +1,11 @@
+# The service image for docker-compose: every role (archiver, batch, speed, serve, generate) runs
+# from it with a different command. No build step: the CLI runs the TypeScript through tsx.
+FROM node:20-bookworm
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+ENV LAMBDA_HTTP_HOST=0.0.0.0
+ENTRYPOINT ["/app/bin/lambda-arch"]
+CMD ["--help"]

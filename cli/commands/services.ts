@@ -1,0 +1,23 @@
+/** `lambda-arch services up|down|status`: the local Kafka and Redis (scripts/services.sh). */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { LambdaError } from '../../shared/errors.js';
+import type { Command } from '../args.js';
+
+const script = fileURLToPath(new URL('../../scripts/services.sh', import.meta.url));
+
+export const servicesCommand: Command = {
+  name: 'services',
+  usage: 'services up|down|status',
+  summary: 'Start, stop or show the local services: a real Kafka broker (KRaft, jars from Maven Central) and Redis with AOF.',
+  options: {},
+  optionHelp: {},
+  async run({ positionals }) {
+    const action = positionals[0];
+    if (!action || !['up', 'down', 'status'].includes(action)) {
+      throw new LambdaError('VALIDATION', `services: expected up, down or status, got ${JSON.stringify(action ?? '')}`);
+    }
+    const r = spawnSync('bash', [script, action], { stdio: 'inherit' });
+    return r.status ?? 1;
+  },
+};

@@ -1,0 +1,148 @@
+/**
+ * Builds each role from the runtime: the only place where layers, adapters and the serving
+ * layer's ports meet. Each builder returns Services; the commands start and stop them.
+ */
+import { EventEmitter, once } from 'node:events';
+import type { Redis } from 'ioredis';
+import type { Service } from '../platform/lifecycle.js';
+import { isLambdaError } from '../shared/errors.js';
+import type { MasterDataset } from '../shared/ports.js';
+import { createKafka } from '../adapters/kafka/client.js';
+import { ensureTopics } from '../adapters/kafka/topics.js';
+import { EventProducer } from '../adapters/kafka/producer.js';
+import { createRedis } from '../adapters/redis/client.js';
+import { RedisSpeedViewStore } from '../adapters/redis/speed-view-store.js';
+import { retentionPolicy } from '../adapters/redis/retention.js';
+import { SqliteBatchViewStore } from '../adapters/sqlite/batch-view-store.js';
+import { openMasterDataset } from '../adapters/master/index.js';
+import { Archiver } from '../batch-layer/archiver/archiver.js';
+import { BatchLayer } from '../batch-layer/batch-layer.js';
+import { SpeedLayer } from '../speed-layer/speed-layer.js';
+import { ServingLayer } from '../serving-layer/serving-layer.js';
+import type { BatchControl, HealthCheck, MasterSummary } from '../serving-layer/deps.js';
+import type { Runtime } from './runtime.js';
+
+export function buildMaster(rt: Runtime): MasterDataset {
+  return openMasterDataset(rt.config, rt.log);
+}
+
+export function buildArchiver(rt: Runtime, master: MasterDataset): Archiver {
+  return new Archiver({ config: rt.config, log: rt.log.child({ role: 'archiver' }), metrics: rt.metrics, views: rt.views, master });
+}
+
+/** A Redis client as a Service, so it closes after everything that uses it has stopped. */
+function redisService(redis: Redis): Service {
+  return { name: 'redis-client', start: async () => undefined, stop: async () => void redis.disconnect() };
+}
+
+export function buildBatch(rt: Runtime, master: MasterDataset, opts: { schedule: boolean }) {
+  const redis = createRedis(rt.config.redis.url, rt.log, 'lambda-batch');
+  const progress = new EventEmitter();
+  const layer = new BatchLayer({
+    config: rt.config,
+    views: rt.views,
+    master,
+    log: rt.log.child({ role: 'batch' }),
+    metrics: rt.metrics,
+    redis,
+    schedule: opts.schedule,
+    onProgress: (runId) => progress.emit('progress', runId),
+  });
+  const control: BatchControl = {
+    // Resolves as soon as the run holds the lease and reports progress, or rejects with
+    // BATCH_RUNNING at once when another run holds it; the run itself goes on in the background.
+    async trigger() {
+      const run = layer.runNow();
+      run.catch((err: unknown) => {
+        if (!isLambdaError(err) || err.code !== 'BATCH_RUNNING') rt.log.error({ err }, 'triggered batch run failed');
+      });
+      const started = once(progress, 'progress').then(([runId]) => ({ runId: String(runId) }));
+      return Promise.race([started, run.then((r) => ({ runId: r.runId }))]);
+    },
+    async progress() {
+      const running = layer.status().running;
+      return running ? { ...running } : null;
+    },
+  };
+  return { layer, control, services: [layer, redisService(redis)] as Service[] };
+}
+
+export function buildSpeed(rt: Runtime): SpeedLayer {
+  return new SpeedLayer({ config: rt.config, views: rt.views, log: rt.log.child({ role: 'speed' }), metrics: rt.metrics });
+}
+
+function cached<T>(ms: number, fn: () => Promise<T>): () => Promise<T> {
+  let at = 0;
+  let value: Promise<T> | null = null;
+  return () => {
+    if (!value || Date.now() - at > ms) {
+      at = Date.now();
+      value = fn().catch((err: unknown) => {
+        value = null;
+        throw err;
+      });
+    }
+    return value;
+  };
+}
+
+export function buildServing(rt: Runtime, master: MasterDataset, batchControl: BatchControl | null, listen?: { port?: number }) {
+  const { config, log } = rt;
+  const redis = createRedis(config.redis.url, log, 'lambda-serve');
+  const kafka = createKafka(config.kafka.brokers, 'lambda-serve', log);
+  const producer = new EventProducer(kafka);
+  const admin = kafka.admin();
+  const batch = new SqliteBatchViewStore(config.batch.dir);
+  const speed = new RedisSpeedViewStore(redis, { prefix: config.redis.keyPrefix, views: rt.views, retention: retentionPolicy(config) });
+  const health: HealthCheck[] = [
+    { name: 'redis', check: cached(2000, async () => (await redis.ping().catch(() => null)) === 'PONG') },
+    {
+      name: 'kafka',
+      check: cached(2000, async () => {
+        try {
+          await admin.connect();
+          return (await admin.describeCluster()).brokers.length > 0;
+        } catch {
+          return false;
+        }
+      }),
+    },
+  ];
+  const masterSummary = cached(10_000, async (): Promise<MasterSummary> => {
+    const files = await master.listFiles();
+    return { describe: master.describe(), files: files.length, bytes: files.reduce((s, f) => s + f.sizeBytes, 0) };
+  });
+  const serving = new ServingLayer(
+    {
+      config,
+      log: log.child({ role: 'serve' }),
+      metrics: rt.metrics,
+      views: rt.views,
+      batch,
+      speed,
+      now: () => Date.now(),
+      health,
+      ingest: { send: (records) => producer.send(config.kafka.topic, records) },
+      batchControl,
+      master: masterSummary,
+    },
+    listen,
+  );
+  const clients: Service = {
+    name: 'serving-clients',
+    start: async () => {
+      await ensureTopics(kafka, [
+        { topic: config.kafka.topic, partitions: config.kafka.partitions },
+        { topic: config.kafka.dlqTopic, partitions: config.kafka.partitions },
+      ]);
+      await producer.start();
+    },
+    stop: async () => {
+      await producer.stop();
+      await admin.disconnect().catch(() => undefined);
+      redis.disconnect();
+      batch.close();
+    },
+  };
+  return { serving, services: [clients, serving] as Service[] };
+}

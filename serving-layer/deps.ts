@@ -1,0 +1,42 @@
+/**
+ * Everything the serving layer needs, injected by the CLI. The serving layer reaches the other
+ * layers only through these narrow interfaces (ports), never by importing them.
+ */
+import type { Config } from '../platform/config.js';
+import type { Logger } from '../platform/logger.js';
+import type { Metrics } from '../platform/metrics.js';
+import type { QueryContext } from './query/context.js';
+
+export interface HealthCheck {
+  name: string;
+  /** resolves true when the dependency answers; never throws */
+  check(): Promise<boolean>;
+}
+
+export interface BatchControl {
+  /** starts a run now; rejects with LambdaError BATCH_RUNNING when one holds the lease */
+  trigger(): Promise<{ runId: string | null }>;
+  /** the run in progress (any process), or null */
+  progress(): Promise<Record<string, unknown> | null>;
+}
+
+export interface IngestSink {
+  /** resolves when Kafka acknowledged every record (idempotent producer, acks=all) */
+  send(records: { key: string; value: string }[]): Promise<void>;
+}
+
+export interface MasterSummary {
+  describe: string;
+  files: number;
+  bytes: number;
+}
+
+export interface ServingDeps extends QueryContext {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  health: HealthCheck[];
+  ingest: IngestSink;
+  batchControl: BatchControl | null;
+  master: () => Promise<MasterSummary>;
+}

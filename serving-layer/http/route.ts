@@ -1,0 +1,57 @@
+/**
+ * Routes are declared as data: method, path, zod schemas for query and body, and the responses.
+ * The same schemas validate requests here and generate /openapi.json (openapi.ts), so the
+ * documentation cannot drift from what the server accepts.
+ */
+import type { Express, Request, Response, RequestHandler } from 'express';
+import type { z } from 'zod';
+import { LambdaError } from '../../shared/errors.js';
+
+export interface RouteSpec<Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
+  method: 'get' | 'post';
+  /** Express path, e.g. /api/v1/views/:view/series. */
+  path: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  params?: z.ZodObject;
+  query?: Q;
+  /** JSON body schema (documentation + validation), or 'raw' for handlers that parse themselves. */
+  body?: B | { raw: string; description: string };
+  admin?: boolean;
+  responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
+  handler: (ctx: { query: z.infer<Q>; params: Record<string, string>; req: Request; res: Response }) => Promise<unknown> | unknown;
+}
+
+export function defineRoute<Q extends z.ZodType, B extends z.ZodType>(spec: RouteSpec<Q, B>): RouteSpec {
+  return spec as unknown as RouteSpec;
+}
+
+/** Names the parameter that is wrong, e.g. `query parameter "from": must be ...`. */
+export function validationError(where: string, error: z.ZodError): LambdaError {
+  const problems = error.issues.map((i) => ({ parameter: i.path.join('.') || '(root)', message: i.message }));
+  const text = problems.map((p) => `${where} "${p.parameter}": ${p.message}`).join('; ');
+  return new LambdaError('VALIDATION', text, { details: { invalidParams: problems } });
+}
+
+export function mountRoutes(app: Express, routes: readonly RouteSpec[], adminGuard: RequestHandler): void {
+  for (const route of routes) {
+    const handlers: RequestHandler[] = [];
+    if (route.admin) handlers.push(adminGuard);
+    handlers.push(async (req, res) => {
+      let query: unknown = req.query;
+      if (route.query) {
+        const parsed = route.query.safeParse(req.query);
+        if (!parsed.success) throw validationError('query parameter', parsed.error);
+        query = parsed.data;
+      }
+      if (route.params) {
+        const parsed = route.params.safeParse(req.params);
+        if (!parsed.success) throw validationError('path parameter', parsed.error);
+      }
+      const result = await route.handler({ query, params: req.params as Record<string, string>, req, res });
+      if (!res.headersSent && result !== undefined) res.json(result);
+    });
+    app[route.method](route.path, ...handlers);
+  }
+}

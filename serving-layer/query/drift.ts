@@ -1,0 +1,156 @@
+/**
+ * Drift, the teaching purpose (DESIGN §7): for buckets both layers hold, the batch value, the
+ * speed value, their absolute and relative difference, and the causes the service can know
+ * (late arrivals, HyperLogLog estimates, duplicates when speed dedupe is off); then how each
+ * bucket changed between the two latest batch runs (late data absorbed by recomputation).
+ */
+import { drift, servingBoundary } from '../../shared/merge.js';
+import { granularityMs } from '../../shared/time.js';
+import type { ViewDef } from '../../shared/views/definition.js';
+import type { BucketRow } from '../../shared/ports.js';
+import type { QueryContext } from './context.js';
+import type { ResolvedQuery } from './params.js';
+import { dimsRecord } from './rollup.js';
+
+/** Relative standard error of Redis's HyperLogLog (16384 registers): 1.04 / sqrt(16384). */
+export const HLL_STANDARD_ERROR = 0.0081;
+
+const rowKey = (r: BucketRow) => `${r.bucketStart}|${JSON.stringify(r.dims)}`;
+
+function countDiff(view: ViewDef, rows: { batch: BucketRow | undefined; speed: BucketRow | undefined }[]): number {
+  const counts = Object.entries(view.measures).filter(([, d]) => d.type === 'count').map(([n]) => n);
+  const first = counts[0];
+  if (!first) return 0;
+  return rows.reduce((s, r) => s + ((r.speed?.values[first] ?? 0) - (r.batch?.values[first] ?? 0)), 0);
+}
+
+export async function driftAnswer(ctx: QueryContext, view: ViewDef, rq: ResolvedQuery) {
+  const g = rq.granularity;
+  const len = granularityMs(g);
+  const runs = ctx.batch.runs();
+  const latest = runs[0] ?? null;
+  const boundary = servingBoundary(latest?.watermark ?? null, g);
+  const status = await ctx.speed.status();
+  const now = ctx.now();
+  const retention = ctx.speed.retentionMs(g);
+  // Both layers hold a bucket when the batch run covers it (before the boundary) and the speed
+  // layer has it whole (at or after coveredSince, and not yet expired).
+  const both = rq.buckets.filter(
+    (b) => boundary !== null && b < boundary && status.coveredSince !== null && b >= status.coveredSince && b + len + retention > now,
+  );
+  const perBucket: unknown[] = [];
+  const rel: Record<string, number[]> = Object.fromEntries(Object.keys(view.measures).map((m) => [m, []]));
+  const differing: Record<string, number> = Object.fromEntries(Object.keys(view.measures).map((m) => [m, 0]));
+  if (both.length > 0) {
+    const range = { view: view.name, granularity: g, from: both[0]!, to: both[both.length - 1]! + len, filter: rq.filter };
+    const [batchRows, speedRows] = await Promise.all([Promise.resolve(ctx.batch.series(range)), ctx.speed.seriesWithCounters(range)]);
+    const notes = new Map<number, { late: number; duplicates: number }>();
+    for (const r of speedRows) {
+      const n = notes.get(r.bucketStart) ?? { late: 0, duplicates: 0 };
+      n.late += r.late;
+      n.duplicates += r.duplicates;
+      notes.set(r.bucketStart, n);
+    }
+    const joined = new Map<string, { start: number; dims: (string | null)[]; batch?: BucketRow; speed?: BucketRow }>();
+    for (const r of batchRows) joined.set(rowKey(r), { start: r.bucketStart, dims: r.dims, batch: r });
+    for (const r of speedRows) {
+      const e = joined.get(rowKey(r));
+      if (e) e.speed = r;
+      else joined.set(rowKey(r), { start: r.bucketStart, dims: r.dims, speed: r });
+    }
+    const bothSet = new Set(both);
+    const byBucket = new Map<number, (typeof joined extends Map<string, infer V> ? V : never)[]>();
+    for (const e of joined.values()) {
+      if (!bothSet.has(e.start)) continue;
+      let list = byBucket.get(e.start);
+      if (!list) byBucket.set(e.start, (list = []));
+      list.push(e);
+    }
+    for (const start of both) {
+      const entries = byBucket.get(start) ?? [];
+      const note = notes.get(start) ?? { late: 0, duplicates: 0 };
+      const rows = entries.map((e) => ({
+        dims: dimsRecord(view, e.dims, view.dimensions),
+        measures: Object.fromEntries(
+          Object.entries(view.measures).map(([name, def]) => {
+            const b = e.batch?.values[name] ?? (def.type === 'min' || def.type === 'max' ? null : 0);
+            const s = e.speed?.values[name] ?? (def.type === 'min' || def.type === 'max' ? null : 0);
+            const d = drift(b, s, def.type === 'count' || def.type === 'distinct' ? undefined : def.decimals);
+            if (d.rel !== null) rel[name]!.push(d.rel);
+            if (d.abs !== 0) differing[name]!++;
+            return [name, { batch: b, speed: s, ...d }];
+          }),
+        ),
+      }));
+      const diff = countDiff(view, entries.map((e) => ({ batch: e.batch, speed: e.speed })));
+      const causes: { cause: string; events?: number; detail: string }[] = [];
+      if (note.late > 0) causes.push({ cause: 'late_arrivals', events: note.late, detail: `${note.late} event(s) reached the speed layer after the batch watermark had passed this bucket; a batch run that started before they were archived does not have them` });
+      if (note.duplicates > 0) causes.push({ cause: 'duplicates', events: note.duplicates, detail: `speed dedupe was off: ${note.duplicates} repeated event id(s) were counted again by the speed layer; the batch layer drops them exactly` });
+      if (Object.values(view.measures).some((d) => d.type === 'distinct')) causes.push({ cause: 'hll_estimate', detail: `distinct counts in the speed layer are HyperLogLog estimates (standard error ${(HLL_STANDARD_ERROR * 100).toFixed(2)}%); the batch layer counts exactly` });
+      const explained = note.late + note.duplicates;
+      if (diff !== 0 && Math.abs(diff) > explained) causes.push({ cause: 'unexplained', events: Math.abs(diff) - explained, detail: 'count difference not covered by the counted causes: typically late events that arrived while the batch run was in progress (after its snapshot, before its watermark was published), or events the speed layer has not consumed yet' });
+      perBucket.push({ start, end: start + len, late: note.late, duplicates: note.duplicates, countDiff: diff, causes, rows });
+    }
+  }
+  const summary = Object.fromEntries(
+    Object.keys(view.measures).map((m) => {
+      const xs = rel[m]!;
+      return [m, { rowsCompared: xs.length, rowsDiffering: differing[m], meanRelative: xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null, maxRelative: xs.length ? Math.max(...xs) : null }];
+    }),
+  );
+  return {
+    view: view.name,
+    granularity: g,
+    from: rq.from,
+    to: rq.to,
+    batch: latest ? { runId: latest.runId, watermark: latest.watermark, boundary } : null,
+    speed: { coveredSince: status.coveredSince },
+    provenance: 'batch values from the published batch run (exact, SQLite); speed values from Redis (realtime; distinct counts are HyperLogLog estimates); causes from the speed layer\'s per-bucket late and duplicate counters',
+    bucketsCompared: both.length,
+    note: both.length === 0 ? explainNoOverlap(boundary, status.coveredSince) : undefined,
+    summary,
+    buckets: perBucket,
+    batchToBatch: batchToBatch(ctx, view, rq, runs),
+  };
+}
+
+function explainNoOverlap(boundary: number | null, coveredSince: number | null): string {
+  if (boundary === null) return 'no batch run has been published yet: there is nothing to compare the speed layer with';
+  if (coveredSince === null) return 'the speed layer has not recorded coveredSince yet (not started?)';
+  return 'no bucket in the range is held by both layers (before the batch boundary and inside the speed layer\'s coverage and retention)';
+}
+
+/** How buckets changed between the two latest batch runs: late data absorbed by recomputation. */
+function batchToBatch(ctx: QueryContext, view: ViewDef, rq: ResolvedQuery, runs: ReturnType<QueryContext['batch']['runs']>) {
+  const [latest, previous] = runs;
+  if (!latest || !previous) return { note: 'fewer than two batch runs are kept: nothing to compare yet', changes: [] };
+  const q = { view: view.name, granularity: rq.granularity, from: rq.from, to: rq.to, filter: rq.filter };
+  const before = new Map(ctx.batch.series(q, previous.runId).map((r) => [rowKey(r), r]));
+  const after = new Map(ctx.batch.series(q, latest.runId).map((r) => [rowKey(r), r]));
+  const changes: unknown[] = [];
+  let absorbed = 0;
+  const firstCount = Object.entries(view.measures).find(([, d]) => d.type === 'count')?.[0];
+  for (const key of new Set([...before.keys(), ...after.keys()])) {
+    const b = before.get(key);
+    const a = after.get(key);
+    const row = (a ?? b)!;
+    const measures: Record<string, unknown> = {};
+    for (const [name, def] of Object.entries(view.measures)) {
+      const x = b?.values[name] ?? null;
+      const y = a?.values[name] ?? null;
+      if (x === y) continue;
+      measures[name] = { before: x, after: y, ...drift(x ?? 0, y ?? 0, def.type === 'count' || def.type === 'distinct' ? undefined : def.decimals) };
+    }
+    if (Object.keys(measures).length === 0) continue;
+    if (firstCount) absorbed += (a?.values[firstCount] ?? 0) - (b?.values[firstCount] ?? 0);
+    changes.push({ start: row.bucketStart, dims: dimsRecord(view, row.dims, view.dimensions), measures });
+  }
+  return {
+    previousRunId: previous.runId,
+    latestRunId: latest.runId,
+    watermarks: { previous: previous.watermark, latest: latest.watermark },
+    rowsChanged: changes.length,
+    eventsAbsorbed: firstCount ? absorbed : null,
+    changes: changes.slice(0, 1000),
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * Query parameters shared by series, totals and drift, as zod schemas: they validate requests
+ * and document them in /openapi.json. Errors name the parameter (route.ts).
+ */
+import { z } from 'zod';
+import { GRANULARITIES, bucketsInRange, floorTo, granularityMs, parseEventTime, type Granularity } from '../../shared/time.js';
+import type { ViewDef } from '../../shared/views/definition.js';
+import { LambdaError } from '../../shared/errors.js';
+
+/** epoch ms or ISO-8601 with a zone, the same rule as event times. */
+const instant = z.string().transform((raw, ctx) => {
+  const asNumber = /^\d+$/.test(raw) ? Number(raw) : raw;
+  const t = parseEventTime(asNumber);
+  if (typeof t === 'number') return t;
+  ctx.addIssue({ code: 'custom', message: `must be epoch milliseconds or ISO-8601 with a zone (${t.error})` });
+  return z.NEVER;
+});
+
+const list = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
+
+export const rangeQuery = z.object({
+  granularity: z.enum(GRANULARITIES as unknown as [Granularity, ...Granularity[]]).default('hour').describe('bucket size: minute, hour or day'),
+  from: instant.optional().describe('start of the range, inclusive (epoch ms or ISO-8601 with zone); default: 24 buckets before `to`'),
+  to: instant.optional().describe('end of the range, exclusive (epoch ms or ISO-8601 with zone); default: the end of the current bucket'),
+  filter: list.optional().describe('dimension filter, repeatable: `dimension:value`, or just `dimension` for the missing value'),
+  groupBy: z.string().optional().describe('comma-separated dimensions to group by (default: all of the view\'s dimensions; empty: none)'),
+  limit: z.coerce.number().int().min(1).max(10_000).optional().describe('keep the top N groups, ranked by the first measure over the range'),
+});
+
+export type RangeQuery = z.infer<typeof rangeQuery>;
+
+/** The largest number of buckets one query may span: keeps a typo from asking for a decade of minutes. */
+export const MAX_BUCKETS = 20_000;
+
+export interface ResolvedQuery {
+  granularity: Granularity;
+  from: number;
+  to: number;
+  buckets: number[];
+  filter: Record<string, string | null>;
+  groupBy: string[];
+  limit: number | null;
+}
+
+/** Applies defaults and checks the parameters against the view: unknown dimensions are named. */
+export function resolveQuery(view: ViewDef, q: RangeQuery, now: number): ResolvedQuery {
+  const g = q.granularity;
+  if (!view.granularities.includes(g)) {
+    throw new LambdaError('VALIDATION', `query parameter "granularity": view "${view.name}" has no ${g} granularity (it has ${view.granularities.join(', ')})`);
+  }
+  const to = q.to ?? floorTo(now, g) + granularityMs(g);
+  const from = q.from ?? to - 24 * granularityMs(g);
+  if (from >= to) throw new LambdaError('VALIDATION', `query parameter "from": must be before "to" (${new Date(from).toISOString()} >= ${new Date(to).toISOString()})`);
+  const span = Math.ceil((to - floorTo(from, g)) / granularityMs(g));
+  if (span > MAX_BUCKETS) throw new LambdaError('VALIDATION', `query parameter "from": the range spans ${span} ${g} buckets; at most ${MAX_BUCKETS}`);
+  const filter: Record<string, string | null> = {};
+  for (const f of q.filter ?? []) {
+    const i = f.indexOf(':');
+    const dim = i < 0 ? f : f.slice(0, i);
+    if (!view.dimensions.includes(dim)) {
+      throw new LambdaError('VALIDATION', `query parameter "filter": view "${view.name}" has no dimension "${dim}" (it has ${view.dimensions.join(', ') || 'none'})`);
+    }
+    filter[dim] = i < 0 ? null : f.slice(i + 1);
+  }
+  const groupBy = q.groupBy === undefined ? [...view.dimensions] : q.groupBy.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const d of groupBy) {
+    if (!view.dimensions.includes(d)) throw new LambdaError('VALIDATION', `query parameter "groupBy": view "${view.name}" has no dimension "${d}"`);
+  }
+  return { granularity: g, from, to, buckets: bucketsInRange(from, to, g), filter, groupBy, limit: q.limit ?? null };
+}

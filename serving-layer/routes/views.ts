@@ -1,0 +1,84 @@
+/** The query routes: views, series, totals, drift. */
+import { z } from 'zod';
+import type { Response } from 'express';
+import { defineRoute, type RouteSpec } from '../http/route.js';
+import { rangeQuery, resolveQuery } from '../query/params.js';
+import { viewOr404 } from '../query/context.js';
+import { seriesAnswer } from '../query/series.js';
+import { totalsAnswer } from '../query/totals.js';
+import { driftAnswer } from '../query/drift.js';
+import type { ServingDeps } from '../deps.js';
+
+const viewParam = z.object({ view: z.string().min(1) });
+const anyObject = z.object({}).passthrough();
+
+/** Announces incomplete answers in a header too, so a client that ignores the body still sees it. */
+function markIncomplete(res: Response, count: number): void {
+  if (count > 0) res.set('Lambda-Incomplete-Buckets', String(count));
+}
+
+export function viewRoutes(deps: ServingDeps): RouteSpec[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/views',
+      tag: 'views',
+      summary: 'List the views with their definitions',
+      responses: { 200: { description: 'the view definitions, as loaded from the views file', schema: anyObject } },
+      handler: () => ({ source: deps.views.source, hash: deps.views.hash, views: deps.views.views }),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/views/:view',
+      tag: 'views',
+      summary: 'One view definition',
+      params: viewParam,
+      responses: { 200: { description: 'the view definition', schema: anyObject }, 404: { description: 'unknown view' } },
+      handler: ({ params }) => viewOr404(deps.views, params.view!),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/views/:view/series',
+      tag: 'views',
+      summary: 'Merged series: batch buckets before the watermark boundary, speed buckets after',
+      description: 'Each bucket names its source (batch | speed). Incomplete buckets are listed in `incomplete` and counted in the Lambda-Incomplete-Buckets header.',
+      params: viewParam,
+      query: rangeQuery,
+      responses: { 200: { description: 'the merged series', schema: anyObject }, 400: { description: 'a bad parameter (named)' }, 404: { description: 'unknown view' } },
+      handler: async ({ params, query, res }) => {
+        const view = viewOr404(deps.views, params.view!);
+        const { answer, incompleteCount } = await seriesAnswer(deps, view, resolveQuery(view, query, deps.now()));
+        markIncomplete(res, incompleteCount);
+        return answer;
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/views/:view/totals',
+      tag: 'views',
+      summary: 'Totals over a range: counts and sums exact; distinct as a sketch union where possible',
+      params: viewParam,
+      query: rangeQuery,
+      responses: { 200: { description: 'totals per group', schema: anyObject }, 400: { description: 'a bad parameter (named)' }, 404: { description: 'unknown view' } },
+      handler: async ({ params, query, res }) => {
+        const view = viewOr404(deps.views, params.view!);
+        const { answer, incompleteCount } = await totalsAnswer(deps, view, resolveQuery(view, query, deps.now()));
+        markIncomplete(res, incompleteCount);
+        return answer;
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/views/:view/drift',
+      tag: 'views',
+      summary: 'Drift between the layers for buckets both hold, with causes; and batch-to-batch drift',
+      params: viewParam,
+      query: rangeQuery,
+      responses: { 200: { description: 'the drift report', schema: anyObject }, 400: { description: 'a bad parameter (named)' }, 404: { description: 'unknown view' } },
+      handler: async ({ params, query }) => {
+        const view = viewOr404(deps.views, params.view!);
+        return driftAnswer(deps, view, resolveQuery(view, query, deps.now()));
+      },
+    }),
+  ];
+}
