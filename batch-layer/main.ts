@@ -14,7 +14,7 @@ import { createMetrics } from '../platform/metrics.js';
 import { runUntilSignal } from '../platform/lifecycle.js';
 import { isLambdaError } from '../shared/errors.js';
 import { loadViewSet } from '../platform/views-file.js';
-import { openMasterDataset } from '../adapters/master/index.js';
+import { openVerifiedMasterDataset } from '../adapters/master/index.js';
 import { BatchLayer } from './batch-layer.js';
 
 export const EXIT_BATCH_RUNNING = 75;
@@ -25,7 +25,7 @@ async function main(mode: string): Promise<number> {
   const layer = new BatchLayer({
     config,
     views: loadViewSet(config.viewsFile),
-    master: openMasterDataset(config, log),
+    master: await openVerifiedMasterDataset(config, log),
     log,
     metrics: createMetrics(),
     schedule: mode === 'schedule',

@@ -14,7 +14,7 @@ import { createRedis } from '../adapters/redis/client.js';
 import { RedisSpeedViewStore } from '../adapters/redis/speed-view-store.js';
 import { retentionPolicy } from '../adapters/redis/retention.js';
 import { SqliteBatchViewStore } from '../adapters/sqlite/batch-view-store.js';
-import { openMasterDataset } from '../adapters/master/index.js';
+import { openVerifiedMasterDataset } from '../adapters/master/index.js';
 import { Archiver } from '../batch-layer/archiver/archiver.js';
 import { BatchLayer } from '../batch-layer/batch-layer.js';
 import { SpeedLayer } from '../speed-layer/speed-layer.js';
@@ -22,8 +22,9 @@ import { ServingLayer } from '../serving-layer/serving-layer.js';
 import type { BatchControl, HealthCheck, MasterSummary } from '../serving-layer/deps.js';
 import type { Runtime } from './runtime.js';
 
-export function buildMaster(rt: Runtime): MasterDataset {
-  return openMasterDataset(rt.config, rt.log);
+/** Opens the master dataset and checks it at start (credentials, bucket, reachability), not halfway through a run. */
+export function buildMaster(rt: Runtime): Promise<MasterDataset> {
+  return openVerifiedMasterDataset(rt.config, rt.log);
 }
 
 export function buildArchiver(rt: Runtime, master: MasterDataset): Archiver {

@@ -52,6 +52,12 @@ export interface MasterDataset {
   writeCheckpoint(cp: Checkpoint): Promise<void>;
   /** e.g. "file:///data/master" or "s3://bucket/prefix", for logs and status */
   describe(): string;
+  /**
+   * Checks at start that the dataset can be reached and used (folder writable; S3 endpoint up,
+   * credentials accepted, bucket present), so a misconfiguration stops a role before it begins
+   * work, with a LambdaError (CONFIG_INVALID or DEPENDENCY_DOWN) naming the setting to fix.
+   */
+  verify?(): Promise<void>;
 }
 
 // ---- event log (Kafka) ---------------------------------------------------------

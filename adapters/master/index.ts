@@ -5,12 +5,21 @@ import type { Logger } from '../../platform/logger.js';
 import { LambdaError } from '../../shared/errors.js';
 import type { MasterDataset } from '../../shared/ports.js';
 import { LocalMasterDataset } from './local-master-dataset.js';
+import { openS3MasterDataset } from './s3-open.js';
 
 export { LocalMasterDataset } from './local-master-dataset.js';
 export { arrivalComplete, type TopicPartitions } from './arrival-complete.js';
 export * from './layout.js';
+export { S3MasterDataset, MULTIPART_THRESHOLD_BYTES } from './s3-master-dataset.js';
+export { parseS3Url, type S3Location } from './s3-location.js';
 
-export function openMasterDataset(config: Pick<Config, 'masterUrl'>, log: Logger): MasterDataset {
+/**
+ * Where the master dataset is: its URL, and for `s3://` the S3 settings (endpoint, region,
+ * credentials...). Plain data, so the batch layer's map workers receive it too.
+ */
+export type MasterLocation = Pick<Config, 'masterUrl'> & Partial<Pick<Config, 's3'>>;
+
+export function openMasterDataset(config: MasterLocation, log: Logger): MasterDataset {
   const url = config.masterUrl;
   if (url.startsWith('file://')) {
     let root: string;
@@ -23,7 +32,21 @@ export function openMasterDataset(config: Pick<Config, 'masterUrl'>, log: Logger
     return new LocalMasterDataset(root, url);
   }
   if (url.startsWith('s3://')) {
-    throw new LambdaError('CONFIG_INVALID', 'S3 master dataset not available yet', { details: { masterUrl: url } });
+    const master = openS3MasterDataset(url, config.s3);
+    log.debug({ master: master.describe(), endpoint: config.s3?.endpoint ?? null, region: config.s3?.region }, 'master dataset: S3');
+    return master;
   }
   throw new LambdaError('CONFIG_INVALID', `LAMBDA_MASTER_URL=${JSON.stringify(url)}: must be file:///absolute/path or s3://bucket/prefix`);
+}
+
+/**
+ * Opens the master dataset and checks it can be used (MasterDataset.verify): what a role calls at
+ * start, so a wrong setting fails there with a LambdaError naming it (CONFIG_INVALID or
+ * DEPENDENCY_DOWN), not half-way through its first run.
+ */
+export async function openVerifiedMasterDataset(config: MasterLocation, log: Logger): Promise<MasterDataset> {
+  const master = openMasterDataset(config, log);
+  await master.verify?.();
+  log.info({ master: master.describe() }, 'master dataset verified');
+  return master;
 }

@@ -4,14 +4,15 @@
  * with identical content, which is what makes re-archiving after a crash harmless.
  */
 import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip, gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { LambdaError } from '../../shared/errors.js';
 import type { Checkpoint, MasterDataset, MasterFile, MasterSegment } from '../../shared/ports.js';
-import { isTempName, writeFileAtomic } from './atomic-file.js';
+import { ensureDurableDir, isTempName, TEMP_SUFFIX, writeFileAtomic } from './atomic-file.js';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint-codec.js';
 import { arrivalHour, checkpointKey, CHECKPOINTS_PREFIX, EVENTS_PREFIX, parseCheckpointKey, parseSegmentKey, segmentKey } from './layout.js';
 
@@ -55,6 +56,24 @@ export class LocalMasterDataset implements MasterDataset {
 
   describe(): string {
     return this.url;
+  }
+
+  /** The root folder exists or can be created, and takes a file (a probe, removed at once). */
+  async verify(): Promise<void> {
+    // The temp suffix keeps the probe out of every listing, should a crash leave it behind.
+    const probe = join(this.root, `.verify-${process.pid}-${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
+    try {
+      await ensureDurableDir(this.root);
+      await writeFile(probe, 'ok\n', { flag: 'wx' });
+      await rm(probe);
+    } catch (err) {
+      await rm(probe, { force: true }).catch(() => undefined); // best effort: the error below is the news
+      throw new LambdaError(
+        'CONFIG_INVALID',
+        `master dataset ${this.url}: the folder cannot be created or written (${(err as Error).message}); fix LAMBDA_MASTER_URL (default <LAMBDA_DATA_DIR>/master) or the folder's permissions`,
+        { cause: err },
+      );
+    }
   }
 
   async writeSegment(seg: MasterSegment): Promise<MasterFile> {

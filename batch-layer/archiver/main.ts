@@ -4,7 +4,7 @@
  * spawn it to SIGKILL it mid-stream; SIGTERM/SIGINT stop it cleanly (flush, commit, checkpoint).
  */
 import { readFileSync } from 'node:fs';
-import { openMasterDataset } from '../../adapters/master/index.js';
+import { openVerifiedMasterDataset } from '../../adapters/master/index.js';
 import { loadConfig } from '../../platform/config.js';
 import { runUntilSignal } from '../../platform/lifecycle.js';
 import { createLogger } from '../../platform/logger.js';
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const views = config.viewsFile ? loadViews(readFileSync(config.viewsFile, 'utf8'), config.viewsFile) : defaultViewSet();
   // A consumer that kafkajs gave up on leaves nothing to do: exit non-zero so a supervisor restarts us.
   const onFatal = () => process.exit(1);
-  const archiver = new Archiver({ config, log, metrics: createMetrics(), views, master: openMasterDataset(config, log), onFatal });
+  const archiver = new Archiver({ config, log, metrics: createMetrics(), views, master: await openVerifiedMasterDataset(config, log), onFatal });
   await runUntilSignal([archiver], log, config.shutdownGraceMs);
 }
 

@@ -11,6 +11,7 @@
  */
 import { isLambdaError, LambdaError, type ErrorCode } from '../../shared/errors.js';
 import type { PlainAggregate } from '../../shared/aggregate/aggregate.js';
+import type { MasterLocation } from '../../adapters/master/index.js';
 
 export interface MapWorkerInit {
   /** the views as a document (views-text.ts); the worker re-loads it (a ViewSet does not cross threads) */
@@ -18,7 +19,8 @@ export interface MapWorkerInit {
   viewsSource: string;
   /** ViewSet.hash on the main thread: the worker checks it re-loaded the same definitions */
   viewsHash: string;
-  masterUrl: string;
+  /** where the master dataset is (URL, and S3 settings for s3://): plain data, cloned into the worker */
+  master: MasterLocation;
   /** valid events per dedupe chunk */
   chunkEvents: number;
   /** chunks sent but not yet answered, per worker: keeps the worker busy while main answers */

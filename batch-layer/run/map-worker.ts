@@ -24,7 +24,7 @@ if (views.hash !== init.viewsHash) {
   // The main thread computes with one ViewSet, this worker with the text it was given: they must agree.
   throw new LambdaError('INTERNAL', `map worker views (${views.hash}) differ from the run's views (${init.viewsHash}); pass the text the views were loaded from`);
 }
-const master = openMasterDataset({ masterUrl: init.masterUrl }, silentLogger());
+const master = openMasterDataset(init.master, silentLogger());
 const aggregate = new Aggregate();
 const invalid: Record<string, number> = {};
 

@@ -34,7 +34,7 @@ const MAX_CHUNKS_IN_FLIGHT = 3;
 const LOG_EVERY_MS = 5000;
 
 export interface RunBatchDeps {
-  config: Pick<Config, 'batch' | 'allowedLatenessMs' | 'masterUrl' | 'kafka'>;
+  config: Pick<Config, 'batch' | 'allowedLatenessMs' | 'masterUrl' | 's3' | 'kafka'>;
   views: ViewSet;
   master: MasterDataset;
   log: Logger;
@@ -100,7 +100,7 @@ export async function runBatch(deps: RunBatchDeps): Promise<BatchRunRecord> {
         viewsJson,
         viewsSource: deps.views.source,
         viewsHash: deps.views.hash,
-        masterUrl: config.masterUrl,
+        master: { masterUrl: config.masterUrl, s3: config.s3 },
         chunkEvents: CHUNK_EVENTS,
         maxChunksInFlight: MAX_CHUNKS_IN_FLIGHT,
         fileDelayMs: config.batch.fileDelayMs,

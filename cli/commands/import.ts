@@ -16,7 +16,7 @@ export const importCommand: Command = {
     if (!file) throw new LambdaError('VALIDATION', 'import: name the JSONL file to import');
     const rt = runtime(env);
     const progress = progressReporter(process.stderr, rt.log, `import ${file}`);
-    const report = await importJsonl(file, buildMaster(rt), rt.views, { onProgress: progress.onProgress });
+    const report = await importJsonl(file, await buildMaster(rt), rt.views, { onProgress: progress.onProgress });
     progress.done();
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return report.invalidCount > 0 ? 3 : 0;

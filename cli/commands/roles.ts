@@ -22,7 +22,7 @@ export const archiverCommand: Command = {
   optionHelp: {},
   async run({ env }) {
     const rt = runtime(env);
-    await serveRoles(rt, [buildArchiver(rt, buildMaster(rt))]);
+    await serveRoles(rt, [buildArchiver(rt, await buildMaster(rt))]);
   },
 };
 
@@ -36,7 +36,7 @@ export const batchCommand: Command = {
     const action = positionals[0];
     if (action !== 'run' && action !== 'schedule') throw new LambdaError('VALIDATION', `batch: expected run or schedule, got ${JSON.stringify(action ?? '')}`);
     const rt = runtime(env);
-    const batch = buildBatch(rt, buildMaster(rt), { schedule: action === 'schedule' });
+    const batch = buildBatch(rt, await buildMaster(rt), { schedule: action === 'schedule' });
     if (action === 'schedule') return serveRoles(rt, batch.services);
     for (const s of batch.services) await s.start();
     try {
@@ -68,7 +68,7 @@ export const serveCommand: Command = {
   optionHelp: {},
   async run({ env }) {
     const rt = runtime(env);
-    const master = buildMaster(rt);
+    const master = await buildMaster(rt);
     // On-demand runs from POST /api/v1/batch/runs happen in this process; the lease keeps them
     // from overlapping with a `batch schedule` process elsewhere.
     const batch = buildBatch(rt, master, { schedule: false });
@@ -85,7 +85,7 @@ export const allCommand: Command = {
   optionHelp: { generate: 'also run the event generator in this process (takes the options of `generate`)' },
   async run({ env, values }) {
     const rt = runtime(env);
-    const master = buildMaster(rt);
+    const master = await buildMaster(rt);
     const batch = buildBatch(rt, master, { schedule: true });
     const serving = buildServing(rt, master, batch.control);
     const services: Service[] = [...serving.services, buildArchiver(rt, master), buildSpeed(rt), ...batch.services];

@@ -9,7 +9,7 @@ const script = fileURLToPath(new URL('../../scripts/services.sh', import.meta.ur
 export const servicesCommand: Command = {
   name: 'services',
   usage: 'services up|down|status',
-  summary: 'Start, stop or show the local services: a real Kafka broker (KRaft, jars from Maven Central) and Redis with AOF.',
+  summary: 'Start, stop or show the local services: a real Kafka broker (KRaft, jars from Maven Central), Redis with AOF, and S3Proxy (S3-compatible).',
   options: {},
   optionHelp: {},
   async run({ positionals }) {

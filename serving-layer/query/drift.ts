@@ -17,7 +17,15 @@ export const HLL_STANDARD_ERROR = 0.0081;
 
 const rowKey = (r: BucketRow) => `${r.bucketStart}|${JSON.stringify(r.dims)}`;
 
-function countDiff(view: ViewDef, rows: { batch: BucketRow | undefined; speed: BucketRow | undefined }[]): number {
+/** One (bucket, dimensions) row as each layer holds it; a side is missing when that layer has no row. */
+interface JoinedRow {
+  start: number;
+  dims: (string | null)[];
+  batch?: BucketRow;
+  speed?: BucketRow;
+}
+
+function countDiff(view: ViewDef, rows: readonly JoinedRow[]): number {
   const counts = Object.entries(view.measures).filter(([, d]) => d.type === 'count').map(([n]) => n);
   const first = counts[0];
   if (!first) return 0;
@@ -51,7 +59,7 @@ export async function driftAnswer(ctx: QueryContext, view: ViewDef, rq: Resolved
       n.duplicates += r.duplicates;
       notes.set(r.bucketStart, n);
     }
-    const joined = new Map<string, { start: number; dims: (string | null)[]; batch?: BucketRow; speed?: BucketRow }>();
+    const joined = new Map<string, JoinedRow>();
     for (const r of batchRows) joined.set(rowKey(r), { start: r.bucketStart, dims: r.dims, batch: r });
     for (const r of speedRows) {
       const e = joined.get(rowKey(r));
@@ -59,7 +67,7 @@ export async function driftAnswer(ctx: QueryContext, view: ViewDef, rq: Resolved
       else joined.set(rowKey(r), { start: r.bucketStart, dims: r.dims, speed: r });
     }
     const bothSet = new Set(both);
-    const byBucket = new Map<number, (typeof joined extends Map<string, infer V> ? V : never)[]>();
+    const byBucket = new Map<number, JoinedRow[]>();
     for (const e of joined.values()) {
       if (!bothSet.has(e.start)) continue;
       let list = byBucket.get(e.start);
@@ -82,7 +90,7 @@ export async function driftAnswer(ctx: QueryContext, view: ViewDef, rq: Resolved
           }),
         ),
       }));
-      const diff = countDiff(view, entries.map((e) => ({ batch: e.batch, speed: e.speed })));
+      const diff = countDiff(view, entries);
       const causes: { cause: string; events?: number; detail: string }[] = [];
       if (note.late > 0) causes.push({ cause: 'late_arrivals', events: note.late, detail: `${note.late} event(s) reached the speed layer after the batch watermark had passed this bucket; a batch run that started before they were archived does not have them` });
       if (note.duplicates > 0) causes.push({ cause: 'duplicates', events: note.duplicates, detail: `speed dedupe was off: ${note.duplicates} repeated event id(s) were counted again by the speed layer; the batch layer drops them exactly` });

@@ -133,7 +133,7 @@ describe('LocalMasterDataset', () => {
     expect(String((err as Error).message)).toContain('checkpoints/ev-0.json');
   });
 
-  it('describes itself by URL and rejects S3 for now', () => {
+  it('describes itself by URL; an s3:// URL without S3 settings is a configuration error', () => {
     expect(master.describe()).toBe(`file://${root}`);
     expect(new LocalMasterDataset(root).describe()).toBe(`file://${root}`);
     let err: unknown;

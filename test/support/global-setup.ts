@@ -3,7 +3,9 @@
  *  1. KAFKA_BROKERS and REDIS_URL from the environment (a user's own services);
  *  2. a Docker engine that answers: Kafka and Redis containers from testcontainers;
  *  3. the project's own local services (scripts/services.sh: Kafka from Maven jars, redis-server).
- * The endpoints are handed to tests with `inject('services')`.
+ * The endpoints are handed to tests with `inject('services')`. S3 (for the S3 master dataset) is
+ * S3_ENDPOINT (+ S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY) when set, else the project's S3Proxy
+ * (scripts/s3.sh, started by services.sh in case 3 and on its own in cases 1 and 2).
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +15,32 @@ export interface TestServices {
   kafkaBrokers: string[];
   redisUrl: string;
   source: 'environment' | 'testcontainers' | 'local';
+  /** an S3-compatible endpoint (path-style) and keys it accepts; tests create their own buckets */
+  s3Endpoint: string;
+  s3AccessKeyId: string;
+  s3SecretAccessKey: string;
+}
+
+type S3Services = Pick<TestServices, 's3Endpoint' | 's3AccessKeyId' | 's3SecretAccessKey'>;
+
+/** KEY=VALUE lines printed by the project's scripts. */
+function printedVars(stdout: string): Record<string, string> {
+  return Object.fromEntries(stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+}
+
+function s3From(vars: Record<string, string | undefined>): S3Services | null {
+  if (!vars.S3_ENDPOINT) return null;
+  return { s3Endpoint: vars.S3_ENDPOINT, s3AccessKeyId: vars.S3_ACCESS_KEY_ID ?? 'lambda', s3SecretAccessKey: vars.S3_SECRET_ACCESS_KEY ?? 'lambda-secret' };
+}
+
+/** S3_ENDPOINT from the environment, else the project's own S3Proxy (started if needed). */
+function s3Services(env: NodeJS.ProcessEnv): S3Services {
+  const fromEnv = s3From(env);
+  if (fromEnv) return fromEnv;
+  const up = spawnSync('bash', ['scripts/s3.sh', 'up'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const local = up.status === 0 ? s3From(printedVars(up.stdout)) : null;
+  if (!local) throw new Error(`scripts/s3.sh up failed (exit ${up.status}):\n${up.stdout}`);
+  return local;
 }
 
 declare module 'vitest' {
@@ -31,7 +59,7 @@ function dockerAnswers(): boolean {
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | void> {
   const env = process.env;
   if (env.KAFKA_BROKERS && env.REDIS_URL) {
-    project.provide('services', { kafkaBrokers: env.KAFKA_BROKERS.split(','), redisUrl: env.REDIS_URL, source: 'environment' });
+    project.provide('services', { kafkaBrokers: env.KAFKA_BROKERS.split(','), redisUrl: env.REDIS_URL, source: 'environment', ...s3Services(env) });
     return;
   }
   if (dockerAnswers()) {
@@ -43,6 +71,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
       kafkaBrokers: [`${kafka.getHost()}:${kafka.getMappedPort(9093)}`],
       redisUrl: redis.getConnectionUrl(),
       source: 'testcontainers',
+      ...s3Services(env),
     });
     return async () => {
       await kafka.stop();
@@ -55,6 +84,8 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     up.stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
   if (!vars.KAFKA_BROKERS || !vars.REDIS_URL) throw new Error(`scripts/services.sh up printed no endpoints:\n${up.stdout}`);
-  project.provide('services', { kafkaBrokers: vars.KAFKA_BROKERS.split(','), redisUrl: vars.REDIS_URL, source: 'local' });
+  const s3 = s3From(env) ?? s3From(vars);
+  if (!s3) throw new Error(`scripts/services.sh up printed no S3_ENDPOINT:\n${up.stdout}`);
+  project.provide('services', { kafkaBrokers: vars.KAFKA_BROKERS.split(','), redisUrl: vars.REDIS_URL, source: 'local', ...s3 });
   // Local services stay up after the run (like a developer's database): a second run reuses them.
 }
