@@ -1,0 +1,89 @@
+/**
+ * The drift table: for each bucket both layers hold and each dimension group, the chosen measure
+ * as batch computed it and as the speed layer holds it, their difference, and the causes the
+ * service counted for that bucket. Rows that agree exactly are hidden unless asked for, so the
+ * table shows what needs explaining first.
+ */
+import type { DriftAnswer, DriftBucket, Granularity, MeasureDef } from './api.js';
+import { el, fill, table } from './dom.js';
+import { fmtBucket, fmtCount, fmtDiff, fmtDim, fmtInstant, fmtRel, fmtValue } from './format.js';
+
+/** Enough to read, few enough for the DOM to stay quick; the caption says when rows were cut. */
+export const MAX_DRIFT_ROWS = 500;
+
+export interface DriftTableView {
+  answer: DriftAnswer;
+  measure: string;
+  def: MeasureDef;
+  dimensions: readonly string[];
+  granularity: Granularity;
+  showAgreeing: boolean;
+}
+
+const CAUSE_NAMES: Record<string, string> = {
+  late_arrivals: 'late arrivals',
+  duplicates: 'duplicates (speed dedupe off)',
+  hll_estimate: 'HyperLogLog estimate',
+  unexplained: 'unexplained',
+};
+
+function causesText(bucket: DriftBucket, def: MeasureDef): string {
+  const causes = bucket.causes.filter((c) => c.cause !== 'hll_estimate' || def.type === 'distinct');
+  if (causes.length === 0) return 'none counted';
+  return causes.map((c) => `${CAUSE_NAMES[c.cause] ?? c.cause}${c.events === undefined ? '' : `: ${c.events}`}`).join('; ');
+}
+
+function numCell(col: string, raw: number | null | undefined, text: string): HTMLTableCellElement {
+  return el('td', { class: 'num', 'data-col': col, 'data-value': raw === null || raw === undefined ? '' : String(raw) }, text);
+}
+
+export function renderDriftTable(root: HTMLElement, view: DriftTableView): { shown: number; differing: number } {
+  const { answer, measure, def } = view;
+  const rows: HTMLTableRowElement[] = [];
+  let differing = 0;
+  let agreeing = 0;
+  for (const b of answer.buckets) {
+    for (const r of b.rows) {
+      const m = r.measures[measure];
+      if (!m) continue;
+      const agrees = m.abs === 0;
+      if (agrees) agreeing++;
+      else differing++;
+      if ((agrees && !view.showAgreeing) || rows.length >= MAX_DRIFT_ROWS) continue;
+      rows.push(
+        el(
+          'tr',
+          { 'data-bucket': String(b.start), 'data-dims': JSON.stringify(r.dims), class: agrees ? 'agrees' : 'differs' },
+          el('th', { scope: 'row' }, fmtBucket(b.start, view.granularity)),
+          ...view.dimensions.map((d) => el('td', { 'data-col': `dim:${d}` }, fmtDim(r.dims[d]))),
+          numCell('batch', m.batch, fmtValue(m.batch, def)),
+          numCell('speed', m.speed, fmtValue(m.speed, def)),
+          numCell('diff', m.diff, fmtDiff(m.diff, def)),
+          numCell('rel', m.rel, fmtRel(m.rel)),
+          el('td', { 'data-col': 'causes' }, causesText(b, def)),
+        ),
+      );
+    }
+  }
+  const run = answer.batch ? `batch run ${answer.batch.runId} (watermark ${fmtInstant(answer.batch.watermark)})` : 'no batch run';
+  const hidden = view.showAgreeing ? '' : `; ${fmtCount(agreeing)} agreeing row(s) hidden`;
+  const cut = differing + (view.showAgreeing ? agreeing : 0) > MAX_DRIFT_ROWS ? `; only the first ${MAX_DRIFT_ROWS} rows are shown` : '';
+  const caption = `${measure}: ${fmtCount(differing)} row(s) differ in ${fmtCount(answer.bucketsCompared)} bucket(s) held by both layers, ${run} against the speed layer (Redis)${hidden}${cut}.`;
+  const head = ['Bucket (UTC)', ...view.dimensions, 'Batch', 'Speed', 'Speed − batch', 'Relative', 'Causes counted for the bucket'];
+  const t = table(caption, head, rows, { class: 'data-table', id: 'drift-table' });
+  fill(root, t, rows.length === 0 ? el('p', { class: 'empty' }, answer.note ?? 'The layers agree on every row in this range.') : null, batchToBatch(answer));
+  root.dataset.rows = String(rows.length);
+  root.dataset.differing = String(differing);
+  return { shown: rows.length, differing };
+}
+
+function batchToBatch(answer: DriftAnswer): HTMLElement {
+  const b = answer.batchToBatch;
+  if (!b.latestRunId || !b.previousRunId) return el('p', { id: 'batch-to-batch' }, `Batch to batch: ${b.note ?? 'nothing to compare yet'}.`);
+  const wm = b.watermarks ? ` (watermark ${fmtInstant(b.watermarks.previous)} → ${fmtInstant(b.watermarks.latest)})` : '';
+  return el(
+    'p',
+    { id: 'batch-to-batch', 'data-events-absorbed': b.eventsAbsorbed === null || b.eventsAbsorbed === undefined ? '' : String(b.eventsAbsorbed) },
+    `Batch to batch: between run ${b.previousRunId} and run ${b.latestRunId}${wm}, ${fmtCount(b.rowsChanged)} row(s) changed in this range and ${fmtCount(b.eventsAbsorbed)} late event(s) were absorbed by recomputation.`,
+  );
+}

@@ -1,0 +1,69 @@
+/**
+ * The status panel: the last batch run and its counts, the watermark, the speed layer's lag and
+ * counters, health, and the warnings of the current answer. Each group names its source (the
+ * batch catalog, Redis, the master dataset listing), as the API does.
+ */
+import type { SeriesAnswer, StatusAnswer } from './api.js';
+import { el, fill } from './dom.js';
+import { fmtBytes, fmtCount, fmtDuration, fmtInstant } from './format.js';
+
+type Entry = [term: string, value: string, key?: string];
+
+function list(entries: readonly Entry[]): HTMLDListElement {
+  return el('dl', {}, ...entries.flatMap(([t, v, key]) => [el('dt', {}, t), el('dd', key ? { 'data-status': key } : {}, v)]));
+}
+
+function group(title: string, source: string, entries: readonly Entry[]): HTMLElement {
+  return el('section', { class: 'status-group' }, el('h3', {}, title), el('p', { class: 'source' }, `from ${source}`), list(entries));
+}
+
+export function renderStatus(root: HTMLElement, status: StatusAnswer, series: SeriesAnswer | null): void {
+  const run = status.batch.lastRun;
+  const running = status.batch.running;
+  const invalidBatch = run ? Object.values(run.counts.invalid).reduce((a, b) => a + b, 0) : null;
+  const parts = status.speed.partitions ?? [];
+  const sum = (f: (p: (typeof parts)[number]) => number | undefined) => parts.reduce((s, p) => s + (f(p) ?? 0), 0);
+  const batch = group('Batch layer', status.batch.source, [
+    ['Last run', run ? run.runId : 'none yet', 'run-id'],
+    ['Watermark W', fmtInstant(status.batch.watermark), 'watermark'],
+    ['Finished', run ? fmtInstant(run.finishedAt) : 'n/a'],
+    ['Events read', fmtCount(run?.counts.eventsRead)],
+    ['Invalid events dropped', fmtCount(invalidBatch), 'batch-invalid'],
+    ['Duplicates dropped', fmtCount(run?.counts.duplicates)],
+    ['Master files read', fmtCount(run?.counts.files)],
+    ['Running now', running ? `${running.runId} (${running.progress?.phase ?? 'starting'})` : 'no', 'running'],
+    ['Schedule', status.batch.schedule ?? 'on demand only'],
+  ]);
+  const speed = group(
+    'Speed layer',
+    status.speed.source,
+    status.speed.error
+      ? [['Error', status.speed.error]]
+      : [
+          ['Complete since', fmtInstant(status.speed.coveredSince ?? null)],
+          ['Kafka lag (records)', fmtCount(sum((p) => p.lag)), 'speed-lag'],
+          ['Event-time lag', fmtDuration(status.speed.eventTimeLagMs)],
+          ['Events applied', fmtCount(sum((p) => p.totals?.events))],
+          ['Invalid events (to DLQ)', fmtCount(sum((p) => p.totals?.invalid)), 'speed-invalid'],
+          ['Late arrivals', fmtCount(sum((p) => p.totals?.late))],
+          ['Duplicates applied', `${fmtCount(sum((p) => p.totals?.duplicatesApplied))} (dedupe ${status.config.speedDedupe ? 'on' : 'off'})`],
+        ],
+  );
+  const master = group('Master dataset', status.master.source, status.master.error ? [['Error', status.master.error]] : [
+    ['Where', status.master.describe ?? 'n/a'],
+    ['Files', fmtCount(status.master.files)],
+    ['Size', fmtBytes(status.master.bytes)],
+  ]);
+  const health = el(
+    'ul',
+    { class: 'health' },
+    ...Object.entries(status.health).map(([name, ok]) => el('li', { class: ok ? 'ok' : 'down' }, `${name}: ${ok ? 'up' : 'DOWN'}`)),
+  );
+  const warnings = series?.warnings ?? [];
+  const warningList = el(
+    'ul',
+    { class: 'warnings', 'data-count': String(warnings.length) },
+    ...(warnings.length ? warnings.map((w) => el('li', {}, w)) : [el('li', { class: 'none' }, 'none: every bucket in the range is complete')]),
+  );
+  fill(root, el('h2', { id: 'status-title' }, 'Status'), el('h3', {}, 'Health'), health, el('h3', {}, 'Warnings for this range'), warningList, batch, speed, master);
+}
