@@ -30,6 +30,8 @@ export class GeneratorLoop implements Service {
   constructor(private readonly o: LoopOptions) {}
 
   async start(): Promise<void> {
+    const o = this.o;
+    o.log.info({ seed: o.seed, rate: o.rate, startTs: o.startTs, topic: o.producer ? o.topic : null }, 'generator: started (the same --seed and --start-ts repeat this stream)');
     this.running = this.run().catch((err: unknown) => this.o.log.error({ err }, 'generator stopped on an error'));
   }
 

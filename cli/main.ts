@@ -49,5 +49,8 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`lambda-arch: ${(err as Error)?.stack ?? String(err)}\n`);
       process.exitCode = 1;
     }
+    // Exit now: a command that failed half-way through wiring (e.g. a bad cron expression found
+    // after the Redis client was created) may hold clients that would keep the process alive.
+    process.exit();
   },
 );

@@ -9,7 +9,7 @@ import { createMetrics, type Metrics } from '../platform/metrics.js';
 import type { Service } from '../platform/lifecycle.js';
 import { loadViewSet } from '../platform/views-file.js';
 import type { ViewSet } from '../shared/views/definition.js';
-import { boot } from './boot.js';
+import { boot, type LogTo } from './boot.js';
 
 export interface Runtime {
   config: Config;
@@ -18,8 +18,8 @@ export interface Runtime {
   views: ViewSet;
 }
 
-export function runtime(env: NodeJS.ProcessEnv): Runtime {
-  const { config, log } = boot(env);
+export function runtime(env: NodeJS.ProcessEnv, logTo: LogTo = 'stdout'): Runtime {
+  const { config, log } = boot(env, logTo);
   const views = loadViewSet(config.viewsFile);
   log.info({ views: views.views.map((v) => v.name), source: views.source }, 'views loaded');
   return { config, log, metrics: createMetrics({ defaultMetrics: true }), views };

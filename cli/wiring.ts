@@ -27,8 +27,9 @@ export function buildMaster(rt: Runtime): Promise<MasterDataset> {
   return openVerifiedMasterDataset(rt.config, rt.log);
 }
 
-export function buildArchiver(rt: Runtime, master: MasterDataset): Archiver {
-  return new Archiver({ config: rt.config, log: rt.log.child({ role: 'archiver' }), metrics: rt.metrics, views: rt.views, master });
+/** `onFatal`: what to do when kafkajs gives up on the archiver's consumer for good (it then archives nothing more). */
+export function buildArchiver(rt: Runtime, master: MasterDataset, onFatal?: (err: unknown) => void): Archiver {
+  return new Archiver({ config: rt.config, log: rt.log.child({ role: 'archiver' }), metrics: rt.metrics, views: rt.views, master, onFatal });
 }
 
 /** A Redis client as a Service, so it closes after everything that uses it has stopped. */

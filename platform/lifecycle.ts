@@ -11,10 +11,12 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-export async function startAll(services: readonly Service[], log: Logger): Promise<() => Promise<void>> {
+/** Starts the services in order; `cancelled` (checked before each) ends the start-up early. */
+export async function startAll(services: readonly Service[], log: Logger, cancelled: () => boolean = () => false): Promise<() => Promise<void>> {
   const started: Service[] = [];
   try {
     for (const s of services) {
+      if (cancelled()) break;
       log.info({ service: s.name }, 'starting');
       await s.start();
       started.push(s);
@@ -37,26 +39,38 @@ export async function stopAll(services: readonly Service[], log: Logger): Promis
   }
 }
 
-/** Starts the services, then waits for SIGTERM/SIGINT and stops them; a second signal exits at once. */
+/**
+ * Starts the services, then waits for SIGTERM/SIGINT and stops them; a second signal exits at once.
+ * The handlers are installed first: a signal during start-up (a user's early Ctrl-C, a deployment
+ * rolling on) lets the service being started finish, starts no more, and stops those that started,
+ * instead of killing the process halfway. The grace period bounds all of that.
+ */
 export async function runUntilSignal(services: readonly Service[], log: Logger, graceMs: number): Promise<void> {
-  const stop = await startAll(services, log);
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        log.warn({ signal }, 'second signal: exiting now');
-        process.exit(130);
-      }
-      stopping = true;
-      log.info({ signal }, 'shutting down');
-      const timer = setTimeout(() => {
-        log.error({ graceMs }, 'shutdown grace period exceeded: exiting');
-        process.exit(1);
-      }, graceMs);
-      timer.unref();
-      void stop().then(resolve);
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-  });
+  let received: NodeJS.Signals | null = null;
+  let signalled: () => void = () => undefined;
+  const signal = new Promise<void>((resolve) => (signalled = resolve));
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (received !== null) {
+      log.warn({ signal: sig }, 'second signal: exiting now');
+      process.exit(130);
+    }
+    received = sig;
+    log.info({ signal: sig }, 'shutting down');
+    const timer = setTimeout(() => {
+      log.error({ graceMs }, 'shutdown grace period exceeded: exiting');
+      process.exit(1);
+    }, graceMs);
+    timer.unref();
+    signalled();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    const stop = await startAll(services, log, () => received !== null);
+    await signal;
+    await stop();
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
 }

@@ -41,6 +41,7 @@ cat <<BANNER
   Merged series http://$HOST:$PORT/api/v1/views/pageviews/series?granularity=minute&groupBy=
   Drift         http://$HOST:$PORT/api/v1/views/pageviews/drift?granularity=minute
   OpenAPI       http://$HOST:$PORT/openapi.json      Metrics http://$HOST:$PORT/metrics
+  Admin token   $LAMBDA_ADMIN_TOKEN   (the dashboard's "Run batch now" asks for it)
 
   A batch run starts every 2 minutes ($LAMBDA_BATCH_CRON); to run one now:
     curl -X POST -H "Authorization: Bearer $LAMBDA_ADMIN_TOKEN" http://$HOST:$PORT/api/v1/batch/runs

@@ -78,9 +78,13 @@ kafka_down() {
   local pidfile="$KAFKA_DATA/kafka.pid"
   if pid_alive "$pidfile"; then
     local pid; pid=$(cat "$pidfile")
-    log "stopping Kafka (pid $pid)"
+    # The pid is the launcher shell and the JVM is its child: signalling only the shell would leave
+    # the broker running as an orphan. Stop the JVM (the shell exits with it), then the shell.
+    local jvm; jvm=$(pgrep -P "$pid" || true)
+    log "stopping Kafka (pid ${jvm:-$pid})"
+    kill ${jvm:-$pid} 2>/dev/null || true
+    WAIT_SECONDS=60 wait_for "Kafka stop" bash -c "! kill -0 ${jvm:-$pid} 2>/dev/null" || kill -9 ${jvm:-$pid} 2>/dev/null || true
     kill "$pid" 2>/dev/null || true
-    WAIT_SECONDS=60 wait_for "Kafka stop" bash -c "! kill -0 $pid 2>/dev/null" || kill -9 "$pid" 2>/dev/null || true
   fi
   rm -f "$pidfile"
 }

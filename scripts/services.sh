@@ -1,32 +1,43 @@
 #!/usr/bin/env bash
 # Local services for the demo and the tests, with no Docker: a real Kafka broker (KRaft, jars from
 # Maven Central), a real Redis, and S3Proxy (an S3-compatible server, also from Maven Central). Idempotent: `up` twice finds them running; data lives under data/.
-#   bash scripts/services.sh up|down|status
+#   bash scripts/services.sh up|down|status [kafka] [redis] [s3]   (no name: all three)
+# Naming services acts on those only, e.g. a test's private broker on other ports:
+#   LAMBDA_LOCAL_KAFKA_PORT=19092 LAMBDA_LOCAL_KAFKA_CONTROLLER_PORT=19093 LAMBDA_DATA_DIR=/tmp/x bash scripts/services.sh up kafka
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/kafka.sh"
 source "$(dirname "$0")/redis.sh"
 source "$(dirname "$0")/s3.sh"
 
-case "${1:-}" in
+ACTION="${1:-}"
+[ $# -gt 0 ] && shift
+SELECTED=("$@")
+[ ${#SELECTED[@]} -gt 0 ] || SELECTED=(redis kafka s3)
+for name in "${SELECTED[@]}"; do
+  case "$name" in kafka|redis|s3) ;; *) echo "unknown service \"$name\" (expected kafka, redis or s3)" >&2; exit 2 ;; esac
+done
+selected() { local n; for n in "${SELECTED[@]}"; do [ "$n" = "$1" ] && return 0; done; return 1; }
+
+case "$ACTION" in
   up)
-    redis_up
-    kafka_up
-    s3_up
-    echo "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"
-    echo "REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
-    s3_env
+    if selected redis; then redis_up; fi
+    if selected kafka; then kafka_up; fi
+    if selected s3; then s3_up; fi
+    if selected kafka; then echo "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"; fi
+    if selected redis; then echo "REDIS_URL=redis://127.0.0.1:$REDIS_PORT"; fi
+    if selected s3; then s3_env; fi
     ;;
   down)
-    kafka_down
-    redis_down
-    s3_down
+    if selected kafka; then kafka_down; fi
+    if selected redis; then redis_down; fi
+    if selected s3; then s3_down; fi
     ;;
   status)
-    if kafka_ready; then echo "kafka: up on 127.0.0.1:$KAFKA_PORT"; else echo "kafka: down"; fi
-    if redis_ping; then echo "redis: up on 127.0.0.1:$REDIS_PORT"; else echo "redis: down"; fi
-    s3_status
+    if selected kafka; then if kafka_ready; then echo "kafka: up on 127.0.0.1:$KAFKA_PORT"; else echo "kafka: down"; fi; fi
+    if selected redis; then if redis_ping; then echo "redis: up on 127.0.0.1:$REDIS_PORT"; else echo "redis: down"; fi; fi
+    if selected s3; then s3_status; fi
     ;;
   *)
-    echo "usage: $0 up|down|status" >&2; exit 2 ;;
+    echo "usage: $0 up|down|status [kafka] [redis] [s3]" >&2; exit 2 ;;
 esac

@@ -3,6 +3,7 @@
  * be computed independently), paced to a rate, with chosen fractions of late, duplicate and
  * invalid records. Prints progress and, at the end, how many records of each kind it sent.
  */
+import { randomInt } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { LambdaError } from '../../shared/errors.js';
 import { createKafka } from '../../adapters/kafka/client.js';
@@ -34,7 +35,7 @@ export const generateCommand: Command = {
     rate: 'events per second (default 200)',
     count: 'stop after this many records',
     duration: 'stop after this many seconds (default: run until Ctrl-C, or until --count)',
-    seed: 'PRNG seed: the same seed gives the same stream (default 1)',
+    seed: 'PRNG seed: the same seed (and --start-ts) gives the same stream and event ids (default: a new seed each run, reported)',
     late: 'fraction of late events, 0..1 (default 0.02)',
     duplicates: 'fraction of duplicate records, 0..1 (default 0.01)',
     invalid: 'fraction of invalid records, 0..1 (default 0.005)',
@@ -47,7 +48,7 @@ export const generateCommand: Command = {
   async run({ values, env }) {
     const toKafka = !values['no-kafka'];
     if (!toKafka && !values.out) throw new LambdaError('VALIDATION', '--no-kafka needs --out FILE');
-    const { config, log } = boot(env);
+    const { config, log } = boot(env, 'stderr');
     const out = values.out ? createWriteStream(String(values.out)) : null;
     const kafka = toKafka ? createKafka(config.kafka.brokers, 'lambda-generate', log) : null;
     const producer = kafka ? new EventProducer(kafka) : null;
@@ -58,7 +59,8 @@ export const generateCommand: Command = {
       ]);
       await producer.start();
     }
-    const loop = new GeneratorLoop({ ...generatorOptions(values), topic: config.kafka.topic, producer, out, log });
+    const options = generatorOptions(values);
+    const loop = new GeneratorLoop({ ...options, topic: config.kafka.topic, producer, out, log });
     const stop = () => void loop.stop();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
@@ -66,7 +68,7 @@ export const generateCommand: Command = {
     await loop.done();
     await producer?.stop();
     if (out) await new Promise<void>((resolve) => out.end(resolve));
-    process.stdout.write(`${JSON.stringify({ ...loop.counts, topic: toKafka ? config.kafka.topic : null, out: values.out ?? null })}\n`);
+    process.stdout.write(`${JSON.stringify({ ...loop.counts, seed: options.seed, topic: toKafka ? config.kafka.topic : null, out: values.out ?? null })}\n`);
   },
 };
 
@@ -77,7 +79,9 @@ export function generatorOptions(values: Record<string, unknown>) {
     count: values.count === undefined ? Infinity : num(values, 'count', 0, 1),
     durationS: values.duration === undefined ? Infinity : num(values, 'duration', 0, 0.001),
     pace: !values['no-pace'],
-    seed: num(values, 'seed', 1, 0, 2 ** 32 - 1),
+    // A new seed per run unless one is given: event ids are `e-<seed>-<n>`, so every run with one
+    // seed (a restarted demo, a second `generate`) would repeat the ids and be dropped as duplicates.
+    seed: num(values, 'seed', randomInt(0, 2 ** 32), 0, 2 ** 32 - 1),
     startTs: num(values, 'start-ts', Date.now(), 0),
     lateFraction: num(values, 'late', 0.02, 0, 0.99),
     duplicateFraction: num(values, 'duplicates', 0.01, 0, 0.99),

@@ -14,7 +14,7 @@ export const importCommand: Command = {
   async run({ env, positionals }) {
     const file = positionals[0];
     if (!file) throw new LambdaError('VALIDATION', 'import: name the JSONL file to import');
-    const rt = runtime(env);
+    const rt = runtime(env, 'stderr');
     const progress = progressReporter(process.stderr, rt.log, `import ${file}`);
     const report = await importJsonl(file, await buildMaster(rt), rt.views, { onProgress: progress.onProgress });
     progress.done();

@@ -9,6 +9,17 @@ import { createKafka } from '../../adapters/kafka/client.js';
 import { EventProducer } from '../../adapters/kafka/producer.js';
 import { generatorOptions, generateCommand } from './generate.js';
 
+/**
+ * The archiver's consumer died for good (kafkajs will not restart it): archiving has stopped, so the
+ * process exits non-zero for its supervisor to restart it, rather than run on looking healthy.
+ */
+function exitOnArchiverFatal(rt: Runtime): (err: unknown) => void {
+  return (err) => {
+    rt.log.fatal({ err }, 'archiver consumer stopped for good: exiting');
+    process.exit(1);
+  };
+}
+
 async function serveRoles(rt: Runtime, services: Service[]): Promise<void> {
   const metrics = metricsEndpoint(rt);
   await runUntilSignal(metrics ? [...services, metrics] : services, rt.log, rt.config.shutdownGraceMs);
@@ -22,7 +33,7 @@ export const archiverCommand: Command = {
   optionHelp: {},
   async run({ env }) {
     const rt = runtime(env);
-    await serveRoles(rt, [buildArchiver(rt, await buildMaster(rt))]);
+    await serveRoles(rt, [buildArchiver(rt, await buildMaster(rt), exitOnArchiverFatal(rt))]);
   },
 };
 
@@ -35,7 +46,7 @@ export const batchCommand: Command = {
   async run({ env, positionals }) {
     const action = positionals[0];
     if (action !== 'run' && action !== 'schedule') throw new LambdaError('VALIDATION', `batch: expected run or schedule, got ${JSON.stringify(action ?? '')}`);
-    const rt = runtime(env);
+    const rt = runtime(env, action === 'run' ? 'stderr' : 'stdout');
     const batch = buildBatch(rt, await buildMaster(rt), { schedule: action === 'schedule' });
     if (action === 'schedule') return serveRoles(rt, batch.services);
     for (const s of batch.services) await s.start();
@@ -88,7 +99,7 @@ export const allCommand: Command = {
     const master = await buildMaster(rt);
     const batch = buildBatch(rt, master, { schedule: true });
     const serving = buildServing(rt, master, batch.control);
-    const services: Service[] = [...serving.services, buildArchiver(rt, master), buildSpeed(rt), ...batch.services];
+    const services: Service[] = [...serving.services, buildArchiver(rt, master, exitOnArchiverFatal(rt)), buildSpeed(rt), ...batch.services];
     if (values.generate) {
       const producer = new EventProducer(createKafka(rt.config.kafka.brokers, 'lambda-generate', rt.log));
       services.push(

@@ -8,7 +8,7 @@ const script = fileURLToPath(new URL('../../scripts/services.sh', import.meta.ur
 
 export const servicesCommand: Command = {
   name: 'services',
-  usage: 'services up|down|status',
+  usage: 'services up|down|status [kafka] [redis] [s3]',
   summary: 'Start, stop or show the local services: a real Kafka broker (KRaft, jars from Maven Central), Redis with AOF, and S3Proxy (S3-compatible).',
   options: {},
   optionHelp: {},
@@ -17,7 +17,8 @@ export const servicesCommand: Command = {
     if (!action || !['up', 'down', 'status'].includes(action)) {
       throw new LambdaError('VALIDATION', `services: expected up, down or status, got ${JSON.stringify(action ?? '')}`);
     }
-    const r = spawnSync('bash', [script, action], { stdio: 'inherit' });
+    // Service names (none: all of them) are checked by the script, which exits 2 on an unknown one.
+    const r = spawnSync('bash', [script, action, ...positionals.slice(1)], { stdio: 'inherit' });
     return r.status ?? 1;
   },
 };
