@@ -4,8 +4,9 @@
  * events go to the DLQ / a 400 / the batch run's counts, never silently away.
  */
 import { parseEventTime } from './time.js';
-import type { MeasureDef, ViewDef, ViewSet } from './views/definition.js';
-import { describeType, dimensionValue, distinctMember, isFieldError, measureNumber, viewMatches } from './views/fields.js';
+import type { ViewSet } from './views/definition.js';
+import { describeType } from './views/fields.js';
+import { isFieldProblem, projectBody, type Projection } from './views/project.js';
 
 export interface LambdaEvent {
   /** unique per real-world event; the dedupe key */
@@ -30,24 +31,43 @@ export const INVALID_REASONS: readonly InvalidReason[] = Object.freeze([
 
 export type ParseResult = { ok: true; event: LambdaEvent } | { ok: false; reason: InvalidReason; message: string };
 
+/**
+ * A valid event with what validating it computed anyway: its projection through
+ * every view (index-aligned with `views.views`; null where the filter does not
+ * match). The batch map step folds these directly instead of projecting again.
+ */
+export type ProjectedResult =
+  | { ok: true; event: LambdaEvent; projections: (Projection | null)[] }
+  | { ok: false; reason: InvalidReason; message: string };
+
 export const MAX_ID_LENGTH = 256;
 
-function invalid(reason: InvalidReason, message: string): ParseResult {
+function invalid(reason: InvalidReason, message: string): { ok: false; reason: InvalidReason; message: string } {
   return { ok: false, reason, message };
 }
 
 /** One JSONL line / one Kafka message value. */
 export function parseEventLine(text: string, views: ViewSet): ParseResult {
+  return withoutProjections(parseProjectedLine(text, views));
+}
+
+export function validateEvent(value: unknown, views: ViewSet): ParseResult {
+  return withoutProjections(validateAndProject(value, views));
+}
+
+/** parseEventLine, keeping the projections validation computed. */
+export function parseProjectedLine(text: string, views: ViewSet): ProjectedResult {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
     return invalid('not_json', `not valid JSON: ${(e as Error).message}`);
   }
-  return validateEvent(value, views);
+  return validateAndProject(value, views);
 }
 
-export function validateEvent(value: unknown, views: ViewSet): ParseResult {
+/** validateEvent, keeping the projections validation computed. */
+export function validateAndProject(value: unknown, views: ViewSet): ProjectedResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return invalid('not_object', `event must be a JSON object, got ${describeType(value)}`);
   }
@@ -64,26 +84,16 @@ export function validateEvent(value: unknown, views: ViewSet): ParseResult {
   const ts = parseEventTime(rawTs);
   if (typeof ts !== 'number') return invalid('bad_ts', ts.error);
 
+  // Valid means projectable through every view whose filter matches (views/project.ts).
+  const projections: (Projection | null)[] = [];
   for (const view of views.views) {
-    if (!viewMatches(view, body)) continue;
-    const problem = checkFields(view, body);
-    if (problem !== null) return invalid('bad_field', problem);
+    const p = projectBody(view, body);
+    if (isFieldProblem(p)) return invalid('bad_field', p.message);
+    projections.push(p);
   }
-  return { ok: true, event: { id, ts, body } };
+  return { ok: true, event: { id, ts, body }, projections };
 }
 
-/** First field of `view` this event cannot feed, as a message, or null. */
-function checkFields(view: ViewDef, body: Record<string, unknown>): string | null {
-  for (const dim of view.dimensions) {
-    const r = dimensionValue(Object.hasOwn(body, dim) ? body[dim] : undefined);
-    if (isFieldError(r)) return `field "${dim}" ${r.error} (view "${view.name}")`;
-  }
-  for (const name in view.measures) {
-    const m = view.measures[name] as MeasureDef;
-    if (m.type === 'count') continue;
-    const v = Object.hasOwn(body, m.field) ? body[m.field] : undefined;
-    const r = m.type === 'distinct' ? distinctMember(v) : measureNumber(v, m.decimals);
-    if (isFieldError(r)) return `field "${m.field}" ${r.error} (view "${view.name}")`;
-  }
-  return null;
+function withoutProjections(r: ProjectedResult): ParseResult {
+  return r.ok ? { ok: true, event: r.event } : r;
 }

@@ -7,33 +7,55 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { Aggregate } from '../../shared/aggregate/aggregate.js';
-import { LambdaError } from '../../shared/errors.js';
-import { parseEventLine, type LambdaEvent } from '../../shared/events.js';
-import { loadViews } from '../../shared/views/load.js';
-import { openMasterDataset } from '../../adapters/master/index.js';
-import { silentLogger } from '../../platform/logger.js';
+import { parseProjectedLine } from '../../shared/events.js';
+import type { Projection } from '../../shared/views/project.js';
+import type { MasterDataset } from '../../shared/ports.js';
+import { LocalMasterDataset } from '../../adapters/master/local-master-dataset.js';
 import { fnv1a32 } from './fingerprint.js';
 import { serializeError, type ChunkMessage, type FromWorker, type MapWorkerInit, type ToWorker } from './map-protocol.js';
+import { viewSetFromValidatedText } from './worker-views.js';
 
 if (parentPort === null) throw new Error('map-worker.ts must run in a worker thread');
 const port = parentPort;
 const init = workerData as MapWorkerInit;
-const views = loadViews(init.viewsJson, init.viewsSource);
-if (views.hash !== init.viewsHash) {
-  // The main thread computes with one ViewSet, this worker with the text it was given: they must agree.
-  throw new LambdaError('INTERNAL', `map worker views (${views.hash}) differ from the run's views (${init.viewsHash}); pass the text the views were loaded from`);
-}
-const master = openMasterDataset(init.master, silentLogger());
+const views = viewSetFromValidatedText(init.viewsJson, init.viewsSource, init.viewsHash);
+const master = await openMaster(init.master);
 const aggregate = new Aggregate();
 const invalid: Record<string, number> = {};
 
-/** Parsed events of each chunk main has not answered yet. */
-const inFlight = new Map<number, LambdaEvent[]>();
+/**
+ * One chunk of valid events, kept until main answers which to fold: per event its id, time and
+ * its projection through every view (computed while validating, so nothing is projected twice).
+ */
+interface Chunk {
+  ids: string[];
+  ts: number[];
+  projections: (Projection | null)[][];
+  payloadHashes: number[];
+}
+
+function emptyChunk(): Chunk {
+  return { ids: [], ts: [], projections: [], payloadHashes: [] };
+}
+
+/** Chunks main has not answered yet. */
+const inFlight = new Map<number, Chunk>();
 let nextChunkId = 0;
 let wakeSender: (() => void) | null = null;
 const queue: ToWorker[] = [];
 let wakeLoop: (() => void) | null = null;
+
+/**
+ * A local dataset opens directly; anything else through the adapter's URL dispatch, imported only
+ * then: it loads the S3 SDK, a good part of a worker's start-up time that a local run never needs.
+ */
+async function openMaster(location: MapWorkerInit['master']): Promise<MasterDataset> {
+  if (location.masterUrl.startsWith('file:///')) return new LocalMasterDataset(fileURLToPath(location.masterUrl), location.masterUrl);
+  const [{ openMasterDataset }, { silentLogger }] = await Promise.all([import('../../adapters/master/index.js'), import('../../platform/logger.js')]);
+  return openMasterDataset(location, silentLogger());
+}
 
 function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(msg, transfer);
@@ -43,12 +65,10 @@ port.on('message', (msg: ToWorker) => {
   if (msg.type === 'keep') {
     // Applied at once, in the message handler: `finish` is sent after the last answer, so by the
     // time the loop sees it every chunk of this worker has been folded in.
-    const events = inFlight.get(msg.chunkId);
+    const chunk = inFlight.get(msg.chunkId);
     inFlight.delete(msg.chunkId);
     try {
-      if (events !== undefined) {
-        for (let i = 0; i < events.length; i++) if (msg.keep[i] === 1) aggregate.add(events[i] as LambdaEvent, views);
-      }
+      if (chunk !== undefined) fold(chunk, msg.keep);
     } catch (err) {
       // e.g. a sum leaving the exact-integer range: report it with its code, not as a crash.
       post({ type: 'failed', error: serializeError(err) });
@@ -65,39 +85,52 @@ async function nextCommand(): Promise<ToWorker> {
   return queue.shift() as ToWorker;
 }
 
-async function sendChunk(fileIndex: number, last: boolean, records: number, events: LambdaEvent[], payloadHashes: number[]): Promise<void> {
+/** Folds the events of `chunk` that main kept (first seen) into this worker's aggregate. */
+function fold(chunk: Chunk, keep: Uint8Array): void {
+  const defs = views.views;
+  for (let i = 0; i < chunk.ids.length; i++) {
+    if (keep[i] !== 1) continue;
+    const ts = chunk.ts[i] as number;
+    const projections = chunk.projections[i] as (Projection | null)[];
+    for (let v = 0; v < projections.length; v++) {
+      const p = projections[v];
+      if (p !== null && p !== undefined) aggregate.addProjection(defs[v]!, ts, p);
+    }
+  }
+}
+
+async function sendChunk(fileIndex: number, last: boolean, records: number, chunk: Chunk): Promise<void> {
   while (inFlight.size >= init.maxChunksInFlight) await new Promise<void>((r) => (wakeSender = r));
   const chunkId = nextChunkId++;
-  inFlight.set(chunkId, events);
-  const ids = events.map((e) => e.id);
-  const idHashes = Uint32Array.from(ids, fnv1a32);
-  const payload = Uint32Array.from(payloadHashes);
-  const msg: ChunkMessage = { type: 'chunk', chunkId, fileIndex, last, records, ids, idHashes, payloadHashes: payload };
+  inFlight.set(chunkId, chunk);
+  const idHashes = Uint32Array.from(chunk.ids, fnv1a32);
+  const payload = Uint32Array.from(chunk.payloadHashes);
+  const msg: ChunkMessage = { type: 'chunk', chunkId, fileIndex, last, records, ids: chunk.ids, idHashes, payloadHashes: payload };
   post(msg, [idHashes.buffer, payload.buffer]);
 }
 
 async function mapFile(fileIndex: number, key: string): Promise<void> {
-  let events: LambdaEvent[] = [];
-  let hashes: number[] = [];
+  let chunk = emptyChunk();
   let records = 0;
   for await (const line of master.readLines(key)) {
     records++;
-    const r = parseEventLine(line, views);
+    const r = parseProjectedLine(line, views);
     if (!r.ok) {
       invalid[r.reason] = (invalid[r.reason] ?? 0) + 1;
       continue;
     }
-    events.push(r.event);
-    hashes.push(fnv1a32(line));
-    if (events.length >= init.chunkEvents) {
-      await sendChunk(fileIndex, false, records, events, hashes);
-      events = [];
-      hashes = [];
+    chunk.ids.push(r.event.id);
+    chunk.ts.push(r.event.ts);
+    chunk.projections.push(r.projections);
+    chunk.payloadHashes.push(fnv1a32(line));
+    if (chunk.ids.length >= init.chunkEvents) {
+      await sendChunk(fileIndex, false, records, chunk);
+      chunk = emptyChunk();
       records = 0;
     }
   }
   if (init.fileDelayMs > 0) await sleep(init.fileDelayMs);
-  await sendChunk(fileIndex, true, records, events, hashes);
+  await sendChunk(fileIndex, true, records, chunk);
 }
 
 async function main(): Promise<void> {

@@ -30,7 +30,7 @@ import { computeWatermark } from './watermark.js';
 
 /** Valid events per dedupe round trip, and round trips a worker may have outstanding. */
 const CHUNK_EVENTS = 4096;
-const MAX_CHUNKS_IN_FLIGHT = 3;
+const MAX_CHUNKS_IN_FLIGHT = 8;
 const LOG_EVERY_MS = 5000;
 
 export interface RunBatchDeps {
@@ -115,10 +115,9 @@ export async function runBatch(deps: RunBatchDeps): Promise<BatchRunRecord> {
 
     phase('merge');
     const t2 = Date.now();
-    // The first partial becomes the result; the others merge into it (monoids: any order).
-    const [first, ...rest] = mapped.partials;
-    const aggregate = first === undefined ? new Aggregate() : Aggregate.fromPlain(first);
-    for (const p of rest) aggregate.mergeFrom(Aggregate.fromPlain(p));
+    // Partials merge in any order (monoids), each straight from its plain form.
+    const aggregate = new Aggregate();
+    for (const p of mapped.partials) aggregate.mergePlain(p);
     abort.signal.throwIfAborted();
 
     phase('write');

@@ -7,13 +7,14 @@
 import { LambdaError } from '../errors.js';
 import type { LambdaEvent } from '../events.js';
 import { floorTo, type Granularity } from '../time.js';
-import type { MeasureDef, ViewSet } from '../views/definition.js';
-import { project } from '../views/project.js';
+import type { MeasureDef, ViewDef, ViewSet } from '../views/definition.js';
+import { project, type Projection } from '../views/project.js';
 import {
   addContribution,
   cloneState,
   emptyState,
   mergeInto,
+  mergePlainInto,
   stateFromPlain,
   stateToPlain,
   type MeasureState,
@@ -52,11 +53,36 @@ export function groupKey(view: string, g: Granularity, bucketStart: number, dims
   return JSON.stringify([view, g, bucketStart, dims]);
 }
 
+/**
+ * Key of a dims tuple inside one view's table; never leaves this module. One dimension: the value
+ * itself (a Map tells null from "null"), so the common case builds no string at all. Otherwise
+ * each value is length-prefixed (`3:abc`) and null is `-`, which reads back unambiguously
+ * whatever characters the values hold; no dimensions: ''.
+ */
+type DimsKey = string | null;
+
+function dimsKey(dims: readonly (string | null)[]): DimsKey {
+  if (dims.length === 1) return dims[0] as string | null;
+  let key = '';
+  for (const d of dims) key += d === null ? '-' : `${d.length}:${d}`;
+  return key;
+}
+
+/** The groups of one view at one granularity: bucket start -> dims key -> group. */
+type Table = Map<number, Map<DimsKey, GroupState>>;
+
 export class Aggregate {
-  private readonly map = new Map<string, GroupState>();
+  /**
+   * view name -> granularity -> table. Nested maps instead of one map keyed by groupKey(): adding
+   * an event then costs map look-ups by a number and (usually) a value it already holds, instead
+   * of one JSON.stringify per granularity.
+   */
+  private readonly tables = new Map<string, Map<Granularity, Table>>();
+  /** every group once, in insertion order (what groups() yields) */
+  private readonly list: GroupState[] = [];
 
   get size(): number {
-    return this.map.size;
+    return this.list.length;
   }
 
   /**
@@ -69,33 +95,60 @@ export class Aggregate {
       const p = project(view, event);
       if (p === null) continue;
       matched++;
-      for (const g of view.granularities) {
-        const group = this.group(view.name, g, floorTo(event.ts, g), p.dims, view.measures);
-        for (const name in p.measures) {
-          addContribution(group.measures[name] as MeasureState, p.measures[name] ?? null);
-        }
-      }
+      this.addProjection(view, event.ts, p);
     }
     return matched;
   }
 
+  /**
+   * Add one event already projected through `view` (events.ts validateAndProject computes the
+   * projections while validating) at every granularity of the view. `ts` is the event time.
+   */
+  addProjection(view: ViewDef, ts: number, p: Projection): void {
+    const key = dimsKey(p.dims);
+    for (const g of view.granularities) {
+      const measures = this.group(view.name, g, floorTo(ts, g), p.dims, key, view.measures).measures;
+      for (const name in p.measures) addContribution(measures[name] as MeasureState, p.measures[name] ?? null);
+    }
+  }
+
+  /**
+   * this := this ⊕ plain, straight from the plain form (what a worker sends): the same as
+   * mergeFrom(Aggregate.fromPlain(plain)) without building, then copying, a whole second
+   * aggregate; distinct members go from the array into this aggregate's sets once.
+   */
+  mergePlain(plain: PlainAggregate): void {
+    if (plain.version !== 1) throw new LambdaError('INTERNAL', `unknown PlainAggregate version ${String(plain.version)}`);
+    for (const p of plain.groups) {
+      const dst = this.get(p.view, p.granularity, p.bucketStart, p.dims);
+      if (dst === undefined) {
+        const measures: Record<string, MeasureState> = {};
+        for (const name in p.measures) measures[name] = stateFromPlain(p.measures[name] as PlainMeasureState);
+        this.adopt({ view: p.view, granularity: p.granularity, bucketStart: p.bucketStart, dims: [...p.dims], measures });
+        continue;
+      }
+      assertSameMeasures(dst, p.measures);
+      for (const name in p.measures) mergePlainInto(dst.measures[name] as MeasureState, p.measures[name] as PlainMeasureState);
+    }
+  }
+
   /** this := this ⊕ other. `other` is left untouched (states are copied, never shared). */
   mergeFrom(other: Aggregate): void {
-    for (const [key, src] of other.map) this.mergeGroup(key, src);
+    for (const group of other.list) this.mergeGroup(group);
   }
 
   get(view: string, g: Granularity, bucketStart: number, dims: readonly (string | null)[]): GroupState | undefined {
-    return this.map.get(groupKey(view, g, bucketStart, dims));
+    return this.tables.get(view)?.get(g)?.get(bucketStart)?.get(dimsKey(dims));
   }
 
   /** Groups in insertion order. Callers must not mutate the yielded states. */
   *groups(): IterableIterator<GroupState> {
-    yield* this.map.values();
+    yield* this.list;
   }
 
   toPlain(): PlainAggregate {
     const groups: PlainGroup[] = [];
-    for (const g of this.map.values()) {
+    for (const g of this.list) {
       const measures: Record<string, PlainMeasureState> = {};
       for (const name in g.measures) measures[name] = stateToPlain(g.measures[name] as MeasureState);
       groups.push({ view: g.view, granularity: g.granularity, bucketStart: g.bucketStart, dims: [...g.dims], measures });
@@ -109,46 +162,84 @@ export class Aggregate {
     for (const p of plain.groups) {
       const measures: Record<string, MeasureState> = {};
       for (const name in p.measures) measures[name] = stateFromPlain(p.measures[name] as PlainMeasureState);
-      const state: GroupState = { view: p.view, granularity: p.granularity, bucketStart: p.bucketStart, dims: [...p.dims], measures };
-      const key = groupKey(p.view, p.granularity, p.bucketStart, p.dims);
+      const group: GroupState = { view: p.view, granularity: p.granularity, bucketStart: p.bucketStart, dims: [...p.dims], measures };
       // Fresh states can be adopted; a repeated group (never produced by toPlain) is merged.
-      if (agg.map.has(key)) agg.mergeGroup(key, state);
-      else agg.map.set(key, state);
+      if (agg.get(p.view, p.granularity, p.bucketStart, p.dims) === undefined) agg.adopt(group);
+      else agg.mergeGroup(group);
     }
     return agg;
+  }
+
+  /** The bucket map of (view, g), created on first use. */
+  private table(view: string, g: Granularity): Table {
+    let byG = this.tables.get(view);
+    if (byG === undefined) {
+      byG = new Map();
+      this.tables.set(view, byG);
+    }
+    let t = byG.get(g);
+    if (t === undefined) {
+      t = new Map();
+      byG.set(g, t);
+    }
+    return t;
   }
 
   private group(
     view: string,
     g: Granularity,
     bucketStart: number,
-    dims: (string | null)[],
+    dims: readonly (string | null)[],
+    key: DimsKey,
     defs: Readonly<Record<string, MeasureDef>>,
   ): GroupState {
-    const key = groupKey(view, g, bucketStart, dims);
-    let s = this.map.get(key);
-    if (s === undefined) {
+    const table = this.table(view, g);
+    let bucket = table.get(bucketStart);
+    if (bucket === undefined) {
+      bucket = new Map();
+      table.set(bucketStart, bucket);
+    }
+    let group = bucket.get(key);
+    if (group === undefined) {
       const measures: Record<string, MeasureState> = {};
       for (const name in defs) measures[name] = emptyState((defs[name] as MeasureDef).type);
-      s = { view, granularity: g, bucketStart, dims, measures };
-      this.map.set(key, s);
+      group = { view, granularity: g, bucketStart, dims: [...dims], measures };
+      bucket.set(key, group);
+      this.list.push(group);
     }
-    return s;
+    return group;
   }
 
-  private mergeGroup(key: string, src: GroupState): void {
-    const dst = this.map.get(key);
+  /** Takes `group` (fresh states nobody else holds) as a new group. */
+  private adopt(group: GroupState): void {
+    const table = this.table(group.view, group.granularity);
+    let bucket = table.get(group.bucketStart);
+    if (bucket === undefined) {
+      bucket = new Map();
+      table.set(group.bucketStart, bucket);
+    }
+    bucket.set(dimsKey(group.dims), group);
+    this.list.push(group);
+  }
+
+  private mergeGroup(src: GroupState): void {
+    const dst = this.get(src.view, src.granularity, src.bucketStart, src.dims);
     if (dst === undefined) {
       const measures: Record<string, MeasureState> = {};
       for (const name in src.measures) measures[name] = cloneState(src.measures[name] as MeasureState);
-      this.map.set(key, { ...src, dims: [...src.dims], measures });
+      this.adopt({ ...src, dims: [...src.dims], measures });
       return;
     }
-    const names = Object.keys(src.measures);
-    if (names.length !== Object.keys(dst.measures).length || names.some((n) => !Object.hasOwn(dst.measures, n))) {
-      // Partials built from different view definitions must never be mixed silently.
-      throw new LambdaError('INTERNAL', `group ${key} has different measures in the two aggregates`);
-    }
-    for (const name of names) mergeInto(dst.measures[name] as MeasureState, src.measures[name] as MeasureState);
+    assertSameMeasures(dst, src.measures);
+    for (const name in src.measures) mergeInto(dst.measures[name] as MeasureState, src.measures[name] as MeasureState);
+  }
+}
+
+/** Partials built from different view definitions must never be mixed silently. */
+function assertSameMeasures(dst: GroupState, src: Readonly<Record<string, unknown>>): void {
+  const names = Object.keys(src);
+  if (names.length !== Object.keys(dst.measures).length || names.some((n) => !Object.hasOwn(dst.measures, n))) {
+    const key = groupKey(dst.view, dst.granularity, dst.bucketStart, dst.dims);
+    throw new LambdaError('INTERNAL', `group ${key} has different measures in the two aggregates`);
   }
 }

@@ -118,6 +118,13 @@ export function mergeInto(target: MeasureState, src: MeasureState): void {
   }
 }
 
+/** target := target ⊕ src for a state in plain form (members as an array), without building a Set first. */
+export function mergePlainInto(target: MeasureState, src: PlainMeasureState): void {
+  if (src.kind !== 'distinct') return mergeInto(target, src);
+  if (target.kind !== 'distinct') mismatch(target, stateFromPlain(src));
+  for (const m of src.members) target.members.add(m);
+}
+
 export function cloneState(s: MeasureState): MeasureState {
   return s.kind === 'distinct' ? { kind: 'distinct', members: new Set(s.members) } : { ...s };
 }

@@ -1,0 +1,144 @@
+/**
+ * The serving section: requests/s and latency with 50 concurrent connections (autocannon) for a
+ * 7-day hourly series and a drift report, against the serving layer as the CLI builds it, and
+ * beside it two ceilings answering the same precomputed JSON: an express route and a plain Node
+ * http server. Each server runs in its own process; targets alternate within every repetition.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import autocannon from 'autocannon';
+import { benchContext } from '../lib/bench-context.js';
+import { startReadyChild } from '../lib/child.js';
+import { currentLoad } from '../lib/machine.js';
+import { fmtCount, fmtMs, fmtRate, fmtSummary, goal, type SectionResult, type Table } from '../lib/report.js';
+import type { BenchServices } from '../lib/services.js';
+import { summarize, type Summary } from '../lib/stats.js';
+import { stopChild } from '../speed/speed-run.js';
+import { seedServingData } from './seed.js';
+
+export interface ServingPlan {
+  ratePerSec: number;
+  seconds: number;
+  /** the drift report is slow: longer runs, so that some of its answers complete within one */
+  driftSeconds: number;
+  reps: number;
+  connections: number;
+}
+
+export const SERVING_FULL: ServingPlan = { ratePerSec: 0.5, seconds: 10, driftSeconds: 20, reps: 3, connections: 50 };
+export const SERVING_QUICK: ServingPlan = { ratePerSec: 0.1, seconds: 8, driftSeconds: 12, reps: 1, connections: 50 };
+
+interface Shot {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+interface Target {
+  label: string;
+  url: string;
+  shots: Shot[];
+  /** seconds per run: a slow target gets longer runs, so some answers complete within one */
+  seconds: number;
+}
+
+/**
+ * Node keeps working through requests whose client has gone, so after a run a slow server may
+ * still be busy for seconds: wait until /livez answers at once twice in a row before the next run.
+ */
+async function untilIdle(baseUrl: string): Promise<void> {
+  const deadline = performance.now() + 180_000;
+  let quick = 0;
+  while (quick < 2 && performance.now() < deadline) {
+    const t = performance.now();
+    await fetch(`${baseUrl}/livez`).then((r) => r.arrayBuffer()).catch(() => undefined);
+    quick = performance.now() - t < 20 ? quick + 1 : 0;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function cannon(url: string, seconds: number, connections: number): Promise<Shot> {
+  // A long per-request timeout: a slow answer is measured as slow, not dropped as an error.
+  const r = await autocannon({ url, connections, duration: seconds, pipelining: 1, timeout: 120 });
+  await untilIdle(new URL(url).origin);
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
+}
+
+export async function servingSection(services: BenchServices, plan: ServingPlan, log: (s: string) => void): Promise<SectionResult> {
+  const ctx = benchContext(services, 'serve', { LAMBDA_TOPIC_PARTITIONS: '2' });
+  const children: ChildProcess[] = [];
+  try {
+    log('seeding 7 days of events (batch run + speed layer)');
+    const data = await seedServingData(ctx, plan.ratePerSec);
+    const serve = await startReadyChild<{ url: string }>('bench/serving/serve-child.ts', ctx.env, join(ctx.dataDir, 'serve.log'));
+    children.push(serve.child);
+    const HOUR = 3_600_000;
+    const to = Math.floor(data.now / HOUR) * HOUR + HOUR;
+    const seriesPath = `/api/v1/views/revenue/series?granularity=hour&from=${to - 7 * 24 * HOUR}&to=${to}`;
+    const driftPath = `/api/v1/views/pageviews/drift?granularity=hour&from=${to - 24 * HOUR}&to=${to}`;
+    const seriesRes = await fetch(serve.ready.url + seriesPath);
+    const seriesBody = await seriesRes.text();
+    const driftBody = await (await fetch(serve.ready.url + driftPath)).text();
+    if (!seriesRes.ok) throw new Error(`series answered ${seriesRes.status}: ${seriesBody.slice(0, 500)}`);
+    const series = JSON.parse(seriesBody) as { buckets: { source: string; groups: unknown[] }[] };
+    const drift = JSON.parse(driftBody) as { bucketsCompared?: number };
+    const bodyFile = join(ctx.dataDir, 'series.json');
+    writeFileSync(bodyFile, seriesBody);
+    const ceilings: Target[] = [];
+    for (const kind of ['express', 'http'] as const) {
+      const c = await startReadyChild<{ url: string }>('bench/serving/ceiling-child.ts', { BENCH_CEILING: JSON.stringify({ kind, bodyFile }) }, join(ctx.dataDir, `${kind}.log`));
+      children.push(c.child);
+      ceilings.push({ label: `ceiling: ${kind === 'express' ? 'express route' : 'plain Node http server'}, same JSON precomputed`, url: c.ready.url + seriesPath, shots: [], seconds: plan.seconds });
+    }
+    const targets: Target[] = [
+      { label: 'lambda-arch: 7-day hourly series (revenue per country)', url: serve.ready.url + seriesPath, shots: [], seconds: plan.seconds },
+      ...ceilings,
+      { label: 'lambda-arch: drift report, last 24 hours hourly (pageviews per URL)', url: serve.ready.url + driftPath, shots: [], seconds: plan.driftSeconds },
+    ];
+    const load = currentLoad();
+    for (const t of targets) await cannon(t.url, 2, plan.connections); // warm-up (JIT, connections, caches)
+    for (let i = 0; i < plan.reps; i++) {
+      for (const t of targets) {
+        const shot = await cannon(t.url, t.seconds, plan.connections);
+        t.shots.push(shot);
+        log(`${t.label}: ${fmtRate(shot.rps)}, p50 ${shot.p50} ms, p99 ${shot.p99} ms`);
+      }
+    }
+    const sum = (t: Target) => ({ rps: summarize(t.shots.map((s) => s.rps)), p50: summarize(t.shots.map((s) => s.p50)), p99: summarize(t.shots.map((s) => s.p99)) });
+    const stats = targets.map((t) => ({ ...t, ...sum(t), errors: t.shots.reduce((n, s) => n + s.errors + s.non2xx, 0) }));
+    const [lambdaSeries, express, http, lambdaDrift] = stats as [typeof stats[number], typeof stats[number], typeof stats[number], typeof stats[number]];
+    const share = lambdaSeries.rps.median / express.rps.median;
+    const table: Table = {
+      title: `Serving layer: ${plan.connections} concurrent connections (autocannon, ${plan.seconds} s per run; the drift report ${plan.driftSeconds} s)`,
+      columns: ['target', 'requests/s: median (min to max)', 'p50 latency', 'p99 latency', 'errors', 'vs express ceiling'],
+      rows: stats.map((s) => [
+        s.label,
+        s.rps.max === 0 ? `no answer completed within a ${s.seconds} s run` : fmtSummary(s.rps, fmtRate),
+        s.rps.max === 0 ? '-' : fmtMs(s.p50.median),
+        s.rps.max === 0 ? '-' : fmtSummary(s.p99, fmtMs),
+        String(s.errors),
+        `${((s.rps.median / express.rps.median) * 100).toFixed(0)}%`,
+      ]),
+      notes: [
+        `Data: ${fmtCount(data.batchEvents)} events over 7 days in a published batch run (SQLite) and the last 24 hours (${fmtCount(data.speedEvents)} events) in the speed layer (Redis, 2 partitions). The series answer has ${series.buckets.length} hourly buckets (${series.buckets.filter((b) => b.source === 'batch').length} from batch), ${(seriesBody.length / 1024).toFixed(0)} KiB; the drift report compares ${drift.bucketsCompared ?? 0} buckets, ${(driftBody.length / 1024).toFixed(0)} KiB.`,
+        `The ceilings answer the series JSON from memory; autocannon runs in the bench process on the same 2 cores (load average ${load} when it started).`,
+      ],
+    };
+    return {
+      tables: [table],
+      goals: [
+        goal('Serving: 7-day hourly series, share of the express ceiling (requests/s)', 0.7, share, (v) => `${(v * 100).toFixed(0)}%`),
+        lambdaSeries.rps.max > 0
+          ? goal('Serving: 7-day hourly series p99', 50, lambdaSeries.p99.median, fmtMs, true)
+          : { goal: 'Serving: 7-day hourly series p99', target: '< 50 ms', measured: `no answer within ${plan.seconds} s`, met: false, distance: `missed: over ${plan.seconds} s` },
+      ],
+      data: { plan, data, seriesBytes: seriesBody.length, driftBytes: driftBody.length, targets: stats.map(({ label, url, shots, rps, p50, p99 }) => ({ label, url, shots, rps, p50, p99 })), http: http.rps as Summary, lambdaDrift: lambdaDrift.rps },
+    };
+  } finally {
+    await Promise.all(children.map(stopChild));
+    await ctx.cleanup();
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Sustained speed-layer throughput: N events already in a topic, K speed-layer processes
+ * (speed-layer/main.ts, the same entry the CLI's `speed` role wires) started on a fresh key prefix
+ * and consumer group, and the time from the first applied batch until every offset is applied,
+ * read from Redis like the status page reads it (RedisSpeedViewStore.status()).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { retentionPolicy } from '../../adapters/redis/retention.js';
+import { RedisSpeedViewStore } from '../../adapters/redis/speed-view-store.js';
+import { loadConfig } from '../../platform/config.js';
+import { defaultViewSet } from '../../shared/views/default-views.js';
+import { benchName, deleteGroups, deleteKeys } from '../lib/bench-context.js';
+import { repoRoot } from '../lib/services.js';
+
+export interface SpeedRunResult {
+  eventsPerSec: number;
+  /** from spawning the processes to the first applied batch (process start, group join, seek) */
+  startupMs: number;
+  /** from the first applied batch to the last */
+  applyMs: number;
+}
+
+export interface SpeedRunOptions {
+  /** the topic context's environment (topic, partitions, services); a fresh prefix is added */
+  env: Record<string, string>;
+  total: number;
+  instances: number;
+  dedupe: boolean;
+  logDir: string;
+  timeoutMs: number;
+}
+
+export function spawnSpeed(env: Record<string, string>, logPath: string): ChildProcess {
+  const out = openSync(logPath, 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'speed-layer/main.ts'], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', out, out] });
+  closeSync(out);
+  return child;
+}
+
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Sum of the next offsets Redis holds: on a fresh topic, the records applied so far. */
+export async function appliedOffsets(store: RedisSpeedViewStore): Promise<number> {
+  const status = await store.status();
+  return status.partitions.reduce((n, p) => n + p.offset, 0);
+}
+
+export async function speedRun(opts: SpeedRunOptions): Promise<SpeedRunResult> {
+  const prefix = benchName('s').slice(0, 40);
+  const env = { ...opts.env, LAMBDA_KEY_PREFIX: prefix, LAMBDA_SPEED_DEDUPE: String(opts.dedupe) };
+  const config = loadConfig(env, repoRoot);
+  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 3 });
+  const store = new RedisSpeedViewStore(redis, { prefix, views: defaultViewSet(), retention: retentionPolicy(config) });
+  const spawnedAt = performance.now();
+  const children = Array.from({ length: opts.instances }, (_, i) => spawnSpeed(env, join(opts.logDir, `${prefix}-${i}.log`)));
+  try {
+    let firstAt: number | null = null;
+    let firstApplied = 0;
+    for (;;) {
+      const applied = await appliedOffsets(store);
+      const now = performance.now();
+      if (firstAt === null && applied > 0) {
+        firstAt = now;
+        firstApplied = applied;
+      }
+      if (applied >= opts.total && firstAt !== null) {
+        const applyMs = Math.max(1, now - firstAt);
+        return { eventsPerSec: (applied - firstApplied) / (applyMs / 1000), startupMs: firstAt - spawnedAt, applyMs };
+      }
+      const dead = children.find((c) => c.exitCode !== null);
+      if (dead) throw new Error(`a speed layer process exited (code ${dead.exitCode}); see ${opts.logDir}`);
+      if (now - spawnedAt > opts.timeoutMs) throw new Error(`speed layer applied ${applied} of ${opts.total} records in ${opts.timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await Promise.all(children.map(stopChild));
+    redis.disconnect();
+    await deleteKeys(config.redis.url, prefix);
+    await deleteGroups(config.kafka.brokers, [config.speed.groupId]);
+  }
+}
