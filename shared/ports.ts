@@ -105,6 +105,12 @@ export interface BucketRow {
   dims: (string | null)[];
   /** finalized values keyed by measure name */
   values: Record<string, number | null>;
+  /**
+   * How many stored rows this row combines (absent = 1): more than 1 only when the query asked for
+   * `keep` and the store rolled the other dimensions up (their dims are then null, and a distinct
+   * measure is null: exact distinct counts cannot be added).
+   */
+  parts?: number;
 }
 
 export interface SeriesQuery {
@@ -115,6 +121,12 @@ export interface SeriesQuery {
   to: number;
   /** dimension name -> value; null selects the missing-value group */
   filter?: Record<string, string | null>;
+  /**
+   * The dimensions the caller will keep (its groupBy). A store may then combine the rows of a
+   * bucket that differ only in the other dimensions, each measure by its monoid, and say so in
+   * `parts`. Absent: one row per stored group.
+   */
+  keep?: readonly string[];
 }
 
 export interface BatchViewStore {

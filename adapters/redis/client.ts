@@ -17,6 +17,10 @@ export function createRedis(url: string, log: Logger, name = 'lambda-arch'): Red
     connectTimeout: 5_000,
     commandTimeout: 15_000,
     retryStrategy: (times) => Math.min(100 * times, 2_000),
+    // Commands issued in one tick go out in one write: a query that reads a few hundred groups
+    // (PFCOUNT per group, concurrent requests) costs one syscall instead of hundreds. Order per
+    // connection is unchanged, so the scripts' compare-and-set semantics are too.
+    enableAutoPipelining: true,
   });
   // ioredis emits 'error' on every failed reconnect; log the outage once, and its end.
   let down = false;

@@ -83,7 +83,10 @@ export class RedisSpeedViewStore implements SpeedViewStore {
   }
 
   async series(q: SeriesQuery): Promise<BucketRow[]> {
-    return (await this.seriesWithCounters(q)).map(({ late: _late, duplicates: _dups, ...row }) => row);
+    const view = this.view(q.view);
+    const groups = await readGroups(this.redis, this.opts.prefix, await this.partitions(), { ...q, view });
+    const rows = await Promise.all(rollUpGroups(view, groups, q.keep).map(({ group, parts }) => this.row(view, q.granularity, group, parts)));
+    return rows.map(({ late: _late, duplicates: _dups, ...row }) => row);
   }
 
   async seriesWithCounters(q: SeriesQuery): Promise<SpeedBucketRow[]> {
@@ -202,7 +205,8 @@ export class RedisSpeedViewStore implements SpeedViewStore {
     return raws.filter((r): r is Buffer => r !== null);
   }
 
-  private async row(view: ViewDef, granularity: Granularity, g: StoredGroup): Promise<SpeedBucketRow> {
+  /** `parts` > 1: `g` combines that many stored groups (see rollUpGroups); its distinct measures are then null. */
+  private async row(view: ViewDef, granularity: Granularity, g: StoredGroup, parts = 1): Promise<SpeedBucketRow> {
     const values: Record<string, number | null> = {};
     for (const [name, def] of Object.entries(view.measures) as [string, MeasureDef][]) {
       switch (def.type) {
@@ -219,6 +223,12 @@ export class RedisSpeedViewStore implements SpeedViewStore {
           break;
         }
         case 'distinct': {
+          // Exact distinct counts of different groups are not added up, and the batch layer's are
+          // exact: a rolled-up distinct is null in both layers (rollup.ts reports it unavailable).
+          if (parts > 1) {
+            values[name] = null;
+            break;
+          }
           const keys = g.shards.map((s) => distinctHllKey(this.opts.prefix, s.partition, this.ref(view, granularity, g), name, g.encodedDims));
           values[name] = await this.estimate(keys);
           break;
@@ -233,8 +243,33 @@ export class RedisSpeedViewStore implements SpeedViewStore {
       values,
       late: sumField(g.shards, LATE_FIELD),
       duplicates: sumField(g.shards, DUPS_FIELD),
+      ...(parts > 1 ? { parts } : {}),
     };
   }
+}
+
+/**
+ * The groups of each bucket combined over the dimensions the caller drops (`keep` absent or every
+ * dimension: unchanged). A combined group holds the shards of all its stored groups, so counts and
+ * sums add and min/max compare over them; dropped dimensions read null.
+ */
+function rollUpGroups(view: ViewDef, groups: readonly StoredGroup[], keep: readonly string[] | undefined): { group: StoredGroup; parts: number }[] {
+  if (keep === undefined || view.dimensions.every((d) => keep.includes(d))) return groups.map((group) => ({ group, parts: 1 }));
+  const kept = view.dimensions.map((d) => keep.includes(d));
+  const combined = new Map<string, StoredGroup[]>();
+  for (const g of groups) {
+    const id = `${g.bucketStart}|${JSON.stringify(g.dims.map((v, i) => (kept[i] ? v : null)))}`;
+    const list = combined.get(id);
+    if (list === undefined) combined.set(id, [g]);
+    else list.push(g);
+  }
+  return [...combined.values()].map((list) => {
+    const first = list[0] as StoredGroup;
+    // One stored group: unchanged (its keys name it; its distinct values stand).
+    if (list.length === 1) return { group: first, parts: 1 };
+    const dims = first.dims.map((v, i) => (kept[i] ? v : null));
+    return { group: { bucketStart: first.bucketStart, dims, encodedDims: '', shards: list.flatMap((g) => g.shards) }, parts: list.length };
+  });
 }
 
 function parseProgress(raw: string | undefined): PartitionProgress | null {

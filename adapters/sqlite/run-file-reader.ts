@@ -7,18 +7,17 @@ import { LambdaError } from '../../shared/errors.js';
 import { unscale } from '../../shared/decimal.js';
 import type { BucketRow, SeriesQuery } from '../../shared/ports.js';
 import { floorTo } from '../../shared/time.js';
-import type { MeasureDef, ViewDef, ViewSet } from '../../shared/views/definition.js';
+import type { MeasureDef, ViewSet } from '../../shared/views/definition.js';
 import { getView, loadViews } from '../../shared/views/load.js';
 import type { BatchRunRecord } from './run-record.js';
 import { dimensionColumns, measureColumn, quoteIdent, RUN_FILE_FORMAT, viewTable } from './run-schema.js';
 
-type Row = Record<string, string | number | null>;
 
 export class RunFileReader {
   readonly record: BatchRunRecord;
   readonly views: ViewSet;
   private readonly db: Database.Database;
-  private readonly statements = new Map<string, Database.Statement<unknown[], Row>>();
+  private readonly statements = new Map<string, Database.Statement<unknown[], RawRow>>();
 
   private constructor(db: Database.Database, record: BatchRunRecord, views: ViewSet) {
     this.db = db;
@@ -65,9 +64,27 @@ export class RunFileReader {
         params.push(want);
       }
     }
-    const order = ['bucket_start', ...dimCols.map(quoteIdent)].join(', ');
-    const rows = this.statement(`SELECT * FROM ${quoteIdent(viewTable(view))} WHERE ${where.join(' AND ')} ORDER BY ${order}`).all(...params);
-    return rows.map((r) => toBucketRow(view, dimCols, r));
+    // Rolling up in SQLite (when the caller drops dimensions) returns one row per kept group
+    // instead of every stored group: far fewer rows to build, sort and combine in JavaScript.
+    const kept = q.keep === undefined || view.dimensions.every((d) => q.keep?.includes(d)) ? null : new Set(q.keep);
+    const measures = Object.entries(view.measures) as [string, MeasureDef][];
+    const dimSql = dimCols.map((c, i) => (kept === null || kept.has(view.dimensions[i] as string) ? quoteIdent(c) : 'NULL'));
+    const measureSql = measures.map(([name, def]) => (kept === null ? quoteIdent(measureColumn(name)) : rolledUp(def, quoteIdent(measureColumn(name)))));
+    const groupCols = ['bucket_start', ...dimSql.filter((c) => c !== 'NULL')];
+    const sql =
+      `SELECT bucket_start, ${[...dimSql, ...measureSql, kept === null ? '1' : 'COUNT(*)'].join(', ')} FROM ${quoteIdent(viewTable(view))} ` +
+      `WHERE ${where.join(' AND ')}${kept === null ? '' : ` GROUP BY ${groupCols.join(', ')}`} ORDER BY ${groupCols.join(', ')}`;
+    // Raw rows (arrays): no object per row with a property per column.
+    const rows = this.statement(sql).all(...params);
+    const nDims = dimCols.length;
+    return rows.map((r) => {
+      const values: Record<string, number | null> = {};
+      measures.forEach(([name, def], i) => (values[name] = finalValue(def, r[1 + nDims + i] ?? null)));
+      const parts = r[1 + nDims + measures.length] as number;
+      const row: BucketRow = { view: view.name, granularity: q.granularity, bucketStart: r[0] as number, dims: r.slice(1, 1 + nDims) as (string | null)[], values };
+      if (parts !== 1) row.parts = parts;
+      return row;
+    });
   }
 
   /** Invalid records by reason, as counted by the run. */
@@ -80,30 +97,37 @@ export class RunFileReader {
     if (this.db.open) this.db.close();
   }
 
-  private statement(sql: string): Database.Statement<unknown[], Row> {
+  private statement(sql: string): Database.Statement<unknown[], RawRow> {
     let s = this.statements.get(sql);
     if (s === undefined) {
-      s = this.db.prepare<unknown[], Row>(sql);
+      s = this.db.prepare<unknown[], RawRow>(sql);
+      s.raw(true);
       this.statements.set(sql, s);
     }
     return s;
   }
 }
 
-function toBucketRow(view: ViewDef, dimCols: readonly string[], r: Row): BucketRow {
-  const values: Record<string, number | null> = {};
-  for (const name in view.measures) {
-    const m = view.measures[name] as MeasureDef;
-    const raw = r[measureColumn(name)];
-    // Only min/max are ever NULL (no event carried the field); count, sum and distinct are integers.
-    if (typeof raw !== 'number') values[name] = null;
-    else values[name] = m.type === 'count' || m.type === 'distinct' ? raw : unscale(raw, m.decimals);
+type RawRow = (string | number | null)[];
+
+/** The SQL that combines a measure column over the rows of a kept group, by the measure's monoid. */
+function rolledUp(def: MeasureDef, col: string): string {
+  switch (def.type) {
+    case 'count':
+    case 'sum':
+      return `SUM(${col})`;
+    case 'min':
+      return `MIN(${col})`;
+    case 'max':
+      return `MAX(${col})`;
+    case 'distinct':
+      // Exact distinct counts of different groups cannot be added (a visitor may be in several).
+      return `CASE WHEN COUNT(*) = 1 THEN MAX(${col}) END`;
   }
-  return {
-    view: view.name,
-    granularity: r.granularity as BucketRow['granularity'],
-    bucketStart: r.bucket_start as number,
-    dims: dimCols.map((c) => (r[c] ?? null) as string | null),
-    values,
-  };
+}
+
+/** Stored integer -> final value: sums, min and max unscaled; only min/max/rolled-up distinct are ever NULL. */
+function finalValue(def: MeasureDef, raw: string | number | null): number | null {
+  if (typeof raw !== 'number') return null;
+  return def.type === 'count' || def.type === 'distinct' ? raw : unscale(raw, def.decimals);
 }

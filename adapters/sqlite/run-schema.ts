@@ -5,7 +5,7 @@
  *   view_<name>(granularity TEXT, bucket_start INTEGER epoch ms,
  *               dim_<field> TEXT NULL ... one per dimension, in view order,
  *               m_<measure> INTEGER ...  one per measure, in view order)
- *   index (granularity, bucket_start)
+ *   index (granularity, bucket_start, dim_...): a series query reads its rows in answer order, no sort
  *
  * Measure columns hold the monoid result as an exact integer: count; sum/min/max SCALED
  * (value * 10^decimals, NULL for a min/max no event fed); distinct = exact number of members.
@@ -66,6 +66,7 @@ export function createRunSchema(db: Database, views: ViewSet): void {
 export function createRunIndexes(db: Database, views: ViewSet): void {
   for (const view of views.views) {
     const table = viewTable(view);
-    db.exec(`CREATE INDEX ${quoteIdent(`${table}_bucket`)} ON ${quoteIdent(table)} (granularity, bucket_start)`);
+    const cols = ['granularity', 'bucket_start', ...dimensionColumns(view).map(quoteIdent)].join(', ');
+    db.exec(`CREATE INDEX ${quoteIdent(`${table}_bucket`)} ON ${quoteIdent(table)} (${cols})`);
   }
 }

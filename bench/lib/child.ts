@@ -29,7 +29,8 @@ export async function runJsonChild<T>(script: string, env: Record<string, string
  */
 export async function startReadyChild<T>(script: string, env: Record<string, string>, logPath: string): Promise<{ ready: T; child: ChildProcess; laterOutput: () => string }> {
   const log = openSync(logPath, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', log] });
+  // The node flags of bin/lambda-arch, so servers run as the CLI runs them.
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', script], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', log] });
   closeSync(log);
   const stdout = child.stdout;
   if (stdout === null) throw new Error('no stdout pipe');

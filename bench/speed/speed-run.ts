@@ -35,7 +35,7 @@ export interface SpeedRunOptions {
 
 export function spawnSpeed(env: Record<string, string>, logPath: string): ChildProcess {
   const out = openSync(logPath, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'speed-layer/main.ts'], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', out, out] });
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', 'speed-layer/main.ts'], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', out, out] });
   closeSync(out);
   return child;
 }

@@ -51,19 +51,22 @@ export function dimsRecord(view: ViewDef, dims: readonly (string | null)[], keep
   return out;
 }
 
-/** Groups rows by (bucket, kept dimensions); a group of one row keeps its distinct values. */
+/** Groups rows by (bucket, kept dimensions); a group of one stored row keeps its distinct values. */
 export function rollUp(view: ViewDef, rows: readonly BucketRow[], groupBy: readonly string[]): Map<number, Group[]> {
   const byBucket = new Map<number, Map<string, Group>>();
+  // Keeping every dimension: each row is its own group (a store holds one row per bucket and dims,
+  // and the merge takes each bucket from one layer), so there is nothing to combine or key.
+  const identity = view.dimensions.every((d) => groupBy.includes(d));
   for (const row of rows) {
     const dims = dimsRecord(view, row.dims, groupBy);
-    const key = JSON.stringify(groupBy.map((d) => dims[d] ?? null));
+    const key = identity ? String(byBucket.get(row.bucketStart)?.size ?? 0) : JSON.stringify(groupBy.map((d) => dims[d] ?? null));
     let groups = byBucket.get(row.bucketStart);
     if (!groups) byBucket.set(row.bucketStart, (groups = new Map()));
     const g = groups.get(key);
-    if (!g) groups.set(key, { dims, values: { ...row.values }, parts: 1 });
+    if (!g) groups.set(key, { dims, values: { ...row.values }, parts: row.parts ?? 1 });
     else {
       combineValues(view, g.values, row.values);
-      g.parts++;
+      g.parts += row.parts ?? 1;
     }
   }
   return new Map([...byBucket].map(([b, groups]) => [b, [...groups.values()]]));

@@ -34,7 +34,7 @@ export async function mergedRows(ctx: QueryContext, view: ViewDef, rq: ResolvedQ
   const sourceOf = (b: number) => chooseSource(b, boundary);
   const batchRange = runRange(rq.buckets.filter((b) => sourceOf(b) === 'batch'), len);
   const speedRange = runRange(rq.buckets.filter((b) => sourceOf(b) === 'speed'), len);
-  const base = { view: view.name, granularity: g, filter: rq.filter } satisfies Omit<SeriesQuery, 'from' | 'to'>;
+  const base = { view: view.name, granularity: g, filter: rq.filter, keep: rq.groupBy } satisfies Omit<SeriesQuery, 'from' | 'to'>;
   const [batchRows, speedRows, speed] = await Promise.all([
     batchRange ? ctx.batch.series({ ...base, ...batchRange }) : [],
     speedRange ? ctx.speed.series({ ...base, ...speedRange }) : [],

@@ -18,11 +18,11 @@ export async function totalsAnswer(ctx: QueryContext, view: ViewDef, rq: Resolve
     const dims = dimsRecord(view, row.dims, rq.groupBy);
     const key = JSON.stringify(rq.groupBy.map((d) => dims[d] ?? null));
     const g = groups.get(key);
-    if (!g) groups.set(key, { dims, values: { ...row.values }, buckets: new Set([row.bucketStart]), parts: 1 });
+    if (!g) groups.set(key, { dims, values: { ...row.values }, buckets: new Set([row.bucketStart]), parts: row.parts ?? 1 });
     else {
       combineValues(view, g.values, row.values);
       g.buckets.add(row.bucketStart);
-      g.parts++;
+      g.parts += row.parts ?? 1;
     }
   }
   const distinctMeasures = Object.entries(view.measures).filter(([, d]) => d.type === 'distinct').map(([n]) => n);

@@ -11,6 +11,7 @@ import type { BatchRunRecord } from '../../adapters/sqlite/run-record.js';
 import { Aggregate, groupKey } from '../../shared/aggregate/aggregate.js';
 import { validDeduped, referenceFold } from '../../shared/reference-fold.js';
 import { loadViews } from '../../shared/views/load.js';
+import { rollUp } from '../../serving-layer/query/rollup.js';
 
 const VIEWS_JSON = JSON.stringify({
   views: [
@@ -98,6 +99,30 @@ describe('batch run file', () => {
     expect(reader.series({ view: 'tricky', granularity: 'day', from: nextDay - 1, to: nextDay + 1 })).toHaveLength(3);
     expect(reader.series({ view: 'tricky', granularity: 'day', from: nextDay, to: nextDay + 1 })).toHaveLength(1);
     expect(reader.series({ view: 'tricky', granularity: 'day', from: T, to: T })).toEqual([]);
+  });
+
+  it('rolls dropped dimensions up in SQL exactly as rolling up every stored row does', () => {
+    const agg = new Aggregate();
+    for (const e of validDeduped(events, views)) agg.add(e, views);
+    const path = join(dir, 'r1.sqlite');
+    writeRunFile(path, { views, viewsJson: VIEWS_JSON, record, groups: agg.groups() });
+    reader = RunFileReader.open(path, record);
+    const view = views.views[0]!;
+    for (const g of ['minute', 'day'] as const) {
+      for (const keep of [[], ['order'], ['url', 'Url']]) {
+        const q = { view: 'tricky', granularity: g, from: 0, to: T + 2 * 86_400_000 };
+        expect(rollUp(view, reader.series({ ...q, keep }), keep)).toEqual(rollUp(view, reader.series(q), keep));
+      }
+    }
+    // Dropped dimensions read null; a kept group of one stored row keeps its exact distinct count...
+    const minute = reader.series({ view: 'tricky', granularity: 'minute', from: T, to: T + 60_000, keep: [] });
+    expect(minute).toEqual([
+      { view: 'tricky', granularity: 'minute', bucketStart: T - 5000, dims: [null, null, null], values: { n: 2, who: 2, lo: -1.5, hi: 2.125, sum: 0.625 } },
+      { view: 'tricky', granularity: 'minute', bucketStart: T - 5000 + 60_000, dims: [null, null, null], values: { n: 1, who: 1, lo: null, hi: null, sum: 0 } },
+    ]);
+    // ...and one of several says how many (parts) and has no distinct count (they cannot be added).
+    const day = reader.series({ view: 'tricky', granularity: 'day', from: 0, to: T + 1, keep: ['Url'] });
+    expect(day).toEqual([{ view: 'tricky', granularity: 'day', bucketStart: Date.UTC(2024, 0, 2), dims: [null, 'X', null], values: { n: 3, who: null, lo: -1.5, hi: 2.125, sum: 0.625 }, parts: 2 }]);
   });
 
   it('answers NOT_FOUND / VALIDATION for unknown views, granularities and dimensions', () => {
