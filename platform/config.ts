@@ -61,6 +61,9 @@ const EnvSchema = z.object({
   // Largest number of Kafka records applied to Redis in one atomic Lua call; a bigger fetched batch
   // is split into sub-batches by offset, each atomic with its own end offset.
   LAMBDA_SPEED_APPLY_MAX_EVENTS: int(1, 100_000).default(1_000),
+  // Partitions one speed consumer processes at once (kafkajs partitionsConsumedConcurrently): while
+  // one partition's Lua call runs in Redis, another's batch is parsed and planned in Node.
+  LAMBDA_SPEED_CONCURRENT_PARTITIONS: int(1, 64).default(2),
   LAMBDA_RETRY_BASE_MS: int(1).default(200),
   LAMBDA_RETRY_MAX_MS: int(1).default(10_000),
   LAMBDA_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
@@ -117,6 +120,7 @@ export interface Config {
     readonly dedupeTtlSeconds: number;
     readonly coverFrom: 'day-before' | 'earliest' | 'now';
     readonly applyMaxEvents: number;
+    readonly concurrentPartitions: number;
   };
   readonly retry: { readonly baseMs: number; readonly maxMs: number };
   readonly http: { readonly host: string; readonly port: number; readonly bodyLimitBytes: number; readonly adminToken: string | null; readonly metricsPort: number };
@@ -184,6 +188,7 @@ export function loadConfig(env: Env, cwd: string): Config {
       dedupeTtlSeconds: e.LAMBDA_SPEED_DEDUPE_TTL_S,
       coverFrom: e.LAMBDA_SPEED_COVER_FROM,
       applyMaxEvents: e.LAMBDA_SPEED_APPLY_MAX_EVENTS,
+      concurrentPartitions: e.LAMBDA_SPEED_CONCURRENT_PARTITIONS,
     },
     retry: { baseMs: e.LAMBDA_RETRY_BASE_MS, maxMs: e.LAMBDA_RETRY_MAX_MS },
     http: { host: e.LAMBDA_HTTP_HOST, port: e.LAMBDA_HTTP_PORT, bodyLimitBytes: e.LAMBDA_HTTP_BODY_LIMIT_BYTES, adminToken: e.LAMBDA_ADMIN_TOKEN ?? null, metricsPort: e.LAMBDA_METRICS_PORT },

@@ -165,7 +165,13 @@ export class SpeedLayer implements Service {
     try {
       await consumer.connect();
       await consumer.subscribe({ topic: config.kafka.topic, fromBeginning: true });
-      await consumer.run({ eachBatchAutoResolve: false, autoCommit: true, eachBatch: (payload) => this.handler.handle(payload) });
+      await consumer.run({
+        eachBatchAutoResolve: false,
+        autoCommit: true,
+        // Safe: every piece of per-partition state (positions, DLQ marks, Redis keys) is keyed by partition.
+        partitionsConsumedConcurrently: config.speed.concurrentPartitions,
+        eachBatch: (payload) => this.handler.handle(payload),
+      });
     } catch (err) {
       await consumer.disconnect().catch(() => undefined);
       throw kafkaDown(err, 'consumer start');
