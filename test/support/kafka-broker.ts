@@ -16,7 +16,8 @@ import { inject } from 'vitest';
 import { EventProducer } from '../../adapters/kafka/producer.js';
 import type { Logger } from '../../platform/logger.js';
 import type { GeneratedRecord } from '../../shared/generator/clickstream.js';
-import { freePort, ROOT } from './cli-process.js';
+import { ROOT } from './cli-process.js';
+import { freePort } from './free-port.js';
 
 export interface PrivateKafka {
   readonly brokers: string[];
