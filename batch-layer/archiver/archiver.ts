@@ -107,6 +107,11 @@ export class Archiver implements Service {
     consumer.on(consumer.events.CRASH, (e) => {
       this.onLeave('crash');
       const { error, restart } = e.payload;
+      // A crash while stopping (a disconnect racing a group join) is the stop itself, not a fault.
+      if (this.stopping) {
+        this.log.info({ err: error.message }, 'archiver consumer ended while stopping');
+        return;
+      }
       this.log[restart ? 'warn' : 'fatal']({ err: error, restart }, 'archiver consumer crashed');
       if (!restart) this.deps.onFatal?.(error);
     });

@@ -34,7 +34,14 @@ export class FlushBackoff {
     consumer.seek({ topic: this.topic, partition, offset: String(offset) });
     const t = setTimeout(() => {
       this.timers.delete(t);
-      consumer.resume(tp);
+      try {
+        consumer.resume(tp);
+      } catch {
+        // The consumer crashed meanwhile (e.g. Kafka went down) and kafkajs is restarting it: the
+        // pause lived in the old consumer group, the new one starts unpaused and positions every
+        // partition from its checkpoint again, so there is nothing left to resume. Throwing here
+        // (a timer) would crash the process.
+      }
     }, delayMs);
     this.timers.add(t);
   }

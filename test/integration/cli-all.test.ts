@@ -65,7 +65,7 @@ describe('lambda-arch all', () => {
 
     // Exit 0: the grace timer would have exited 1, a second signal 130.
     const result = await app.wait(GRACE_MS + 15_000);
-    expect(result.code, result.stderr.slice(-3000)).toBe(0);
+    expect(result.code, `${result.stdout.slice(-3000)}\n${result.stderr.slice(-3000)}`).toBe(0);
     expect(errorLogs(app)).toEqual([]);
     expect(app.logs().some((l) => l.msg === 'shutting down' && l.signal === 'SIGTERM')).toBe(true);
   });
@@ -74,7 +74,7 @@ describe('lambda-arch all', () => {
     const app = await startAll([]);
     app.signal('SIGINT'); // as soon as /readyz answers: the archiver, speed and batch layers may still be starting
     const result = await app.wait(GRACE_MS + 15_000);
-    expect(result.code, result.stderr.slice(-3000)).toBe(0);
+    expect(result.code, `${result.stdout.slice(-3000)}\n${result.stderr.slice(-3000)}`).toBe(0);
     expect(errorLogs(app)).toEqual([]);
     expect(app.logs().some((l) => l.msg === 'shutting down' && l.signal === 'SIGINT')).toBe(true);
     expect(await probe(`${cli.url}/readyz`)).toBe('refused');
