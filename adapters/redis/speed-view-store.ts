@@ -9,7 +9,7 @@ import { LambdaError } from '../../shared/errors.js';
 import { unscale } from '../../shared/decimal.js';
 import type { BucketRow, SeriesQuery, SpeedStatus, SpeedViewStore } from '../../shared/ports.js';
 import type { Granularity } from '../../shared/time.js';
-import type { MeasureDef, ViewDef, ViewSet } from '../../shared/views/definition.js';
+import { keepsEveryDimension, type MeasureDef, type ViewDef, type ViewSet } from '../../shared/views/definition.js';
 import { getView } from '../../shared/views/load.js';
 import { redisCall } from './client.js';
 import {
@@ -254,7 +254,7 @@ export class RedisSpeedViewStore implements SpeedViewStore {
  * sums add and min/max compare over them; dropped dimensions read null.
  */
 function rollUpGroups(view: ViewDef, groups: readonly StoredGroup[], keep: readonly string[] | undefined): { group: StoredGroup; parts: number }[] {
-  if (keep === undefined || view.dimensions.every((d) => keep.includes(d))) return groups.map((group) => ({ group, parts: 1 }));
+  if (keep === undefined || keepsEveryDimension(view, keep)) return groups.map((group) => ({ group, parts: 1 }));
   const kept = view.dimensions.map((d) => keep.includes(d));
   const combined = new Map<string, StoredGroup[]>();
   for (const g of groups) {

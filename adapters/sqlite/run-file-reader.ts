@@ -7,7 +7,7 @@ import { LambdaError } from '../../shared/errors.js';
 import { unscale } from '../../shared/decimal.js';
 import type { BucketRow, SeriesQuery } from '../../shared/ports.js';
 import { floorTo } from '../../shared/time.js';
-import type { MeasureDef, ViewSet } from '../../shared/views/definition.js';
+import { keepsEveryDimension, type MeasureDef, type ViewSet } from '../../shared/views/definition.js';
 import { getView, loadViews } from '../../shared/views/load.js';
 import type { BatchRunRecord } from './run-record.js';
 import { dimensionColumns, measureColumn, quoteIdent, RUN_FILE_FORMAT, viewTable } from './run-schema.js';
@@ -66,7 +66,7 @@ export class RunFileReader {
     }
     // Rolling up in SQLite (when the caller drops dimensions) returns one row per kept group
     // instead of every stored group: far fewer rows to build, sort and combine in JavaScript.
-    const kept = q.keep === undefined || view.dimensions.every((d) => q.keep?.includes(d)) ? null : new Set(q.keep);
+    const kept = keepsEveryDimension(view, q.keep) ? null : new Set(q.keep);
     const measures = Object.entries(view.measures) as [string, MeasureDef][];
     const dimSql = dimCols.map((c, i) => (kept === null || kept.has(view.dimensions[i] as string) ? quoteIdent(c) : 'NULL'));
     const measureSql = measures.map(([name, def]) => (kept === null ? quoteIdent(measureColumn(name)) : rolledUp(def, quoteIdent(measureColumn(name)))));

@@ -5,7 +5,7 @@
  * parts (the same visitor may be in both), so a rolled-up distinct is `null` and reported as
  * unavailable, never guessed; totals that can union sketches do so elsewhere (totals.ts).
  */
-import type { ViewDef, MeasureDef } from '../../shared/views/definition.js';
+import { keepsEveryDimension, type ViewDef, type MeasureDef } from '../../shared/views/definition.js';
 import { pow10, unscale } from '../../shared/decimal.js';
 import type { BucketRow } from '../../shared/ports.js';
 
@@ -54,15 +54,15 @@ export function dimsRecord(view: ViewDef, dims: readonly (string | null)[], keep
 /** Groups rows by (bucket, kept dimensions); a group of one stored row keeps its distinct values. */
 export function rollUp(view: ViewDef, rows: readonly BucketRow[], groupBy: readonly string[]): Map<number, Group[]> {
   const byBucket = new Map<number, Map<string, Group>>();
-  // Keeping every dimension: each row is its own group (a store holds one row per bucket and dims,
-  // and the merge takes each bucket from one layer), so there is nothing to combine or key.
-  const identity = view.dimensions.every((d) => groupBy.includes(d));
+  const identity = keepsEveryDimension(view, groupBy);
   for (const row of rows) {
     const dims = dimsRecord(view, row.dims, groupBy);
-    const key = identity ? String(byBucket.get(row.bucketStart)?.size ?? 0) : JSON.stringify(groupBy.map((d) => dims[d] ?? null));
     let groups = byBucket.get(row.bucketStart);
     if (!groups) byBucket.set(row.bucketStart, (groups = new Map()));
-    const g = groups.get(key);
+    // Keeping every dimension, each row is its own group (a store holds one row per bucket and
+    // dims, and the merge takes each bucket from one layer): no key to build, nothing to combine.
+    const key = identity ? String(groups.size) : JSON.stringify(groupBy.map((d) => dims[d] ?? null));
+    const g = identity ? undefined : groups.get(key);
     if (!g) groups.set(key, { dims, values: { ...row.values }, parts: row.parts ?? 1 });
     else {
       combineValues(view, g.values, row.values);

@@ -101,3 +101,11 @@ export const viewsDocumentSchema = z.strictObject({
 
 /** The file as written by a user (before defaults are applied). */
 export type ViewsDocument = z.input<typeof viewsDocumentSchema>;
+
+/**
+ * Whether a caller keeping `keep` (its groupBy; absent = all) keeps every dimension of the view:
+ * then each stored group is its own answer group and nothing needs rolling up.
+ */
+export function keepsEveryDimension(view: ViewDef, keep: readonly string[] | undefined): boolean {
+  return keep === undefined || view.dimensions.every((d) => keep.includes(d));
+}
