@@ -9,6 +9,12 @@ import { LambdaError } from '../shared/errors.js';
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
   .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+/**
+ * The most records one speed-layer apply may carry (LAMBDA_SPEED_APPLY_MAX_EVENTS): the bound the
+ * tests apply in one call (test/integration/speed-dedupe.test.ts), arguments passed as arrays.
+ */
+export const MAX_SPEED_APPLY_EVENTS = 100_000;
+
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 const brokers = z
   .string()
@@ -56,11 +62,12 @@ const EnvSchema = z.object({
   LAMBDA_ARCHIVER_FLUSH_MS: int(10).default(5_000),
   LAMBDA_ARCHIVER_FLUSH_EVENTS: int(1).default(50_000),
   LAMBDA_SPEED_DEDUPE: bool.default(true),
-  LAMBDA_SPEED_DEDUPE_TTL_S: int(1).default(2 * 86_400),
+  // Dedupe window: an id is remembered until this long after the end of its event's UTC hour.
+  LAMBDA_SPEED_DEDUPE_TTL_S: int(1).default(3_600),
   LAMBDA_SPEED_COVER_FROM: z.enum(['day-before', 'earliest', 'now']).default('day-before'),
   // Largest number of Kafka records applied to Redis in one atomic Lua call; a bigger fetched batch
   // is split into sub-batches by offset, each atomic with its own end offset.
-  LAMBDA_SPEED_APPLY_MAX_EVENTS: int(1, 100_000).default(1_000),
+  LAMBDA_SPEED_APPLY_MAX_EVENTS: int(1, MAX_SPEED_APPLY_EVENTS).default(1_000),
   // Partitions one speed consumer processes at once (kafkajs partitionsConsumedConcurrently): while
   // one partition's Lua call runs in Redis, another's batch is parsed and planned in Node.
   LAMBDA_SPEED_CONCURRENT_PARTITIONS: int(1, 64).default(2),
@@ -117,7 +124,8 @@ export interface Config {
   readonly speed: {
     readonly groupId: string;
     readonly dedupe: boolean;
-    readonly dedupeTtlSeconds: number;
+    /** an id is remembered until this long after its event hour ends (LAMBDA_SPEED_DEDUPE_TTL_S) */
+    readonly dedupeWindowMs: number;
     readonly coverFrom: 'day-before' | 'earliest' | 'now';
     readonly applyMaxEvents: number;
     readonly concurrentPartitions: number;
@@ -185,7 +193,7 @@ export function loadConfig(env: Env, cwd: string): Config {
     speed: {
       groupId: `${e.LAMBDA_KEY_PREFIX}-speed`,
       dedupe: e.LAMBDA_SPEED_DEDUPE,
-      dedupeTtlSeconds: e.LAMBDA_SPEED_DEDUPE_TTL_S,
+      dedupeWindowMs: e.LAMBDA_SPEED_DEDUPE_TTL_S * 1000,
       coverFrom: e.LAMBDA_SPEED_COVER_FROM,
       applyMaxEvents: e.LAMBDA_SPEED_APPLY_MAX_EVENTS,
       concurrentPartitions: e.LAMBDA_SPEED_CONCURRENT_PARTITIONS,

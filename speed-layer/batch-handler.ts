@@ -1,12 +1,16 @@
 /**
  * kafkajs eachBatch for the speed layer. Per fetched batch of one partition, in sub-batches of at
- * most `applyMaxEvents` records (each atomic with its own end offset, so a big fetch never makes a
- * giant Lua call and exactly-once holds per sub-batch):
+ * most `applyMaxEvents` records (each atomic with its own end offset, so exactly-once holds per
+ * sub-batch), parsed and projected once:
  *
- *   1. read the stored next offset N and which ids were seen (one round trip, one slot);
- *   2. drop records below N (already applied); if the batch starts above N and we did not just
- *      seek there, Redis is behind us (it lost writes or was reset): seek back to N;
- *   3. plan: validate, dedupe, pre-aggregate, count late/duplicates (plan.ts);
+ *   1. read the stored next offset N and the published W (one round trip);
+ *   2. drop records below N (already applied); if the batch starts above N, Redis is behind us
+ *      (it lost writes, or a fetch raced with our seek): seek back to N. Only when Kafka's log
+ *      start offset proves the records in between are gone (retention) is the gap accepted, and
+ *      recorded: the partition's coveredSince moves past it, so the serving layer flags the time;
+ *   3. claim the event ids (dedupe across partitions: the first copy of an id owns it; a replay
+ *      of that copy finds its own claim), then plan: validate, dedupe, pre-aggregate, count late,
+ *      duplicate and unchecked events per bucket (plan.ts);
  *   4. send invalid records to the DLQ (before the apply: a crash in between re-sends, never loses);
  *   5. apply increments + new offset in one Lua call that checks N is still stored; if not
  *      (a zombie, a replay), nothing was written: go back to 1.
@@ -21,8 +25,9 @@ import { assertStateTopic, type PartitionState, type RedisSpeedStateStore } from
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
 import { withRetry } from '../platform/retry.js';
+import type { LostRange } from '../shared/speed/apply.js';
 import type { ViewSet } from '../shared/views/definition.js';
-import { eventIds, parseRecords, planBatch, type ParsedRecord } from './plan.js';
+import { claimRequests, parseRecords, planBatch, resolveClaims, type BatchPlan, type InvalidRecord, type ParsedRecord } from './plan.js';
 import type { ProgressTracker } from './progress.js';
 
 export interface BatchHandlerDeps {
@@ -31,6 +36,8 @@ export interface BatchHandlerDeps {
   prefix: string;
   views: ViewSet;
   dedupe: boolean;
+  /** how long after its event hour ends an id is remembered (by the record's Kafka timestamp) */
+  dedupeWindowMs: number;
   applyMaxEvents: number;
   retry: { baseMs: number; maxMs: number };
   store: RedisSpeedStateStore;
@@ -41,6 +48,8 @@ export interface BatchHandlerDeps {
   /** per partition, the offset the consumer will fetch next as far as we know (after a seek or an apply) */
   positions: Map<number, number>;
   ensurePartition(partition: number): Promise<PartitionState>;
+  /** the first offset Kafka still holds in the partition */
+  logStartOffset(partition: number): Promise<number>;
   seek(partition: number, offset: number): void;
   stopping(): boolean;
 }
@@ -57,39 +66,34 @@ export class BatchHandler {
     const { batch } = payload;
     const partition = batch.partition;
     this.d.progress.noteFetch(partition, Number(batch.highWatermark));
-    const records = batch.messages.map((m) => ({
-      offset: Number(m.offset),
-      key: m.key === null ? null : m.key.toString('utf8'),
-      value: m.value === null ? null : m.value.toString('utf8'),
-    }));
-    const lastOffset = records[records.length - 1]?.offset;
-    if (lastOffset === undefined) return;
-    const watermark = await this.retrying('redis', payload, () => this.d.store.readBatchWatermark());
-    for (let i = 0; i < records.length; i += this.d.applyMaxEvents) {
+    const messages = batch.messages;
+    const last = messages[messages.length - 1];
+    if (last === undefined) return;
+    const lastOffset = Number(last.offset);
+    for (let i = 0; i < messages.length; i += this.d.applyMaxEvents) {
       if (this.d.stopping() || !payload.isRunning() || payload.isStale()) return;
-      const chunk = parseRecords(records.slice(i, i + this.d.applyMaxEvents), this.d.views);
-      const outcome = await this.applyChunk(partition, chunk, lastOffset, watermark, payload);
+      const records = messages.slice(i, i + this.d.applyMaxEvents).map((m) => ({
+        offset: Number(m.offset),
+        key: m.key === null ? null : m.key.toString('utf8'),
+        value: m.value === null ? null : m.value.toString('utf8'),
+        timestamp: Number(m.timestamp),
+      }));
+      const outcome = await this.applyChunk(partition, parseRecords(records, this.d.views), lastOffset, payload);
       if (outcome === 'seeked') return;
     }
   }
 
-  private async applyChunk(
-    partition: number,
-    chunk: ParsedRecord[],
-    batchLastOffset: number,
-    watermark: number | null,
-    payload: EachBatchPayload,
-  ): Promise<ChunkOutcome> {
-    const ids = eventIds(chunk);
+  private async applyChunk(partition: number, chunk: ParsedRecord[], batchLastOffset: number, payload: EachBatchPayload): Promise<ChunkOutcome> {
     for (;;) {
-      const peek = await this.retrying('redis', payload, () => this.d.store.peek(partition, ids));
-      if (peek.state === null) {
-        const state = await this.retrying('redis', payload, () => this.d.ensurePartition(partition));
-        return this.seekTo(partition, state.next, 'partition initialised');
+      const { state, watermark } = await this.retrying('redis', payload, () => this.d.store.readStateAndWatermark(partition));
+      if (state === null) {
+        const initialised = await this.retrying('redis', payload, () => this.d.ensurePartition(partition));
+        return this.seekTo(partition, initialised.next, 'partition initialised');
       }
-      assertStateTopic(peek.state, this.d.topic, this.d.prefix);
-      const next = peek.state.next;
-      const fresh = chunk.filter((r) => r.offset >= next);
+      assertStateTopic(state, this.d.topic, this.d.prefix);
+      const next = state.next;
+      const start = chunk.findIndex((r) => r.offset >= next);
+      const fresh = start < 0 ? [] : start === 0 ? chunk : chunk.slice(start);
       const first = fresh[0];
       if (first === undefined) {
         // Everything here was applied before (a replay). Far behind: jump; else skip this chunk.
@@ -97,23 +101,33 @@ export class BatchHandler {
         payload.resolveOffset(String(chunk[chunk.length - 1]?.offset));
         return 'skipped';
       }
+      let lost: LostRange | undefined;
       if (first.offset > next) {
         if (this.d.positions.get(partition) !== next) return this.seekTo(partition, next, 'Redis is behind the consumer position');
-        this.d.log.warn({ partition, expected: next, got: first.offset }, 'offset gap in the partition (retention or compaction?): applying from the first available');
+        // We sought to N and still got a later offset: either Kafka no longer has the records in
+        // between, or this fetch was already under way before the seek. Only the log start offset
+        // can tell; anything else would skip records that are still there.
+        const logStart = await this.retrying('kafka', payload, () => this.d.logStartOffset(partition));
+        // Records at or after the log start that this fetch skipped are still there too: seek to
+        // N again (Kafka answers an offset below the log start with the log start itself).
+        if (logStart <= next || first.offset > logStart) return this.seekTo(partition, next, 'a fetch from before the seek returned later offsets');
+        lost = { from: next, to: first.offset, untilTs: first.timestamp };
+        this.d.log.warn({ partition, ...lost }, 'offsets deleted by Kafka retention before the speed layer read them: recorded, coveredSince moves past them');
       }
-      const seenBefore = new Set(ids.filter((_, i) => peek.seen[i]));
+      const claims = claimRequests(fresh, this.d.dedupeWindowMs);
+      const answers = await this.retrying('redis', payload, () => this.d.store.claim(partition, claims.items));
       const plan = planBatch({
-        topic: this.d.topic,
         partition,
         records: fresh,
+        claims: resolveClaims(claims.flags, claims.at, answers),
         expectedNext: next,
-        seen: seenBefore,
         views: this.d.views,
         dedupe: this.d.dedupe,
         watermark,
+        ...(lost ? { lost, coveredSince: state.coveredSince } : {}),
         nowMs: Date.now(),
       });
-      await this.sendDeadLetters(partition, plan.deadLetters, payload);
+      await this.sendDeadLetters(partition, plan.invalid, payload);
       const stopTimer = this.d.metrics.speed.applySeconds.startTimer();
       const outcome = await this.retrying('redis', payload, () => this.d.store.apply(plan.apply));
       if (!outcome.applied) {
@@ -127,26 +141,27 @@ export class BatchHandler {
     }
   }
 
-  private record(partition: number, plan: ReturnType<typeof planBatch>, expiredGroups: number): void {
+  private record(partition: number, plan: BatchPlan, expiredGroups: number): void {
     const { metrics, positions, progress } = this.d;
     const t = plan.apply.totals;
     metrics.speed.batches.inc();
     metrics.speed.events.inc(t.events);
     metrics.speed.duplicates.inc(t.duplicatesSkipped);
     metrics.speed.duplicatesApplied.inc(t.duplicatesApplied);
-    metrics.speed.lateEvents.inc(plan.lateEvents);
+    metrics.speed.lateEvents.inc(t.late);
     for (const [reason, n] of plan.invalidByReason) metrics.invalidEvents.inc({ layer: 'speed', reason }, n);
     if (expiredGroups > 0) this.d.log.debug({ partition, expiredGroups }, 'groups past their retention were not written');
     positions.set(partition, plan.apply.newNext);
     progress.noteNext(partition, plan.apply.newNext, plan.maxEventTs);
   }
 
-  private async sendDeadLetters(partition: number, letters: ReturnType<typeof planBatch>['deadLetters'], payload: EachBatchPayload): Promise<void> {
+  private async sendDeadLetters(partition: number, invalid: readonly InvalidRecord[], payload: EachBatchPayload): Promise<void> {
     const sentThrough = this.dlqSentThrough.get(partition) ?? -1;
-    const todo = letters.filter((l) => l.offset > sentThrough);
+    const todo = invalid.filter((r) => r.offset > sentThrough);
     const last = todo[todo.length - 1];
     if (last === undefined) return;
-    await this.retrying('kafka', payload, () => sendDeadLetters(this.d.producer, this.d.dlqTopic, todo));
+    const letters = todo.map((r) => ({ ...r, topic: this.d.topic, partition, layer: 'speed' }));
+    await this.retrying('kafka', payload, () => sendDeadLetters(this.d.producer, this.d.dlqTopic, letters));
     this.dlqSentThrough.set(partition, last.offset);
   }
 

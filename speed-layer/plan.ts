@@ -1,66 +1,106 @@
 /**
- * One fetched (sub-)batch of one partition -> what to apply to Redis in one atomic call: the
- * pre-aggregated increments (shared/ Aggregate, the same monoids as the batch layer), the ids to
- * remember, per-group late and duplicate counters, and the invalid records for the DLQ. Pure:
- * Redis state comes in (`seen`, the watermark), nothing goes out but the plan.
+ * One fetched (sub-)batch of one partition -> what to apply in one atomic step: the pre-aggregated
+ * increments (shared/ Aggregate, the same monoids as the batch layer), per-group drift counters
+ * (late, duplicates applied, not dedupe-checked), the partition's totals and the invalid records
+ * for the DLQ. Pure: what Redis knows comes in (the claims' answers, the watermark), nothing goes
+ * out but the plan. Each record is parsed and projected once (parseProjectedLine keeps the
+ * projections validation computed).
  */
-import { Aggregate, groupKey } from '../shared/aggregate/aggregate.js';
-import { parseEventLine, type ParseResult } from '../shared/events.js';
-import { floorTo, floorToMinute, type Granularity } from '../shared/time.js';
+import { Aggregate, type GroupState } from '../shared/aggregate/aggregate.js';
+import { parseProjectedLine, type InvalidReason, type ProjectedResult } from '../shared/events.js';
+import {
+  CLAIM_DUPLICATE,
+  CLAIM_OWNED,
+  CLAIM_UNCHECKED,
+  beyondDedupeWindow,
+  type ClaimItem,
+  type GroupCounters,
+  type LostRange,
+  type SpeedApply,
+} from '../shared/speed/apply.js';
+import { floorTo, floorToMinute } from '../shared/time.js';
 import type { ViewSet } from '../shared/views/definition.js';
-import { project } from '../shared/views/project.js';
-import type { GroupCounters, SpeedApply } from '../adapters/redis/apply-ops.js';
-import type { DeadLetter } from '../adapters/kafka/dlq.js';
 
 export interface SourceRecord {
   offset: number;
   key: string | null;
   value: string | null;
+  /** Kafka timestamp of the record (epoch ms): its arrival */
+  timestamp: number;
 }
 
 export interface ParsedRecord extends SourceRecord {
-  parsed: ParseResult;
+  parsed: ProjectedResult;
 }
 
-/** Parse once: the ids feed the dedupe look-up, the events feed the plan. */
+/** An invalid record on its way to the dead-letter topic. */
+export interface InvalidRecord {
+  offset: number;
+  key: string | null;
+  value: string | null;
+  reason: InvalidReason;
+  message: string;
+}
+
+/** Parse once: the ids feed the claims, the projections feed the plan. */
 export function parseRecords(records: readonly SourceRecord[], views: ViewSet): ParsedRecord[] {
   // A null value (tombstone) is not an event: it fails as not_json and goes to the DLQ.
-  return records.map((r) => ({ ...r, parsed: parseEventLine(r.value ?? '', views) }));
+  return records.map((r) => ({ ...r, parsed: parseProjectedLine(r.value ?? '', views) }));
 }
 
-export function eventIds(records: readonly ParsedRecord[]): string[] {
-  const ids = new Set<string>();
-  for (const r of records) if (r.parsed.ok) ids.add(r.parsed.event.id);
-  return [...ids];
+/**
+ * The claims a batch must make (valid records within the dedupe window), and per record its claim
+ * answer so far: UNCHECKED for records beyond the window, OWNED for the rest until `resolveClaims`.
+ */
+export function claimRequests(records: readonly ParsedRecord[], windowMs: number): { items: ClaimItem[]; at: number[]; flags: Uint8Array } {
+  const items: ClaimItem[] = [];
+  const at: number[] = [];
+  const flags = new Uint8Array(records.length);
+  records.forEach((r, i) => {
+    if (!r.parsed.ok) return;
+    const { id, ts } = r.parsed.event;
+    if (beyondDedupeWindow(ts, r.timestamp, windowMs)) {
+      flags[i] = CLAIM_UNCHECKED;
+      return;
+    }
+    items.push({ offset: r.offset, id, ts });
+    at.push(i);
+  });
+  return { items, at, flags };
+}
+
+/** Writes the store's answers (one per claim item) into the per-record flags. */
+export function resolveClaims(flags: Uint8Array, at: readonly number[], answers: ArrayLike<number>): Uint8Array {
+  if (answers.length !== at.length) throw new RangeError(`expected ${at.length} claim answers, got ${answers.length}`);
+  at.forEach((i, k) => {
+    flags[i] = answers[k] === CLAIM_DUPLICATE ? CLAIM_DUPLICATE : CLAIM_OWNED;
+  });
+  return flags;
 }
 
 export interface PlanInput {
-  topic: string;
   partition: number;
   /** offsets ascending, the first at or after expectedNext */
   records: readonly ParsedRecord[];
+  /** per record, CLAIM_OWNED | CLAIM_DUPLICATE | CLAIM_UNCHECKED (ignored for invalid records) */
+  claims: Uint8Array;
   expectedNext: number;
-  /** ids already recorded in Redis before this batch */
-  seen: ReadonlySet<string>;
   views: ViewSet;
   dedupe: boolean;
   /** W of the published batch run; null before the first run (nothing is late then) */
   watermark: number | null;
+  /** set when the batch starts past offsets Kafka deleted before they were read */
+  lost?: LostRange;
+  /** the partition's coveredSince as stored (a loss moves it forward to lost.untilTs) */
+  coveredSince?: number;
   nowMs: number;
 }
 
 export interface BatchPlan {
   apply: SpeedApply;
-  deadLetters: DeadLetter[];
-  /** applied events counted late (late at some granularity), for metrics */
-  lateEvents: number;
-  invalidByReason: Map<string, number>;
+  invalid: InvalidRecord[];
+  invalidByReason: Map<InvalidReason, number>;
   maxEventTs: number | null;
-}
-
-/** A bucket is late when it is already behind the serving boundary B_g = floor_g(W). */
-function isLate(ts: number, g: Granularity, watermark: number): boolean {
-  return floorTo(ts, g) < floorTo(watermark, g);
 }
 
 export function planBatch(input: PlanInput): BatchPlan {
@@ -68,58 +108,59 @@ export function planBatch(input: PlanInput): BatchPlan {
   const last = input.records[input.records.length - 1];
   if (last === undefined) throw new RangeError('planBatch needs at least one record');
   const agg = new Aggregate();
-  const counters = new Map<string, GroupCounters>();
-  const seen = new Set(input.seen);
-  const seenIds: string[] = [];
-  const deadLetters: DeadLetter[] = [];
-  const invalidByReason = new Map<string, number>();
-  const totals = { events: 0, duplicatesSkipped: 0, duplicatesApplied: 0, late: 0, invalid: 0 };
+  const counters = new Map<GroupState, GroupCounters>();
+  const invalid: InvalidRecord[] = [];
+  const invalidByReason = new Map<InvalidReason, number>();
+  const totals = { events: 0, duplicatesSkipped: 0, duplicatesApplied: 0, late: 0, invalid: 0, unchecked: 0 };
   let maxEventTs: number | null = null;
-  // Late at any granularity implies ts < floor_minute(W): a cheap test before projecting again.
+  // Late at any granularity implies ts < floor_minute(W): a cheap test before looking at buckets.
   const lateBefore = watermark === null ? -Infinity : floorToMinute(watermark);
 
-  for (const r of input.records) {
-    if (!r.parsed.ok) {
-      const { reason, message } = r.parsed;
-      deadLetters.push({ value: r.value, key: r.key, topic: input.topic, partition: input.partition, offset: r.offset, layer: 'speed', reason, message });
-      invalidByReason.set(reason, (invalidByReason.get(reason) ?? 0) + 1);
+  input.records.forEach((r, i) => {
+    const parsed = r.parsed;
+    if (!parsed.ok) {
+      invalid.push({ offset: r.offset, key: r.key, value: r.value, reason: parsed.reason, message: parsed.message });
+      invalidByReason.set(parsed.reason, (invalidByReason.get(parsed.reason) ?? 0) + 1);
       totals.invalid++;
-      continue;
+      return;
     }
-    const event = r.parsed.event;
-    // Ids are always recorded, so duplicates are known (and counted) even with dedupe off.
-    const duplicate = seen.has(event.id);
-    if (!duplicate) {
-      seen.add(event.id);
-      seenIds.push(event.id);
-    } else if (input.dedupe) {
+    const claim = input.claims[i];
+    const duplicate = claim === CLAIM_DUPLICATE;
+    if (duplicate && input.dedupe) {
       totals.duplicatesSkipped++;
-      continue;
+      return;
     }
-    agg.add(event, views);
+    const { ts } = parsed.event;
     totals.events++;
     if (duplicate) totals.duplicatesApplied++;
-    maxEventTs = maxEventTs === null ? event.ts : Math.max(maxEventTs, event.ts);
-    if (!duplicate && event.ts >= lateBefore) continue;
-
+    const unchecked = claim === CLAIM_UNCHECKED;
+    if (unchecked) totals.unchecked++;
+    maxEventTs = maxEventTs === null ? ts : Math.max(maxEventTs, ts);
+    const counted = duplicate || unchecked || ts < lateBefore;
     let late = false;
-    for (const view of views.views) {
-      const p = project(view, event);
-      if (p === null) continue;
+    views.views.forEach((view, v) => {
+      const p = parsed.projections[v];
+      if (p === null || p === undefined) return;
+      agg.addProjection(view, ts, p);
+      if (!counted) return;
       for (const g of view.granularities) {
-        const lateHere = watermark !== null && isLate(event.ts, g, watermark);
-        if (!lateHere && !duplicate) continue;
+        const bucketStart = floorTo(ts, g);
+        const lateHere = watermark !== null && bucketStart < floorTo(watermark, g);
+        if (!lateHere && !duplicate && !unchecked) continue;
         late ||= lateHere;
-        const bucketStart = floorTo(event.ts, g);
-        const key = groupKey(view.name, g, bucketStart, p.dims);
-        const c = counters.get(key) ?? { ref: { view: view.name, granularity: g, bucketStart, dims: p.dims }, late: 0, dups: 0 };
-        counters.set(key, c);
+        const group = agg.get(view.name, g, bucketStart, p.dims) as GroupState;
+        let c = counters.get(group);
+        if (c === undefined) {
+          c = { late: 0, dups: 0, unchecked: 0 };
+          counters.set(group, c);
+        }
         if (lateHere) c.late++;
         if (duplicate) c.dups++;
+        if (unchecked) c.unchecked++;
       }
-    }
+    });
     if (late) totals.late++;
-  }
+  });
 
   return {
     apply: {
@@ -127,13 +168,12 @@ export function planBatch(input: PlanInput): BatchPlan {
       expectedNext: input.expectedNext,
       newNext: last.offset + 1,
       groups: [...agg.groups()],
-      counters: [...counters.values()],
-      seenIds,
+      counters,
       totals,
+      ...(input.lost ? { lost: input.lost, coveredSince: Math.max(input.coveredSince ?? 0, input.lost.untilTs) } : {}),
       nowMs: input.nowMs,
     },
-    deadLetters,
-    lateEvents: totals.late,
+    invalid,
     invalidByReason,
     maxEventTs,
   };

@@ -10,6 +10,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import { createKafka } from '../adapters/kafka/client.js';
 import { EventProducer } from '../adapters/kafka/producer.js';
+import { logStartOffsets } from '../adapters/kafka/log-start.js';
 import { endOffsets, ensureTopics } from '../adapters/kafka/topics.js';
 import { createRedis } from '../adapters/redis/client.js';
 import { retentionPolicy } from '../adapters/redis/retention.js';
@@ -66,7 +67,7 @@ export class SpeedLayer implements Service {
     this.ownsRedis = deps.redis === undefined;
     this.redis = deps.redis ?? createRedis(config.redis.url, this.log, 'lambda-speed');
     this.producer = new EventProducer(this.kafka);
-    this.store = new RedisSpeedStateStore(this.redis, config.redis.keyPrefix, retentionPolicy(config), config.speed.dedupeTtlSeconds);
+    this.store = new RedisSpeedStateStore(this.redis, config.redis.keyPrefix, retentionPolicy(config), config.speed.dedupeWindowMs);
     this.progress = new ProgressTracker(instance, metrics);
     this.handler = new BatchHandler({
       topic: config.kafka.topic,
@@ -74,6 +75,7 @@ export class SpeedLayer implements Service {
       prefix: config.redis.keyPrefix,
       views: deps.views,
       dedupe: config.speed.dedupe,
+      dedupeWindowMs: config.speed.dedupeWindowMs,
       applyMaxEvents: config.speed.applyMaxEvents,
       retry: config.retry,
       store: this.store,
@@ -83,6 +85,13 @@ export class SpeedLayer implements Service {
       progress: this.progress,
       positions: this.positions,
       ensurePartition: (p) => this.ensurePartition(p),
+      logStartOffset: async (p) => {
+        try {
+          return (await logStartOffsets(this.kafka, config.kafka.topic)).get(p) ?? 0;
+        } catch (err) {
+          throw kafkaDown(err, 'fetch log start offsets');
+        }
+      },
       seek: (p, offset) => this.seek(p, offset),
       stopping: () => this.stopping,
     });

@@ -10,6 +10,8 @@ export interface OutRecord {
   value: string;
   headers?: Record<string, string>;
   timestamp?: number;
+  /** an explicit partition (otherwise the key decides; a null key spreads records over partitions) */
+  partition?: number;
 }
 
 export class EventProducer {
@@ -45,6 +47,7 @@ export class EventProducer {
           value: r.value,
           headers: r.headers as IHeaders | undefined,
           timestamp: r.timestamp === undefined ? undefined : String(r.timestamp),
+          ...(r.partition === undefined ? {} : { partition: r.partition }),
         })),
       });
     } catch (err) {

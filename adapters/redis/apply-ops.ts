@@ -1,132 +1,133 @@
 /**
- * Turns one pre-aggregated batch into the KEYS and ARGV of APPLY_BATCH_LUA (scripts.ts): per
- * group, HINCRBY of counts and scaled sums, compare-and-set of min/max, PFADD of distinct
- * members, the absolute bucket expiry and the two index entries. Pure, so it is unit-tested.
+ * Turns one planned batch (shared/speed/apply.ts) into the arguments of the scripts in scripts.ts:
+ * one APPLY_BATCH_LUA call for the partition (a section per bucket: HINCRBY of counts, scaled sums
+ * and drift counters, compare-and-set of min/max) and one HLL_ADD_LUA call per HLL slot (PFADD of
+ * distinct members). Pure, so it is unit-tested; it builds flat string arrays once, no op codes.
  *
  * Counts and sums are integers: sum/min/max arrive scaled (value x 10^decimals) from the shared
  * projection, so Redis only ever adds integers (HINCRBY) and a bucket holds exactly the decimal
  * total, with no floating-point noise; the reader divides once, at the end.
  */
 import type { GroupState } from '../../shared/aggregate/aggregate.js';
+import type { MeasureState } from '../../shared/aggregate/monoids.js';
+import { SPEED_TOTAL_FIELDS, type SpeedApply } from '../../shared/speed/apply.js';
 import type { Granularity } from '../../shared/time.js';
 import {
   DUPS_FIELD,
   LATE_FIELD,
+  LAYOUT_VERSION,
+  PRESENT_FIELD,
+  UNCHECKED_FIELD,
+  bucketHashKey,
   bucketIndexKey,
-  dimsIndexKey,
   distinctHllKey,
   encodeDims,
-  groupHashKey,
+  groupField,
+  hllTag,
   partitionStateKey,
-  seenKey,
-  type GroupRef,
 } from './keys.js';
 import { bucketExpireAtMs, lastExpiredBucketStart, type RetentionPolicy } from './retention.js';
 
-export interface GroupCounters {
-  ref: GroupRef;
-  /** events applied whose bucket was already behind the published batch watermark */
-  late: number;
-  /** events applied although their id had been seen (dedupe off) */
-  dups: number;
-}
-
-export interface SpeedApply {
-  partition: number;
-  /** the stored next offset this batch was planned against */
-  expectedNext: number;
-  /** last offset of the batch + 1 */
-  newNext: number;
-  groups: readonly GroupState[];
-  /** per-group late/dup counters; every ref here is also one of `groups` (that is what indexes it) */
-  counters: readonly GroupCounters[];
-  /** ids to remember (SET NX with TTL) */
-  seenIds: readonly string[];
-  /** added to the partition's running totals in its state hash */
-  totals: { events: number; duplicatesSkipped: number; duplicatesApplied: number; late: number; invalid: number };
-  nowMs: number;
-}
-
 export interface EncodedApply {
+  /** APPLY_BATCH_LUA: the partition state, then (bucket hash, bucket index) per section */
   keys: string[];
   args: string[];
+  /** HLL_ADD_LUA calls, one per slot (hash tag) */
+  hll: { keys: string[]; args: string[] }[];
   /** groups not written because their bucket had already expired (too late to be served) */
   expiredGroups: number;
 }
 
-/** Keys in first-use order; ops refer to them by 1-based index (KEYS[1] is the state hash). */
-class KeyTable {
-  readonly keys: string[] = [];
-  private readonly index = new Map<string, number>();
-  ref(key: string): string {
-    let i = this.index.get(key);
-    if (i === undefined) {
-      this.keys.push(key);
-      i = this.keys.length;
-      this.index.set(key, i);
-    }
-    return String(i);
-  }
+interface Section {
+  hash: string;
+  index: string;
+  expireAt: number;
+  bucketStart: number;
+  trimBelow: number;
+  incr: string[];
+  min: string[];
+  max: string[];
 }
 
-export function encodeApply(prefix: string, a: SpeedApply, policy: RetentionPolicy, dedupeTtlSeconds: number): EncodedApply {
-  const t = new KeyTable();
-  const state = t.ref(partitionStateKey(prefix, a.partition));
-  const args: string[] = [];
-  const expireAt = (bucketStart: number, g: Granularity) => bucketExpireAtMs(bucketStart, g, policy);
-  const alive = (ref: GroupRef) => expireAt(ref.bucketStart, ref.granularity) > a.nowMs;
-  const trimmed = new Set<string>();
+export function encodeApply(prefix: string, a: SpeedApply, policy: RetentionPolicy): EncodedApply {
+  const sections = new Map<string, Section>();
+  const hll = new Map<string, { keys: string[]; args: string[] }>();
+  const trimBelow = new Map<Granularity, number>();
   let expiredGroups = 0;
 
-  for (const id of a.seenIds) args.push('S', t.ref(seenKey(prefix, a.partition, id)));
+  const sectionOf = (g: GroupState, expireAt: number): Section => {
+    const hash = bucketHashKey(prefix, a.partition, g.view, g.granularity, g.bucketStart);
+    let s = sections.get(hash);
+    if (s === undefined) {
+      let trim = trimBelow.get(g.granularity);
+      if (trim === undefined) {
+        trim = lastExpiredBucketStart(a.nowMs, g.granularity, policy);
+        trimBelow.set(g.granularity, trim);
+      }
+      s = { hash, index: bucketIndexKey(prefix, a.partition, g.view, g.granularity), expireAt, bucketStart: g.bucketStart, trimBelow: trim, incr: [], min: [], max: [] };
+      sections.set(hash, s);
+    }
+    return s;
+  };
 
-  for (const group of a.groups) {
-    if (!alive(group)) {
+  for (const g of a.groups) {
+    const expireAt = bucketExpireAtMs(g.bucketStart, g.granularity, policy);
+    if (expireAt <= a.nowMs) {
       expiredGroups++;
       continue;
     }
-    const dims = encodeDims(group.dims);
-    const at = String(expireAt(group.bucketStart, group.granularity));
-    const hash = t.ref(groupHashKey(prefix, a.partition, group, dims));
-    let wroteHash = false;
-    for (const [name, s] of Object.entries(group.measures)) {
-      if (s.kind === 'count' && s.n !== 0) args.push('I', hash, name, String(s.n));
-      else if (s.kind === 'sum' && s.v !== 0) args.push('I', hash, name, String(s.v));
-      else if ((s.kind === 'min' || s.kind === 'max') && s.v !== null) args.push(s.kind === 'min' ? 'L' : 'G', hash, name, String(s.v));
-      else if (s.kind === 'distinct' && s.members.size > 0) {
-        const hll = t.ref(distinctHllKey(prefix, a.partition, group, name, dims));
-        args.push('P', hll, String(s.members.size), ...s.members, 'E', hll, at);
-        continue;
-      } else continue;
-      wroteHash = true;
+    const dims = encodeDims(g.dims);
+    const s = sectionOf(g, expireAt);
+    const fieldsBefore = s.incr.length + s.min.length + s.max.length;
+    for (const name in g.measures) {
+      const m = g.measures[name] as MeasureState;
+      if (m.kind === 'count') {
+        if (m.n !== 0) s.incr.push(groupField(dims, name), String(m.n));
+      } else if (m.kind === 'sum') {
+        if (m.v !== 0) s.incr.push(groupField(dims, name), String(m.v));
+      } else if (m.kind === 'min' || m.kind === 'max') {
+        if (m.v !== null) (m.kind === 'min' ? s.min : s.max).push(groupField(dims, name), String(m.v));
+      } else if (m.members.size > 0) {
+        const tag = hllTag(prefix, g.view, g.granularity, g.bucketStart);
+        let call = hll.get(tag);
+        if (call === undefined) {
+          call = { keys: [], args: [] };
+          hll.set(tag, call);
+        }
+        call.keys.push(distinctHllKey(prefix, g, name, dims));
+        call.args.push(String(expireAt), String(m.members.size));
+        for (const member of m.members) call.args.push(member);
+      }
     }
-    if (wroteHash) args.push('E', hash, at);
-    const bucketIndex = bucketIndexKey(prefix, a.partition, group.view, group.granularity);
-    const ib = t.ref(bucketIndex);
-    const id = t.ref(dimsIndexKey(prefix, a.partition, group.view, group.granularity, group.bucketStart));
-    args.push('Z', ib, String(group.bucketStart), 'X', ib, at, 'A', id, dims, 'E', id, at);
-    if (!trimmed.has(bucketIndex)) {
-      trimmed.add(bucketIndex);
-      args.push('T', ib, String(lastExpiredBucketStart(a.nowMs, group.granularity, policy)));
+    const c = a.counters.get(g);
+    if (c !== undefined) {
+      if (c.late !== 0) s.incr.push(groupField(dims, LATE_FIELD), String(c.late));
+      if (c.dups !== 0) s.incr.push(groupField(dims, DUPS_FIELD), String(c.dups));
+      if (c.unchecked !== 0) s.incr.push(groupField(dims, UNCHECKED_FIELD), String(c.unchecked));
     }
+    // A group whose every value is empty (a max of null amounts) is still listed, with nulls, as
+    // the batch layer lists it: a zero marker field makes it exist.
+    if (s.incr.length + s.min.length + s.max.length === fieldsBefore) s.incr.push(groupField(dims, PRESENT_FIELD), '0');
   }
 
-  for (const c of a.counters) {
-    if (!alive(c.ref) || (c.late === 0 && c.dups === 0)) continue;
-    const hash = t.ref(groupHashKey(prefix, a.partition, c.ref));
-    if (c.late !== 0) args.push('I', hash, LATE_FIELD, String(c.late));
-    if (c.dups !== 0) args.push('I', hash, DUPS_FIELD, String(c.dups));
-    args.push('E', hash, String(expireAt(c.ref.bucketStart, c.ref.granularity)));
+  const keys = [partitionStateKey(prefix, a.partition)];
+  const incrTotals: string[] = [];
+  for (const f of SPEED_TOTAL_FIELDS) if (a.totals[f] !== 0) incrTotals.push(f, String(a.totals[f]));
+  const setState: string[] = [];
+  if (a.lost) {
+    incrTotals.push('lostOffsets', String(a.lost.to - a.lost.from));
+    setState.push('lastLost', JSON.stringify(a.lost));
   }
-
-  const totals: [string, number][] = [
-    ['events', a.totals.events],
-    ['duplicatesSkipped', a.totals.duplicatesSkipped],
-    ['duplicatesApplied', a.totals.duplicatesApplied],
-    ['late', a.totals.late],
-    ['invalid', a.totals.invalid],
-  ];
-  for (const [field, n] of totals) if (n !== 0) args.push('I', state, field, String(n));
-
-  return { keys: t.keys, args: [String(a.expectedNext), String(a.newNext), String(dedupeTtlSeconds), String(a.nowMs), ...args], expiredGroups };
+  if (a.coveredSince !== undefined) setState.push('coveredSince', String(a.coveredSince));
+  const args = [String(a.expectedNext), String(a.newNext), String(a.nowMs), String(LAYOUT_VERSION), String(incrTotals.length / 2), String(setState.length / 2), ...incrTotals, ...setState];
+  for (const s of sections.values()) {
+    // An empty section (every measure zero, e.g. a min/max view of null amounts) still creates
+    // the bucket, so its group is listed with zeros, as the batch layer lists it.
+    keys.push(s.hash, s.index);
+    args.push(String(s.expireAt), String(s.bucketStart), String(s.trimBelow), String(s.incr.length / 2), String(s.min.length / 2), String(s.max.length / 2));
+    for (const x of s.incr) args.push(x);
+    for (const x of s.min) args.push(x);
+    for (const x of s.max) args.push(x);
+  }
+  return { keys, args, hll: [...hll.values()], expiredGroups };
 }

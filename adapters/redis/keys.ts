@@ -1,30 +1,38 @@
 /**
  * Every Redis key the service uses, built in this one module (the Lua scripts that touch them
- * live in scripts.ts).
+ * live in scripts.ts). Layout version 2 (LAYOUT_VERSION), designed for the speed layer's
+ * throughput (docs/design-decisions.md, "Speed layer"):
  *
- * Layout, with P = config.redis.keyPrefix and N = a Kafka partition of the event topic:
+ * With P = config.redis.keyPrefix, N = a Kafka partition of the event topic, D = the encoded dims
+ * tuple of a group, M = a measure name:
  *
- *   {P:pN}:state                          hash   next offset, coveredSince, topic, running totals
- *   {P:pN}:seen:<event id>                string dedupe marker, TTL = speed.dedupeTtlSeconds
- *   {P:pN}:g:<view>:<g>:<bucket>:<dims>   hash   measure fields (count; sum/min/max as scaled
- *                                                 integers) plus `_late` and `_dups` counters
- *   {P:pN}:h:<view>:<g>:<bucket>:<dims>:<measure>  HyperLogLog of a distinct measure
- *   {P:pN}:ib:<view>:<g>                  zset   bucket index: member = score = bucket start
- *   {P:pN}:id:<view>:<g>:<bucket>         set    dims index: the encoded dims of one bucket
+ *   {P:pN}:state                          hash   next offset, coveredSince, topic, layout, totals,
+ *                                                 lost offset ranges (retention)
+ *   {P:pN}:v:<view>:<g>:<bucket>          hash   one per bucket of one partition: field `D:M` = count,
+ *                                                 scaled sum, min or max; `D:_late`, `D:_dups`,
+ *                                                 `D:_unchecked` drift counters
+ *   {P:pN}:ib:<view>:<g>                  zset   bucket index of the partition: member = score = start
+ *   {P:h:<view>:<g>:<shard>}:<bucket>:D:M string HyperLogLog of a distinct measure, all partitions
+ *                                                 together (shard = a run of HLL_SHARD_BUCKETS buckets)
+ *   {P:d:<hour>}                          hash   dedupe claims of the events whose event time falls in
+ *                                                 that UTC hour: id -> "<partition>:<offset>" of the
+ *                                                 copy that claimed it first
  *   P:speed:partitions                    set    partitions that have a shard
  *   P:speed:status                        hash   `p:N` -> JSON progress of partition N; `topicPartitions`
- *   P:batch:watermark                     string W of the published batch run (epoch ms)
- *   {P:tmp}:hll:<nonce>:a|b               string scratch keys for unions of HLL shards
+ *   P:batch:watermark                     string W of the published batch run (epoch ms; only raised)
+ *   {P:tmp}:hll:<nonce>:a|b               string scratch keys for unions of HLL keys in several slots
  *
- * Cluster: every key a partition's consumer writes carries the hash tag `{P:pN}`, so one Lua call
- * (one fetched batch of one partition) touches one slot, and partitions are independent shards
- * that readers merge (counts and sums add, min/max compare, HLLs union). The prefix matches
- * [a-zA-Z0-9_-], view and measure names [a-z0-9_], so only the dims tuple and the event id come
- * from user data: dims are base64url(JSON) (no ':' '{' '}' can appear), the id is always the last
- * component of a key whose hash tag comes first, so it cannot change the slot or another key's
- * meaning.
+ * Cluster: the exactly-once apply of one fetched batch of one partition touches only `{P:pN}` keys
+ * (one slot). HLLs are written outside it (PFADD is idempotent: a replay adds nothing), so they can
+ * live where a reader finds a whole series in a few slots: one slot per (view, g, shard). Claims
+ * live in one slot per event hour. The prefix matches [a-zA-Z0-9_-], view and measure names
+ * [a-z0-9_], so only the dims tuple and the event id come from user data: dims are base64url(JSON)
+ * (no ':' '{' '}' can appear), and an id is only ever a hash field, never part of a key name.
  */
-import type { Granularity } from '../../shared/time.js';
+import { HOUR_MS, granularityMs, type Granularity } from '../../shared/time.js';
+
+/** Bumped when the layout changes; a partition stored under another layout is rebuilt from Kafka. */
+export const LAYOUT_VERSION = 2;
 
 export type Dims = readonly (string | null)[];
 
@@ -50,10 +58,6 @@ export function partitionStateKey(prefix: string, partition: number): string {
   return `${partitionTag(prefix, partition)}:state`;
 }
 
-export function seenKey(prefix: string, partition: number, eventId: string): string {
-  return `${partitionTag(prefix, partition)}:seen:${eventId}`;
-}
-
 /** Identifies one group of one view at one granularity (the same group as shared/ groupKey). */
 export interface GroupRef {
   view: string;
@@ -62,20 +66,52 @@ export interface GroupRef {
   dims: Dims;
 }
 
-export function groupHashKey(prefix: string, partition: number, ref: GroupRef, encodedDims = encodeDims(ref.dims)): string {
-  return `${partitionTag(prefix, partition)}:g:${ref.view}:${ref.granularity}:${ref.bucketStart}:${encodedDims}`;
+/** The hash holding every group of one bucket of one partition. */
+export function bucketHashKey(prefix: string, partition: number, view: string, g: Granularity, bucketStart: number): string {
+  return `${partitionTag(prefix, partition)}:v:${view}:${g}:${bucketStart}`;
 }
 
-export function distinctHllKey(prefix: string, partition: number, ref: GroupRef, measure: string, encodedDims = encodeDims(ref.dims)): string {
-  return `${partitionTag(prefix, partition)}:h:${ref.view}:${ref.granularity}:${ref.bucketStart}:${encodedDims}:${measure}`;
+/** Field of a bucket hash: a measure (or a `_` counter) of one group. */
+export function groupField(encodedDims: string, name: string): string {
+  return `${encodedDims}:${name}`;
+}
+
+/** Splits a bucket-hash field into the encoded dims and the measure or counter name. */
+export function splitGroupField(field: string): [encodedDims: string, name: string] {
+  const i = field.indexOf(':');
+  return i < 0 ? ['', field] : [field.slice(0, i), field.slice(i + 1)];
 }
 
 export function bucketIndexKey(prefix: string, partition: number, view: string, g: Granularity): string {
   return `${partitionTag(prefix, partition)}:ib:${view}:${g}`;
 }
 
-export function dimsIndexKey(prefix: string, partition: number, view: string, g: Granularity, bucketStart: number): string {
-  return `${partitionTag(prefix, partition)}:id:${view}:${g}:${bucketStart}`;
+/**
+ * Buckets per HLL shard: a 7-day hourly series spans 3-4 shards (slots), a day of minutes 23,
+ * so a series reads its distinct values with a few script calls, and writes spread over slots.
+ */
+export const HLL_SHARD_BUCKETS = 64;
+
+export function hllTag(prefix: string, view: string, g: Granularity, bucketStart: number): string {
+  return `{${prefix}:h:${view}:${g}:${Math.floor(bucketStart / (granularityMs(g) * HLL_SHARD_BUCKETS))}}`;
+}
+
+export function distinctHllKey(prefix: string, ref: GroupRef, measure: string, encodedDims = encodeDims(ref.dims)): string {
+  return `${hllTag(prefix, ref.view, ref.granularity, ref.bucketStart)}:${ref.bucketStart}:${encodedDims}:${measure}`;
+}
+
+/** UTC hour (epoch ms of its start) whose claim hash remembers an event of time `ts`. */
+export function claimHour(ts: number): number {
+  return Math.floor(ts / HOUR_MS) * HOUR_MS;
+}
+
+export function claimHashKey(prefix: string, hourStart: number): string {
+  return `{${prefix}:d:${hourStart}}`;
+}
+
+/** Value stored for a claimed id: the coordinates of the copy that claimed it. */
+export function claimOwner(partition: number, offset: number): string {
+  return `${partition}:${offset}`;
 }
 
 export function speedPartitionsKey(prefix: string): string {
@@ -98,7 +134,7 @@ export function batchWatermarkKey(prefix: string): string {
   return `${prefix}:batch:watermark`;
 }
 
-/** Two scratch keys in one slot, for unions of HLL shards that live in different slots. */
+/** Two scratch keys in one slot, for unions of HLL keys that live in different slots. */
 export function hllScratchKeys(prefix: string, nonce: string): [string, string] {
   const tag = `{${prefix}:tmp}`;
   return [`${tag}:hll:${nonce}:a`, `${tag}:hll:${nonce}:b`];
@@ -109,6 +145,9 @@ export function allKeyPatterns(prefix: string): string[] {
   return [`{${prefix}:*`, `${prefix}:*`];
 }
 
-/** Hash fields of a group hash that are not measures (measure names start with a letter). */
+/** Counters kept per group beside the measures (measure names start with a letter). */
 export const LATE_FIELD = '_late';
 export const DUPS_FIELD = '_dups';
+export const UNCHECKED_FIELD = '_unchecked';
+/** Marks a group that exists although every measure is empty (value 0, never read as a measure). */
+export const PRESENT_FIELD = '_present';

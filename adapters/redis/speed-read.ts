@@ -1,21 +1,21 @@
 /**
- * Finding the stored groups of a query without scanning the keyspace: per partition shard, the
- * bucket index (a sorted set of bucket starts) gives the buckets in range, the dims index (a set
- * per bucket) gives their groups, and one HGETALL per group reads the fields. Three pipelined
- * round trips per shard, each pipeline within one slot; shards are read in parallel.
+ * Finding the stored groups of a query without scanning the keyspace: one READ_BUCKETS_LUA call
+ * per partition shard returns every bucket of the range with all its fields (the bucket index
+ * gives the buckets, one hash per bucket holds its groups), and the shards are read in parallel.
+ * A 7-day hourly series is therefore one call per partition, whatever the number of groups.
  */
 import { randomBytes } from 'node:crypto';
 import { LambdaError } from '../../shared/errors.js';
 import { floorTo, type Granularity } from '../../shared/time.js';
 import type { ViewDef } from '../../shared/views/definition.js';
 import { redisCall } from './client.js';
-import { bucketIndexKey, decodeDims, dimsIndexKey, groupHashKey, hllScratchKeys } from './keys.js';
-import type { RedisClient, SpeedScripts } from './scripts.js';
+import { bucketHashKey, bucketIndexKey, decodeDims, hllScratchKeys, splitGroupField } from './keys.js';
+import type { SpeedScripts } from './scripts.js';
 
 /** One group as one partition shard holds it. */
 export interface GroupShard {
   partition: number;
-  /** raw hash fields: measure name -> integer string, plus _late/_dups */
+  /** measure name -> integer string, plus the `_` counters */
   fields: Record<string, string>;
 }
 
@@ -35,14 +35,6 @@ export interface GroupQuery {
   filter?: Record<string, string | null>;
 }
 
-async function execPipeline(pipe: ReturnType<RedisClient['pipeline']>): Promise<unknown[]> {
-  const replies = (await pipe.exec()) ?? [];
-  return replies.map(([err, value]) => {
-    if (err) throw err;
-    return value;
-  });
-}
-
 function dimsFilter(view: ViewDef, filter: Record<string, string | null> | undefined): (dims: (string | null)[]) => boolean {
   const checks = Object.entries(filter ?? {}).map(([name, want]) => {
     const i = view.dimensions.indexOf(name);
@@ -52,48 +44,64 @@ function dimsFilter(view: ViewDef, filter: Record<string, string | null> | undef
   return (dims) => checks.every(({ i, want }) => dims[i] === want);
 }
 
-async function readShard(redis: RedisClient, prefix: string, partition: number, q: GroupQuery, keep: (d: (string | null)[]) => boolean) {
+interface ShardGroup {
+  bucketStart: number;
+  encodedDims: string;
+  fields: Record<string, string>;
+}
+
+async function readShard(scripts: SpeedScripts, prefix: string, partition: number, q: GroupQuery): Promise<ShardGroup[]> {
   const { view, granularity: g } = q;
-  const first = floorTo(q.from, g);
-  const buckets = (await redis.zrangebyscore(bucketIndexKey(prefix, partition, view.name, g), first, `(${q.to}`)).map(Number);
-  if (buckets.length === 0) return [];
-  const dimsPipe = redis.pipeline();
-  for (const b of buckets) dimsPipe.smembers(dimsIndexKey(prefix, partition, view.name, g, b));
-  const dimsPerBucket = (await execPipeline(dimsPipe)) as string[][];
-  const wanted: { bucketStart: number; encodedDims: string; dims: (string | null)[] }[] = [];
-  buckets.forEach((bucketStart, i) => {
-    for (const encodedDims of dimsPerBucket[i] ?? []) {
-      const dims = decodeDims(encodedDims);
-      if (keep(dims)) wanted.push({ bucketStart, encodedDims, dims });
+  const hashPrefix = bucketHashKey(prefix, partition, view.name, g, 0).slice(0, -1);
+  const flat = await scripts.readBuckets(bucketIndexKey(prefix, partition, view.name, g), floorTo(q.from, g), q.to, hashPrefix);
+  const out: ShardGroup[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const bucketStart = Number(flat[i]);
+    const fields = flat[i + 1] as string[];
+    const byDims = new Map<string, Record<string, string>>();
+    for (let f = 0; f + 1 < fields.length; f += 2) {
+      const [encodedDims, name] = splitGroupField(fields[f] as string);
+      let group = byDims.get(encodedDims);
+      if (group === undefined) {
+        group = {};
+        byDims.set(encodedDims, group);
+      }
+      group[name] = fields[f + 1] as string;
     }
-  });
-  if (wanted.length === 0) return [];
-  const hashPipe = redis.pipeline();
-  for (const w of wanted) hashPipe.hgetall(groupHashKey(prefix, partition, { view: view.name, granularity: g, bucketStart: w.bucketStart, dims: w.dims }, w.encodedDims));
-  const hashes = (await execPipeline(hashPipe)) as Record<string, string>[];
-  return wanted.map((w, i) => ({ ...w, shard: { partition, fields: hashes[i] ?? {} } }));
+    for (const [encodedDims, groupFields] of byDims) out.push({ bucketStart, encodedDims, fields: groupFields });
+  }
+  return out;
 }
 
 /** Every stored group of the query, merged over the given partitions, sorted by bucket then dims. */
-export async function readGroups(redis: RedisClient, prefix: string, partitions: readonly number[], q: GroupQuery): Promise<StoredGroup[]> {
+export async function readGroups(scripts: SpeedScripts, prefix: string, partitions: readonly number[], q: GroupQuery): Promise<StoredGroup[]> {
   if (!q.view.granularities.includes(q.granularity)) {
     throw new LambdaError('VALIDATION', `view "${q.view.name}" has no ${q.granularity} granularity`);
   }
   if (q.from >= q.to) return [];
   const keep = dimsFilter(q.view, q.filter);
-  const perShard = await redisCall('read speed view', () => Promise.all(partitions.map((p) => readShard(redis, prefix, p, q, keep))));
+  const perShard = await redisCall('read speed view', () => Promise.all(partitions.map((p) => readShard(scripts, prefix, p, q))));
+  const decoded = new Map<string, (string | null)[] | null>();
   const groups = new Map<string, StoredGroup>();
-  for (const rows of perShard) {
+  perShard.forEach((rows, s) => {
+    const partition = partitions[s] as number;
     for (const r of rows) {
+      let dims = decoded.get(r.encodedDims);
+      if (dims === undefined) {
+        const d = decodeDims(r.encodedDims);
+        dims = keep(d) ? d : null;
+        decoded.set(r.encodedDims, dims);
+      }
+      if (dims === null) continue;
       const id = `${r.bucketStart}:${r.encodedDims}`;
       let g = groups.get(id);
       if (g === undefined) {
-        g = { bucketStart: r.bucketStart, dims: r.dims, encodedDims: r.encodedDims, shards: [] };
+        g = { bucketStart: r.bucketStart, dims, encodedDims: r.encodedDims, shards: [] };
         groups.set(id, g);
       }
-      g.shards.push(r.shard);
+      g.shards.push({ partition, fields: r.fields });
     }
-  }
+  });
   return [...groups.values()].sort((a, b) => a.bucketStart - b.bucketStart || (a.encodedDims < b.encodedDims ? -1 : a.encodedDims > b.encodedDims ? 1 : 0));
 }
 
@@ -124,8 +132,8 @@ export function extremeField(shards: readonly GroupShard[], field: string, kind:
 const UNION_FAN_IN = 64;
 
 /**
- * Union of raw HLL shards (from different slots) -> estimate and raw union, through scratch keys
- * in one slot; many shards are merged in rounds so no call carries more than UNION_FAN_IN sketches.
+ * Union of raw HLLs (from different slots) -> estimate and raw union, through scratch keys in one
+ * slot; many sketches are merged in rounds so no call carries more than UNION_FAN_IN of them.
  */
 export async function unionSketches(scripts: SpeedScripts, prefix: string, sketches: readonly Buffer[]): Promise<{ estimate: number; sketch: Buffer } | null> {
   if (sketches.length === 0) return null;

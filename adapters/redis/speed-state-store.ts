@@ -1,17 +1,26 @@
 /**
- * The speed layer's write side in Redis: per-partition state (next offset, coveredSince), the
- * atomic apply of a pre-aggregated batch, dedupe look-ups, the batch watermark and the status
+ * The speed layer's write side in Redis: per-partition state (next offset, coveredSince, layout),
+ * dedupe claims, the atomic apply of a pre-aggregated batch, the batch watermark and the status
  * the serving layer reads. Every method turns Redis failures into classified LambdaErrors
  * (retriable when Redis is unreachable), so the caller's retry loop can decide.
+ *
+ * Redis calls per fetched batch of one partition (docs/design-decisions.md, "Speed layer"): one
+ * pipelined read of the state and W, one claim script per event hour in the batch (usually one),
+ * one PFADD script per HLL slot touched (a few), and one apply script: independent of the number
+ * of events, which only lengthens the arguments.
  */
 import { LambdaError } from '../../shared/errors.js';
+import { HOUR_MS } from '../../shared/time.js';
+import { CLAIM_DUPLICATE, CLAIM_OWNED, claimHourEnd, type ClaimItem, type SpeedApply } from '../../shared/speed/apply.js';
 import { redisCall } from './client.js';
-import { encodeApply, type SpeedApply } from './apply-ops.js';
+import { encodeApply } from './apply-ops.js';
 import {
+  LAYOUT_VERSION,
   TOPIC_PARTITIONS_FIELD,
   batchWatermarkKey,
+  claimHashKey,
+  claimHour,
   partitionStateKey,
-  seenKey,
   speedPartitionsKey,
   speedStatusField,
   speedStatusKey,
@@ -37,14 +46,17 @@ export interface PartitionProgress {
   /** newest event time applied (epoch ms); null before the first apply */
   maxEventTs: number | null;
   updatedAt: number;
-  /** which consumer wrote this (client id and pid) */
+  /** which consumer wrote this (host, pid and a nonce) */
   instance: string;
 }
 
 export type ApplyOutcome =
   | { applied: true; expiredGroups: number }
-  /** the stored offset moved since planning (replay, zombie, Redis rollback), or no state yet */
+  /** the stored offset moved since planning (replay, zombie, Redis rollback), or no state of this layout */
   | { applied: false; storedNext: number | null };
+
+/** Slack past the dedupe window before a claim hash expires: a consumer lagging less still finds it. */
+export const CLAIM_EXPIRY_SLACK_MS = HOUR_MS;
 
 export class RedisSpeedStateStore {
   private readonly scripts: SpeedScripts;
@@ -53,28 +65,35 @@ export class RedisSpeedStateStore {
     private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly retention: RetentionPolicy,
-    private readonly dedupeTtlSeconds: number,
+    private readonly dedupeWindowMs: number,
   ) {
     this.scripts = loadScripts(redis);
   }
 
-  /** Creates the partition's state if absent (first start) and returns what is stored, and whether this call created it. */
-  async initPartition(topic: string, partition: number, initial: { next: number; coveredSince: number }): Promise<PartitionState & { created: boolean }> {
+  /**
+   * Creates the partition's state if absent, or replaces one written by another key layout (its
+   * views are then rebuilt from Kafka), and returns what is stored and whether this call created it.
+   */
+  async initPartition(
+    topic: string,
+    partition: number,
+    initial: { next: number; coveredSince: number },
+  ): Promise<PartitionState & { created: boolean; previousLayout: string | null }> {
     return redisCall('init partition', async () => {
       // Registry first: a reader may then list a partition without state (reported as not
       // covered), never the reverse.
       await this.registerPartition(partition);
-      const raw = await this.scripts.initPartition(partitionStateKey(this.prefix, partition), [
+      const [next, coveredSince, storedTopic, created, previous] = await this.scripts.initPartition(partitionStateKey(this.prefix, partition), [
         topic,
         String(initial.next),
         String(initial.coveredSince),
         String(Date.now()),
+        String(LAYOUT_VERSION),
       ]);
-      const [next, coveredSince, storedTopic, created] = raw;
-      const state = parseState(next, coveredSince, storedTopic);
+      const state = parseState(next, coveredSince, storedTopic, String(LAYOUT_VERSION));
       if (state === null) throw new LambdaError('INTERNAL', `partition ${partition} state missing right after init`);
       assertStateTopic(state, topic, this.prefix);
-      return { ...state, created: Number(created) === 1 };
+      return { ...state, created: Number(created) === 1, previousLayout: previous === '' ? null : String(previous) };
     });
   }
 
@@ -83,32 +102,74 @@ export class RedisSpeedStateStore {
     await redisCall('register partition', () => this.redis.sadd(speedPartitionsKey(this.prefix), String(partition)));
   }
 
+  /** The stored state, or null when there is none of this layout version. */
   async readPartition(partition: number): Promise<PartitionState | null> {
     return redisCall('read partition', async () => {
-      const [next, coveredSince, topic] = await this.redis.hmget(partitionStateKey(this.prefix, partition), 'next', 'coveredSince', 'topic');
-      return parseState(next ?? null, coveredSince ?? null, topic ?? null);
+      const [next, coveredSince, topic, layout] = await this.redis.hmget(partitionStateKey(this.prefix, partition), 'next', 'coveredSince', 'topic', 'layout');
+      return parseState(next ?? null, coveredSince ?? null, topic ?? null, layout ?? null);
     });
   }
 
-  /** The stored state and, per id, whether it was seen before (one round trip, one slot). */
-  async peek(partition: number, ids: readonly string[]): Promise<{ state: PartitionState | null; seen: boolean[] }> {
-    return redisCall('peek', async () => {
-      const pipe = this.redis.pipeline().hmget(partitionStateKey(this.prefix, partition), 'next', 'coveredSince', 'topic');
-      if (ids.length > 0) pipe.mget(ids.map((id) => seenKey(this.prefix, partition, id)));
-      const replies = (await pipe.exec()) ?? [];
+  /** The partition's state and the published W, in one round trip. */
+  async readStateAndWatermark(partition: number): Promise<{ state: PartitionState | null; watermark: number | null }> {
+    return redisCall('read partition state', async () => {
+      const replies =
+        (await this.redis
+          .pipeline()
+          .hmget(partitionStateKey(this.prefix, partition), 'next', 'coveredSince', 'topic', 'layout')
+          .get(batchWatermarkKey(this.prefix))
+          .exec()) ?? [];
       for (const [err] of replies) if (err) throw err;
-      const [next, coveredSince, topic] = (replies[0]?.[1] ?? []) as (string | null)[];
-      const seen = ids.length > 0 ? ((replies[1]?.[1] ?? []) as (string | null)[]).map((v) => v !== null) : [];
-      return { state: parseState(next ?? null, coveredSince ?? null, topic ?? null), seen };
+      const [next, coveredSince, topic, layout] = (replies[0]?.[1] ?? []) as (string | null)[];
+      return { state: parseState(next ?? null, coveredSince ?? null, topic ?? null, layout ?? null), watermark: parseWatermark((replies[1]?.[1] ?? null) as string | null) };
     });
   }
 
-  /** One atomic Lua call: the increments, the dedupe markers and the new offset, or nothing. */
+  /**
+   * Claims each item's event id for (partition, offset), across partitions: per item CLAIM_OWNED
+   * (first copy, or a replay of it) or CLAIM_DUPLICATE. One script call per event hour, in parallel.
+   */
+  async claim(partition: number, items: readonly ClaimItem[]): Promise<Uint8Array> {
+    const out = new Uint8Array(items.length);
+    if (items.length === 0) return out;
+    const byHour = new Map<number, number[]>();
+    items.forEach((it, i) => {
+      const h = claimHour(it.ts);
+      const list = byHour.get(h);
+      if (list === undefined) byHour.set(h, [i]);
+      else list.push(i);
+    });
+    await redisCall('claim event ids', () =>
+      Promise.all(
+        [...byHour].map(async ([hour, idx]) => {
+          const args: string[] = [String(claimHourEnd(hour) + this.dedupeWindowMs + CLAIM_EXPIRY_SLACK_MS), String(partition)];
+          for (const i of idx) {
+            const it = items[i] as ClaimItem;
+            args.push(String(it.offset), it.id);
+          }
+          const answer = await this.scripts.claimIds(claimHashKey(this.prefix, hour), args);
+          if (answer.length !== idx.length) throw new LambdaError('INTERNAL', `claim script answered ${answer.length} of ${idx.length} ids`);
+          idx.forEach((i, k) => {
+            out[i] = answer.charCodeAt(k) === 49 /* '1' */ ? CLAIM_DUPLICATE : CLAIM_OWNED;
+          });
+        }),
+      ),
+    );
+    return out;
+  }
+
+  /**
+   * The distinct members (idempotent PFADDs, outside the atomic step: a replay adds nothing), then
+   * one atomic script: the increments, the counters, the totals and the new offset, or nothing.
+   */
   async apply(a: SpeedApply): Promise<ApplyOutcome> {
-    const encoded = encodeApply(this.prefix, a, this.retention, this.dedupeTtlSeconds);
-    const [status, stored] = await redisCall('apply batch', () => this.scripts.applyBatch(encoded.keys, encoded.args));
+    const encoded = encodeApply(this.prefix, a, this.retention);
+    const [status, detail] = await redisCall('apply batch', async () => {
+      await Promise.all(encoded.hll.map((c) => this.scripts.hllAdd(c.keys, c.args)));
+      return this.scripts.applyBatch(encoded.keys, encoded.args);
+    });
     if (status === 1) return { applied: true, expiredGroups: encoded.expiredGroups };
-    return { applied: false, storedNext: status === 0 ? Number(stored) : null };
+    return { applied: false, storedNext: status === 0 ? Number(detail) : null };
   }
 
   /** W of the published batch run, or null before the first run. */
@@ -125,10 +186,15 @@ export class RedisSpeedStateStore {
   }
 }
 
-/** For the batch layer's publisher: makes W visible to the speed layer (late-arrival counts). */
-export async function publishBatchWatermark(redis: RedisClient, prefix: string, watermark: number): Promise<void> {
+/**
+ * For the batch layer's publisher: makes W visible to the speed layer (late-arrival counts). W only
+ * rises: a publisher of an older run (another process, a slow one) never takes it back. Returns
+ * the W stored afterwards.
+ */
+export async function publishBatchWatermark(redis: RedisClient, prefix: string, watermark: number): Promise<number> {
   if (!Number.isSafeInteger(watermark) || watermark < 0) throw new LambdaError('VALIDATION', `watermark must be epoch ms, got ${watermark}`);
-  await redisCall('publish batch watermark', () => redis.set(batchWatermarkKey(prefix), String(watermark)));
+  const stored = await redisCall('publish batch watermark', () => loadScripts(redis).raiseWatermark(batchWatermarkKey(prefix), watermark));
+  return Number(stored);
 }
 
 export function parseWatermark(raw: string | null): number | null {
@@ -137,8 +203,8 @@ export function parseWatermark(raw: string | null): number | null {
   return Number.isSafeInteger(w) ? w : null;
 }
 
-function parseState(next: string | null, coveredSince: string | null, topic: string | null): PartitionState | null {
-  if (next === null) return null;
+function parseState(next: string | null, coveredSince: string | null, topic: string | null, layout: string | null): PartitionState | null {
+  if (next === null || layout !== String(LAYOUT_VERSION)) return null;
   return { next: Number(next), coveredSince: Number(coveredSince ?? 0), topic: topic ?? '' };
 }
 

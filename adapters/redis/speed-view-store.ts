@@ -1,10 +1,10 @@
 /**
  * The read side of the speed views (used by the serving layer, another process). Partition
- * shards are merged here: counts and sums add, min/max compare, distinct measures union the
- * per-partition HyperLogLogs (an estimate, Redis's standard error 0.81%). Values come back final:
- * sums divided by 10^decimals once, at the end.
+ * shards are merged here: counts and sums add, min/max compare. Distinct measures are one
+ * HyperLogLog per group shared by all partitions (an estimate, Redis's standard error 0.81%), read
+ * with one PFCOUNT script per HLL slot. Values come back final: sums divided by 10^decimals once,
+ * at the end. Redis calls per series: one per partition and one per HLL slot in the range.
  */
-import { Cluster } from 'ioredis';
 import { LambdaError } from '../../shared/errors.js';
 import { unscale } from '../../shared/decimal.js';
 import type { BucketRow, SeriesQuery, SpeedStatus, SpeedViewStore } from '../../shared/ports.js';
@@ -15,9 +15,12 @@ import { redisCall } from './client.js';
 import {
   DUPS_FIELD,
   LATE_FIELD,
+  LAYOUT_VERSION,
   TOPIC_PARTITIONS_FIELD,
+  UNCHECKED_FIELD,
   batchWatermarkKey,
   distinctHllKey,
+  hllTag,
   partitionStateKey,
   speedPartitionsKey,
   speedStatusField,
@@ -26,6 +29,7 @@ import {
 } from './keys.js';
 import { speedRetentionMs, type RetentionPolicy } from './retention.js';
 import { extremeField, readGroups, sumField, unionSketches, type StoredGroup } from './speed-read.js';
+import { SPEED_TOTAL_FIELDS, type LostRange, type SpeedTotals } from '../../shared/speed/apply.js';
 import { parseWatermark, type PartitionProgress } from './speed-state-store.js';
 import { loadScripts, type RedisClient, type SpeedScripts } from './scripts.js';
 
@@ -33,21 +37,35 @@ import { loadScripts, type RedisClient, type SpeedScripts } from './scripts.js';
 export interface SpeedBucketRow extends BucketRow {
   /** events applied to this bucket after it was already behind the batch watermark */
   late: number;
-  /** events applied although their id had been seen (only when dedupe is off) */
+  /** events applied although another copy of their id was applied first (only when dedupe is off) */
   duplicates: number;
+  /** events applied without a dedupe check (they arrived after the dedupe window) */
+  unchecked: number;
 }
 
 export interface SpeedPartitionStatus {
   partition: number;
   /** next offset to apply (authoritative, from the partition state) */
   offset: number;
+  /** records behind the partition end; absent when unknown (no fresh report of the end) */
   lag?: number;
+  /** partition end at the consumer's last report; null if never reported */
   highWatermark: number | null;
   coveredSince: number;
   maxEventTs: number | null;
   /** when the consumer last reported this partition (epoch ms); null if it never did */
   updatedAt: number | null;
-  totals: { events: number; duplicatesSkipped: number; duplicatesApplied: number; late: number; invalid: number };
+  /** now - updatedAt; null if never reported */
+  reportAgeMs: number | null;
+  /** no report for longer than the stale limit: the consumer died or left the group */
+  stale: boolean;
+  /** applied everything up to the last reported end, and the report is fresh; null when unknown */
+  caughtUp: boolean | null;
+  /** the consumer that last reported this partition */
+  instance: string | null;
+  totals: SpeedTotals & { lostOffsets: number };
+  /** the last range Kafka deleted before the speed layer read it (retention), if any */
+  lastLost: LostRange | null;
 }
 
 export interface RedisSpeedStatus extends SpeedStatus {
@@ -65,14 +83,15 @@ export interface DistinctEstimate {
   sketch: Buffer;
 }
 
-const TOTAL_FIELDS = ['events', 'duplicatesSkipped', 'duplicatesApplied', 'late', 'invalid'] as const;
+/** A partition's report older than this reads as stale (the reporter writes every 2 s by default). */
+export const DEFAULT_STATUS_STALE_MS = 15_000;
 
 export class RedisSpeedViewStore implements SpeedViewStore {
   private readonly scripts: SpeedScripts;
 
   constructor(
     private readonly redis: RedisClient,
-    private readonly opts: { prefix: string; views: ViewSet; retention: RetentionPolicy },
+    private readonly opts: { prefix: string; views: ViewSet; retention: RetentionPolicy; statusStaleMs?: number },
   ) {
     this.scripts = loadScripts(redis);
   }
@@ -84,35 +103,40 @@ export class RedisSpeedViewStore implements SpeedViewStore {
 
   async series(q: SeriesQuery): Promise<BucketRow[]> {
     const view = this.view(q.view);
-    const groups = await readGroups(this.redis, this.opts.prefix, await this.partitions(), { ...q, view });
-    const rows = await Promise.all(rollUpGroups(view, groups, q.keep).map(({ group, parts }) => this.row(view, q.granularity, group, parts)));
-    return rows.map(({ late: _late, duplicates: _dups, ...row }) => row);
+    const groups = await readGroups(this.scripts, this.opts.prefix, await this.partitions(), { ...q, view });
+    const rolled = rollUpGroups(view, groups, q.keep);
+    const distinct = await this.distinctOf(view, q.granularity, rolled.filter((r) => r.parts === 1).map((r) => r.group));
+    return rolled.map(({ group, parts }) => {
+      const { late: _late, duplicates: _dups, unchecked: _unchecked, ...row } = this.row(view, q.granularity, group, distinct, parts);
+      return row;
+    });
   }
 
   async seriesWithCounters(q: SeriesQuery): Promise<SpeedBucketRow[]> {
     const view = this.view(q.view);
-    const groups = await readGroups(this.redis, this.opts.prefix, await this.partitions(), { ...q, view });
-    return Promise.all(groups.map((g) => this.row(view, q.granularity, g)));
+    const groups = await readGroups(this.scripts, this.opts.prefix, await this.partitions(), { ...q, view });
+    const distinct = await this.distinctOf(view, q.granularity, groups);
+    return groups.map((g) => this.row(view, q.granularity, g, distinct));
   }
 
-  /** Distinct estimate and raw HLL of one group, merged over partitions; null if nothing stored. */
+  /** Distinct estimate and raw HLL of one group; null if nothing stored. */
   async distinctSketch(ref: GroupRef, measure: string): Promise<{ estimate: number; sketch: Buffer } | null> {
     this.distinctMeasure(this.view(ref.view), measure);
-    const keys = (await this.partitions()).map((p) => distinctHllKey(this.opts.prefix, p, ref, measure));
-    return unionSketches(this.scripts, this.opts.prefix, await this.rawSketches(keys));
+    const key = distinctHllKey(this.opts.prefix, ref, measure);
+    const [sketch, estimate] = await redisCall('read HLL', () => Promise.all([this.redis.getBuffer(key), this.redis.pfcount(key)]));
+    return sketch === null ? null : { estimate, sketch };
   }
 
   /** Per dims tuple, the union of a distinct measure over every bucket of [from, to): range totals. */
   async distinctTotals(q: SeriesQuery, measure: string): Promise<DistinctEstimate[]> {
     const view = this.view(q.view);
     this.distinctMeasure(view, measure);
-    const partitions = await this.partitions();
-    const groups = await readGroups(this.redis, this.opts.prefix, partitions, { ...q, view });
+    const groups = await readGroups(this.scripts, this.opts.prefix, await this.partitions(), { ...q, view });
     const byDims = new Map<string, { dims: (string | null)[]; keys: string[] }>();
     for (const g of groups) {
       const entry = byDims.get(g.encodedDims) ?? { dims: g.dims, keys: [] };
       byDims.set(g.encodedDims, entry);
-      for (const s of g.shards) entry.keys.push(distinctHllKey(this.opts.prefix, s.partition, this.ref(view, q.granularity, g), measure, g.encodedDims));
+      entry.keys.push(distinctHllKey(this.opts.prefix, this.ref(view, q.granularity, g), measure, g.encodedDims));
     }
     const unions = await Promise.all(
       [...byDims.values()].map(async ({ dims, keys }) => {
@@ -135,24 +159,37 @@ export class RedisSpeedViewStore implements SpeedViewStore {
         Promise.all(partitions.map((p) => this.redis.hgetall(partitionStateKey(this.opts.prefix, p)))),
       ]),
     );
+    const now = Date.now();
+    const staleMs = this.opts.statusStaleMs ?? DEFAULT_STATUS_STALE_MS;
     const topicPartitions = statusHash[TOPIC_PARTITIONS_FIELD] === undefined ? null : Number(statusHash[TOPIC_PARTITIONS_FIELD]);
     const list: SpeedPartitionStatus[] = [];
     partitions.forEach((partition, i) => {
       const st = states[i] ?? {};
-      if (st.next === undefined) return;
+      if (st.next === undefined || st.layout !== String(LAYOUT_VERSION)) return;
       const progress = parseProgress(statusHash[speedStatusField(partition)]);
       const offset = Number(st.next);
+      const reportAgeMs = progress === null ? null : Math.max(0, now - progress.updatedAt);
+      const stale = reportAgeMs === null || reportAgeMs > staleMs;
       const hw = progress?.highWatermark ?? null;
-      const totals = Object.fromEntries(TOTAL_FIELDS.map((f) => [f, Number(st[f] ?? 0)])) as SpeedPartitionStatus['totals'];
+      // A lag is only as good as the end it was measured against: unknown when the end was never
+      // reported or the report is stale (the partition may have grown since), never shown as 0.
+      const lag = hw === null || stale ? undefined : Math.max(0, hw - offset);
+      const totals = { lostOffsets: Number(st.lostOffsets ?? 0) } as SpeedPartitionStatus['totals'];
+      for (const f of SPEED_TOTAL_FIELDS) totals[f] = Number(st[f] ?? 0);
       list.push({
         partition,
         offset,
-        ...(hw === null ? {} : { lag: Math.max(0, hw - offset) }),
+        ...(lag === undefined ? {} : { lag }),
         highWatermark: hw,
         coveredSince: Number(st.coveredSince ?? 0),
         maxEventTs: progress?.maxEventTs ?? null,
         updatedAt: progress?.updatedAt ?? null,
+        reportAgeMs,
+        stale,
+        caughtUp: lag === undefined ? (stale && progress !== null ? false : null) : lag === 0,
+        instance: progress?.instance ?? null,
         totals,
+        lastLost: parseLost(st.lastLost),
       });
     });
     const expected = topicPartitions ?? list.length;
@@ -164,7 +201,7 @@ export class RedisSpeedViewStore implements SpeedViewStore {
       partitions: list,
       lateArrivals: list.reduce((n, s) => n + s.totals.late, 0),
       topicPartitions,
-      eventTimeLagMs: maxEventTs === null ? null : Math.max(0, Date.now() - maxEventTs),
+      eventTimeLagMs: maxEventTs === null ? null : Math.max(0, now - maxEventTs),
     };
   }
 
@@ -189,24 +226,42 @@ export class RedisSpeedViewStore implements SpeedViewStore {
   }
 
   /**
-   * Estimated size of the union of HLL shards. One PFCOUNT over all keys when they can be read
-   * together (one shard, or a single Redis server); on a cluster the shards sit in different slots
-   * and are unioned through scratch keys. Both merge the registers the same way: same estimate.
+   * PFCOUNT of the distinct measures of the given (not rolled-up) groups: one script call per HLL
+   * slot. Keyed by HLL key; a key that does not exist counts 0 (no member was ever added).
    */
-  private async estimate(keys: readonly string[]): Promise<number> {
-    if (keys.length === 0) return 0;
-    if (keys.length === 1 || !(this.redis instanceof Cluster)) return redisCall('PFCOUNT', () => this.redis.pfcount(...keys));
-    return (await unionSketches(this.scripts, this.opts.prefix, await this.rawSketches(keys)))?.estimate ?? 0;
+  private async distinctOf(view: ViewDef, granularity: Granularity, groups: readonly StoredGroup[]): Promise<Map<string, number>> {
+    const measures = Object.entries(view.measures).filter(([, d]) => d.type === 'distinct').map(([name]) => name);
+    const out = new Map<string, number>();
+    if (measures.length === 0 || groups.length === 0) return out;
+    const bySlot = new Map<string, string[]>();
+    for (const g of groups) {
+      const tag = hllTag(this.opts.prefix, view.name, granularity, g.bucketStart);
+      let keys = bySlot.get(tag);
+      if (keys === undefined) {
+        keys = [];
+        bySlot.set(tag, keys);
+      }
+      for (const m of measures) keys.push(distinctHllKey(this.opts.prefix, this.ref(view, granularity, g), m, g.encodedDims));
+    }
+    await redisCall('PFCOUNT', () =>
+      Promise.all(
+        [...bySlot.values()].map(async (keys) => {
+          const counts = await this.scripts.pfcountMany(keys, keys.map(() => 1));
+          keys.forEach((k, i) => out.set(k, counts[i] ?? 0));
+        }),
+      ),
+    );
+    return out;
   }
 
   private async rawSketches(keys: readonly string[]): Promise<Buffer[]> {
-    // One GET per key: the shards live in different slots.
+    // One GET per key: they may live in different slots.
     const raws = await redisCall('read HLL', () => Promise.all(keys.map((k) => this.redis.getBuffer(k))));
     return raws.filter((r): r is Buffer => r !== null);
   }
 
   /** `parts` > 1: `g` combines that many stored groups (see rollUpGroups); its distinct measures are then null. */
-  private async row(view: ViewDef, granularity: Granularity, g: StoredGroup, parts = 1): Promise<SpeedBucketRow> {
+  private row(view: ViewDef, granularity: Granularity, g: StoredGroup, distinct: ReadonlyMap<string, number>, parts = 1): SpeedBucketRow {
     const values: Record<string, number | null> = {};
     for (const [name, def] of Object.entries(view.measures) as [string, MeasureDef][]) {
       switch (def.type) {
@@ -222,17 +277,11 @@ export class RedisSpeedViewStore implements SpeedViewStore {
           values[name] = v === null ? null : unscale(v, def.decimals);
           break;
         }
-        case 'distinct': {
+        case 'distinct':
           // Exact distinct counts of different groups are not added up, and the batch layer's are
           // exact: a rolled-up distinct is null in both layers (rollup.ts reports it unavailable).
-          if (parts > 1) {
-            values[name] = null;
-            break;
-          }
-          const keys = g.shards.map((s) => distinctHllKey(this.opts.prefix, s.partition, this.ref(view, granularity, g), name, g.encodedDims));
-          values[name] = await this.estimate(keys);
+          values[name] = parts > 1 ? null : (distinct.get(distinctHllKey(this.opts.prefix, this.ref(view, granularity, g), name, g.encodedDims)) ?? 0);
           break;
-        }
       }
     }
     return {
@@ -243,6 +292,7 @@ export class RedisSpeedViewStore implements SpeedViewStore {
       values,
       late: sumField(g.shards, LATE_FIELD),
       duplicates: sumField(g.shards, DUPS_FIELD),
+      unchecked: sumField(g.shards, UNCHECKED_FIELD),
       ...(parts > 1 ? { parts } : {}),
     };
   }
@@ -270,6 +320,15 @@ function rollUpGroups(view: ViewDef, groups: readonly StoredGroup[], keep: reado
     const dims = first.dims.map((v, i) => (kept[i] ? v : null));
     return { group: { bucketStart: first.bucketStart, dims, encodedDims: '', shards: list.flatMap((g) => g.shards) }, parts: list.length };
   });
+}
+
+function parseLost(raw: string | undefined): LostRange | null {
+  if (raw === undefined) return null;
+  try {
+    return JSON.parse(raw) as LostRange;
+  } catch {
+    return null;
+  }
 }
 
 function parseProgress(raw: string | undefined): PartitionProgress | null {

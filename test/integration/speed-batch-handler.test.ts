@@ -18,7 +18,8 @@ import { referenceFold } from '../../shared/reference-fold.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { BatchHandler } from '../../speed-layer/batch-handler.js';
 import { ProgressTracker } from '../../speed-layer/progress.js';
-import { clickRecords, deleteTopics, testKafka } from '../support/archiver-kafka.js';
+import { logStartOffsets } from '../../adapters/kafka/log-start.js';
+import { clickRecords, deleteTopics, produceAll, testKafka } from '../support/archiver-kafka.js';
 import { deletePrefix, diffFromReference, readAllViews, speedContext, viewStore } from '../support/speed-harness.js';
 import type { TestContext } from '../support/context.js';
 
@@ -34,13 +35,13 @@ interface Calls {
  * The part of kafkajs's EachBatchPayload the handler uses, built from records. The cast is
  * needed because Batch also carries methods (offsetLag, isEmpty...) the handler never calls.
  */
-function payload(records: { offset: number; key: string | null; value: string }[], calls: Calls): EachBatchPayload {
+function payload(records: { offset: number; key: string | null; value: string; timestamp?: number }[], calls: Calls): EachBatchPayload {
   const last = records[records.length - 1]?.offset ?? 0;
   const batch = {
     topic: 'unused',
     partition: PARTITION,
     highWatermark: String(last + 1),
-    messages: records.map((r) => ({ offset: String(r.offset), key: r.key === null ? null : Buffer.from(r.key), value: Buffer.from(r.value), timestamp: '0', attributes: 0, headers: {} })),
+    messages: records.map((r) => ({ offset: String(r.offset), key: r.key === null ? null : Buffer.from(r.key), value: Buffer.from(r.value), timestamp: String(r.timestamp ?? Date.now()), attributes: 0, headers: {} })),
   };
   return {
     batch,
@@ -54,6 +55,40 @@ function payload(records: { offset: number; key: string | null; value: string }[
   } as unknown as EachBatchPayload;
 }
 
+type Config = TestContext['config'];
+
+function handlerFor(config: Config, logStartOffset: (p: number) => Promise<number>) {
+  const store = new RedisSpeedStateStore(redis(), config.redis.keyPrefix, retentionPolicy(config), config.speed.dedupeWindowMs);
+  const positions = new Map<number, number>();
+  const calls: Calls = { seeks: [], resolved: [] };
+  const handler = new BatchHandler({
+    topic: config.kafka.topic,
+    dlqTopic: config.kafka.dlqTopic,
+    prefix: config.redis.keyPrefix,
+    views,
+    dedupe: true,
+    dedupeWindowMs: config.speed.dedupeWindowMs,
+    applyMaxEvents: config.speed.applyMaxEvents,
+    retry: config.retry,
+    store,
+    producer: producer(),
+    metrics: createMetrics(),
+    log: silentLogger(),
+    progress: new ProgressTracker('test', createMetrics()),
+    positions,
+    ensurePartition: (p) => store.initPartition(config.kafka.topic, p, { next: 0, coveredSince: 0 }),
+    logStartOffset,
+    seek: (_p, offset) => void calls.seeks.push(offset),
+    stopping: () => false,
+  });
+  return { store, positions, calls, handler };
+}
+
+let sharedRedis: Redis | null = null;
+let sharedProducer: EventProducer | null = null;
+const redis = () => sharedRedis as Redis;
+const producer = () => sharedProducer as EventProducer;
+
 describe('speed batch handler guards', () => {
   let ctx: TestContext;
   let kafka: Kafka;
@@ -64,13 +99,19 @@ describe('speed batch handler guards', () => {
     ctx = speedContext({ LAMBDA_SPEED_APPLY_MAX_EVENTS: '64' });
     kafka = testKafka(ctx.config.kafka.brokers);
     redis = new Redis(ctx.config.redis.url);
-    await ensureTopics(kafka, [{ topic: ctx.config.kafka.dlqTopic, partitions: 1 }]);
+    sharedRedis = redis;
+    await ensureTopics(kafka, [
+      { topic: ctx.config.kafka.topic, partitions: 1 },
+      { topic: ctx.config.kafka.dlqTopic, partitions: 1 },
+    ]);
     producer = new EventProducer(kafka);
+    sharedProducer = producer;
     await producer.start();
   });
 
   afterAll(async () => {
     await producer.stop();
+    await deleteTopics(kafka, [ctx.config.kafka.topic]);
     await deleteTopics(kafka, [ctx.config.kafka.dlqTopic]);
     await deletePrefix(redis, ctx.config.redis.keyPrefix);
     redis.disconnect();
@@ -79,29 +120,10 @@ describe('speed batch handler guards', () => {
 
   it('applies every record once whether batches start below, across or above the stored offset', async () => {
     const { config } = ctx;
-    const store = new RedisSpeedStateStore(redis, config.redis.keyPrefix, retentionPolicy(config), config.speed.dedupeTtlSeconds);
-    const positions = new Map<number, number>();
-    const calls: Calls = { seeks: [], resolved: [] };
-    const handler = new BatchHandler({
-      topic: config.kafka.topic,
-      dlqTopic: config.kafka.dlqTopic,
-      prefix: config.redis.keyPrefix,
-      views,
-      dedupe: true,
-      applyMaxEvents: config.speed.applyMaxEvents,
-      retry: config.retry,
-      store,
-      producer,
-      metrics: createMetrics(),
-      log: silentLogger(),
-      progress: new ProgressTracker('test', createMetrics()),
-      positions,
-      ensurePartition: (p) => store.initPartition(config.kafka.topic, p, { next: 0, coveredSince: 0 }),
-      seek: (_p, offset) => void calls.seeks.push(offset),
-      stopping: () => false,
-    });
+    const { positions, calls, handler } = handlerFor(config, async () => 0);
     const records = clickRecords(600, 5, Date.now() - 3_600_000).map((r, offset) => ({ offset, key: r.key, value: r.value }));
     const stored = async () => Number(await redis.hget(partitionStateKey(config.redis.keyPrefix, PARTITION), 'next'));
+    await deletePrefix(redis, config.redis.keyPrefix);
 
     // First batch ever: the partition has no state yet -> initialise, seek to it, apply nothing.
     await handler.handle(payload(records.slice(0, 300), calls));
@@ -131,5 +153,42 @@ describe('speed batch handler guards', () => {
 
     const actual = await readAllViews(viewStore(redis, config, views), views);
     expect(diffFromReference(actual, referenceFold(records.map((r) => r.value), views), views)).toEqual([]);
+  });
+
+  it('accepts an offset gap only when Kafka has deleted the records in it, and records the loss', async () => {
+    const { config } = ctx;
+    await deletePrefix(redis, config.redis.keyPrefix);
+    const t0 = Date.now() - 3_600_000;
+    const records = clickRecords(100, 9, t0).map((r, offset) => ({ offset, key: r.key, value: r.value, timestamp: t0 + 60_000 + offset }));
+    await produceAll(kafka, config.kafka.topic, records.map((r) => ({ key: r.key, value: r.value })));
+    const { positions, calls, handler } = handlerFor(config, async (p) => (await logStartOffsets(kafka, config.kafka.topic)).get(p) ?? 0);
+    const state = async () => redis.hgetall(partitionStateKey(config.redis.keyPrefix, PARTITION));
+
+    await handler.handle(payload(records.slice(0, 50), calls)); // first batch: initialise, seek to 0
+    expect(positions.get(PARTITION)).toBe(0);
+
+    // Right after the seek to 0 a fetch returns 50..99 (it was under way before the seek). Kafka
+    // still holds 0..49, so this is no gap: seek to 0 again and apply nothing.
+    await handler.handle(payload(records.slice(50), calls));
+    expect(calls.seeks).toEqual([0, 0]);
+    expect((await state()).next).toBe('0');
+
+    // Retention deletes 0..49 before they were read: now the gap is real, applied past and recorded.
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.fetchTopicMetadata({ topics: [config.kafka.topic] }); // kafkajs needs it loaded first
+      await admin.deleteTopicRecords({ topic: config.kafka.topic, partitions: [{ partition: PARTITION, offset: '50' }] });
+    } finally {
+      await admin.disconnect();
+    }
+    await handler.handle(payload(records.slice(50), calls));
+    const after = await state();
+    expect(after.next).toBe('100');
+    expect(after.lostOffsets).toBe('50');
+    expect(JSON.parse(after.lastLost ?? 'null')).toEqual({ from: 0, to: 50, untilTs: t0 + 60_050 });
+    expect(Number(after.coveredSince)).toBe(t0 + 60_050);
+    const status = await viewStore(redis, config, views).status();
+    expect(status.partitions[0]).toMatchObject({ partition: PARTITION, offset: 100, lastLost: { from: 0, to: 50 }, totals: { lostOffsets: 50 } });
   });
 });

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { ensureTopics } from '../../adapters/kafka/topics.js';
-import { partitionStateKey } from '../../adapters/redis/keys.js';
+import { LAYOUT_VERSION, partitionStateKey } from '../../adapters/redis/keys.js';
 import { silentLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
 import { referenceFold } from '../../shared/reference-fold.js';
@@ -44,7 +44,7 @@ describe('speed layer consumer restarts', () => {
     await produceAll(kafka, topic, records.map((r) => ({ key: r.key, value: r.value })));
     // Partition 0's state says it belongs to another topic: every batch of it fails, non-retriably.
     const state0 = partitionStateKey(ctx.config.redis.keyPrefix, 0);
-    await redis.hset(state0, 'next', '0', 'coveredSince', '0', 'topic', 'some-other-topic');
+    await redis.hset(state0, 'next', '0', 'coveredSince', '0', 'topic', 'some-other-topic', 'layout', String(LAYOUT_VERSION));
 
     const metrics = createMetrics();
     const restarts = async () => (await metrics.registry.getSingleMetric('lambda_speed_consumer_restarts_total')?.get())?.values[0]?.value ?? 0;

@@ -115,16 +115,15 @@ describe('speed layer crash and replay', () => {
     expect(await readAllViews(store, views)).toEqual(afterCrashes);
 
     // A zombie that planned against offset 0 re-applies the whole log: the script refuses.
-    const stateStore = new RedisSpeedStateStore(redis, keyPrefix, retentionPolicy(ctx.config), ctx.config.speed.dedupeTtlSeconds);
+    const stateStore = new RedisSpeedStateStore(redis, keyPrefix, retentionPolicy(ctx.config), ctx.config.speed.dedupeWindowMs);
     const log0 = await readWholeTopic(kafka, ctx.config.kafka.topic);
     for (let p = 0; p < partitions; p++) {
       const mine = log0.filter((r) => r.partition === p);
       const plan = planBatch({
-        topic: ctx.config.kafka.topic,
         partition: p,
         records: parseRecords(mine, views),
+        claims: new Uint8Array(mine.length),
         expectedNext: 0,
-        seen: new Set(),
         views,
         dedupe: true,
         watermark: null,

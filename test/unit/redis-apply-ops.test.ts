@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { encodeApply, type SpeedApply } from '../../adapters/redis/apply-ops.js';
-import { bucketExpireAtMs } from '../../adapters/redis/retention.js';
-import { Aggregate } from '../../shared/aggregate/aggregate.js';
+import { encodeApply } from '../../adapters/redis/apply-ops.js';
+import { LAYOUT_VERSION, decodeDims, splitGroupField } from '../../adapters/redis/keys.js';
+import { bucketExpireAtMs, lastExpiredBucketStart } from '../../adapters/redis/retention.js';
+import { Aggregate, type GroupState } from '../../shared/aggregate/aggregate.js';
+import type { GroupCounters, SpeedApply } from '../../shared/speed/apply.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { DAY_MS } from '../../shared/time.js';
 
@@ -17,69 +19,124 @@ function applyOf(events: Record<string, unknown>[], extra: Partial<SpeedApply> =
     expectedNext: 10,
     newNext: 10 + events.length,
     groups: [...agg.groups()],
-    counters: [],
-    seenIds: events.map((e) => String(e.id)),
-    totals: { events: events.length, duplicatesSkipped: 0, duplicatesApplied: 0, late: 0, invalid: 0 },
+    counters: new Map(),
+    totals: { events: events.length, duplicatesSkipped: 0, duplicatesApplied: 0, late: 0, invalid: 0, unchecked: 0 },
     nowMs: NOW,
     ...extra,
   };
 }
 
-/** Walks ARGV the way the Lua script does; returns the ops with their key names resolved. */
-function decode(keys: string[], args: string[]): string[][] {
-  const ops: string[][] = [];
-  const arity: Record<string, number> = { S: 0, I: 2, L: 2, G: 2, E: 1, X: 1, Z: 1, A: 1, T: 1 };
-  for (let i = 4; i < args.length; ) {
-    const op = args[i] as string;
-    const key = keys[Number(args[i + 1]) - 1];
-    expect(key, `key index at ${i}`).toBeDefined();
-    const n = op === 'P' ? 1 + Number(args[i + 2]) : arity[op];
-    expect(n, `op ${op}`).toBeDefined();
-    ops.push([op, key as string, ...args.slice(i + 2, i + 2 + (n as number))]);
-    i += 2 + (n as number);
+interface Section {
+  hash: string;
+  index: string;
+  expireAt: string;
+  bucketStart: string;
+  trimBelow: string;
+  incr: [string, string][];
+  min: [string, string][];
+  max: [string, string][];
+}
+
+/** Walks ARGV the way APPLY_BATCH_LUA does. */
+function decode(keys: string[], args: string[]): { head: string[]; totals: [string, string][]; sets: [string, string][]; sections: Section[] } {
+  const a = Number(args[4]);
+  const b = Number(args[5]);
+  const pairs = (from: number, n: number): [string, string][] => Array.from({ length: n }, (_, k) => [args[from + 2 * k] as string, args[from + 2 * k + 1] as string]);
+  const sections: Section[] = [];
+  let i = 6 + 2 * (a + b);
+  let s = 0;
+  while (i < args.length) {
+    s++;
+    const [nI, nL, nG] = [Number(args[i + 3]), Number(args[i + 4]), Number(args[i + 5])];
+    const body = i + 6;
+    sections.push({
+      hash: keys[2 * s - 1] as string,
+      index: keys[2 * s] as string,
+      expireAt: args[i] as string,
+      bucketStart: args[i + 1] as string,
+      trimBelow: args[i + 2] as string,
+      incr: pairs(body, nI),
+      min: pairs(body + 2 * nI, nL),
+      max: pairs(body + 2 * (nI + nL), nG),
+    });
+    i = body + 2 * (nI + nL + nG);
   }
-  return ops;
+  expect(i).toBe(args.length);
+  expect(keys).toHaveLength(1 + 2 * s);
+  return { head: args.slice(0, 6), totals: pairs(6, a), sets: pairs(6 + 2 * a, b), sections };
 }
 
 describe('encodeApply', () => {
   const purchase = { id: 'p1', ts: NOW - 1000, type: 'purchase', country: 'DE', user: 'u1', amount: 19.99 };
   const view = { id: 'v1', ts: NOW - 1000, type: 'pageview', url: '/x', user: 'u7' };
 
-  it('carries the offsets, the dedupe TTL and now in ARGV[1..4], and one slot for every key', () => {
-    const { keys, args } = encodeApply('la', applyOf([purchase, view]), policy, 3600);
-    expect(args.slice(0, 4)).toEqual(['10', '12', '3600', String(NOW)]);
+  it('carries the offsets, now and the layout in ARGV, and puts every key of the call in the partition slot', () => {
+    const { keys, args } = encodeApply('la', applyOf([purchase, view]), policy);
+    expect(args.slice(0, 4)).toEqual(['10', '12', String(NOW), String(LAYOUT_VERSION)]);
     expect(keys[0]).toBe('{la:p2}:state');
     for (const k of keys) expect(k.startsWith('{la:p2}:')).toBe(true);
+    // One section per (view, granularity, bucket): 2 views x 3 granularities here.
+    expect(decode(keys, args).sections).toHaveLength(6);
   });
 
-  it('adds integers only: counts and scaled sums by HINCRBY, max by compare, distinct by PFADD', () => {
-    const { keys, args } = encodeApply('la', applyOf([purchase, view]), policy, 3600);
-    const ops = decode(keys, args);
-    const minuteRevenue = ops.filter((o) => o[1]?.includes(':g:revenue:minute:'));
-    expect(minuteRevenue).toContainEqual(['I', expect.any(String), 'purchases', '1']);
-    expect(minuteRevenue).toContainEqual(['I', expect.any(String), 'revenue', '1999']);
-    expect(minuteRevenue).toContainEqual(['G', expect.any(String), 'max_order', '1999']);
-    expect(ops).toContainEqual(['P', expect.stringMatching(/:h:pageviews:hour:.*:visitors$/), '1', 'u7']);
-    expect(ops.filter((o) => o[0] === 'S').map((o) => o[1])).toEqual(['{la:p2}:seen:p1', '{la:p2}:seen:v1']);
-    expect(ops).toContainEqual(['I', '{la:p2}:state', 'events', '2']);
+  it('adds integers only: counts, scaled sums and counters by HINCRBY, min/max by compare; distinct goes to the HLL calls', () => {
+    const { keys, args, hll } = encodeApply('la', applyOf([purchase, view]), policy);
+    const { totals, sections } = decode(keys, args);
+    const minuteRevenue = sections.find((s) => s.hash.includes(':v:revenue:minute:')) as Section;
+    const fields = (pairs: [string, string][]) => pairs.map(([f, v]) => [splitGroupField(f)[1], v]);
+    expect(fields(minuteRevenue.incr)).toEqual([
+      ['purchases', '1'],
+      ['revenue', '1999'],
+    ]);
+    expect(fields(minuteRevenue.max)).toEqual([['max_order', '1999']]);
+    expect(decodeDims(splitGroupField(minuteRevenue.incr[0]?.[0] as string)[0])).toEqual(['DE']);
+    expect(totals).toContainEqual(['events', '2']);
+    // Distinct members: one PFADD script per HLL slot, never inside the partition's call.
+    expect(args).not.toContain('u7');
+    const pfadds = hll.flatMap((c) => c.keys);
+    expect(pfadds.filter((k) => k.endsWith(':visitors'))).toHaveLength(3);
+    for (const c of hll) expect(c.args).toContain('u7');
   });
 
-  it('expires every bucket key at bucket end + retention and indexes the bucket and its dims', () => {
-    const { keys, args } = encodeApply('la', applyOf([view]), policy, 3600);
-    const ops = decode(keys, args);
+  it('gives each bucket its absolute expiry and the index trim bound, for the script to set once at creation', () => {
+    const { keys, args } = encodeApply('la', applyOf([view]), policy);
     const dayStart = Math.floor(view.ts / DAY_MS) * DAY_MS;
-    const at = String(bucketExpireAtMs(dayStart, 'day', policy));
-    const dayKeys = ops.filter((o) => o[0] === 'E' && o[1]?.includes(`:day:${dayStart}`));
-    expect(dayKeys.map((o) => o[2])).toEqual([at, at, at]); // HLL, group hash, dims set
-    expect(ops).toContainEqual(['Z', '{la:p2}:ib:pageviews:day', String(dayStart)]);
-    expect(ops).toContainEqual(['X', '{la:p2}:ib:pageviews:day', at]);
-    expect(ops).toContainEqual(['A', `{la:p2}:id:pageviews:day:${dayStart}`, expect.any(String)]);
+    const day = decode(keys, args).sections.find((s) => s.hash.endsWith(`:v:pageviews:day:${dayStart}`)) as Section;
+    expect(day.expireAt).toBe(String(bucketExpireAtMs(dayStart, 'day', policy)));
+    expect(day.index).toBe('{la:p2}:ib:pageviews:day');
+    expect(day.bucketStart).toBe(String(dayStart));
+    expect(day.trimBelow).toBe(String(lastExpiredBucketStart(NOW, 'day', policy)));
+  });
+
+  it('writes drift counters beside the measures of their group, and the loss of a range into the state', () => {
+    const a = applyOf([view]);
+    const counters = new Map<GroupState, GroupCounters>();
+    for (const g of a.groups) counters.set(g, { late: 1, dups: 2, unchecked: 3 });
+    const lost = { from: 4, to: 10, untilTs: NOW - 5000 };
+    const { keys, args } = encodeApply('la', { ...a, counters, lost, coveredSince: NOW - 5000 }, policy);
+    const { totals, sets, sections } = decode(keys, args);
+    for (const s of sections) expect(s.incr.map(([f, v]) => [splitGroupField(f)[1], v])).toEqual(expect.arrayContaining([['_late', '1'], ['_dups', '2'], ['_unchecked', '3']]));
+    expect(totals).toContainEqual(['lostOffsets', '6']);
+    expect(sets).toEqual([
+      ['lastLost', JSON.stringify(lost)],
+      ['coveredSince', String(NOW - 5000)],
+    ]);
+  });
+
+  it('writes nothing for an empty sum or a missing max: the count alone lists the group', () => {
+    const noAmount = { id: 'p2', ts: NOW - 1000, type: 'purchase', country: 'FR', user: 'u2' };
+    const { keys, args } = encodeApply('la', applyOf([noAmount]), policy);
+    const minute = decode(keys, args).sections.find((s) => s.hash.includes(':v:revenue:minute:')) as Section;
+    // purchases counts 1; revenue (sum 0) and max_order (null) write nothing.
+    expect(minute.incr.map(([f]) => splitGroupField(f)[1])).toEqual(['purchases']);
+    expect(minute.max).toEqual([]);
   });
 
   it('skips groups whose bucket has already expired instead of writing keys that vanish at once', () => {
     const old = { ...view, id: 'old', ts: NOW - 3 * DAY_MS };
-    const { args, expiredGroups } = encodeApply('la', applyOf([old]), policy, 3600);
+    const { keys, args, hll, expiredGroups } = encodeApply('la', applyOf([old]), policy);
     expect(expiredGroups).toBe(3);
-    expect(args.filter((a) => a === 'Z')).toHaveLength(0);
+    expect(decode(keys, args).sections).toEqual([]);
+    expect(hll).toEqual([]);
   });
 });

@@ -1,16 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import {
+  HLL_SHARD_BUCKETS,
   allKeyPatterns,
+  bucketHashKey,
   bucketIndexKey,
+  claimHashKey,
+  claimHour,
   decodeDims,
-  dimsIndexKey,
   distinctHllKey,
   encodeDims,
-  groupHashKey,
+  groupField,
+  hllTag,
   partitionStateKey,
-  seenKey,
+  splitGroupField,
   type Dims,
 } from '../../adapters/redis/keys.js';
+import { HOUR_MS } from '../../shared/time.js';
 import { rand } from './_prng.js';
 
 /** Redis Cluster's rule: the slot is hashed from the text between the first '{' and the next '}'. */
@@ -60,24 +65,40 @@ describe('dims encoding in keys', () => {
     }
   });
 
-  it('keeps the key format: fixed components, and the partition hash tag decides the slot', () => {
+  it('keeps the key format: the bucket hash, index and state of a partition share its hash tag', () => {
     const r = rand(3);
     for (let i = 0; i < 500; i++) {
       const dims = randomDims(r);
-      const ref = { view: 'pageviews', granularity: 'minute' as const, bucketStart: 1_700_000_040_000, dims };
-      const g = groupHashKey('la', 3, ref);
-      const h = distinctHllKey('la', 3, ref, 'visitors');
-      expect(g.split(':')).toEqual(['{la', 'p3}', 'g', 'pageviews', 'minute', '1700000040000', encodeDims(dims)]);
-      expect(h.split(':')).toHaveLength(8);
-      for (const k of [g, h, bucketIndexKey('la', 3, 'pageviews', 'minute'), dimsIndexKey('la', 3, 'pageviews', 'minute', 0), partitionStateKey('la', 3)]) {
-        expect(hashTag(k)).toBe('la:p3');
-      }
+      const enc = encodeDims(dims);
+      const hash = bucketHashKey('la', 3, 'pageviews', 'minute', 1_700_000_040_000);
+      expect(hash.split(':')).toEqual(['{la', 'p3}', 'v', 'pageviews', 'minute', '1700000040000']);
+      for (const k of [hash, bucketIndexKey('la', 3, 'pageviews', 'minute'), partitionStateKey('la', 3)]) expect(hashTag(k)).toBe('la:p3');
+      // A group's field splits back into its dims and its measure, whatever the dims hold.
+      expect(splitGroupField(groupField(enc, 'visitors'))).toEqual([enc, 'visitors']);
+      expect(splitGroupField(groupField(enc, '_late'))).toEqual([enc, '_late']);
     }
   });
 
-  it('puts an event id last, so even braces in it cannot move the key to another slot', () => {
-    for (const id of NASTY) expect(hashTag(seenKey('la', 0, id))).toBe('la:p0');
-    expect(seenKey('la', 0, 'a:b')).toBe('{la:p0}:seen:a:b');
+  it('puts every HLL of a run of buckets in one slot, whatever the dims, and the next run in another', () => {
+    const r = rand(5);
+    const minute = 60_000;
+    const base = Math.floor(1_700_000_000_000 / (minute * HLL_SHARD_BUCKETS)) * minute * HLL_SHARD_BUCKETS;
+    const tags = new Set<string>();
+    for (let b = 0; b < HLL_SHARD_BUCKETS; b++) {
+      const ref = { view: 'pageviews', granularity: 'minute' as const, bucketStart: base + b * minute, dims: randomDims(r) };
+      tags.add(hashTag(distinctHllKey('la', ref, 'visitors')));
+    }
+    expect([...tags]).toEqual([hashTag(hllTag('la', 'pageviews', 'minute', base))]);
+    expect(hllTag('la', 'pageviews', 'minute', base + HLL_SHARD_BUCKETS * minute)).not.toBe(hllTag('la', 'pageviews', 'minute', base));
+    expect(hllTag('la', 'pageviews', 'hour', base)).not.toBe(hllTag('la', 'pageviews', 'minute', base));
+  });
+
+  it('keeps event ids out of key names: claims are fields of one hash per event hour', () => {
+    const ts = Date.UTC(2024, 4, 1, 12, 34, 56);
+    expect(claimHour(ts)).toBe(Date.UTC(2024, 4, 1, 12));
+    expect(claimHour(Date.UTC(2024, 4, 1, 13) - 1)).toBe(Date.UTC(2024, 4, 1, 12));
+    expect(claimHour(Date.UTC(2024, 4, 1, 13))).toBe(Date.UTC(2024, 4, 1, 12) + HOUR_MS);
+    expect(claimHashKey('la', claimHour(ts))).toBe(`{la:d:${Date.UTC(2024, 4, 1, 12)}}`);
   });
 
   it('gives patterns that match only its own prefix', () => {

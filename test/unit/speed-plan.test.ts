@@ -1,31 +1,49 @@
 import { describe, expect, it } from 'vitest';
-import { parseRecords, planBatch, eventIds, type SourceRecord } from '../../speed-layer/plan.js';
+import { claimRequests, parseRecords, planBatch, resolveClaims, type SourceRecord } from '../../speed-layer/plan.js';
 import { coverageStart } from '../../speed-layer/coverage.js';
 import { finalizeMeasures } from '../../shared/aggregate/finalize.js';
 import { groupKey } from '../../shared/aggregate/aggregate.js';
 import { referenceFold } from '../../shared/reference-fold.js';
 import { clickstream } from '../../shared/generator/clickstream.js';
+import { CLAIM_DUPLICATE, CLAIM_OWNED, CLAIM_UNCHECKED, beyondDedupeWindow, type ClaimItem } from '../../shared/speed/apply.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
-import { DAY_MS, MINUTE_MS } from '../../shared/time.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../shared/time.js';
 
 const views = defaultViewSet();
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
+const WINDOW = HOUR_MS;
 
 function pv(id: string, ts: number, url = '/a', user = 'u1'): string {
   return JSON.stringify({ id, ts, type: 'pageview', url, user });
 }
 
-function records(values: (string | null)[], firstOffset = 100): SourceRecord[] {
-  return values.map((value, i) => ({ offset: firstOffset + i, key: null, value }));
+function records(values: (string | null)[], firstOffset = 100, arrival = T0 + 1000): SourceRecord[] {
+  return values.map((value, i) => ({ offset: firstOffset + i, key: null, value, timestamp: arrival }));
 }
 
-function plan(values: (string | null)[], opts: { dedupe?: boolean; seen?: string[]; watermark?: number | null } = {}) {
+/** An in-memory stand-in for the claim store: the first (partition, offset) to claim an id owns it. */
+class MemoryClaims {
+  readonly owners = new Map<string, string>();
+  claim(partition: number, items: readonly ClaimItem[]): number[] {
+    return items.map((it) => {
+      const me = `${partition}:${it.offset}`;
+      const owner = this.owners.get(it.id);
+      if (owner === undefined) this.owners.set(it.id, me);
+      return owner === undefined || owner === me ? CLAIM_OWNED : CLAIM_DUPLICATE;
+    });
+  }
+}
+
+function plan(values: (string | null)[], opts: { dedupe?: boolean; claims?: MemoryClaims; partition?: number; watermark?: number | null; arrival?: number } = {}) {
+  const parsed = parseRecords(records(values, 100, opts.arrival), views);
+  const claims = opts.claims ?? new MemoryClaims();
+  const partition = opts.partition ?? 3;
+  const req = claimRequests(parsed, WINDOW);
   return planBatch({
-    topic: 'events',
-    partition: 3,
-    records: parseRecords(records(values), views),
+    partition,
+    records: parsed,
+    claims: resolveClaims(req.flags, req.at, claims.claim(partition, req.items)),
     expectedNext: 100,
-    seen: new Set(opts.seen ?? []),
     views,
     dedupe: opts.dedupe ?? true,
     watermark: opts.watermark ?? null,
@@ -33,18 +51,21 @@ function plan(values: (string | null)[], opts: { dedupe?: boolean; seen?: string
   });
 }
 
+function counters(p: ReturnType<typeof plan>) {
+  return [...p.apply.counters].map(([g, c]) => [g.view, g.granularity, g.bucketStart, c.late, c.dups, c.unchecked]);
+}
+
 describe('planBatch', () => {
   const values = [pv('a', T0), pv('b', T0 + 1), pv('a', T0), '{"id": "broken', null, pv('c', T0 - 10 * MINUTE_MS)];
 
-  it('skips repeated ids when dedupe is on, remembers each id once, and ends after the last offset', () => {
+  it('skips repeated ids when dedupe is on and ends after the last offset', () => {
     const p = plan(values);
     expect(p.apply.newNext).toBe(106);
     expect(p.apply.expectedNext).toBe(100);
-    expect(p.apply.seenIds).toEqual(['a', 'b', 'c']);
-    expect(p.apply.totals).toEqual({ events: 3, duplicatesSkipped: 1, duplicatesApplied: 0, late: 0, invalid: 2 });
+    expect(p.apply.totals).toEqual({ events: 3, duplicatesSkipped: 1, duplicatesApplied: 0, late: 0, invalid: 2, unchecked: 0 });
     const minuteA = p.apply.groups.find((g) => g.view === 'pageviews' && g.granularity === 'minute' && g.bucketStart === T0);
     expect(minuteA?.measures.views).toEqual({ kind: 'count', n: 2 });
-    expect(p.apply.counters).toEqual([]);
+    expect(p.apply.counters.size).toBe(0);
   });
 
   it('applies repeated ids when dedupe is off and counts them per group', () => {
@@ -52,23 +73,40 @@ describe('planBatch', () => {
     expect(p.apply.totals).toMatchObject({ events: 4, duplicatesSkipped: 0, duplicatesApplied: 1 });
     const minuteA = p.apply.groups.find((g) => g.view === 'pageviews' && g.granularity === 'minute' && g.bucketStart === T0);
     expect(minuteA?.measures.views).toEqual({ kind: 'count', n: 3 });
-    expect(p.apply.counters.map((c) => [c.ref.granularity, c.dups, c.late])).toEqual([
-      ['minute', 1, 0],
-      ['hour', 1, 0],
-      ['day', 1, 0],
+    expect(counters(p)).toEqual([
+      ['pageviews', 'minute', T0, 0, 1, 0],
+      ['pageviews', 'hour', T0, 0, 1, 0],
+      ['pageviews', 'day', T0 - 12 * HOUR_MS, 0, 1, 0],
     ]);
   });
 
-  it('treats ids Redis has seen as duplicates', () => {
-    const p = plan([pv('a', T0), pv('z', T0)], { seen: ['a'] });
-    expect(p.apply.totals).toMatchObject({ events: 1, duplicatesSkipped: 1 });
-    expect(p.apply.seenIds).toEqual(['z']);
+  it('treats an id another partition claimed first as a duplicate, and a replay of its own claim as no duplicate', () => {
+    const claims = new MemoryClaims();
+    plan([pv('a', T0)], { claims, partition: 0 });
+    const other = plan([pv('a', T0), pv('z', T0)], { claims, partition: 1 });
+    expect(other.apply.totals).toMatchObject({ events: 1, duplicatesSkipped: 1 });
+    // Partition 0 replays its batch (a crash before the apply): it owns "a", so it counts again.
+    const replay = plan([pv('a', T0)], { claims, partition: 0 });
+    expect(replay.apply.totals).toMatchObject({ events: 1, duplicatesSkipped: 0 });
   });
 
-  it('sends invalid records to the DLQ with their coordinates and reason', () => {
+  it('does not claim a copy that arrives past the dedupe window: it is applied and counted unchecked', () => {
+    const arrival = T0 + HOUR_MS + WINDOW + 1; // its event hour (12:00-13:00) ended more than WINDOW ago
+    expect(beyondDedupeWindow(T0, arrival, WINDOW)).toBe(true);
+    expect(beyondDedupeWindow(T0, arrival - 1, WINDOW)).toBe(false);
+    const parsed = parseRecords(records([pv('a', T0), 'nope'], 100, arrival), views);
+    const req = claimRequests(parsed, WINDOW);
+    expect(req.items).toEqual([]);
+    expect([...req.flags]).toEqual([CLAIM_UNCHECKED, CLAIM_OWNED]);
+    const p = plan([pv('a', T0), pv('a', T0)], { arrival });
+    expect(p.apply.totals).toMatchObject({ events: 2, duplicatesSkipped: 0, unchecked: 2 });
+    expect(counters(p).map((c) => c[5])).toEqual([2, 2, 2]);
+  });
+
+  it('hands invalid records to the DLQ with their offset and reason', () => {
     const p = plan(values);
-    expect(p.deadLetters).toEqual([
-      expect.objectContaining({ topic: 'events', partition: 3, offset: 103, value: '{"id": "broken', layer: 'speed', reason: 'not_json' }),
+    expect(p.invalid).toEqual([
+      expect.objectContaining({ offset: 103, value: '{"id": "broken', reason: 'not_json' }),
       expect.objectContaining({ offset: 104, value: null, reason: 'not_json' }),
     ]);
     expect(Object.fromEntries(p.invalidByReason)).toEqual({ not_json: 2 });
@@ -78,12 +116,20 @@ describe('planBatch', () => {
     // W = 12:00:30: the 11:50 event is late at minute and hour granularity (hour 11:00 < 12:00), not
     // at day; the 12:00 events are in the boundary buckets themselves, so not late.
     const p = plan(values, { watermark: T0 + 30_000 });
-    expect(p.lateEvents).toBe(1);
     expect(p.apply.totals.late).toBe(1);
-    expect(p.apply.counters.map((c) => [c.ref.granularity, c.ref.bucketStart, c.late])).toEqual([
-      ['minute', T0 - 10 * MINUTE_MS, 1],
-      ['hour', T0 - 60 * MINUTE_MS, 1],
+    expect(counters(p)).toEqual([
+      ['pageviews', 'minute', T0 - 10 * MINUTE_MS, 1, 0, 0],
+      ['pageviews', 'hour', T0 - 60 * MINUTE_MS, 1, 0, 0],
     ]);
+  });
+
+  it('records a lost range and moves coveredSince past it, never backwards', () => {
+    const parsed = parseRecords(records([pv('a', T0)], 120), views);
+    const req = claimRequests(parsed, WINDOW);
+    const lost = { from: 100, to: 120, untilTs: T0 + 1000 };
+    const base = { partition: 3, records: parsed, claims: req.flags, expectedNext: 100, views, dedupe: true, watermark: null, lost, nowMs: T0 };
+    expect(planBatch({ ...base, coveredSince: 0 }).apply).toMatchObject({ lost, coveredSince: T0 + 1000 });
+    expect(planBatch({ ...base, coveredSince: T0 + 5000 }).apply.coveredSince).toBe(T0 + 5000);
   });
 
   it('pre-aggregates to exactly the reference fold (no duplicates across batches)', () => {
@@ -102,10 +148,6 @@ describe('planBatch', () => {
       got.set(groupKey(g.view, g.granularity, g.bucketStart, g.dims), finalizeMeasures(view, g.measures));
     }
     expect(got).toEqual(expected);
-  });
-
-  it('lists each id once for the dedupe look-up', () => {
-    expect(eventIds(parseRecords(records(values), views))).toEqual(['a', 'b', 'c']);
   });
 });
 

@@ -110,8 +110,12 @@ export interface RunningBatch {
 export interface SpeedPartition {
   partition: number;
   offset: number;
+  /** absent when unknown (the consumer's report of the partition end is missing or stale) */
   lag?: number;
-  totals?: { events: number; duplicatesSkipped: number; duplicatesApplied: number; late: number; invalid: number };
+  stale?: boolean;
+  caughtUp?: boolean | null;
+  reportAgeMs?: number | null;
+  totals?: { events: number; duplicatesSkipped: number; duplicatesApplied: number; late: number; invalid: number; unchecked?: number; lostOffsets?: number };
 }
 
 export interface StatusAnswer {

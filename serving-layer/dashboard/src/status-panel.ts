@@ -23,6 +23,12 @@ export function renderStatus(root: HTMLElement, status: StatusAnswer, series: Se
   const invalidBatch = run ? Object.values(run.counts.invalid).reduce((a, b) => a + b, 0) : null;
   const parts = status.speed.partitions ?? [];
   const sum = (f: (p: (typeof parts)[number]) => number | undefined) => parts.reduce((s, p) => s + (f(p) ?? 0), 0);
+  // A lag is known only against a fresh report of the partition end: never show an unknown one as 0.
+  const lagText = (ps: typeof parts): string => {
+    const stale = ps.filter((p) => p.stale).map((p) => `p${p.partition}`);
+    if (ps.some((p) => p.lag === undefined)) return `unknown${stale.length > 0 ? ` (no report from ${stale.join(', ')})` : ''}`;
+    return `${fmtCount(sum((p) => p.lag))}${ps.every((p) => p.caughtUp === true) ? ' (caught up)' : ''}`;
+  };
   const batch = group('Batch layer', status.batch.source, [
     ['Last run', run ? run.runId : 'none yet', 'run-id'],
     ['Watermark W', fmtInstant(status.batch.watermark), 'watermark'],
@@ -41,7 +47,7 @@ export function renderStatus(root: HTMLElement, status: StatusAnswer, series: Se
       ? [['Error', status.speed.error]]
       : [
           ['Complete since', fmtInstant(status.speed.coveredSince ?? null)],
-          ['Kafka lag (records)', fmtCount(sum((p) => p.lag)), 'speed-lag'],
+          ['Kafka lag (records)', lagText(parts), 'speed-lag'],
           ['Event-time lag', fmtDuration(status.speed.eventTimeLagMs)],
           ['Events applied', fmtCount(sum((p) => p.totals?.events))],
           ['Invalid events (to DLQ)', fmtCount(sum((p) => p.totals?.invalid)), 'speed-invalid'],
