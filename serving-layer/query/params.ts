@@ -42,29 +42,37 @@ export interface ResolvedQuery {
   limit: number | null;
 }
 
+/** A 400 naming the query parameter, in the message and in `invalidParams` (as route.ts does for schema errors). */
+function badParam(parameter: string, message: string): LambdaError {
+  return new LambdaError('VALIDATION', `query parameter "${parameter}": ${message}`, { details: { invalidParams: [{ parameter, message }] } });
+}
+
 /** Applies defaults and checks the parameters against the view: unknown dimensions are named. */
 export function resolveQuery(view: ViewDef, q: RangeQuery, now: number): ResolvedQuery {
   const g = q.granularity;
   if (!view.granularities.includes(g)) {
-    throw new LambdaError('VALIDATION', `query parameter "granularity": view "${view.name}" has no ${g} granularity (it has ${view.granularities.join(', ')})`);
+    throw badParam('granularity', `view "${view.name}" has no ${g} granularity (it has ${view.granularities.join(', ')})`);
   }
   const to = q.to ?? floorTo(now, g) + granularityMs(g);
   const from = q.from ?? to - 24 * granularityMs(g);
-  if (from >= to) throw new LambdaError('VALIDATION', `query parameter "from": must be before "to" (${new Date(from).toISOString()} >= ${new Date(to).toISOString()})`);
+  if (from >= to) throw badParam('from', `must be before "to" (${new Date(from).toISOString()} >= ${new Date(to).toISOString()})`);
   const span = Math.ceil((to - floorTo(from, g)) / granularityMs(g));
-  if (span > MAX_BUCKETS) throw new LambdaError('VALIDATION', `query parameter "from": the range spans ${span} ${g} buckets; at most ${MAX_BUCKETS}`);
+  if (span > MAX_BUCKETS) throw badParam('from', `the range spans ${span} ${g} buckets; at most ${MAX_BUCKETS}`);
   const filter: Record<string, string | null> = {};
   for (const f of q.filter ?? []) {
     const i = f.indexOf(':');
     const dim = i < 0 ? f : f.slice(0, i);
     if (!view.dimensions.includes(dim)) {
-      throw new LambdaError('VALIDATION', `query parameter "filter": view "${view.name}" has no dimension "${dim}" (it has ${view.dimensions.join(', ') || 'none'})`);
+      throw badParam('filter', `view "${view.name}" has no dimension "${dim}" (it has ${view.dimensions.join(', ') || 'none'})`);
     }
     filter[dim] = i < 0 ? null : f.slice(i + 1);
   }
   const groupBy = q.groupBy === undefined ? [...view.dimensions] : q.groupBy.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const d of groupBy) {
-    if (!view.dimensions.includes(d)) throw new LambdaError('VALIDATION', `query parameter "groupBy": view "${view.name}" has no dimension "${d}"`);
+  for (const [i, d] of groupBy.entries()) {
+    if (!view.dimensions.includes(d)) throw badParam('groupBy', `view "${view.name}" has no dimension "${d}"`);
+    // Refused rather than de-duplicated: a repeat is most likely a typo for another dimension,
+    // and every check that compares groupBy with the view's dimensions must see a set.
+    if (groupBy.indexOf(d) !== i) throw badParam('groupBy', `dimension "${d}" is listed more than once (${q.groupBy})`);
   }
   return { granularity: g, from, to, buckets: bucketsInRange(from, to, g), filter, groupBy, limit: q.limit ?? null };
 }

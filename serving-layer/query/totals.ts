@@ -4,7 +4,7 @@
  * speed layer's HyperLogLogs, flagged approximate) or when the range is a single exact bucket;
  * otherwise it is marked unavailable with the reason, never guessed.
  */
-import type { ViewDef } from '../../shared/views/definition.js';
+import { keepsEveryDimension, type ViewDef } from '../../shared/views/definition.js';
 import { granularityMs } from '../../shared/time.js';
 import type { QueryContext } from './context.js';
 import type { ResolvedQuery } from './params.js';
@@ -27,7 +27,7 @@ export async function totalsAnswer(ctx: QueryContext, view: ViewDef, rq: Resolve
   }
   const distinctMeasures = Object.entries(view.measures).filter(([, d]) => d.type === 'distinct').map(([n]) => n);
   const allSpeed = rq.buckets.every((b) => m.sourceOf(b) === 'speed');
-  const fullDims = rq.groupBy.length === view.dimensions.length;
+  const fullDims = keepsEveryDimension(view, rq.groupBy);
   const unavailable: Record<string, string> = {};
   const approximate: string[] = [];
   const len = granularityMs(rq.granularity);
