@@ -7,10 +7,12 @@
 import { drift, servingBoundary } from '../../shared/merge.js';
 import { granularityMs } from '../../shared/time.js';
 import type { ViewDef } from '../../shared/views/definition.js';
-import type { BucketRow } from '../../shared/ports.js';
+import type { BatchRunInfo, BatchSnapshot, BucketRow } from '../../shared/ports.js';
+import { isLambdaError } from '../../shared/errors.js';
 import type { QueryContext } from './context.js';
 import type { ResolvedQuery } from './params.js';
 import { dimsRecord } from './rollup.js';
+import { withSnapshot } from './snapshot.js';
 
 /** Relative standard error of Redis's HyperLogLog (16384 registers): 1.04 / sqrt(16384). */
 export const HLL_STANDARD_ERROR = 0.0081;
@@ -32,11 +34,15 @@ function countDiff(view: ViewDef, rows: readonly JoinedRow[]): number {
   return rows.reduce((s, r) => s + ((r.speed?.values[first] ?? 0) - (r.batch?.values[first] ?? 0)), 0);
 }
 
-export async function driftAnswer(ctx: QueryContext, view: ViewDef, rq: ResolvedQuery) {
+/** The drift report, from one batch snapshot: the published run and the one before it held open. */
+export function driftAnswer(ctx: QueryContext, view: ViewDef, rq: ResolvedQuery) {
+  return withSnapshot(ctx.batch, 2, (snap) => driftFrom(ctx, snap, view, rq));
+}
+
+async function driftFrom(ctx: QueryContext, snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery) {
   const g = rq.granularity;
   const len = granularityMs(g);
-  const runs = ctx.batch.runs();
-  const latest = runs[0] ?? null;
+  const latest = snap.run;
   const boundary = servingBoundary(latest?.watermark ?? null, g);
   const status = await ctx.speed.status();
   const now = ctx.now();
@@ -51,7 +57,7 @@ export async function driftAnswer(ctx: QueryContext, view: ViewDef, rq: Resolved
   const differing: Record<string, number> = Object.fromEntries(Object.keys(view.measures).map((m) => [m, 0]));
   if (both.length > 0) {
     const range = { view: view.name, granularity: g, from: both[0]!, to: both[both.length - 1]! + len, filter: rq.filter };
-    const [batchRows, speedRows] = await Promise.all([Promise.resolve(ctx.batch.series(range)), ctx.speed.seriesWithCounters(range)]);
+    const [batchRows, speedRows] = await Promise.all([Promise.resolve(snap.series(range)), ctx.speed.seriesWithCounters(range)]);
     const notes = new Map<number, { late: number; duplicates: number }>();
     for (const r of speedRows) {
       const n = notes.get(r.bucketStart) ?? { late: 0, duplicates: 0 };
@@ -118,7 +124,7 @@ export async function driftAnswer(ctx: QueryContext, view: ViewDef, rq: Resolved
     note: both.length === 0 ? explainNoOverlap(boundary, status.coveredSince) : undefined,
     summary,
     buckets: perBucket,
-    batchToBatch: batchToBatch(ctx, view, rq, runs),
+    batchToBatch: batchToBatch(snap, view, rq),
   };
 }
 
@@ -128,13 +134,34 @@ function explainNoOverlap(boundary: number | null, coveredSince: number | null):
   return 'no bucket in the range is held by both layers (before the batch boundary and inside the speed layer\'s coverage and retention)';
 }
 
-/** How buckets changed between the two latest batch runs: late data absorbed by recomputation. */
-function batchToBatch(ctx: QueryContext, view: ViewDef, rq: ResolvedQuery, runs: ReturnType<QueryContext['batch']['runs']>) {
-  const [latest, previous] = runs;
+/** The kept run published just before `latest` (runs are newest first). */
+function previousOf(runs: readonly BatchRunInfo[], latest: BatchRunInfo | null): BatchRunInfo | null {
+  if (latest === null) return null;
+  const i = runs.findIndex((r) => r.runId === latest.runId);
+  return i < 0 ? null : (runs[i + 1] ?? null);
+}
+
+/** How buckets changed between the answer's run and the one before it: late data absorbed by recomputation. */
+function batchToBatch(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery) {
+  const latest = snap.run;
+  const previous = previousOf(snap.runs, latest);
   if (!latest || !previous) return { note: 'fewer than two batch runs are kept: nothing to compare yet', changes: [] };
   const q = { view: view.name, granularity: rq.granularity, from: rq.from, to: rq.to, filter: rq.filter };
-  const before = new Map(ctx.batch.series(q, previous.runId).map((r) => [rowKey(r), r]));
-  const after = new Map(ctx.batch.series(q, latest.runId).map((r) => [rowKey(r), r]));
+  let beforeRows: BucketRow[];
+  try {
+    beforeRows = snap.series(q, previous.runId);
+  } catch (err) {
+    if (!isLambdaError(err) || err.code !== 'NOT_FOUND') throw err;
+    // The store could not hold the previous run and it was pruned meanwhile: say so, answer the rest.
+    return {
+      previousRunId: previous.runId,
+      latestRunId: latest.runId,
+      unavailable: `batch run "${previous.runId}" was pruned (a newer run was published) while this answer was being built; ask again to compare the two runs kept now`,
+      changes: [],
+    };
+  }
+  const before = new Map(beforeRows.map((r) => [rowKey(r), r]));
+  const after = new Map(snap.series(q, latest.runId).map((r) => [rowKey(r), r]));
   const changes: unknown[] = [];
   let absorbed = 0;
   const firstCount = Object.entries(view.measures).find(([, d]) => d.type === 'count')?.[0];

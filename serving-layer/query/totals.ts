@@ -10,9 +10,10 @@ import type { QueryContext } from './context.js';
 import type { ResolvedQuery } from './params.js';
 import { mergedRows, describeSources } from './series.js';
 import { combineValues, dimsRecord, type Values } from './rollup.js';
+import { withSnapshot } from './snapshot.js';
 
 export async function totalsAnswer(ctx: QueryContext, view: ViewDef, rq: ResolvedQuery) {
-  const m = await mergedRows(ctx, view, rq);
+  const m = await withSnapshot(ctx.batch, 1, (snap) => mergedRows(ctx, snap, view, rq));
   const groups = new Map<string, { dims: Record<string, string | null>; values: Values; buckets: Set<number>; parts: number }>();
   for (const row of m.rows) {
     const dims = dimsRecord(view, row.dims, rq.groupBy);
