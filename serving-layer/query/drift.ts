@@ -141,7 +141,10 @@ function previousOf(runs: readonly BatchRunInfo[], latest: BatchRunInfo | null):
   return i < 0 ? null : (runs[i + 1] ?? null);
 }
 
-/** How buckets changed between the answer's run and the one before it: late data absorbed by recomputation. */
+/**
+ * How the answer's run differs from the one before it, split in two: late events absorbed into
+ * buckets the previous run already served, and buckets newly covered because W moved forward.
+ */
 function batchToBatch(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery) {
   const latest = snap.run;
   const previous = previousOf(snap.runs, latest);
@@ -162,13 +165,23 @@ function batchToBatch(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery) {
   }
   const before = new Map(beforeRows.map((r) => [rowKey(r), r]));
   const after = new Map(snap.series(q, latest.runId).map((r) => [rowKey(r), r]));
-  const changes: unknown[] = [];
-  let absorbed = 0;
+  // Each run serves the buckets before its own boundary B_g = floor_g(W). A bucket before both
+  // boundaries was served by both runs: a count that grew there is late data the recomputation
+  // absorbed. A bucket in [B_previous, B_latest) is newly covered because W moved: the previous
+  // run held at most a partial row there, never served, so its events are not "late". Buckets at
+  // or after B_latest are served by neither run and are not compared.
+  const g = rq.granularity;
+  const bPrevious = servingBoundary(previous.watermark, g)!;
+  const bLatest = servingBoundary(latest.watermark, g)!;
+  const servedByBoth = Math.min(bPrevious, bLatest);
   const firstCount = Object.entries(view.measures).find(([, d]) => d.type === 'count')?.[0];
+  const changes: unknown[] = [];
+  let lateEvents = 0;
   for (const key of new Set([...before.keys(), ...after.keys()])) {
     const b = before.get(key);
     const a = after.get(key);
     const row = (a ?? b)!;
+    if (row.bucketStart >= servedByBoth) continue;
     const measures: Record<string, unknown> = {};
     for (const [name, def] of Object.entries(view.measures)) {
       const x = b?.values[name] ?? null;
@@ -177,15 +190,26 @@ function batchToBatch(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery) {
       measures[name] = { before: x, after: y, ...drift(x ?? 0, y ?? 0, def.type === 'count' || def.type === 'distinct' ? undefined : def.decimals) };
     }
     if (Object.keys(measures).length === 0) continue;
-    if (firstCount) absorbed += (a?.values[firstCount] ?? 0) - (b?.values[firstCount] ?? 0);
+    if (firstCount) lateEvents += (a?.values[firstCount] ?? 0) - (b?.values[firstCount] ?? 0);
     changes.push({ start: row.bucketStart, dims: dimsRecord(view, row.dims, view.dimensions), measures });
   }
+  const isNew = (start: number) => start >= bPrevious && start < bLatest;
+  const newRows = [...after.values()].filter((r) => isNew(r.bucketStart));
+  const newlyCovered = {
+    from: bPrevious,
+    to: Math.max(bPrevious, bLatest),
+    buckets: rq.buckets.filter(isNew).length,
+    bucketsWithEvents: new Set(newRows.map((r) => r.bucketStart)).size,
+    events: firstCount ? newRows.reduce((sum, r) => sum + (r.values[firstCount] ?? 0), 0) : null,
+  };
   return {
     previousRunId: previous.runId,
     latestRunId: latest.runId,
     watermarks: { previous: previous.watermark, latest: latest.watermark },
+    boundaries: { previous: bPrevious, latest: bLatest },
     rowsChanged: changes.length,
-    eventsAbsorbed: firstCount ? absorbed : null,
+    lateEventsAbsorbed: firstCount ? lateEvents : null,
+    newlyCovered,
     changes: changes.slice(0, 1000),
   };
 }

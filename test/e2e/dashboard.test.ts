@@ -197,7 +197,7 @@ describe('dashboard', () => {
       .poll(async () => {
         const shown = await readDashboard(page);
         const d = (await app.get(`/api/v1/views/pageviews/drift?granularity=minute&from=${shown.chart.from}&to=${shown.chart.to}`)).body;
-        return d.batchToBatch.eventsAbsorbed >= late.length && shown.eventsAbsorbed === String(d.batchToBatch.eventsAbsorbed);
+        return d.batchToBatch.lateEventsAbsorbed >= late.length && shown.eventsAbsorbed === String(d.batchToBatch.lateEventsAbsorbed);
       })
       .toBe(true);
 

@@ -80,7 +80,7 @@ describe('one answer, one batch run', () => {
     expect(d.batch?.boundary).toBe(T0 + 20 * M);
     expect(d.bucketsCompared).toBe(20);
     expect(d.buckets[0]).toMatchObject({ start: T0, rows: [{ measures: { views: { batch: 4, speed: 4, diff: 0 } } }] });
-    expect(d.batchToBatch).toMatchObject({ previousRunId: 'run-a', latestRunId: 'run-b', eventsAbsorbed: 1 });
+    expect(d.batchToBatch).toMatchObject({ previousRunId: 'run-a', latestRunId: 'run-b', lateEventsAbsorbed: 1 });
   });
 
   it('drift: through a store that cannot hold runs, a previous run pruned mid-answer makes the comparison unavailable, with the reason, not the answer fail', async () => {
