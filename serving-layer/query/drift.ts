@@ -19,6 +19,29 @@ export const HLL_STANDARD_ERROR = 0.0081;
 
 const rowKey = (r: BucketRow) => `${r.bucketStart}|${JSON.stringify(r.dims)}`;
 
+/**
+ * Per measure, over the rows of the buckets both layers hold: rowsDiffering <= rowsCompared
+ * always; the relative difference is averaged over rowsWithRelative rows (it is undefined where
+ * the batch value is 0 or either side has no value).
+ */
+export interface MeasureSummary {
+  rowsCompared: number;
+  rowsDiffering: number;
+  rowsWithRelative: number;
+  meanRelative: number | null;
+  maxRelative: number | null;
+}
+
+export interface DriftBucket {
+  start: number;
+  end: number;
+  late: number;
+  duplicates: number;
+  countDiff: number;
+  causes: { cause: string; events?: number; detail: string }[];
+  rows: { dims: Record<string, string | null>; measures: Record<string, { batch: number | null; speed: number | null } & ReturnType<typeof drift>> }[];
+}
+
 /** One (bucket, dimensions) row as each layer holds it; a side is missing when that layer has no row. */
 interface JoinedRow {
   start: number;
@@ -52,9 +75,10 @@ async function driftFrom(ctx: QueryContext, snap: BatchSnapshot, view: ViewDef, 
   const both = rq.buckets.filter(
     (b) => boundary !== null && b < boundary && status.coveredSince !== null && b >= status.coveredSince && b + len + retention > now,
   );
-  const perBucket: unknown[] = [];
-  const rel: Record<string, number[]> = Object.fromEntries(Object.keys(view.measures).map((m) => [m, []]));
-  const differing: Record<string, number> = Object.fromEntries(Object.keys(view.measures).map((m) => [m, 0]));
+  const perBucket: DriftBucket[] = [];
+  // Per measure asked for: every joined row is compared; a row differs when the values are not
+  // equal (a missing side included); the relative difference exists only for some of them.
+  const stats = new Map(rq.measures.map((m) => [m, { compared: 0, differing: 0, rel: [] as number[] }]));
   if (both.length > 0) {
     const range = { view: view.name, granularity: g, from: both[0]!, to: both[both.length - 1]! + len, filter: rq.filter };
     const [batchRows, speedRows] = await Promise.all([Promise.resolve(snap.series(range)), ctx.speed.seriesWithCounters(range)]);
@@ -86,12 +110,15 @@ async function driftFrom(ctx: QueryContext, snap: BatchSnapshot, view: ViewDef, 
       const rows = entries.map((e) => ({
         dims: dimsRecord(view, e.dims, view.dimensions),
         measures: Object.fromEntries(
-          Object.entries(view.measures).map(([name, def]) => {
+          rq.measures.map((name) => {
+            const def = view.measures[name]!;
             const b = e.batch?.values[name] ?? (def.type === 'min' || def.type === 'max' ? null : 0);
             const s = e.speed?.values[name] ?? (def.type === 'min' || def.type === 'max' ? null : 0);
             const d = drift(b, s, def.type === 'count' || def.type === 'distinct' ? undefined : def.decimals);
-            if (d.rel !== null) rel[name]!.push(d.rel);
-            if (d.abs !== 0) differing[name]!++;
+            const st = stats.get(name)!;
+            st.compared++;
+            if (d.abs !== 0) st.differing++; // abs is null when one side has no value: they differ
+            if (d.rel !== null) st.rel.push(d.rel);
             return [name, { batch: b, speed: s, ...d }];
           }),
         ),
@@ -100,16 +127,25 @@ async function driftFrom(ctx: QueryContext, snap: BatchSnapshot, view: ViewDef, 
       const causes: { cause: string; events?: number; detail: string }[] = [];
       if (note.late > 0) causes.push({ cause: 'late_arrivals', events: note.late, detail: `${note.late} event(s) reached the speed layer after the batch watermark had passed this bucket; a batch run that started before they were archived does not have them` });
       if (note.duplicates > 0) causes.push({ cause: 'duplicates', events: note.duplicates, detail: `speed dedupe was off: ${note.duplicates} repeated event id(s) were counted again by the speed layer; the batch layer drops them exactly` });
-      if (Object.values(view.measures).some((d) => d.type === 'distinct')) causes.push({ cause: 'hll_estimate', detail: `distinct counts in the speed layer are HyperLogLog estimates (standard error ${(HLL_STANDARD_ERROR * 100).toFixed(2)}%); the batch layer counts exactly` });
+      if (rq.measures.some((m) => view.measures[m]?.type === 'distinct')) causes.push({ cause: 'hll_estimate', detail: `distinct counts in the speed layer are HyperLogLog estimates (standard error ${(HLL_STANDARD_ERROR * 100).toFixed(2)}%); the batch layer counts exactly` });
       const explained = note.late + note.duplicates;
       if (diff !== 0 && Math.abs(diff) > explained) causes.push({ cause: 'unexplained', events: Math.abs(diff) - explained, detail: 'count difference not covered by the counted causes: typically late events that arrived while the batch run was in progress (after its snapshot, before its watermark was published), or events the speed layer has not consumed yet' });
       perBucket.push({ start, end: start + len, late: note.late, duplicates: note.duplicates, countDiff: diff, causes, rows });
     }
   }
-  const summary = Object.fromEntries(
-    Object.keys(view.measures).map((m) => {
-      const xs = rel[m]!;
-      return [m, { rowsCompared: xs.length, rowsDiffering: differing[m], meanRelative: xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null, maxRelative: xs.length ? Math.max(...xs) : null }];
+  const summary: Record<string, MeasureSummary> = Object.fromEntries(
+    [...stats].map(([m, st]) => {
+      const xs = st.rel;
+      return [
+        m,
+        {
+          rowsCompared: st.compared,
+          rowsDiffering: st.differing,
+          rowsWithRelative: xs.length,
+          meanRelative: xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null,
+          maxRelative: xs.length ? Math.max(...xs) : null,
+        },
+      ];
     }),
   );
   return {

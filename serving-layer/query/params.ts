@@ -25,6 +25,10 @@ export const rangeQuery = z.object({
   filter: list.optional().describe('dimension filter, repeatable: `dimension:value`, or just `dimension` for the missing value'),
   groupBy: z.string().optional().describe('comma-separated dimensions to group by (default: all of the view\'s dimensions; empty: none)'),
   limit: z.coerce.number().int().min(1).max(10_000).optional().describe('keep the top N groups, ranked by the first measure over the range'),
+  measures: z
+    .string()
+    .optional()
+    .describe("comma-separated measures to answer (default: all of the view's); values, warnings, `unavailable` and `approximate` then concern only these"),
 });
 
 export type RangeQuery = z.infer<typeof rangeQuery>;
@@ -40,6 +44,8 @@ export interface ResolvedQuery {
   filter: Record<string, string | null>;
   groupBy: string[];
   limit: number | null;
+  /** the measures asked for, in the view's order (default: all of them) */
+  measures: string[];
 }
 
 /** A 400 naming the query parameter, in the message and in `invalidParams` (as route.ts does for schema errors). */
@@ -74,5 +80,17 @@ export function resolveQuery(view: ViewDef, q: RangeQuery, now: number): Resolve
     // and every check that compares groupBy with the view's dimensions must see a set.
     if (groupBy.indexOf(d) !== i) throw badParam('groupBy', `dimension "${d}" is listed more than once (${q.groupBy})`);
   }
-  return { granularity: g, from, to, buckets: bucketsInRange(from, to, g), filter, groupBy, limit: q.limit ?? null };
+  return { granularity: g, from, to, buckets: bucketsInRange(from, to, g), filter, groupBy, limit: q.limit ?? null, measures: resolveMeasures(view, q.measures) };
+}
+
+function resolveMeasures(view: ViewDef, raw: string | undefined): string[] {
+  const all = Object.keys(view.measures);
+  if (raw === undefined) return all;
+  const asked = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (asked.length === 0) throw badParam('measures', `name at least one measure (view "${view.name}" has ${all.join(', ')})`);
+  for (const [i, m] of asked.entries()) {
+    if (!Object.hasOwn(view.measures, m)) throw badParam('measures', `view "${view.name}" has no measure "${m}" (it has ${all.join(', ')})`);
+    if (asked.indexOf(m) !== i) throw badParam('measures', `measure "${m}" is listed more than once (${raw})`);
+  }
+  return all.filter((m) => asked.includes(m));
 }

@@ -10,7 +10,7 @@ import type { ViewDef } from '../../shared/views/definition.js';
 import type { BucketRow, SeriesQuery, SpeedStatus, BatchRunInfo, BatchSnapshot } from '../../shared/ports.js';
 import type { QueryContext } from './context.js';
 import type { ResolvedQuery } from './params.js';
-import { rollUp, unavailableDistinct, combineValues, type Group, type Values } from './rollup.js';
+import { rollUp, unavailableDistinct, combineValues, pickMeasures, type Group, type Values } from './rollup.js';
 import { withSnapshot } from './snapshot.js';
 
 export interface MergedRows {
@@ -88,9 +88,10 @@ export async function seriesAnswer(ctx: QueryContext, view: ViewDef, rq: Resolve
     source: m.sourceOf(start),
     complete: !incompleteByBucket.has(start),
     ...(incompleteByBucket.has(start) ? { incompleteReason: incompleteByBucket.get(start) } : {}),
-    groups: (byBucket.get(start) ?? []).filter((g) => !keep || keep.has(JSON.stringify(g.dims))).map((g) => ({ dims: g.dims, values: g.values })),
+    groups: (byBucket.get(start) ?? []).filter((g) => !keep || keep.has(JSON.stringify(g.dims))).map((g) => ({ dims: g.dims, values: pickMeasures(g.values, rq.measures) })),
   }));
-  const unavailable = unavailableDistinct(view, [...byBucket.values()].flat());
+  // Only the measures asked for: a warning about a measure the user does not look at is noise.
+  const unavailable = unavailableDistinct(view, [...byBucket.values()].flat()).filter((m) => rq.measures.includes(m));
   const warnings: string[] = [];
   if (m.incomplete.length > 0) {
     warnings.push(`${m.incomplete.length} bucket(s) are incomplete: ${[...new Set(m.incomplete.map((i) => i.reason))].join(', ')} (see "incomplete")`);
@@ -106,7 +107,7 @@ export async function seriesAnswer(ctx: QueryContext, view: ViewDef, rq: Resolve
       to: rq.to,
       groupBy: rq.groupBy,
       filter: rq.filter,
-      measures: view.measures,
+      measures: Object.fromEntries(rq.measures.map((m) => [m, view.measures[m]!])),
       batch: m.run ? { runId: m.run.runId, watermark: m.run.watermark, boundary: m.boundary, finishedAt: m.run.finishedAt } : null,
       speed: { coveredSince: m.speed.coveredSince, partitions: m.speed.partitions },
       provenance: describeSources(m),

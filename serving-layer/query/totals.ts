@@ -9,7 +9,7 @@ import { granularityMs } from '../../shared/time.js';
 import type { QueryContext } from './context.js';
 import type { ResolvedQuery } from './params.js';
 import { mergedRows, describeSources } from './series.js';
-import { combineValues, dimsRecord, type Values } from './rollup.js';
+import { combineValues, dimsRecord, pickMeasures, type Values } from './rollup.js';
 import { withSnapshot } from './snapshot.js';
 
 export async function totalsAnswer(ctx: QueryContext, view: ViewDef, rq: ResolvedQuery) {
@@ -26,7 +26,7 @@ export async function totalsAnswer(ctx: QueryContext, view: ViewDef, rq: Resolve
       g.parts += row.parts ?? 1;
     }
   }
-  const distinctMeasures = Object.entries(view.measures).filter(([, d]) => d.type === 'distinct').map(([n]) => n);
+  const distinctMeasures = rq.measures.filter((n) => view.measures[n]?.type === 'distinct');
   const allSpeed = rq.buckets.every((b) => m.sourceOf(b) === 'speed');
   const fullDims = keepsEveryDimension(view, rq.groupBy);
   const unavailable: Record<string, string> = {};
@@ -71,7 +71,7 @@ export async function totalsAnswer(ctx: QueryContext, view: ViewDef, rq: Resolve
       unavailable,
       incomplete: m.incomplete,
       warnings,
-      totals: list.map((g) => ({ dims: g.dims, values: g.values, buckets: g.buckets.size })),
+      totals: list.map((g) => ({ dims: g.dims, values: pickMeasures(g.values, rq.measures), buckets: g.buckets.size })),
     },
     incompleteCount: m.incomplete.length,
   };
