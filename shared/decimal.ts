@@ -26,27 +26,44 @@ export function pow10(decimals: number): number {
   return p;
 }
 
+/** The shortest decimal form of a finite non-negative double: digits, then optional fraction and exponent. */
+const SHORTEST = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/;
+
 /**
  * value -> value * 10^d as an exact integer, or why it cannot be.
  *
- * value * 10^d is computed in binary floating point, so 19.99 * 100 gives
- * 1998.9999999999998; we round and accept when the distance to the integer is
- * below 1e-6 of one unit of the last decimal, plus a few ulps of the product to
- * absorb the multiplication's own error at large magnitudes. 1.005 at 2 decimals
- * is 100.49999999999999: half a unit away, so it is rejected rather than
- * silently rounded (the producer sent more precision than the view keeps).
+ * The value is judged by its shortest decimal form (ECMAScript's `String(n)`, the fewest digits
+ * that read back as the same double; JSON.parse of "12.34" gives the double whose shortest form
+ * is "12.34"). A value whose shortest form has more than d decimals is rejected ("has more than
+ * d decimals"), never rounded: 12.340000009 at 2 decimals, 1e-7, and float noise such as
+ * 0.1 + 0.2 = 0.30000000000000004 are all refused (docs/design-decisions.md, Events). The
+ * integer is built from those digits, not from value * 10^d (19.99 * 100 is 1998.9999999999998
+ * in binary floating point), so it is exact. Batch and speed layers both call this, through
+ * shared/views/fields.ts, so they accept and reject the same amounts.
  */
 export function scaleNumber(value: number, decimals: number): number | { error: string } {
   if (!Number.isFinite(value)) return { error: 'is not a finite number' };
-  const x = value * pow10(decimals);
-  const r = Math.round(x);
-  if (Math.abs(x - r) > 1e-6 + 8 * Number.EPSILON * Math.abs(x)) {
-    return { error: `has more than ${decimals} decimals` };
-  }
-  if (Math.abs(r) > MAX_ABS_SCALED) {
-    return { error: `is out of range (|value| must be at most ${MAX_ABS_SCALED / pow10(decimals)} at ${decimals} decimals)` };
-  }
-  return r === 0 ? 0 : r; // normalise -0 so it never leaks into state or keys
+  pow10(decimals); // validates decimals
+  const m = SHORTEST.exec(String(Math.abs(value)));
+  if (m === null) return { error: 'is not a finite number' }; // unreachable for a finite double
+  const digits = `${m[1]}${m[2] ?? ''}`;
+  const fraction = (m[2] ?? '').length;
+  const exponent = m[3] === undefined ? 0 : Number(m[3]);
+  // value = digits * 10^(exponent - fraction); it has max(0, fraction - exponent) decimals.
+  const shift = exponent - fraction + decimals;
+  if (shift < 0) return { error: `has more than ${decimals} decimals` };
+  const integer = `${digits.replace(/^0+/, '')}`;
+  // More digits than MAX_ABS_SCALED has (13) is out of range; checked before Number() so a
+  // 1e300 never becomes a 300-digit string, and Number() below always reads a safe integer.
+  const length = integer.length === 0 ? 0 : integer.length + shift;
+  if (length > String(MAX_ABS_SCALED).length) return outOfRange(decimals);
+  const r = length === 0 ? 0 : Number(`${integer}${'0'.repeat(shift)}`);
+  if (r > MAX_ABS_SCALED) return outOfRange(decimals);
+  return r === 0 ? 0 : value < 0 ? -r : r; // normalise -0 so it never leaks into state or keys
+}
+
+function outOfRange(decimals: number): { error: string } {
+  return { error: `is out of range (|value| must be at most ${MAX_ABS_SCALED / pow10(decimals)} at ${decimals} decimals)` };
 }
 
 /**

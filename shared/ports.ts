@@ -136,6 +136,31 @@ export interface BatchViewStore {
   runs(): BatchRunInfo[];
   /** from the published run unless runId names a kept one */
   series(q: SeriesQuery, runId?: string): BucketRow[];
+  /**
+   * The published run and the kept runs as of now, held for the length of one answer: a run
+   * published or pruned meanwhile changes nothing the snapshot reads. Optional: a store without
+   * it is read by run id (serving-layer/query/snapshot.ts), which cannot hold a pruned run.
+   */
+  snapshot?(opts?: { hold?: number }): BatchSnapshot;
+}
+
+/**
+ * One answer's view of the batch layer: `run` gives W and every batch row of the answer, so an
+ * answer never takes W from one run and rows from another.
+ */
+export interface BatchSnapshot {
+  /** the published run when the snapshot was taken, or null before the first run */
+  readonly run: BatchRunInfo | null;
+  /** the kept runs then, newest first */
+  readonly runs: readonly BatchRunInfo[];
+  /**
+   * Rows of `run`, or of the kept run `runId`. The newest `hold` kept runs (default 1) are held
+   * open when the snapshot is taken, so they stay readable even if pruned later; another run is
+   * opened on demand and throws LambdaError NOT_FOUND if it was pruned by then.
+   */
+  series(q: SeriesQuery, runId?: string): BucketRow[];
+  /** ends the answer: the store may now close files of runs pruned meanwhile. Idempotent. */
+  release(): void;
 }
 
 // ---- speed views (Redis) -------------------------------------------------------

@@ -3,10 +3,15 @@
  * process). Every call first reads the catalog's pointer generation (one indexed row); when a
  * new run was published it drops the readers of runs that are no longer current or kept, so the
  * next query opens the new file. Run files are immutable, so an open reader never sees a change.
+ *
+ * A snapshot (one answer) holds the readers it uses: a reader of a run pruned meanwhile is closed
+ * only when the last snapshot holding it is released. The batch layer deletes a pruned run's file
+ * after its publish, and an open SQLite connection keeps reading the unlinked file (POSIX), so an
+ * answer that began on a run finishes on it (docs/design-decisions.md, Serving layer).
  */
 import { join } from 'node:path';
 import { LambdaError } from '../../shared/errors.js';
-import type { BatchViewStore, BucketRow, SeriesQuery } from '../../shared/ports.js';
+import type { BatchSnapshot, BatchViewStore, BucketRow, SeriesQuery } from '../../shared/ports.js';
 import { BatchCatalog, type FailureInfo, type KeptRun, type LeaseInfo } from './catalog.js';
 import { RunFileReader } from './run-file-reader.js';
 import type { BatchRunRecord } from './run-record.js';
@@ -20,6 +25,8 @@ export class SqliteBatchViewStore implements BatchViewStore {
   private current: string | null = null;
   private kept: KeptRun[] = [];
   private readonly readers = new Map<string, RunFileReader>();
+  /** how many unreleased snapshots hold each reader */
+  private readonly holds = new Map<RunFileReader, number>();
 
   constructor(batchDir: string) {
     this.catalog = BatchCatalog.open(batchDir);
@@ -73,6 +80,51 @@ export class SqliteBatchViewStore implements BatchViewStore {
     return reader;
   }
 
+  /**
+   * The published run and the kept runs as of now, with the newest `hold` kept runs (the published
+   * one first) opened and held until release(). A run pruned before it could be opened is left
+   * out of the held ones; reading it then throws NOT_FOUND, which the caller reports.
+   */
+  snapshot(opts: { hold?: number } = {}): BatchSnapshot {
+    this.refresh();
+    const kept = this.kept.map((k) => k.record);
+    const run = kept.find((r) => r.runId === this.current) ?? null;
+    const held = new Map<string, RunFileReader>();
+    const hold = (id: string): RunFileReader => {
+      const reader = this.openRun(id);
+      if (!held.has(id)) {
+        held.set(id, reader);
+        this.holds.set(reader, (this.holds.get(reader) ?? 0) + 1);
+      }
+      return reader;
+    };
+    const order = run === null ? kept : [run, ...kept.filter((r) => r !== run)];
+    for (const r of order.slice(0, opts.hold ?? 1)) {
+      try {
+        hold(r.runId);
+      } catch (err) {
+        if (!(err instanceof LambdaError && err.code === 'NOT_FOUND')) throw err;
+      }
+    }
+    let released = false;
+    return {
+      run,
+      runs: kept,
+      series: (q, runId) => {
+        if (released) throw new LambdaError('INTERNAL', 'batch snapshot read after release');
+        const id = runId ?? run?.runId;
+        if (id === undefined) throw new LambdaError('NOT_FOUND', 'no batch run had been published when this answer began');
+        return (held.get(id) ?? hold(id)).series(q);
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        for (const reader of held.values()) this.unhold(reader);
+        held.clear();
+      },
+    };
+  }
+
   /** The run in flight (any process), with its progress, or null. */
   runningRun(now = Date.now()): LeaseInfo | null {
     const lease = this.catalog.lease();
@@ -85,8 +137,21 @@ export class SqliteBatchViewStore implements BatchViewStore {
 
   close(): void {
     for (const r of this.readers.values()) r.close();
+    for (const r of this.holds.keys()) r.close();
     this.readers.clear();
+    this.holds.clear();
     this.catalog.close();
+  }
+
+  private unhold(reader: RunFileReader): void {
+    const n = (this.holds.get(reader) ?? 1) - 1;
+    if (n > 0) {
+      this.holds.set(reader, n);
+      return;
+    }
+    this.holds.delete(reader);
+    // Still a current reader (its run is kept): it stays open for later queries.
+    if (this.readers.get(reader.record.runId) !== reader) reader.close();
   }
 
   private refresh(): void {
@@ -98,7 +163,8 @@ export class SqliteBatchViewStore implements BatchViewStore {
     const keptIds = new Set(this.kept.map((k) => k.record.runId));
     for (const [id, reader] of this.readers) {
       if (!keptIds.has(id)) {
-        reader.close();
+        // A snapshot still reading it closes it on release (unhold).
+        if (!this.holds.has(reader)) reader.close();
         this.readers.delete(id);
       }
     }

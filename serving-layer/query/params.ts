@@ -25,6 +25,10 @@ export const rangeQuery = z.object({
   filter: list.optional().describe('dimension filter, repeatable: `dimension:value`, or just `dimension` for the missing value'),
   groupBy: z.string().optional().describe('comma-separated dimensions to group by (default: all of the view\'s dimensions; empty: none)'),
   limit: z.coerce.number().int().min(1).max(10_000).optional().describe('keep the top N groups, ranked by the first measure over the range'),
+  measures: z
+    .string()
+    .optional()
+    .describe("comma-separated measures to answer (default: all of the view's); values, warnings, `unavailable` and `approximate` then concern only these"),
 });
 
 export type RangeQuery = z.infer<typeof rangeQuery>;
@@ -40,31 +44,53 @@ export interface ResolvedQuery {
   filter: Record<string, string | null>;
   groupBy: string[];
   limit: number | null;
+  /** the measures asked for, in the view's order (default: all of them) */
+  measures: string[];
+}
+
+/** A 400 naming the query parameter, in the message and in `invalidParams` (as route.ts does for schema errors). */
+function badParam(parameter: string, message: string): LambdaError {
+  return new LambdaError('VALIDATION', `query parameter "${parameter}": ${message}`, { details: { invalidParams: [{ parameter, message }] } });
 }
 
 /** Applies defaults and checks the parameters against the view: unknown dimensions are named. */
 export function resolveQuery(view: ViewDef, q: RangeQuery, now: number): ResolvedQuery {
   const g = q.granularity;
   if (!view.granularities.includes(g)) {
-    throw new LambdaError('VALIDATION', `query parameter "granularity": view "${view.name}" has no ${g} granularity (it has ${view.granularities.join(', ')})`);
+    throw badParam('granularity', `view "${view.name}" has no ${g} granularity (it has ${view.granularities.join(', ')})`);
   }
   const to = q.to ?? floorTo(now, g) + granularityMs(g);
   const from = q.from ?? to - 24 * granularityMs(g);
-  if (from >= to) throw new LambdaError('VALIDATION', `query parameter "from": must be before "to" (${new Date(from).toISOString()} >= ${new Date(to).toISOString()})`);
+  if (from >= to) throw badParam('from', `must be before "to" (${new Date(from).toISOString()} >= ${new Date(to).toISOString()})`);
   const span = Math.ceil((to - floorTo(from, g)) / granularityMs(g));
-  if (span > MAX_BUCKETS) throw new LambdaError('VALIDATION', `query parameter "from": the range spans ${span} ${g} buckets; at most ${MAX_BUCKETS}`);
+  if (span > MAX_BUCKETS) throw badParam('from', `the range spans ${span} ${g} buckets; at most ${MAX_BUCKETS}`);
   const filter: Record<string, string | null> = {};
   for (const f of q.filter ?? []) {
     const i = f.indexOf(':');
     const dim = i < 0 ? f : f.slice(0, i);
     if (!view.dimensions.includes(dim)) {
-      throw new LambdaError('VALIDATION', `query parameter "filter": view "${view.name}" has no dimension "${dim}" (it has ${view.dimensions.join(', ') || 'none'})`);
+      throw badParam('filter', `view "${view.name}" has no dimension "${dim}" (it has ${view.dimensions.join(', ') || 'none'})`);
     }
     filter[dim] = i < 0 ? null : f.slice(i + 1);
   }
   const groupBy = q.groupBy === undefined ? [...view.dimensions] : q.groupBy.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const d of groupBy) {
-    if (!view.dimensions.includes(d)) throw new LambdaError('VALIDATION', `query parameter "groupBy": view "${view.name}" has no dimension "${d}"`);
+  for (const [i, d] of groupBy.entries()) {
+    if (!view.dimensions.includes(d)) throw badParam('groupBy', `view "${view.name}" has no dimension "${d}"`);
+    // Refused rather than de-duplicated: a repeat is most likely a typo for another dimension,
+    // and every check that compares groupBy with the view's dimensions must see a set.
+    if (groupBy.indexOf(d) !== i) throw badParam('groupBy', `dimension "${d}" is listed more than once (${q.groupBy})`);
   }
-  return { granularity: g, from, to, buckets: bucketsInRange(from, to, g), filter, groupBy, limit: q.limit ?? null };
+  return { granularity: g, from, to, buckets: bucketsInRange(from, to, g), filter, groupBy, limit: q.limit ?? null, measures: resolveMeasures(view, q.measures) };
+}
+
+function resolveMeasures(view: ViewDef, raw: string | undefined): string[] {
+  const all = Object.keys(view.measures);
+  if (raw === undefined) return all;
+  const asked = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (asked.length === 0) throw badParam('measures', `name at least one measure (view "${view.name}" has ${all.join(', ')})`);
+  for (const [i, m] of asked.entries()) {
+    if (!Object.hasOwn(view.measures, m)) throw badParam('measures', `view "${view.name}" has no measure "${m}" (it has ${all.join(', ')})`);
+    if (asked.indexOf(m) !== i) throw badParam('measures', `measure "${m}" is listed more than once (${raw})`);
+  }
+  return all.filter((m) => asked.includes(m));
 }

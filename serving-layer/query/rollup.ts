@@ -78,3 +78,10 @@ export function unavailableDistinct(view: ViewDef, groups: Iterable<Group>): str
   for (const g of groups) if (g.parts > 1) return names;
   return [];
 }
+
+/** The values of the measures asked for (`measures` query parameter), in that order. */
+export function pickMeasures(values: Values, measures: readonly string[]): Values {
+  const out: Values = {};
+  for (const m of measures) out[m] = values[m] ?? null;
+  return out;
+}

@@ -7,10 +7,11 @@
 import { chooseSource, incompleteBuckets, servingBoundary, type IncompleteBucket, type Source } from '../../shared/merge.js';
 import { granularityMs } from '../../shared/time.js';
 import type { ViewDef } from '../../shared/views/definition.js';
-import type { BucketRow, SeriesQuery, SpeedStatus, BatchRunInfo } from '../../shared/ports.js';
+import type { BucketRow, SeriesQuery, SpeedStatus, BatchRunInfo, BatchSnapshot } from '../../shared/ports.js';
 import type { QueryContext } from './context.js';
 import type { ResolvedQuery } from './params.js';
-import { rollUp, unavailableDistinct, combineValues, type Group, type Values } from './rollup.js';
+import { rollUp, unavailableDistinct, combineValues, pickMeasures, type Group, type Values } from './rollup.js';
+import { withSnapshot } from './snapshot.js';
 
 export interface MergedRows {
   rows: BucketRow[];
@@ -25,18 +26,18 @@ function runRange(buckets: readonly number[], len: number): { from: number; to: 
   return buckets.length === 0 ? null : { from: buckets[0]!, to: buckets[buckets.length - 1]! + len };
 }
 
-/** Reads each bucket from the layer that owns it. */
-export async function mergedRows(ctx: QueryContext, view: ViewDef, rq: ResolvedQuery): Promise<MergedRows> {
+/** Reads each bucket from the layer that owns it; W and every batch row from the snapshot's one run. */
+export async function mergedRows(ctx: QueryContext, snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery): Promise<MergedRows> {
   const g = rq.granularity;
   const len = granularityMs(g);
-  const run = ctx.batch.latestRun();
+  const run = snap.run;
   const boundary = servingBoundary(run?.watermark ?? null, g);
   const sourceOf = (b: number) => chooseSource(b, boundary);
   const batchRange = runRange(rq.buckets.filter((b) => sourceOf(b) === 'batch'), len);
   const speedRange = runRange(rq.buckets.filter((b) => sourceOf(b) === 'speed'), len);
   const base = { view: view.name, granularity: g, filter: rq.filter, keep: rq.groupBy } satisfies Omit<SeriesQuery, 'from' | 'to'>;
   const [batchRows, speedRows, speed] = await Promise.all([
-    batchRange ? ctx.batch.series({ ...base, ...batchRange }) : [],
+    batchRange ? snap.series({ ...base, ...batchRange }) : [],
     speedRange ? ctx.speed.series({ ...base, ...speedRange }) : [],
     ctx.speed.status(),
   ]);
@@ -76,7 +77,7 @@ export function describeSources(m: MergedRows): string {
 }
 
 export async function seriesAnswer(ctx: QueryContext, view: ViewDef, rq: ResolvedQuery) {
-  const m = await mergedRows(ctx, view, rq);
+  const m = await withSnapshot(ctx.batch, 1, (snap) => mergedRows(ctx, snap, view, rq));
   const byBucket = rollUp(view, m.rows, rq.groupBy);
   const keep = topGroups(view, byBucket, rq.limit);
   const incompleteByBucket = new Map(m.incomplete.map((i) => [i.bucketStart, i.reason]));
@@ -87,9 +88,10 @@ export async function seriesAnswer(ctx: QueryContext, view: ViewDef, rq: Resolve
     source: m.sourceOf(start),
     complete: !incompleteByBucket.has(start),
     ...(incompleteByBucket.has(start) ? { incompleteReason: incompleteByBucket.get(start) } : {}),
-    groups: (byBucket.get(start) ?? []).filter((g) => !keep || keep.has(JSON.stringify(g.dims))).map((g) => ({ dims: g.dims, values: g.values })),
+    groups: (byBucket.get(start) ?? []).filter((g) => !keep || keep.has(JSON.stringify(g.dims))).map((g) => ({ dims: g.dims, values: pickMeasures(g.values, rq.measures) })),
   }));
-  const unavailable = unavailableDistinct(view, [...byBucket.values()].flat());
+  // Only the measures asked for: a warning about a measure the user does not look at is noise.
+  const unavailable = unavailableDistinct(view, [...byBucket.values()].flat()).filter((m) => rq.measures.includes(m));
   const warnings: string[] = [];
   if (m.incomplete.length > 0) {
     warnings.push(`${m.incomplete.length} bucket(s) are incomplete: ${[...new Set(m.incomplete.map((i) => i.reason))].join(', ')} (see "incomplete")`);
@@ -105,7 +107,7 @@ export async function seriesAnswer(ctx: QueryContext, view: ViewDef, rq: Resolve
       to: rq.to,
       groupBy: rq.groupBy,
       filter: rq.filter,
-      measures: view.measures,
+      measures: Object.fromEntries(rq.measures.map((m) => [m, view.measures[m]!])),
       batch: m.run ? { runId: m.run.runId, watermark: m.run.watermark, boundary: m.boundary, finishedAt: m.run.finishedAt } : null,
       speed: { coveredSince: m.speed.coveredSince, partitions: m.speed.partitions },
       provenance: describeSources(m),

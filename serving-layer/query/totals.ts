@@ -4,15 +4,16 @@
  * speed layer's HyperLogLogs, flagged approximate) or when the range is a single exact bucket;
  * otherwise it is marked unavailable with the reason, never guessed.
  */
-import type { ViewDef } from '../../shared/views/definition.js';
+import { keepsEveryDimension, type ViewDef } from '../../shared/views/definition.js';
 import { granularityMs } from '../../shared/time.js';
 import type { QueryContext } from './context.js';
 import type { ResolvedQuery } from './params.js';
 import { mergedRows, describeSources } from './series.js';
-import { combineValues, dimsRecord, type Values } from './rollup.js';
+import { combineValues, dimsRecord, pickMeasures, type Values } from './rollup.js';
+import { withSnapshot } from './snapshot.js';
 
 export async function totalsAnswer(ctx: QueryContext, view: ViewDef, rq: ResolvedQuery) {
-  const m = await mergedRows(ctx, view, rq);
+  const m = await withSnapshot(ctx.batch, 1, (snap) => mergedRows(ctx, snap, view, rq));
   const groups = new Map<string, { dims: Record<string, string | null>; values: Values; buckets: Set<number>; parts: number }>();
   for (const row of m.rows) {
     const dims = dimsRecord(view, row.dims, rq.groupBy);
@@ -25,9 +26,9 @@ export async function totalsAnswer(ctx: QueryContext, view: ViewDef, rq: Resolve
       g.parts += row.parts ?? 1;
     }
   }
-  const distinctMeasures = Object.entries(view.measures).filter(([, d]) => d.type === 'distinct').map(([n]) => n);
+  const distinctMeasures = rq.measures.filter((n) => view.measures[n]?.type === 'distinct');
   const allSpeed = rq.buckets.every((b) => m.sourceOf(b) === 'speed');
-  const fullDims = rq.groupBy.length === view.dimensions.length;
+  const fullDims = keepsEveryDimension(view, rq.groupBy);
   const unavailable: Record<string, string> = {};
   const approximate: string[] = [];
   const len = granularityMs(rq.granularity);
@@ -70,7 +71,7 @@ export async function totalsAnswer(ctx: QueryContext, view: ViewDef, rq: Resolve
       unavailable,
       incomplete: m.incomplete,
       warnings,
-      totals: list.map((g) => ({ dims: g.dims, values: g.values, buckets: g.buckets.size })),
+      totals: list.map((g) => ({ dims: g.dims, values: pickMeasures(g.values, rq.measures), buckets: g.buckets.size })),
     },
     incompleteCount: m.incomplete.length,
   };

@@ -39,6 +39,16 @@ describe('query parameters', () => {
     expect(r.body.invalidParams).toEqual([expect.objectContaining({ parameter: 'granularity' })]);
   });
 
+  it('a dimension repeated in groupBy, an unknown or repeated measure: 400 naming the parameter', async () => {
+    for (const path of ['/api/v1/views/pageviews/totals?groupBy=url,url', '/api/v1/views/pageviews/series?groupBy=url,%20url']) {
+      const r = await app.get(path);
+      expectProblem(r, 400, 'VALIDATION', /"groupBy": dimension "url" is listed more than once/);
+      expect(r.body.invalidParams).toEqual([expect.objectContaining({ parameter: 'groupBy' })]);
+    }
+    expectProblem(await app.get('/api/v1/views/pageviews/drift?measures=views,clicks'), 400, 'VALIDATION', /"measures".*no measure "clicks"/);
+    expectProblem(await app.get('/api/v1/views/pageviews/series?measures=views,views'), 400, 'VALIDATION', /"measures": measure "views" is listed more than once/);
+  });
+
   it('an unknown route is a 404 problem, not an HTML page', async () => {
     expectProblem(await app.get('/api/v1/nothing-here'), 404, 'NOT_FOUND', /no route for GET \/api\/v1\/nothing-here/);
   });
@@ -113,7 +123,7 @@ describe('operational endpoints', () => {
       '/api/v1/views/{view}/totals',
     ]);
     const series = spec.body.paths['/api/v1/views/{view}/series'].get;
-    expect(series.parameters.map((p: { name: string }) => p.name)).toEqual(['view', 'granularity', 'from', 'to', 'filter', 'groupBy', 'limit']);
+    expect(series.parameters.map((p: { name: string }) => p.name)).toEqual(['view', 'granularity', 'from', 'to', 'filter', 'groupBy', 'limit', 'measures']);
     expect(spec.body.paths['/api/v1/batch/runs'].post.security).toEqual([{ bearer: [] }]);
   });
 });

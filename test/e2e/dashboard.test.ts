@@ -145,6 +145,8 @@ describe('dashboard', () => {
     }
     const lateRow = snap.drift.find((r) => JSON.parse(r.dims!).url === '/late/0');
     expect(lateRow?.cells.causes?.text).toMatch(/late arrivals: \d+/);
+    // The warnings concern the measure shown (views, a count), never the rolled-up distinct visitors.
+    expect(await page.locator('#status .warnings').textContent()).not.toMatch(/visitors/);
 
     // 4. Live: new events appear without any interaction.
     const before = Number(snap.chart.total);
@@ -197,9 +199,13 @@ describe('dashboard', () => {
       .poll(async () => {
         const shown = await readDashboard(page);
         const d = (await app.get(`/api/v1/views/pageviews/drift?granularity=minute&from=${shown.chart.from}&to=${shown.chart.to}`)).body;
-        return d.batchToBatch.eventsAbsorbed >= late.length && shown.eventsAbsorbed === String(d.batchToBatch.eventsAbsorbed);
+        return d.batchToBatch.lateEventsAbsorbed >= late.length && shown.eventsAbsorbed === String(d.batchToBatch.lateEventsAbsorbed);
       })
       .toBe(true);
+    // ...kept apart from the buckets newly covered because W moved.
+    expect(await page.locator('#batch-to-batch').textContent()).toMatch(
+      new RegExp(`between run ${run1} and run ${run2.runId}, \\d+ late event\\(s\\) were absorbed into buckets the previous run already served \\(\\d+ row\\(s\\) changed\\); (\\d+ bucket\\(s\\) newly covered \\(\\d+ event\\(s\\)\\) as W moved from|no bucket newly covered)`),
+    );
 
     // 7. The value picker filters the chart to one URL, as the API's filter does.
     const value = page.getByLabel('Value', { exact: true });

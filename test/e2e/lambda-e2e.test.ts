@@ -166,7 +166,7 @@ describe('lambda architecture end to end', () => {
     const drift2 = await app.get(`/api/v1/views/pageviews/drift?granularity=minute&from=${start}&to=${to}`);
     expect(drift2.body.batchToBatch.latestRunId).toBe(run2);
     expect(drift2.body.batchToBatch.previousRunId).toBe(run1);
-    expect(drift2.body.batchToBatch.eventsAbsorbed).toBe(lateSeen);
+    expect(drift2.body.batchToBatch.lateEventsAbsorbed).toBe(lateSeen);
     const truth2 = referenceFold([...wave1.map((r) => r.value), ...late], views());
     const series2 = await app.get(`/api/v1/views/pageviews/series?granularity=minute&from=${start}&to=${to}`);
     expectMatchesReference(series2.body, 'pageviews', truth2, 'minute');

@@ -49,8 +49,32 @@ describe('exact decimals', () => {
     expect(scaleNumber(0.5, 0)).toEqual({ error: 'has more than 0 decimals' });
     expect(scaleNumber(0.0000001, 6)).toEqual({ error: 'has more than 6 decimals' });
     expect(Object.is(scaleNumber(-0, 2), 0)).toBe(true);
-    // float noise from a producer's own arithmetic is tolerated
-    expect(scaleNumber(0.1 + 0.2, 2)).toBe(30);
+  });
+
+  it('rejects hostile numbers: a value whose shortest decimal form has more decimals than the measure keeps', () => {
+    // Each of these used to be rounded silently (within 1e-6 of a unit of the last decimal).
+    expect(scaleNumber(12.340000009, 2)).toEqual({ error: 'has more than 2 decimals' });
+    expect(scaleNumber(19.99 + 1e-7, 2)).toEqual({ error: 'has more than 2 decimals' });
+    expect(scaleNumber(1e-7, 2)).toEqual({ error: 'has more than 2 decimals' });
+    expect(scaleNumber(-1e-7, 6)).toEqual({ error: 'has more than 6 decimals' });
+    expect(scaleNumber(1.5e-7, 6)).toEqual({ error: 'has more than 6 decimals' });
+    expect(scaleNumber(5.0000001, 0)).toEqual({ error: 'has more than 0 decimals' });
+    // Decision (docs/design-decisions.md, Events): a double is judged by its shortest decimal form,
+    // so a producer's own float noise such as 0.1 + 0.2 = 0.30000000000000004 is rejected too.
+    expect(0.1 + 0.2).toBe(0.30000000000000004);
+    expect(scaleNumber(0.1 + 0.2, 2)).toEqual({ error: 'has more than 2 decimals' });
+    expect(scaleNumber(Number('0.30000000000000004'), 6)).toEqual({ error: 'has more than 6 decimals' });
+    expect(scaleNumber(0.1 * 3, 2)).toEqual({ error: 'has more than 2 decimals' }); // 0.30000000000000004
+    // ...while the same numbers written with the decimals the measure keeps are exact.
+    expect(scaleNumber(0.3, 2)).toBe(30);
+    expect(scaleNumber(12.34, 2)).toBe(1234);
+    expect(scaleNumber(1e-6, 6)).toBe(1);
+    expect(scaleNumber(1.5e-5, 6)).toBe(15);
+    expect(scaleNumber(2.5e3, 0)).toBe(2500);
+    expect(scaleNumber(1e13, 0)).toMatchObject({ error: expect.stringMatching(/out of range/) });
+    expect(scaleNumber(1e21, 2)).toMatchObject({ error: expect.stringMatching(/out of range/) });
+    expect(scaleNumber(1e300, 0)).toMatchObject({ error: expect.stringMatching(/out of range/) });
+    expect(scaleNumber(Number.NaN, 2)).toEqual({ error: 'is not a finite number' });
   });
 
   it('range bound', () => {

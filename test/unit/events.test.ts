@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { parseEventLine, validateEvent, type InvalidReason } from '../../shared/events.js';
+import { parseEventLine, parseProjectedLine, validateEvent, type InvalidReason } from '../../shared/events.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { loadViews } from '../../shared/views/load.js';
 
@@ -44,6 +44,9 @@ describe('validateEvent / parseEventLine', () => {
     ['negative ts', { id: 'a', ts: -5 }, 'bad_ts', /negative/],
     ['amount as string', { id: 'a', ts: T, type: 'purchase', amount: '19.99' }, 'bad_field', 'field "amount" must be a number, got string (view "revenue")'],
     ['too many decimals', { id: 'a', ts: T, type: 'purchase', amount: 1.005 }, 'bad_field', 'field "amount" has more than 2 decimals (view "revenue")'],
+    ['amount with 1e-7 noise', '{"id":"a","ts":1714564800000,"type":"purchase","amount":12.340000009}', 'bad_field', 'field "amount" has more than 2 decimals (view "revenue")'],
+    ['amount as a 0.1+0.2 double', '{"id":"a","ts":1714564800000,"type":"purchase","amount":0.30000000000000004}', 'bad_field', 'field "amount" has more than 2 decimals (view "revenue")'],
+    ['amount as a tiny exponent', '{"id":"a","ts":1714564800000,"type":"purchase","amount":1e-7}', 'bad_field', 'field "amount" has more than 2 decimals (view "revenue")'],
     ['amount out of range', { id: 'a', ts: T, type: 'purchase', amount: 1e12 }, 'bad_field', /field "amount" is out of range .*\(view "revenue"\)/],
     ['dimension object', { id: 'a', ts: T, type: 'pageview', url: { p: '/' } }, 'bad_field', 'field "url" must be a string, number, boolean or null, got object (view "pageviews")'],
     ['dimension array', { id: 'a', ts: T, type: 'purchase', country: ['DE'] }, 'bad_field', /field "country" .* got array \(view "revenue"\)/],
@@ -57,6 +60,21 @@ describe('validateEvent / parseEventLine', () => {
     expect(r.reason).toBe(reason);
     if (typeof message === 'string') expect(r.message).toBe(message);
     else expect(r.message).toMatch(message);
+  });
+
+  it('the speed path (parseEventLine) and the batch path (parseProjectedLine) judge amounts alike, exactly', () => {
+    const line = (amount: string) => `{"id":"a","ts":${T},"type":"purchase","country":"DE","amount":${amount}}`;
+    for (const amount of ['12.340000009', '0.30000000000000004', '1e-7', '19.990000001', '-0.001']) {
+      const speed = parseEventLine(line(amount), views);
+      const batch = parseProjectedLine(line(amount), views);
+      expect(speed, amount).toMatchObject({ ok: false, reason: 'bad_field', message: 'field "amount" has more than 2 decimals (view "revenue")' });
+      expect(batch, amount).toEqual(speed);
+    }
+    for (const [amount, scaled] of [['12.34', 1234], ['19.990', 1999], ['1.5e1', 1500], ['-0.3', -30], ['1e-2', 1]] as const) {
+      expect(parseEventLine(line(amount), views).ok, amount).toBe(true);
+      const batch = parseProjectedLine(line(amount), views);
+      expect(batch.ok && batch.projections[views.views.findIndex((v) => v.name === 'revenue')]?.measures.revenue, amount).toBe(scaled);
+    }
   });
 
   it('id of exactly 256 characters is fine', () => {

@@ -77,11 +77,19 @@ export interface DriftAnswer {
   buckets: DriftBucket[];
   batchToBatch: {
     note?: string;
+    /** why the two runs could not be compared (the previous one was pruned mid-answer) */
+    unavailable?: string;
     previousRunId?: string;
     latestRunId?: string;
     watermarks?: { previous: number; latest: number };
+    /** B_g of each run at the answer's granularity */
+    boundaries?: { previous: number; latest: number };
+    /** rows changed in buckets both runs served */
     rowsChanged?: number;
-    eventsAbsorbed?: number | null;
+    /** late events absorbed into buckets the previous run already served; null without a count measure */
+    lateEventsAbsorbed?: number | null;
+    /** buckets of the range served by the latest run and not by the previous one, because W moved */
+    newlyCovered?: { from: number; to: number; buckets: number; bucketsWithEvents: number; events: number | null };
   };
 }
 

@@ -7,6 +7,7 @@
 import type { DriftAnswer, DriftBucket, Granularity, MeasureDef } from './api.js';
 import { el, fill, table } from './dom.js';
 import { fmtBucket, fmtCount, fmtDiff, fmtDim, fmtInstant, fmtRel, fmtValue } from './format.js';
+import { batchToBatchText } from './batch-to-batch.js';
 
 /** Enough to read, few enough for the DOM to stay quick; the caption says when rows were cut. */
 export const MAX_DRIFT_ROWS = 500;
@@ -79,11 +80,15 @@ export function renderDriftTable(root: HTMLElement, view: DriftTableView): { sho
 
 function batchToBatch(answer: DriftAnswer): HTMLElement {
   const b = answer.batchToBatch;
-  if (!b.latestRunId || !b.previousRunId) return el('p', { id: 'batch-to-batch' }, `Batch to batch: ${b.note ?? 'nothing to compare yet'}.`);
-  const wm = b.watermarks ? ` (watermark ${fmtInstant(b.watermarks.previous)} → ${fmtInstant(b.watermarks.latest)})` : '';
+  const data = (n: number | null | undefined) => (n === null || n === undefined ? '' : String(n));
   return el(
     'p',
-    { id: 'batch-to-batch', 'data-events-absorbed': b.eventsAbsorbed === null || b.eventsAbsorbed === undefined ? '' : String(b.eventsAbsorbed) },
-    `Batch to batch: between run ${b.previousRunId} and run ${b.latestRunId}${wm}, ${fmtCount(b.rowsChanged)} row(s) changed in this range and ${fmtCount(b.eventsAbsorbed)} late event(s) were absorbed by recomputation.`,
+    {
+      id: 'batch-to-batch',
+      'data-events-absorbed': data(b.lateEventsAbsorbed),
+      'data-buckets-newly-covered': data(b.newlyCovered?.buckets),
+      'data-events-newly-covered': data(b.newlyCovered?.events),
+    },
+    batchToBatchText(b),
   );
 }

@@ -46,9 +46,10 @@ async function boot(): Promise<void> {
     const filter = filterParam(at);
     try {
       void loadValues(); // values come and go with the data; the picker follows
+      // Only the measure shown is asked for, so the answers' warnings concern what the user sees.
       const [series, drift, status] = await Promise.all([
-        api.series(at.view, query({ granularity: at.granularity, from, to, groupBy: '', filter })),
-        api.drift(at.view, query({ granularity: at.granularity, from, to, filter })),
+        api.series(at.view, query({ granularity: at.granularity, from, to, groupBy: '', filter, measures: at.measure })),
+        api.drift(at.view, query({ granularity: at.granularity, from, to, filter, measures: at.measure })),
         api.status(),
       ]);
       if (at !== sel) return; // the user picked something else meanwhile: a newer refresh follows

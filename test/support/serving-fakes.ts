@@ -1,0 +1,94 @@
+/**
+ * In-memory fakes of the serving layer's own ports (BatchViewStore, SpeedReadModel), for unit
+ * tests of the query code. They hold BucketRows as given and answer range and filter reads; they
+ * never roll up (`keep` is optional for a store), so the serving layer's own roll-up is exercised.
+ * Integration tests use the real SQLite and Redis stores instead.
+ */
+import type { BatchRunInfo, BatchViewStore, BucketRow, SeriesQuery, SpeedStatus } from '../../shared/ports.js';
+import type { QueryContext, SpeedReadModel, SpeedRowWithCounters } from '../../serving-layer/query/context.js';
+import type { ViewSet } from '../../shared/views/definition.js';
+import { floorTo } from '../../shared/time.js';
+import { LambdaError } from '../../shared/errors.js';
+
+function matches(r: BucketRow, q: SeriesQuery, dimensions: readonly string[]): boolean {
+  if (r.view !== q.view || r.granularity !== q.granularity) return false;
+  if (r.bucketStart < floorTo(q.from, q.granularity) || r.bucketStart >= q.to) return false;
+  for (const [dim, want] of Object.entries(q.filter ?? {})) {
+    if ((r.dims[dimensions.indexOf(dim)] ?? null) !== want) return false;
+  }
+  return true;
+}
+
+export function runInfo(runId: string, watermark: number, finishedAt = watermark): BatchRunInfo {
+  return {
+    runId,
+    watermark,
+    arrivalComplete: watermark,
+    startedAt: finishedAt,
+    finishedAt,
+    counts: { files: 0, eventsRead: 0, invalid: {}, duplicates: 0, groups: 0 },
+    viewsHash: 'fake',
+  };
+}
+
+export class FakeBatchStore implements BatchViewStore {
+  /** newest first, as the port returns them */
+  readonly kept: { info: BatchRunInfo; rows: BucketRow[] }[] = [];
+
+  constructor(private readonly views: ViewSet) {}
+
+  publish(info: BatchRunInfo, rows: BucketRow[]): void {
+    this.kept.unshift({ info, rows });
+  }
+
+  latestRun(): BatchRunInfo | null {
+    return this.kept[0]?.info ?? null;
+  }
+
+  runs(): BatchRunInfo[] {
+    return this.kept.map((k) => k.info);
+  }
+
+  series(q: SeriesQuery, runId?: string): BucketRow[] {
+    const run = runId === undefined ? this.kept[0] : this.kept.find((k) => k.info.runId === runId);
+    if (!run) throw new LambdaError('NOT_FOUND', `batch run "${runId ?? '(published)'}" is not kept`);
+    const dims = this.views.byName[q.view]?.dimensions ?? [];
+    return run.rows.filter((r) => matches(r, q, dims)).map((r) => ({ ...r, values: { ...r.values } }));
+  }
+}
+
+export class FakeSpeedStore implements SpeedReadModel {
+  rows: SpeedRowWithCounters[] = [];
+  coveredSince: number | null = 0;
+  distinct: { dims: (string | null)[]; estimate: number }[] = [];
+
+  constructor(
+    private readonly views: ViewSet,
+    private readonly retention = Number.MAX_SAFE_INTEGER / 4,
+  ) {}
+
+  series(q: SeriesQuery): Promise<BucketRow[]> {
+    return this.seriesWithCounters(q);
+  }
+
+  seriesWithCounters(q: SeriesQuery): Promise<SpeedRowWithCounters[]> {
+    const dims = this.views.byName[q.view]?.dimensions ?? [];
+    return Promise.resolve(this.rows.filter((r) => matches(r, q, dims)).map((r) => ({ ...r, values: { ...r.values } })));
+  }
+
+  status(): Promise<SpeedStatus> {
+    return Promise.resolve({ coveredSince: this.coveredSince, partitions: [] });
+  }
+
+  distinctTotals(): Promise<{ dims: (string | null)[]; estimate: number }[]> {
+    return Promise.resolve(this.distinct);
+  }
+
+  retentionMs(): number {
+    return this.retention;
+  }
+}
+
+export function fakeContext(views: ViewSet, now: number, batch: BatchViewStore = new FakeBatchStore(views)): QueryContext & { speed: FakeSpeedStore } {
+  return { views, batch, speed: new FakeSpeedStore(views), now: () => now };
+}
