@@ -26,6 +26,21 @@ export interface Checkpoint {
   /** arrival time (epoch ms) up to which this partition is known complete */
   completeThrough: number;
   updatedAt: number;
+  /**
+   * Offset ranges the archiver could not read because Kafka no longer had them (retention,
+   * compaction): their records are missing from the master dataset for good. Absent = none.
+   */
+  gaps?: ArchiveGap[];
+}
+
+/** Offsets `fromOffset..toOffset` (inclusive) of a partition that never reached the master dataset. */
+export interface ArchiveGap {
+  topic: string;
+  partition: number;
+  fromOffset: number;
+  toOffset: number;
+  /** when the archiver noticed (epoch ms) */
+  detectedAt: number;
 }
 
 export interface MasterSegment {

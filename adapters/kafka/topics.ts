@@ -22,6 +22,30 @@ export async function ensureTopics(kafka: Kafka, topics: readonly { topic: strin
   }
 }
 
+/** What Kafka says about a topic right now. */
+export interface TopicLayout {
+  exists: boolean;
+  /** the topic's partition ids, sorted (none when it does not exist) */
+  partitions: number[];
+  /** whether any partition holds a record now (high watermark above the log start) */
+  hasRecords: boolean;
+}
+
+/** The topic's real partitions, from the cluster metadata (never auto-creates the topic). */
+export async function describeTopic(kafka: Kafka, topic: string): Promise<TopicLayout> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    if (!(await admin.listTopics()).includes(topic)) return { exists: false, partitions: [], hasRecords: false };
+    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+    const partitions = (meta.topics.find((t) => t.name === topic)?.partitions ?? []).map((p) => p.partitionId).sort((a, b) => a - b);
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return { exists: true, partitions, hasRecords: offsets.some((o) => Number(o.high) > Number(o.low)) };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Latest offset (the next offset to be written) per partition. */
 export async function endOffsets(kafka: Kafka, topic: string): Promise<Map<number, number>> {
   const admin = kafka.admin();
