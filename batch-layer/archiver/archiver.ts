@@ -17,9 +17,10 @@ import type { Logger } from '../../platform/logger.js';
 import type { Metrics } from '../../platform/metrics.js';
 import type { MasterDataset } from '../../shared/ports.js';
 import type { ViewSet } from '../../shared/views/definition.js';
+import { archiverExtraMetrics, type ArchiverExtraMetrics } from './archiver-metrics.js';
 import { FlushBackoff } from './flush-backoff.js';
 import { IdleHeartbeat } from './idle-heartbeat.js';
-import { PartitionState, resumeDecision } from './partition-state.js';
+import { PartitionState, resumeDecision, withGap } from './partition-state.js';
 import { toConsumedRecord } from './record.js';
 import { FencedError, flushSegment, type FlushTarget } from './segment-flush.js';
 import { SerialQueue } from './serial-queue.js';
@@ -48,6 +49,7 @@ export class Archiver implements Service {
   private readonly heartbeat: IdleHeartbeat;
   private readonly now: () => number;
   private readonly log: Logger;
+  private readonly extra: ArchiverExtraMetrics;
   private consumer: Consumer | null = null;
   private states = new Map<number, PartitionState>();
   /** where we last sought each partition in this generation (to tell a real gap from a stale fetch) */
@@ -65,12 +67,13 @@ export class Archiver implements Service {
   constructor(private readonly deps: ArchiverDeps) {
     const { config } = deps;
     this.log = deps.log.child({ component: 'archiver' });
+    this.extra = archiverExtraMetrics(deps.metrics.registry);
     this.now = deps.now ?? Date.now;
     this.kafka = createKafka(config.kafka.brokers, `${config.archiver.groupId}-client`, this.log);
     this.producer = new EventProducer(this.kafka);
     this.admin = this.kafka.admin();
     this.target = { topic: config.kafka.topic, dlqTopic: config.kafka.dlqTopic, master: deps.master, producer: this.producer, metrics: deps.metrics };
-    this.heartbeat = new IdleHeartbeat(config.kafka.topic, deps.master, this.admin, deps.metrics);
+    this.heartbeat = new IdleHeartbeat(config.kafka.topic, deps.master, this.admin, deps.metrics, (n) => this.extra.gapOffsets.inc(n));
     this.backoff = new FlushBackoff(config.kafka.topic, config.retry);
   }
 
@@ -199,10 +202,33 @@ export class Archiver implements Service {
       this.log.info({ partition, from: firstOffset, to: d.offset }, 'seeking back to the checkpoint');
       return null;
     }
-    if (d.missing) this.log.warn({ partition, missing: d.missing }, 'offsets not in Kafka any more (retention, compaction or transaction markers)');
-    const state = new PartitionState(partition, d.lastArchived, d.completeThrough);
+    let gaps = cp?.gaps ?? [];
+    if (d.missing) {
+      // Offsets below the log start were deleted (retention, deleteRecords) before they were read:
+      // recorded in the checkpoint (and so in the next batch run's record), since these records are
+      // not in the master dataset and never will be. Skipped offsets at or above the log start are
+      // compaction or transaction markers, not lost records (docs/design-decisions.md).
+      const [fromOffset, skippedTo] = d.missing;
+      const logStart = await this.logStart(partition);
+      if (gen !== this.generation) return null;
+      const toOffset = Math.min(skippedTo, logStart - 1);
+      if (toOffset >= fromOffset) {
+        gaps = withGap(gaps, { topic: this.topic, partition, fromOffset, toOffset, detectedAt: this.now() });
+        this.extra.gapOffsets.inc(toOffset - fromOffset + 1);
+        this.log.warn({ partition, fromOffset, toOffset, logStart }, 'offsets deleted by Kafka before the archiver read them: recorded as an archive gap');
+      } else {
+        this.log.info({ partition, missing: d.missing, logStart }, 'offsets skipped by Kafka (compaction or transaction markers)');
+      }
+    }
+    const state = new PartitionState(partition, d.lastArchived, d.completeThrough, gaps);
     this.states.set(partition, state);
     return state;
+  }
+
+  /** The partition's first offset Kafka still has. */
+  private async logStart(partition: number): Promise<number> {
+    const o = (await this.admin.fetchTopicOffsets(this.topic)).find((x) => x.partition === partition);
+    return o ? Number(o.low) : 0;
   }
 
   /** Writes the open segment; on failure rewinds the partition to its checkpoint. */

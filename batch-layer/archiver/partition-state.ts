@@ -11,6 +11,7 @@
  * first record, also a fixed property of the log, never the wall clock of the flush.
  */
 import type { DeadLetter } from '../../adapters/kafka/dlq.js';
+import type { ArchiveGap } from '../../shared/ports.js';
 
 export interface ConsumedRecord {
   offset: number;
@@ -30,6 +31,14 @@ export interface SegmentDraft {
   letters: DeadLetter[];
   /** completeThrough the checkpoint will carry once this segment is durable */
   completeThrough: number;
+  /** every archive gap of the partition, carried by each checkpoint */
+  gaps: ArchiveGap[];
+}
+
+/** Adds a gap once: a replay after a crash finds the same gap again. */
+export function withGap(gaps: readonly ArchiveGap[], gap: ArchiveGap): ArchiveGap[] {
+  if (gaps.some((g) => g.partition === gap.partition && g.fromOffset === gap.fromOffset && g.toOffset === gap.toOffset)) return [...gaps];
+  return [...gaps, gap].sort((a, b) => a.fromOffset - b.fromOffset);
 }
 
 /** completeThrough never goes back: arrival completeness, once true, stays true. */
@@ -54,6 +63,8 @@ export class PartitionState {
     /** last offset covered by a checkpoint (-1 / first-1 before the first one) */
     public lastArchived: number,
     public completeThrough: number | null,
+    /** offsets Kafka deleted before they were archived (from the checkpoint, plus any found now) */
+    public gaps: ArchiveGap[] = [],
   ) {
     this.lastConsumed = lastArchived;
   }
@@ -111,6 +122,7 @@ export class PartitionState {
       lines: this.lines,
       letters: this.letters,
       completeThrough: advanceCompleteThrough(this.completeThrough, candidate),
+      gaps: this.gaps,
     };
   }
 
@@ -149,6 +161,7 @@ export function resumeDecision(cp: { lastOffset: number; completeThrough: number
     // Without a checkpoint the first segment starts at the first record there is.
     lastArchived: cp ? cp.lastOffset : firstOffset - 1,
     completeThrough: cp?.completeThrough ?? null,
-    missing: cp && firstOffset > expected ? [expected, firstOffset - 1] : null,
+    // Also without a checkpoint: records before the first one Kafka still has were never archived.
+    missing: firstOffset > expected ? [expected, firstOffset - 1] : null,
   };
 }

@@ -52,7 +52,14 @@ export async function flushSegment(
       ? null // every record was invalid: nothing to archive, but the checkpoint still moves on
       : await t.master.writeSegment({ topic: t.topic, partition: draft.partition, firstOffset: draft.firstOffset, arrivalTs: draft.arrivalTs, lines: draft.lines });
   await commit(draft.partition, draft.lastOffset + 1);
-  const checkpoint: Checkpoint = { topic: t.topic, partition: draft.partition, lastOffset: draft.lastOffset, completeThrough: draft.completeThrough, updatedAt: now };
+  const checkpoint: Checkpoint = {
+    topic: t.topic,
+    partition: draft.partition,
+    lastOffset: draft.lastOffset,
+    completeThrough: draft.completeThrough,
+    updatedAt: now,
+    ...(draft.gaps.length > 0 ? { gaps: draft.gaps } : {}),
+  };
   await t.master.writeCheckpoint(checkpoint);
 
   for (const l of draft.letters) t.metrics.invalidEvents.inc({ layer: 'archiver', reason: l.reason });

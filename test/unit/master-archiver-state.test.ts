@@ -109,6 +109,7 @@ describe('archiver resume decision', () => {
   it('starts a partition without checkpoint from offset 0, or from the first record Kafka still has', () => {
     expect(resumeDecision(undefined, 0, undefined)).toEqual({ kind: 'start', lastArchived: -1, completeThrough: null, missing: null });
     expect(resumeDecision(undefined, 70, undefined)).toEqual({ kind: 'seek', offset: 0 });
-    expect(resumeDecision(undefined, 70, 0)).toEqual({ kind: 'start', lastArchived: 69, completeThrough: null, missing: null });
+    // Offsets 0..69 are gone (retention): an archive gap, recorded in the checkpoint (issue 12).
+    expect(resumeDecision(undefined, 70, 0)).toEqual({ kind: 'start', lastArchived: 69, completeThrough: null, missing: [0, 69] });
   });
 });
