@@ -61,8 +61,13 @@ export interface MasterDataset {
   listFiles(): Promise<MasterFile[]>;
   /** the gunzipped JSONL lines of one file */
   readLines(key: string): AsyncIterable<string>;
-  /** atomic (temp + rename / PutObject) and idempotent: the name is a function of the Kafka coordinates */
-  writeSegment(seg: MasterSegment): Promise<MasterFile>;
+  /**
+   * Atomic, durable, and fenced: creates the segment only if its name is free. The same bytes
+   * already there = an idempotent replay (success); different bytes = a LambdaError CONFLICT with
+   * `details.segmentConflict` (never overwritten). `replacing` (the `details.existing` of such an
+   * error) replaces exactly that object, and fails the same way if it changed since.
+   */
+  writeSegment(seg: MasterSegment, opts?: { replacing?: string }): Promise<MasterFile>;
   readCheckpoints(): Promise<Checkpoint[]>;
   writeCheckpoint(cp: Checkpoint): Promise<void>;
   /** e.g. "file:///data/master" or "s3://bucket/prefix", for logs and status */

@@ -22,7 +22,7 @@ import { FlushBackoff } from './flush-backoff.js';
 import { IdleHeartbeat } from './idle-heartbeat.js';
 import { PartitionState, resumeDecision, withGap } from './partition-state.js';
 import { toConsumedRecord } from './record.js';
-import { FencedError, flushSegment, type FlushTarget } from './segment-flush.js';
+import { FencedError, flushSegment, SegmentTakenError, type FlushTarget } from './segment-flush.js';
 import { SerialQueue } from './serial-queue.js';
 
 export interface ArchiverDeps {
@@ -72,7 +72,17 @@ export class Archiver implements Service {
     this.kafka = createKafka(config.kafka.brokers, `${config.archiver.groupId}-client`, this.log);
     this.producer = new EventProducer(this.kafka);
     this.admin = this.kafka.admin();
-    this.target = { topic: config.kafka.topic, dlqTopic: config.kafka.dlqTopic, master: deps.master, producer: this.producer, metrics: deps.metrics };
+    this.target = {
+      topic: config.kafka.topic,
+      dlqTopic: config.kafka.dlqTopic,
+      master: deps.master,
+      producer: this.producer,
+      metrics: deps.metrics,
+      onConflict: (key) => {
+        this.extra.segmentConflicts.inc();
+        this.log.warn({ key }, 'segment write refused: the name holds a different segment (not overwritten)');
+      },
+    };
     this.heartbeat = new IdleHeartbeat(config.kafka.topic, deps.master, this.admin, deps.metrics, (n) => this.extra.gapOffsets.inc(n));
     this.backoff = new FlushBackoff(config.kafka.topic, config.retry);
   }
@@ -255,6 +265,12 @@ export class Archiver implements Service {
   private rewind(state: PartitionState, err: unknown): void {
     const partition = state.partition;
     if (this.states.get(partition) === state) this.states.delete(partition);
+    if (err instanceof SegmentTakenError) {
+      // Another archiver's checkpoint vouches for the segment: it wins. If this archiver still has
+      // the partition, its next batch positions it again from that checkpoint.
+      this.log.warn({ partition, err: err.message }, 'flush abandoned: another archiver archived this range; its checkpoint wins');
+      return;
+    }
     if (err instanceof FencedError) {
       this.log.info({ partition }, 'flush abandoned: partition no longer ours');
       return;
