@@ -10,7 +10,7 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { createKafka } from '../../adapters/kafka/client.js';
 import { EventProducer } from '../../adapters/kafka/producer.js';
-import { ensureTopics } from '../../adapters/kafka/topics.js';
+import { ensureTopics, topicTimestampType, type TimestampType } from '../../adapters/kafka/topics.js';
 import type { Config } from '../../platform/config.js';
 import type { Service } from '../../platform/lifecycle.js';
 import type { Logger } from '../../platform/logger.js';
@@ -63,6 +63,8 @@ export class Archiver implements Service {
   private commit: Commit | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopping = false;
+  /** the event topic's message.timestamp.type, read at start */
+  private timestampType: TimestampType = 'unknown';
 
   constructor(private readonly deps: ArchiverDeps) {
     const { config } = deps;
@@ -106,6 +108,13 @@ export class Archiver implements Service {
     const { config } = this.deps;
     const partitions = config.kafka.partitions;
     await ensureTopics(this.kafka, [{ topic: this.topic, partitions }, { topic: config.kafka.dlqTopic, partitions }]);
+    this.timestampType = await topicTimestampType(this.kafka, this.topic);
+    if (this.timestampType !== 'LogAppendTime') {
+      this.log.warn(
+        { topic: this.topic, timestampType: this.timestampType },
+        'the event topic does not use message.timestamp.type=LogAppendTime: record timestamps are producer clocks, so completeThrough advances only when the archiver is caught up',
+      );
+    }
     await this.producer.start();
     await this.admin.connect();
     const consumer = this.kafka.consumer({
@@ -174,14 +183,13 @@ export class Archiver implements Service {
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     if (payload.batch.messages.length === 0) return;
-    const observedAt = this.now();
     this.commit = (partition, next) =>
       payload.commitOffsetsIfNecessary({ topics: [{ topic: this.topic, partitions: [{ partition, offset: String(next) }] }] });
-    await this.serial.run(() => this.consume(payload, observedAt));
+    await this.serial.run(() => this.consume(payload));
     await payload.heartbeat();
   }
 
-  private async consume(payload: EachBatchPayload, observedAt: number): Promise<void> {
+  private async consume(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, isRunning, isStale } = payload;
     const gen = this.generation;
     const live = () => gen === this.generation && !this.stopping && isRunning() && !isStale();
@@ -189,7 +197,7 @@ export class Archiver implements Service {
     if (!live() || !first) return;
     const state = this.states.get(batch.partition) ?? (await this.position(batch.partition, Number(first.offset)));
     if (!state || !live()) return;
-    state.observe(Number(batch.highWatermark), observedAt);
+    state.observe(Number(batch.highWatermark));
     const { flushEvents, flushMs } = this.deps.config.archiver;
     for (const m of batch.messages) {
       if (!live()) return;
@@ -230,9 +238,27 @@ export class Archiver implements Service {
         this.log.info({ partition, missing: d.missing, logStart }, 'offsets skipped by Kafka (compaction or transaction markers)');
       }
     }
-    const state = new PartitionState(partition, d.lastArchived, d.completeThrough, gaps);
+    const state = new PartitionState(partition, d.lastArchived, d.completeThrough, gaps, this.timestampType === 'LogAppendTime');
     this.states.set(partition, state);
     return state;
+  }
+
+  /**
+   * When the batch said the open segment reaches the partition end: a time taken before the end is
+   * read again now, if the segment still reaches it (a batch may be handed over long after its
+   * fetch, so its high watermark is not a statement about now). Null otherwise, or if Kafka cannot
+   * tell (the flush goes on, claiming nothing new).
+   */
+  private async caughtUpAt(state: PartitionState): Promise<number | null> {
+    if (!state.caughtUp()) return null;
+    const t = this.now();
+    try {
+      const end = (await this.admin.fetchTopicOffsets(this.topic)).find((o) => o.partition === state.partition);
+      return end !== undefined && state.reachesEnd(Number(end.high)) ? t : null;
+    } catch (err) {
+      this.log.debug({ err, partition: state.partition }, 'partition end unknown: this flush claims no caught-up time');
+      return null;
+    }
   }
 
   /** The partition's first offset Kafka still has. */
@@ -244,7 +270,7 @@ export class Archiver implements Service {
   /** Writes the open segment; on failure rewinds the partition to its checkpoint. */
   private async flush(state: PartitionState, gen: number): Promise<boolean> {
     const started = this.now();
-    const draft = state.draft(started);
+    const draft = state.draft(started, await this.caughtUpAt(state));
     const fencedCommit: Commit = async (partition, next) => {
       if (gen !== this.generation || !this.inGroup || !this.commit) throw new FencedError(partition);
       await this.commit(partition, next);
