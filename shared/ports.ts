@@ -26,6 +26,21 @@ export interface Checkpoint {
   /** arrival time (epoch ms) up to which this partition is known complete */
   completeThrough: number;
   updatedAt: number;
+  /**
+   * Offset ranges the archiver could not read because Kafka no longer had them (retention,
+   * compaction): their records are missing from the master dataset for good. Absent = none.
+   */
+  gaps?: ArchiveGap[];
+}
+
+/** Offsets `fromOffset..toOffset` (inclusive) of a partition that never reached the master dataset. */
+export interface ArchiveGap {
+  topic: string;
+  partition: number;
+  fromOffset: number;
+  toOffset: number;
+  /** when the archiver noticed (epoch ms) */
+  detectedAt: number;
 }
 
 export interface MasterSegment {
@@ -46,8 +61,13 @@ export interface MasterDataset {
   listFiles(): Promise<MasterFile[]>;
   /** the gunzipped JSONL lines of one file */
   readLines(key: string): AsyncIterable<string>;
-  /** atomic (temp + rename / PutObject) and idempotent: the name is a function of the Kafka coordinates */
-  writeSegment(seg: MasterSegment): Promise<MasterFile>;
+  /**
+   * Atomic, durable, and fenced: creates the segment only if its name is free. The same bytes
+   * already there = an idempotent replay (success); different bytes = a LambdaError CONFLICT with
+   * `details.segmentConflict` (never overwritten). `replacing` (the `details.existing` of such an
+   * error) replaces exactly that object, and fails the same way if it changed since.
+   */
+  writeSegment(seg: MasterSegment, opts?: { replacing?: string }): Promise<MasterFile>;
   readCheckpoints(): Promise<Checkpoint[]>;
   writeCheckpoint(cp: Checkpoint): Promise<void>;
   /** e.g. "file:///data/master" or "s3://bucket/prefix", for logs and status */

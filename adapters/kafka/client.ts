@@ -32,14 +32,22 @@ function pinoLogCreator(log: Logger): logCreator {
   };
 }
 
-export function createKafka(brokers: readonly string[], clientId: string, log: Logger): Kafka {
+/** For a client that must give up quickly (a question whose answer has a fallback). */
+export interface KafkaClientOptions {
+  retries?: number;
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}
+
+export function createKafka(brokers: readonly string[], clientId: string, log: Logger, opts: KafkaClientOptions = {}): Kafka {
   return new Kafka({
     clientId,
     brokers: [...brokers],
     logLevel: logLevel.WARN,
     logCreator: pinoLogCreator(log.child({ component: 'kafkajs' })),
     // kafkajs retries requests itself; the layers add their own backoff around whole batches.
-    retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },
-    connectionTimeout: 5_000,
+    retry: { initialRetryTime: 200, retries: opts.retries ?? 8, maxRetryTime: 5_000 },
+    connectionTimeout: opts.connectionTimeoutMs ?? 5_000,
+    ...(opts.requestTimeoutMs !== undefined ? { requestTimeout: opts.requestTimeoutMs } : {}),
   });
 }

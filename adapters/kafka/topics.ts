@@ -1,6 +1,9 @@
 /** Creates the event topic and its dead-letter topic if missing (idempotent, safe to race). */
 import type { Kafka } from 'kafkajs';
 
+/** kafkajs' ConfigResourceTypes.TOPIC (the CommonJS module does not expose it as a named ES export). */
+const TOPIC_RESOURCE = 2;
+
 export async function ensureTopics(kafka: Kafka, topics: readonly { topic: string; partitions: number }[]): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
@@ -11,12 +14,59 @@ export async function ensureTopics(kafka: Kafka, topics: readonly { topic: strin
     try {
       await admin.createTopics({
         waitForLeaders: true,
-        topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: -1 })),
+        // LogAppendTime: record timestamps are the broker's arrival times, growing along each
+        // partition, which is what the archiver's completeThrough may rest on (docs/design-decisions.md).
+        // An existing topic is left as it is (the archiver warns when it is CreateTime).
+        topics: missing.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.partitions,
+          replicationFactor: -1,
+          configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
+        })),
       });
     } catch (err) {
       // Another process may have created it between listTopics and createTopics.
       if (!/already exists/i.test(String((err as Error).message ?? err))) throw err;
     }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** What Kafka says about a topic right now. */
+export interface TopicLayout {
+  exists: boolean;
+  /** the topic's partition ids, sorted (none when it does not exist) */
+  partitions: number[];
+  /** whether any partition holds a record now (high watermark above the log start) */
+  hasRecords: boolean;
+}
+
+/** The topic's real partitions, from the cluster metadata (never auto-creates the topic). */
+export async function describeTopic(kafka: Kafka, topic: string): Promise<TopicLayout> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    if (!(await admin.listTopics()).includes(topic)) return { exists: false, partitions: [], hasRecords: false };
+    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+    const partitions = (meta.topics.find((t) => t.name === topic)?.partitions ?? []).map((p) => p.partitionId).sort((a, b) => a - b);
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return { exists: true, partitions, hasRecords: offsets.some((o) => Number(o.high) > Number(o.low)) };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export type TimestampType = 'LogAppendTime' | 'CreateTime' | 'unknown';
+
+/** The topic's `message.timestamp.type` as the broker reports it. */
+export async function topicTimestampType(kafka: Kafka, topic: string): Promise<TimestampType> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const res = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: TOPIC_RESOURCE, name: topic, configNames: ['message.timestamp.type'] }] });
+    const value = res.resources[0]?.configEntries.find((e) => e.configName === 'message.timestamp.type')?.configValue;
+    return value === 'LogAppendTime' || value === 'CreateTime' ? value : 'unknown';
   } finally {
     await admin.disconnect();
   }

@@ -15,16 +15,26 @@ export interface TopicPartitions {
 
 export function arrivalComplete(checkpoints: readonly Checkpoint[], of: TopicPartitions): number | null {
   if (!Number.isSafeInteger(of.partitions) || of.partitions < 1) return null;
+  return arrivalCompleteOver(checkpoints, of.topic, Array.from({ length: of.partitions }, (_, p) => p)).arrivalComplete;
+}
+
+export interface PartitionsCompleteness {
+  /** min of completeThrough over `partitions`; null when one has no checkpoint (or there are none) */
+  arrivalComplete: number | null;
+  /** partitions of the list without a checkpoint, sorted */
+  missing: number[];
+}
+
+/** A over an explicit list of partition ids (the topic's real partitions, as Kafka reports them). */
+export function arrivalCompleteOver(checkpoints: readonly Checkpoint[], topic: string, partitions: readonly number[]): PartitionsCompleteness {
   const byPartition = new Map<number, number>();
-  for (const cp of checkpoints) {
-    if (cp.topic !== of.topic) continue;
-    byPartition.set(cp.partition, cp.completeThrough);
-  }
+  for (const cp of checkpoints) if (cp.topic === topic) byPartition.set(cp.partition, cp.completeThrough);
   let min = Number.POSITIVE_INFINITY;
-  for (let p = 0; p < of.partitions; p++) {
+  const missing: number[] = [];
+  for (const p of [...new Set(partitions)].sort((a, b) => a - b)) {
     const through = byPartition.get(p);
-    if (through === undefined) return null;
-    min = Math.min(min, through);
+    if (through === undefined) missing.push(p);
+    else min = Math.min(min, through);
   }
-  return min;
+  return { arrivalComplete: partitions.length === 0 || missing.length > 0 ? null : min, missing };
 }

@@ -1,7 +1,8 @@
 /**
  * The master dataset on a local (or mounted) file system. Immutable, append-only files named by
- * their Kafka coordinates (see layout.ts); writing the same coordinates again replaces the file
- * with identical content, which is what makes re-archiving after a crash harmless.
+ * their Kafka coordinates (see layout.ts); writing the same coordinates again with identical
+ * content is a no-op (re-archiving after a crash is harmless), and with different content is
+ * refused (a stalled archiver cannot overwrite its successor's segment).
  */
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -12,7 +13,8 @@ import { createGunzip, gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { LambdaError } from '../../shared/errors.js';
 import type { Checkpoint, MasterDataset, MasterFile, MasterSegment } from '../../shared/ports.js';
-import { ensureDurableDir, isTempName, TEMP_SUFFIX, writeFileAtomic } from './atomic-file.js';
+import { createFileExclusive, ensureDurableDir, isTempName, replaceFileIf, sha256Hex, TEMP_SUFFIX, writeFileAtomic } from './atomic-file.js';
+import { segmentConflictError } from './segment-conflict.js';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint-codec.js';
 import { arrivalHour, checkpointKey, CHECKPOINTS_PREFIX, EVENTS_PREFIX, parseCheckpointKey, parseSegmentKey, segmentKey } from './layout.js';
 
@@ -76,16 +78,28 @@ export class LocalMasterDataset implements MasterDataset {
     }
   }
 
-  async writeSegment(seg: MasterSegment): Promise<MasterFile> {
+  /**
+   * Fenced (see the port): link(2) of a durable temp file creates the name only if it is free, and
+   * `replacing` swaps out exactly the file with that SHA-256 (atomic-file.ts).
+   */
+  async writeSegment(seg: MasterSegment, opts: { replacing?: string } = {}): Promise<MasterFile> {
     const hour = arrivalHour(seg.arrivalTs);
     const key = segmentKey({ arrivalHour: hour, topic: seg.topic, partition: seg.partition, firstOffset: seg.firstOffset });
     // Node's gzip is deterministic (no timestamp in the header), so a rewrite is byte-identical.
     const body = await gzipAsync(encodeLines(seg.lines));
+    const path = join(this.root, key);
+    let conflict: string | null = null;
     try {
-      await writeFileAtomic(join(this.root, key), body);
+      if (opts.replacing !== undefined) {
+        if (!(await replaceFileIf(path, body, opts.replacing))) conflict = 'changed since';
+      } else {
+        const r = await createFileExclusive(path, body);
+        if (!r.created && !r.existing.equals(body)) conflict = sha256Hex(r.existing);
+      }
     } catch (err) {
       throw storageError(`cannot write ${key}`, err);
     }
+    if (conflict !== null) throw segmentConflictError(key, conflict === 'changed since' ? sha256Hex(await readFile(path).catch(() => Buffer.alloc(0))) : conflict, this.url);
     return { key, arrivalHour: hour, topic: seg.topic, partition: seg.partition, firstOffset: seg.firstOffset, sizeBytes: body.length };
   }
 

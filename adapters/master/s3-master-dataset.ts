@@ -3,9 +3,10 @@
  * and file formats of the local adapter (layout.ts, checkpoint-codec.ts) under the URL's prefix.
  *
  * - A segment is one PutObject (a multipart upload above MULTIPART_THRESHOLD_BYTES): S3 shows an
- *   object whole or not at all, the atomicity the local adapter gets from temp file + rename. The
- *   gzip bytes are deterministic, so writing the same Kafka coordinates again after a crash puts
- *   an identical object under the same key.
+ *   object whole or not at all, the atomicity the local adapter gets from temp file + rename. It is
+ *   a conditional write (If-None-Match), so it never replaces another segment; the gzip bytes are
+ *   deterministic, so writing the same Kafka coordinates again after a crash finds an identical
+ *   object under the same key and succeeds.
  * - Listings page through ListObjectsV2 with continuation tokens (LAMBDA_S3_LIST_PAGE_SIZE keys a
  *   page); reads stream (s3-object-lines.ts).
  * - Checkpoints are small JSON objects; like the local adapter a damaged one is an error.
@@ -17,6 +18,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { LambdaError } from '../../shared/errors.js';
 import type { Checkpoint, MasterDataset, MasterFile, MasterSegment } from '../../shared/ports.js';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint-codec.js';
+import { segmentConflictError } from './segment-conflict.js';
 import { arrivalHour, checkpointKey, CHECKPOINTS_PREFIX, EVENTS_PREFIX, parseCheckpointKey, parseSegmentKey, segmentKey } from './layout.js';
 import { createS3Client, type S3Settings } from './s3-client.js';
 import { s3Error, type S3ErrorContext } from './s3-errors.js';
@@ -24,6 +26,12 @@ import type { S3Location } from './s3-location.js';
 import { objectLines } from './s3-object-lines.js';
 
 const gzipAsync = promisify(gzip);
+
+/** A conditional write's condition did not hold (412; 409 is S3's "a concurrent conditional write"). */
+function isPreconditionFailed(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e.name === 'PreconditionFailed' || e.$metadata?.httpStatusCode === 412 || e.name === 'ConditionalRequestConflict';
+}
 
 /** Segments above this go up as a multipart upload, in parts of this size (S3's minimum is 5 MiB). */
 export const MULTIPART_THRESHOLD_BYTES = 8 * 1024 * 1024;
@@ -75,11 +83,18 @@ export class S3MasterDataset implements MasterDataset {
     }
   }
 
-  async writeSegment(seg: MasterSegment): Promise<MasterFile> {
+  /**
+   * Fenced (see the port) with S3 conditional writes: `If-None-Match: *` creates the key only if it
+   * is free, `If-Match: <ETag>` replaces exactly the object `replacing` names. A 412 on create
+   * is then checked: the same bytes (e.g. our own earlier attempt that the SDK retried) are an
+   * idempotent replay. The multipart upload passes the same condition to CompleteMultipartUpload.
+   */
+  async writeSegment(seg: MasterSegment, opts: { replacing?: string } = {}): Promise<MasterFile> {
     const hour = arrivalHour(seg.arrivalTs);
     const key = segmentKey({ arrivalHour: hour, topic: seg.topic, partition: seg.partition, firstOffset: seg.firstOffset });
     const body = await gzipAsync(encodeLines(seg.lines));
-    const params = { Bucket: this.location.bucket, Key: this.location.prefix + key, Body: body, ContentType: 'application/gzip' };
+    const condition = opts.replacing !== undefined ? { IfMatch: opts.replacing } : { IfNoneMatch: '*' };
+    const params = { Bucket: this.location.bucket, Key: this.location.prefix + key, Body: body, ContentType: 'application/gzip', ...condition };
     try {
       if (body.length > MULTIPART_THRESHOLD_BYTES) {
         // Parts are retried by the SDK one by one; a failed upload is aborted (no parts left behind).
@@ -88,7 +103,11 @@ export class S3MasterDataset implements MasterDataset {
         await this.client.send(new PutObjectCommand(params));
       }
     } catch (err) {
-      throw s3Error(`cannot write ${key}`, err, this.ctx);
+      if (!isPreconditionFailed(err)) throw s3Error(`cannot write ${key}`, err, this.ctx);
+      const existing = await this.readObject(key);
+      if (existing === null) throw s3Error(`cannot write ${key}`, err, this.ctx); // gone again: retried from the checkpoint
+      if (opts.replacing === undefined && existing.body.equals(body)) return { key, arrivalHour: hour, topic: seg.topic, partition: seg.partition, firstOffset: seg.firstOffset, sizeBytes: body.length };
+      throw segmentConflictError(key, existing.etag, this.location.url);
     }
     return { key, arrivalHour: hour, topic: seg.topic, partition: seg.partition, firstOffset: seg.firstOffset, sizeBytes: body.length };
   }
@@ -150,6 +169,18 @@ export class S3MasterDataset implements MasterDataset {
     const cp = decodeCheckpoint(text, where);
     if (checkpointKey(cp) !== key) throw new LambdaError('STORAGE', `checkpoint ${where} holds ${cp.topic}-${cp.partition}`);
     return cp;
+  }
+
+  /** A whole (small) object and its ETag, or null when there is none. */
+  private async readObject(key: string): Promise<{ body: Buffer; etag: string } | null> {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: this.location.prefix + key }));
+      const bytes = (await res.Body?.transformToByteArray()) ?? new Uint8Array();
+      return { body: Buffer.from(bytes), etag: res.ETag ?? '' };
+    } catch (err) {
+      if ((err as { name?: string }).name === 'NoSuchKey') return null;
+      throw s3Error(`cannot read ${key}`, err, this.ctx);
+    }
   }
 
   /** Every object under `<prefix><sub>`, keys relative to the dataset root, page by page. */

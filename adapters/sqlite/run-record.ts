@@ -3,7 +3,7 @@
  * `BatchRunRecord` extends the port's `BatchRunInfo` (shared/ports.ts) with the timings and the
  * extra counts DESIGN §5 asks to keep with a run; anything typed as BatchRunInfo accepts it.
  */
-import type { BatchRunInfo } from '../../shared/ports.js';
+import type { ArchiveGap, BatchRunInfo } from '../../shared/ports.js';
 
 export type RunPhase = 'starting' | 'snapshot' | 'map' | 'merge' | 'write' | 'publish';
 
@@ -35,6 +35,32 @@ export interface RunTimings {
   totalMs: number | null;
 }
 
+/**
+ * How the run arrived at A and W (batch-layer/run/completeness.ts): which partitions counted and
+ * where that list came from, what A rests on, and the archive gaps the run's data has. Absent in
+ * records written before it existed.
+ */
+export interface RunCompleteness {
+  /** where the list of partitions came from: Kafka's metadata, or checkpoints + configured count */
+  partitionsFrom: 'kafka' | 'fallback';
+  /** why Kafka could not be asked (fallback only) */
+  partitionsNote?: string;
+  /** the partitions A is the minimum over */
+  partitions: number[];
+  /** partitions of the topic without a checkpoint (they make A unknown) */
+  missingCheckpoints: number[];
+  /** what A rests on */
+  arrivalFrom: 'archiver' | 'imports' | 'none';
+  /** what W rests on: A, the previous published run's W (A unknown), or nothing (W = 0) */
+  watermarkFrom: 'arrival' | 'previous-run' | 'none';
+  /** completed backfill imports in the snapshot, and when the latest one completed */
+  imports: { completed: number; latestCompletedAt: number | null };
+  /** offsets the archiver could not archive (deleted by Kafka first), from its checkpoints */
+  gaps: ArchiveGap[];
+  /** a sentence for humans when A or W is not simply min(completeThrough) */
+  note?: string;
+}
+
 export interface BatchRunRecord extends BatchRunInfo {
   counts: BatchRunInfo['counts'] & {
     /** duplicate ids whose raw line differed from the kept one (32-bit hash); should be 0 */
@@ -50,6 +76,7 @@ export interface BatchRunRecord extends BatchRunInfo {
   workers: number;
   /** the views source (file name) the run computed, for humans; viewsHash identifies the definitions */
   viewsSource: string;
+  completeness?: RunCompleteness;
 }
 
 /** `<batch dir>/runs/<runId>.sqlite`; the run id is also the file's base name. */

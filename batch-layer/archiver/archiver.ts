@@ -10,18 +10,19 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { createKafka } from '../../adapters/kafka/client.js';
 import { EventProducer } from '../../adapters/kafka/producer.js';
-import { ensureTopics } from '../../adapters/kafka/topics.js';
+import { ensureTopics, topicTimestampType, type TimestampType } from '../../adapters/kafka/topics.js';
 import type { Config } from '../../platform/config.js';
 import type { Service } from '../../platform/lifecycle.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Metrics } from '../../platform/metrics.js';
 import type { MasterDataset } from '../../shared/ports.js';
 import type { ViewSet } from '../../shared/views/definition.js';
+import { archiverExtraMetrics, type ArchiverExtraMetrics } from './archiver-metrics.js';
 import { FlushBackoff } from './flush-backoff.js';
 import { IdleHeartbeat } from './idle-heartbeat.js';
-import { PartitionState, resumeDecision } from './partition-state.js';
+import { PartitionState, resumeDecision, withGap } from './partition-state.js';
 import { toConsumedRecord } from './record.js';
-import { FencedError, flushSegment, type FlushTarget } from './segment-flush.js';
+import { FencedError, flushSegment, SegmentTakenError, type FlushTarget } from './segment-flush.js';
 import { SerialQueue } from './serial-queue.js';
 
 export interface ArchiverDeps {
@@ -48,6 +49,7 @@ export class Archiver implements Service {
   private readonly heartbeat: IdleHeartbeat;
   private readonly now: () => number;
   private readonly log: Logger;
+  private readonly extra: ArchiverExtraMetrics;
   private consumer: Consumer | null = null;
   private states = new Map<number, PartitionState>();
   /** where we last sought each partition in this generation (to tell a real gap from a stale fetch) */
@@ -61,16 +63,29 @@ export class Archiver implements Service {
   private commit: Commit | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopping = false;
+  /** the event topic's message.timestamp.type, read at start */
+  private timestampType: TimestampType = 'unknown';
 
   constructor(private readonly deps: ArchiverDeps) {
     const { config } = deps;
     this.log = deps.log.child({ component: 'archiver' });
+    this.extra = archiverExtraMetrics(deps.metrics.registry);
     this.now = deps.now ?? Date.now;
     this.kafka = createKafka(config.kafka.brokers, `${config.archiver.groupId}-client`, this.log);
     this.producer = new EventProducer(this.kafka);
     this.admin = this.kafka.admin();
-    this.target = { topic: config.kafka.topic, dlqTopic: config.kafka.dlqTopic, master: deps.master, producer: this.producer, metrics: deps.metrics };
-    this.heartbeat = new IdleHeartbeat(config.kafka.topic, deps.master, this.admin, deps.metrics);
+    this.target = {
+      topic: config.kafka.topic,
+      dlqTopic: config.kafka.dlqTopic,
+      master: deps.master,
+      producer: this.producer,
+      metrics: deps.metrics,
+      onConflict: (key) => {
+        this.extra.segmentConflicts.inc();
+        this.log.warn({ key }, 'segment write refused: the name holds a different segment (not overwritten)');
+      },
+    };
+    this.heartbeat = new IdleHeartbeat(config.kafka.topic, deps.master, this.admin, deps.metrics, (n) => this.extra.gapOffsets.inc(n));
     this.backoff = new FlushBackoff(config.kafka.topic, config.retry);
   }
 
@@ -93,6 +108,13 @@ export class Archiver implements Service {
     const { config } = this.deps;
     const partitions = config.kafka.partitions;
     await ensureTopics(this.kafka, [{ topic: this.topic, partitions }, { topic: config.kafka.dlqTopic, partitions }]);
+    this.timestampType = await topicTimestampType(this.kafka, this.topic);
+    if (this.timestampType !== 'LogAppendTime') {
+      this.log.warn(
+        { topic: this.topic, timestampType: this.timestampType },
+        'the event topic does not use message.timestamp.type=LogAppendTime: record timestamps are producer clocks, so completeThrough advances only when the archiver is caught up',
+      );
+    }
     await this.producer.start();
     await this.admin.connect();
     const consumer = this.kafka.consumer({
@@ -161,14 +183,13 @@ export class Archiver implements Service {
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     if (payload.batch.messages.length === 0) return;
-    const observedAt = this.now();
     this.commit = (partition, next) =>
       payload.commitOffsetsIfNecessary({ topics: [{ topic: this.topic, partitions: [{ partition, offset: String(next) }] }] });
-    await this.serial.run(() => this.consume(payload, observedAt));
+    await this.serial.run(() => this.consume(payload));
     await payload.heartbeat();
   }
 
-  private async consume(payload: EachBatchPayload, observedAt: number): Promise<void> {
+  private async consume(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, isRunning, isStale } = payload;
     const gen = this.generation;
     const live = () => gen === this.generation && !this.stopping && isRunning() && !isStale();
@@ -176,7 +197,7 @@ export class Archiver implements Service {
     if (!live() || !first) return;
     const state = this.states.get(batch.partition) ?? (await this.position(batch.partition, Number(first.offset)));
     if (!state || !live()) return;
-    state.observe(Number(batch.highWatermark), observedAt);
+    state.observe(Number(batch.highWatermark));
     const { flushEvents, flushMs } = this.deps.config.archiver;
     for (const m of batch.messages) {
       if (!live()) return;
@@ -199,16 +220,57 @@ export class Archiver implements Service {
       this.log.info({ partition, from: firstOffset, to: d.offset }, 'seeking back to the checkpoint');
       return null;
     }
-    if (d.missing) this.log.warn({ partition, missing: d.missing }, 'offsets not in Kafka any more (retention, compaction or transaction markers)');
-    const state = new PartitionState(partition, d.lastArchived, d.completeThrough);
+    let gaps = cp?.gaps ?? [];
+    if (d.missing) {
+      // Offsets below the log start were deleted (retention, deleteRecords) before they were read:
+      // recorded in the checkpoint (and so in the next batch run's record), since these records are
+      // not in the master dataset and never will be. Skipped offsets at or above the log start are
+      // compaction or transaction markers, not lost records (docs/design-decisions.md).
+      const [fromOffset, skippedTo] = d.missing;
+      const logStart = await this.logStart(partition);
+      if (gen !== this.generation) return null;
+      const toOffset = Math.min(skippedTo, logStart - 1);
+      if (toOffset >= fromOffset) {
+        gaps = withGap(gaps, { topic: this.topic, partition, fromOffset, toOffset, detectedAt: this.now() });
+        this.extra.gapOffsets.inc(toOffset - fromOffset + 1);
+        this.log.warn({ partition, fromOffset, toOffset, logStart }, 'offsets deleted by Kafka before the archiver read them: recorded as an archive gap');
+      } else {
+        this.log.info({ partition, missing: d.missing, logStart }, 'offsets skipped by Kafka (compaction or transaction markers)');
+      }
+    }
+    const state = new PartitionState(partition, d.lastArchived, d.completeThrough, gaps, this.timestampType === 'LogAppendTime');
     this.states.set(partition, state);
     return state;
+  }
+
+  /**
+   * When the batch said the open segment reaches the partition end: a time taken before the end is
+   * read again now, if the segment still reaches it (a batch may be handed over long after its
+   * fetch, so its high watermark is not a statement about now). Null otherwise, or if Kafka cannot
+   * tell (the flush goes on, claiming nothing new).
+   */
+  private async caughtUpAt(state: PartitionState): Promise<number | null> {
+    if (!state.caughtUp()) return null;
+    const t = this.now();
+    try {
+      const end = (await this.admin.fetchTopicOffsets(this.topic)).find((o) => o.partition === state.partition);
+      return end !== undefined && state.reachesEnd(Number(end.high)) ? t : null;
+    } catch (err) {
+      this.log.debug({ err, partition: state.partition }, 'partition end unknown: this flush claims no caught-up time');
+      return null;
+    }
+  }
+
+  /** The partition's first offset Kafka still has. */
+  private async logStart(partition: number): Promise<number> {
+    const o = (await this.admin.fetchTopicOffsets(this.topic)).find((x) => x.partition === partition);
+    return o ? Number(o.low) : 0;
   }
 
   /** Writes the open segment; on failure rewinds the partition to its checkpoint. */
   private async flush(state: PartitionState, gen: number): Promise<boolean> {
     const started = this.now();
-    const draft = state.draft(started);
+    const draft = state.draft(started, await this.caughtUpAt(state));
     const fencedCommit: Commit = async (partition, next) => {
       if (gen !== this.generation || !this.inGroup || !this.commit) throw new FencedError(partition);
       await this.commit(partition, next);
@@ -229,6 +291,12 @@ export class Archiver implements Service {
   private rewind(state: PartitionState, err: unknown): void {
     const partition = state.partition;
     if (this.states.get(partition) === state) this.states.delete(partition);
+    if (err instanceof SegmentTakenError) {
+      // Another archiver's checkpoint vouches for the segment: it wins. If this archiver still has
+      // the partition, its next batch positions it again from that checkpoint.
+      this.log.warn({ partition, err: err.message }, 'flush abandoned: another archiver archived this range; its checkpoint wins');
+      return;
+    }
     if (err instanceof FencedError) {
       this.log.info({ partition }, 'flush abandoned: partition no longer ours');
       return;

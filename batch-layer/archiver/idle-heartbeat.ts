@@ -7,8 +7,8 @@
  */
 import type { Admin } from 'kafkajs';
 import type { Metrics } from '../../platform/metrics.js';
-import type { Checkpoint, MasterDataset } from '../../shared/ports.js';
-import { advanceCompleteThrough, type PartitionState } from './partition-state.js';
+import type { ArchiveGap, Checkpoint, MasterDataset } from '../../shared/ports.js';
+import { advanceCompleteThrough, withGap, type PartitionState } from './partition-state.js';
 
 export interface BeatInput {
   every: number;
@@ -27,6 +27,8 @@ export class IdleHeartbeat {
     private readonly master: MasterDataset,
     private readonly admin: Admin,
     private readonly metrics: Metrics,
+    /** counts offsets found deleted before they were archived */
+    private readonly onGap?: (offsets: number) => void,
   ) {}
 
   async maybeBeat(input: BeatInput): Promise<void> {
@@ -43,13 +45,21 @@ export class IdleHeartbeat {
       let next: Checkpoint;
       if (state) {
         if (!state.idleCaughtUp(end.high)) continue;
-        next = this.beat(partition, state.lastArchived, state.completeThrough, t0);
+        next = this.beat(partition, state.lastArchived, state.completeThrough, state.gaps, t0);
       } else {
         // Not positioned yet (no batch since the assignment): judge from the stored checkpoint.
         stored ??= new Map((await this.master.readCheckpoints()).filter((c) => c.topic === this.topic).map((c) => [c.partition, c]));
         const cp = stored.get(partition);
-        if (cp ? cp.lastOffset + 1 < end.high : end.high > end.low) continue; // records to archive first
-        next = this.beat(partition, cp ? cp.lastOffset : end.high - 1, cp?.completeThrough ?? null, t0);
+        const expected = cp ? cp.lastOffset + 1 : 0;
+        if (Math.max(expected, end.low) < end.high) continue; // records to archive first
+        // Everything Kafka still has is archived. Offsets it deleted before they were read (all of
+        // them, when the partition is empty now) are an archive gap, recorded like the archiver does.
+        let gaps = cp?.gaps ?? [];
+        if (expected < end.low) {
+          gaps = withGap(gaps, { topic: this.topic, partition, fromOffset: expected, toOffset: end.low - 1, detectedAt: t0 });
+          this.onGap?.(end.low - expected);
+        }
+        next = this.beat(partition, Math.max(expected, end.high) - 1, cp?.completeThrough ?? null, gaps, t0);
       }
       if (!input.live()) return;
       await this.master.writeCheckpoint(next);
@@ -58,7 +68,8 @@ export class IdleHeartbeat {
     }
   }
 
-  private beat(partition: number, lastOffset: number, previous: number | null, t0: number): Checkpoint {
-    return { topic: this.topic, partition, lastOffset, completeThrough: advanceCompleteThrough(previous, t0), updatedAt: t0 };
+  private beat(partition: number, lastOffset: number, previous: number | null, gaps: readonly ArchiveGap[], t0: number): Checkpoint {
+    const cp: Checkpoint = { topic: this.topic, partition, lastOffset, completeThrough: advanceCompleteThrough(previous, t0), updatedAt: t0 };
+    return gaps.length > 0 ? { ...cp, gaps: [...gaps] } : cp;
   }
 }

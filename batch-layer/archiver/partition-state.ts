@@ -11,6 +11,7 @@
  * first record, also a fixed property of the log, never the wall clock of the flush.
  */
 import type { DeadLetter } from '../../adapters/kafka/dlq.js';
+import type { ArchiveGap } from '../../shared/ports.js';
 
 export interface ConsumedRecord {
   offset: number;
@@ -30,6 +31,14 @@ export interface SegmentDraft {
   letters: DeadLetter[];
   /** completeThrough the checkpoint will carry once this segment is durable */
   completeThrough: number;
+  /** every archive gap of the partition, carried by each checkpoint */
+  gaps: ArchiveGap[];
+}
+
+/** Adds a gap once: a replay after a crash finds the same gap again. */
+export function withGap(gaps: readonly ArchiveGap[], gap: ArchiveGap): ArchiveGap[] {
+  if (gaps.some((g) => g.partition === gap.partition && g.fromOffset === gap.fromOffset && g.toOffset === gap.toOffset)) return [...gaps];
+  return [...gaps, gap].sort((a, b) => a.fromOffset - b.fromOffset);
 }
 
 /** completeThrough never goes back: arrival completeness, once true, stays true. */
@@ -47,13 +56,19 @@ export class PartitionState {
   /** wall-clock time the open segment received its first record (the flushMs deadline) */
   private openedAt = 0;
   private highWatermark = -1;
-  private observedAt = 0;
 
   constructor(
     readonly partition: number,
     /** last offset covered by a checkpoint (-1 / first-1 before the first one) */
     public lastArchived: number,
     public completeThrough: number | null,
+    /** offsets Kafka deleted before they were archived (from the checkpoint, plus any found now) */
+    public gaps: ArchiveGap[] = [],
+    /**
+     * Whether record timestamps only grow along the partition (the topic uses LogAppendTime). Only
+     * then does the last archived record's timestamp vouch for every earlier-stamped record.
+     */
+    private readonly monotonicTimestamps = false,
   ) {
     this.lastConsumed = lastArchived;
   }
@@ -67,10 +82,9 @@ export class PartitionState {
     return this.lastConsumed + 1;
   }
 
-  /** The partition end as last reported by a fetch, and when we learnt it. */
-  observe(highWatermark: number, at: number): void {
+  /** The partition end as last reported by a fetch (a hint: see caughtUp). */
+  observe(highWatermark: number): void {
     this.highWatermark = highWatermark;
-    this.observedAt = at;
   }
 
   add(rec: ConsumedRecord, now: number): void {
@@ -90,19 +104,31 @@ export class PartitionState {
     return this.count > 0 && now - this.openedAt >= flushMs;
   }
 
-  /** Whether every record the last fetch knew of has been consumed. */
+  /**
+   * Whether every record the last fetch knew of has been consumed: only a hint (kafkajs may hand a
+   * batch over well after it was fetched), confirmed by reading the partition end (`reachesEnd`).
+   */
   caughtUp(): boolean {
     return this.highWatermark >= 0 && this.lastConsumed + 1 >= this.highWatermark;
   }
 
+  /** Whether the open segment, once durable, holds everything up to the partition end `endOffset`. */
+  reachesEnd(endOffset: number): boolean {
+    return this.lastConsumed + 1 >= endOffset;
+  }
+
   /**
-   * The open segment as it would be written now. completeThrough: when caught up, the time we saw
-   * the partition end (everything that had arrived by then is in); otherwise the timestamp of the
-   * last record in the segment (DESIGN §4), capped at `now`: a producer may set any timestamp, and
-   * one from the future must not declare the future complete.
+   * The open segment as it would be written now. completeThrough claims only what this segment
+   * makes durable (docs/design-decisions.md):
+   *  - `caughtUpAt`: a time taken just before the partition end was read, when this segment
+   *    reaches that end: every record that had arrived by then is in it;
+   *  - otherwise, on a LogAppendTime topic, the timestamp of the segment's last record (timestamps
+   *    grow along the log, so every earlier-stamped record is in), capped at `now`;
+   *  - otherwise (CreateTime: a producer's clock, not monotonic) nothing new: a later, unarchived
+   *    record may carry an earlier timestamp.
    */
-  draft(now: number): SegmentDraft {
-    const candidate = this.caughtUp() ? this.observedAt : Math.min(this.lastTs, now);
+  draft(now: number, caughtUpAt: number | null = null): SegmentDraft {
+    const candidate = caughtUpAt ?? (this.monotonicTimestamps ? Math.min(this.lastTs, now) : null);
     return {
       partition: this.partition,
       firstOffset: this.lastArchived + 1,
@@ -110,7 +136,8 @@ export class PartitionState {
       arrivalTs: this.firstTs,
       lines: this.lines,
       letters: this.letters,
-      completeThrough: advanceCompleteThrough(this.completeThrough, candidate),
+      completeThrough: candidate === null ? (this.completeThrough ?? 0) : advanceCompleteThrough(this.completeThrough, candidate),
+      gaps: this.gaps,
     };
   }
 
@@ -149,6 +176,7 @@ export function resumeDecision(cp: { lastOffset: number; completeThrough: number
     // Without a checkpoint the first segment starts at the first record there is.
     lastArchived: cp ? cp.lastOffset : firstOffset - 1,
     completeThrough: cp?.completeThrough ?? null,
-    missing: cp && firstOffset > expected ? [expected, firstOffset - 1] : null,
+    // Also without a checkpoint: records before the first one Kafka still has were never archived.
+    missing: firstOffset > expected ? [expected, firstOffset - 1] : null,
   };
 }

@@ -2,7 +2,8 @@
  * One segment flush, in the order that keeps the master dataset exact under crashes and rebalances:
  *
  *  1. dead letters to the DLQ (at-least-once: a crash before 4 sends them again);
- *  2. the segment file, atomic and durable (DESIGN §4: no commit before this);
+ *  2. the segment file, atomic and durable (DESIGN §4: no commit before this), and fenced: it never
+ *     replaces a different segment of the same name (writeFenced below);
  *  3. the Kafka offset commit, which doubles as an ownership fence: Kafka rejects it from a member
  *     that lost the partition in a rebalance, and then step 4 is skipped;
  *  4. the checkpoint, which is the truth on restart (the archiver always resumes from it).
@@ -15,7 +16,8 @@
 import { sendDeadLetters } from '../../adapters/kafka/dlq.js';
 import type { EventProducer } from '../../adapters/kafka/producer.js';
 import type { Metrics } from '../../platform/metrics.js';
-import type { Checkpoint, MasterDataset, MasterFile } from '../../shared/ports.js';
+import { asSegmentConflict } from '../../adapters/master/segment-conflict.js';
+import type { Checkpoint, MasterDataset, MasterFile, MasterSegment } from '../../shared/ports.js';
 import type { SegmentDraft } from './partition-state.js';
 
 export interface FlushTarget {
@@ -24,19 +26,61 @@ export interface FlushTarget {
   master: MasterDataset;
   producer: EventProducer;
   metrics: Metrics;
+  /** told of every refused segment write (counted and logged by the archiver) */
+  onConflict?: (key: string) => void;
 }
 
 /** Thrown when the archiver may no longer write for a partition (rebalanced away, stopping). */
 export class FencedError extends Error {
-  constructor(partition: number) {
-    super(`partition ${partition} is no longer owned by this archiver`);
+  constructor(partition: number, why = 'is no longer owned by this archiver') {
+    super(`partition ${partition} ${why}`);
     this.name = 'FencedError';
+  }
+}
+
+/**
+ * The segment's name holds a different segment that a checkpoint vouches for: another archiver took
+ * the partition over and archived past this one. Its checkpoint wins; this archiver's draft is dropped.
+ */
+export class SegmentTakenError extends FencedError {
+  constructor(partition: number, key: string) {
+    super(partition, `was archived by another archiver (${key} holds its segment)`);
+    this.name = 'SegmentTakenError';
   }
 }
 
 export interface FlushResult {
   file: MasterFile | null;
   checkpoint: Checkpoint;
+}
+
+/**
+ * Step 2, fenced: a segment never replaces a different one (docs/design-decisions.md). When the
+ * name holds other bytes:
+ *  - a checkpoint at or past the segment's first offset vouches for them: another archiver owns
+ *    the range (SegmentTakenError; this one lost the partition and must re-read the checkpoint);
+ *  - otherwise they are an orphan, a segment whose flush never reached its checkpoint (this or an
+ *    earlier owner crashed or failed between steps 2 and 4). The orphan is replaced only after a
+ *    commit proves this archiver still owns the partition, and only if it is still that very
+ *    object (compare-and-swap), so an owner that took over meanwhile keeps its segment.
+ */
+async function writeFenced(t: FlushTarget, seg: MasterSegment, commit: (partition: number, nextOffset: number) => Promise<void>): Promise<MasterFile> {
+  try {
+    return await t.master.writeSegment(seg);
+  } catch (err) {
+    const conflict = asSegmentConflict(err);
+    if (conflict === null) throw err;
+    t.onConflict?.(conflict.key);
+    const cp = (await t.master.readCheckpoints()).find((c) => c.topic === seg.topic && c.partition === seg.partition);
+    if (cp !== undefined && cp.lastOffset >= seg.firstOffset) throw new SegmentTakenError(seg.partition, conflict.key);
+    await commit(seg.partition, seg.firstOffset); // FencedError unless this archiver owns the partition now
+    try {
+      return await t.master.writeSegment(seg, { replacing: conflict.existing });
+    } catch (again) {
+      if (asSegmentConflict(again) !== null) throw new SegmentTakenError(seg.partition, conflict.key);
+      throw again;
+    }
+  }
 }
 
 export async function flushSegment(
@@ -50,9 +94,16 @@ export async function flushSegment(
   const file =
     draft.lines.length === 0
       ? null // every record was invalid: nothing to archive, but the checkpoint still moves on
-      : await t.master.writeSegment({ topic: t.topic, partition: draft.partition, firstOffset: draft.firstOffset, arrivalTs: draft.arrivalTs, lines: draft.lines });
+      : await writeFenced(t, { topic: t.topic, partition: draft.partition, firstOffset: draft.firstOffset, arrivalTs: draft.arrivalTs, lines: draft.lines }, commit);
   await commit(draft.partition, draft.lastOffset + 1);
-  const checkpoint: Checkpoint = { topic: t.topic, partition: draft.partition, lastOffset: draft.lastOffset, completeThrough: draft.completeThrough, updatedAt: now };
+  const checkpoint: Checkpoint = {
+    topic: t.topic,
+    partition: draft.partition,
+    lastOffset: draft.lastOffset,
+    completeThrough: draft.completeThrough,
+    updatedAt: now,
+    ...(draft.gaps.length > 0 ? { gaps: draft.gaps } : {}),
+  };
   await t.master.writeCheckpoint(checkpoint);
 
   for (const l of draft.letters) t.metrics.invalidEvents.inc({ layer: 'archiver', reason: l.reason });

@@ -17,7 +17,8 @@ import { Aggregate } from '../../shared/aggregate/aggregate.js';
 import { isLambdaError, LambdaError } from '../../shared/errors.js';
 import type { MasterDataset } from '../../shared/ports.js';
 import type { ViewSet } from '../../shared/views/definition.js';
-import { arrivalComplete } from '../../adapters/master/index.js';
+import { createKafka } from '../../adapters/kafka/client.js';
+import { describeTopic } from '../../adapters/kafka/topics.js';
 import { BatchCatalog } from '../../adapters/sqlite/catalog.js';
 import { runFileName, type BatchRunRecord, type RunPhase, type RunProgress } from '../../adapters/sqlite/run-record.js';
 import { writeRunFile } from '../../adapters/sqlite/run-file-writer.js';
@@ -26,12 +27,34 @@ import { mapFiles } from './map-pool.js';
 import { newRunId, removeRunFiles, removeStaleFiles, runsDir } from './run-files.js';
 import { RunLease } from './run-lease.js';
 import { viewsDocumentText } from './views-text.js';
-import { computeWatermark } from './watermark.js';
+import { decideCompleteness, type PreviousRun, type TopicView } from './completeness.js';
 
 /** Valid events per dedupe round trip, and round trips a worker may have outstanding. */
 const CHUNK_EVENTS = 4096;
 const MAX_CHUNKS_IN_FLIGHT = 8;
 const LOG_EVERY_MS = 5000;
+/** How long a run waits for Kafka's answer about the topic's partitions before it falls back. */
+const TOPIC_QUESTION_MS = 10_000;
+
+/**
+ * The topic's real partitions at the snapshot, from Kafka's metadata; when Kafka cannot answer in
+ * time, the fallback (decideCompleteness: checkpointed partitions + the configured count), with why.
+ */
+async function askTopic(config: Pick<Config, 'kafka'>, log: Logger): Promise<TopicView> {
+  const kafka = createKafka(config.kafka.brokers, 'lambda-batch-metadata', log, { retries: 2, connectionTimeoutMs: 3_000, requestTimeoutMs: 5_000 });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${TOPIC_QUESTION_MS} ms`)), TOPIC_QUESTION_MS);
+  });
+  try {
+    const t = await Promise.race([describeTopic(kafka, config.kafka.topic), timeout]);
+    return { source: 'kafka', ...t };
+  } catch (err) {
+    return { source: 'fallback', reason: `Kafka (${config.kafka.brokers.join(',')}) could not be asked for the partitions of ${config.kafka.topic}: ${(err as Error).message}` };
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export interface RunBatchDeps {
   config: Pick<Config, 'batch' | 'allowedLatenessMs' | 'masterUrl' | 's3' | 'kafka'>;
@@ -84,9 +107,28 @@ export async function runBatch(deps: RunBatchDeps): Promise<BatchRunRecord> {
     // checkpoint, so every file behind A is in the listing. (Listing first could miss a file
     // archived in between while A already vouched for it.)
     const checkpoints = await deps.master.readCheckpoints();
+    // Asked after the checkpoints: a partition Kafka does not list yet was created after them, so
+    // none of its records arrived before the A they give (completeness.ts).
+    const topicView = await askTopic(config, log);
     const files = await deps.master.listFiles();
-    const A = arrivalComplete(checkpoints, { topic: config.kafka.topic, partitions: config.kafka.partitions });
-    const W = computeWatermark(A, config.allowedLatenessMs);
+    const previousId = catalog.pointer().runId;
+    const previousRecord = previousId === null ? null : (catalog.run(previousId)?.record ?? null);
+    const previous: PreviousRun | null =
+      previousRecord === null ? null : { watermark: previousRecord.watermark, ...(previousRecord.completeness ? { completeness: previousRecord.completeness } : {}) };
+    const decided = decideCompleteness({
+      topic: config.kafka.topic,
+      checkpoints,
+      topicView,
+      configuredPartitions: config.kafka.partitions,
+      previous,
+      allowedLatenessMs: config.allowedLatenessMs,
+    });
+    const A = decided.arrivalComplete;
+    const W = decided.watermark;
+    const { completeness } = decided;
+    if (topicView.source === 'fallback') log.warn({ runId, reason: topicView.reason, partitions: completeness.partitions }, 'batch run: partitions from the checkpoints and LAMBDA_TOPIC_PARTITIONS');
+    if (completeness.note !== undefined) log.warn({ runId, completeness }, `batch run completeness: ${completeness.note}`);
+    if (completeness.gaps.length > 0) log.warn({ runId, gaps: completeness.gaps }, 'the master dataset has archive gaps: offsets Kafka deleted before the archiver read them');
     progress.filesTotal = files.length;
     progress.bytesTotal = files.reduce((s, f) => s + f.sizeBytes, 0);
 
@@ -142,6 +184,7 @@ export async function runBatch(deps: RunBatchDeps): Promise<BatchRunRecord> {
       workers: mapped.workers,
       viewsHash: deps.views.hash,
       viewsSource: deps.views.source,
+      completeness,
     };
     const file = runFileName(runId);
     written = file;

@@ -7,12 +7,13 @@
  * So buckets ending at or before W are whole in this run, and the serving layer takes them from
  * the batch view (start < floor_g(W)).
  *
- * When A is unknown (no checkpoint yet: nothing was ever archived by the archiver, e.g. only a
- * backfill was imported) the run still computes and publishes its views, but claims nothing:
- * W = NO_WATERMARK = 0 (the epoch). Every bucket then starts at or after B_g = 0, so the serving
- * layer answers everything from the speed layer, exactly as if no batch run existed, while the
- * run's views stay inspectable (and comparable for drift). The same holds when A - lateness is
- * before the epoch. The port types W as a number, so 0 rather than null.
+ * When A is unknown (a partition of the topic has no checkpoint; or no checkpoint at all and no
+ * completed import to stand in for one) the run still computes and publishes its views, but claims
+ * nothing new: W stays at the previous run's or is NO_WATERMARK = 0 (the epoch), as decided in
+ * completeness.ts. With W = 0 every bucket starts at or after B_g = 0, so the serving layer answers
+ * everything from the speed layer, exactly as if no batch run existed, while the run's views stay
+ * inspectable (and comparable for drift). The same holds when A - lateness is before the epoch. The
+ * port types W as a number, so 0 rather than null.
  */
 import { floorToMinute } from '../../shared/time.js';
 

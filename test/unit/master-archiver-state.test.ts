@@ -39,25 +39,46 @@ describe('archiver partition state', () => {
     expect(s.isDue(1_010, 10)).toBe(true);
   });
 
-  it('completeThrough: the time the end was seen when caught up, else the last record time', () => {
-    const s = new PartitionState(0, -1, null);
-    s.observe(3, 50_000); // the partition end is offset 3
+  it('completeThrough: the time before the end was read when the segment reaches it, else (LogAppendTime) the last record time', () => {
+    const s = new PartitionState(0, -1, null, [], true);
+    s.observe(3); // the partition end is offset 3
     s.add(rec(0, 10_000), 0);
     s.add(rec(1, 20_000), 0);
+    expect(s.caughtUp()).toBe(false);
     expect(s.draft(60_000).completeThrough).toBe(20_000); // behind the end
     s.add(rec(2, 30_000), 0);
-    expect(s.draft(60_000).completeThrough).toBe(50_000); // caught up
+    expect(s.caughtUp()).toBe(true);
+    expect(s.reachesEnd(3)).toBe(true);
+    expect(s.reachesEnd(4)).toBe(false); // more arrived since the batch was fetched
+    expect(s.draft(60_000, 50_000).completeThrough).toBe(50_000); // caught up, confirmed at 50 000
   });
 
   it('completeThrough never moves back and never claims the future', () => {
-    const s = new PartitionState(0, 9, 70_000);
-    s.observe(100, 80_000);
+    const s = new PartitionState(0, 9, 70_000, [], true);
+    s.observe(100);
     s.add(rec(10, 20_000), 0);
     expect(s.draft(90_000).completeThrough).toBe(70_000);
-    s.add(rec(11, 10 ** 13), 0); // a producer clock far in the future
+    s.add(rec(11, 10 ** 13), 0); // a clock far in the future
     expect(s.draft(90_000).completeThrough).toBe(90_000);
     expect(advanceCompleteThrough(null, 5)).toBe(5);
     expect(advanceCompleteThrough(7, 5)).toBe(7);
+  });
+
+  it('with CreateTime timestamps (not monotonic) a segment behind the end claims nothing new (issue 12)', () => {
+    // Offsets 0..2 archived in this segment; offset 3 (not archived yet) carries an EARLIER
+    // producer timestamp than offset 2. Claiming offset 2's time would claim offset 3 too.
+    const s = new PartitionState(0, -1, 5_000, [], false);
+    s.observe(4);
+    s.add(rec(0, 10_000), 0);
+    s.add(rec(1, 40_000), 0);
+    s.add(rec(2, 90_000), 0);
+    const unarchivedTs = 20_000;
+    const d = s.draft(100_000);
+    expect(d.completeThrough).toBe(5_000);
+    expect(d.completeThrough).toBeLessThan(unarchivedTs);
+    // Once the segment reaches the end read at a known time, that time is claimed.
+    s.add(rec(3, unarchivedTs), 0);
+    expect(s.draft(100_000, 95_000).completeThrough).toBe(95_000);
   });
 
   it('is idle-caught-up only with nothing buffered and nothing unread', () => {
@@ -109,6 +130,7 @@ describe('archiver resume decision', () => {
   it('starts a partition without checkpoint from offset 0, or from the first record Kafka still has', () => {
     expect(resumeDecision(undefined, 0, undefined)).toEqual({ kind: 'start', lastArchived: -1, completeThrough: null, missing: null });
     expect(resumeDecision(undefined, 70, undefined)).toEqual({ kind: 'seek', offset: 0 });
-    expect(resumeDecision(undefined, 70, 0)).toEqual({ kind: 'start', lastArchived: 69, completeThrough: null, missing: null });
+    // Offsets 0..69 are gone (retention): an archive gap, recorded in the checkpoint (issue 12).
+    expect(resumeDecision(undefined, 70, 0)).toEqual({ kind: 'start', lastArchived: 69, completeThrough: null, missing: [0, 69] });
   });
 });
