@@ -7,6 +7,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { ensureTopics } from '../../adapters/kafka/topics.js';
 import { benchContext, benchName, deleteKeys, type BenchContext } from '../lib/bench-context.js';
 import { currentLoad } from '../lib/machine.js';
+import { cpus } from 'node:os';
 import { fmtCount, fmtMs, fmtRate, fmtSummary, goal, type SectionResult, type Table } from '../lib/report.js';
 import type { BenchServices } from '../lib/services.js';
 import { summarize, type Summary } from '../lib/stats.js';
@@ -14,6 +15,8 @@ import { kafkaCountCeiling, redisCeilings } from './ceilings.js';
 import { measureLatency, type LatencyResult } from './latency.js';
 import { preProduce, speedStream } from './produce.js';
 import { speedRun, type SpeedRunResult } from './speed-run.js';
+
+const machineCores = () => cpus().length;
 
 export interface SpeedPlan {
   events: number;
@@ -121,6 +124,8 @@ export async function speedSection(services: BenchServices, plan: SpeedPlan, log
   }
   const latency = (latencies[0] as { result: LatencyResult }).result;
 
+  const dedupeOn = measured.find((m) => m.dedupe);
+  const dedupeOnRun = () => dedupeOn?.runs[dedupeOn.runs.length - 1];
   const throughput: Table = {
     title: 'Speed layer: Kafka -> Redis, default views (2 views x 3 granularities), 1 instance, 2 partitions',
     columns: ['measurement', 'events/s: median (min to max)', 'load avg'],
@@ -132,8 +137,42 @@ export async function speedSection(services: BenchServices, plan: SpeedPlan, log
     ],
     notes: [
       'Sustained rate: from the first applied batch until every offset is applied (read from Redis, as the status page does); process start and group join are excluded and shown in results.json (startupMs).',
-      'Per event the speed layer writes every view at every granularity: a count or sum field, an HLL (PFADD) for distinct measures, the bucket and dims indexes, and a dedupe marker (SET NX with TTL), pre-aggregated per fetched batch into one atomic Lua call (LAMBDA_SPEED_APPLY_MAX_EVENTS = 1000 records per call).',
+      'Per fetched batch of a partition (at most LAMBDA_SPEED_APPLY_MAX_EVENTS = 1000 records per apply) the speed layer makes one pipelined state read, one claim script per event hour (dedupe across partitions: one HSETNX per event), one PFADD script per HLL slot (distinct members, pre-aggregated per group) and one atomic apply script (one HINCRBY per group and measure, expiry and index only for new buckets).',
     ],
+  };
+  const fmtUs = (v: number | null) => (v === null ? 'n/a' : `${v.toFixed(1)} us`);
+  const median = (xs: (number | null)[]) => {
+    const ys = xs.filter((x): x is number => x !== null).sort((a, b) => a - b);
+    return ys.length === 0 ? null : (ys[Math.floor((ys.length - 1) / 2)] as number);
+  };
+  const cpuTable: Table = {
+    title: 'Speed layer: where the time goes (CPU microseconds per applied event, median of the runs)',
+    columns: ['measurement', 'speed process (Node)', 'Redis', 'Kafka broker', 'sum', 'budget on this machine at that rate'],
+    rows: [...measured, ...scale].map((m) => {
+      const node = median(m.runs.map((r) => r.cpuUsPerEvent.node));
+      const redisUs = median(m.runs.map((r) => r.cpuUsPerEvent.redis));
+      const kafkaUs = median(m.runs.map((r) => r.cpuUsPerEvent.kafka));
+      const sum = [node, redisUs, kafkaUs].every((x) => x !== null) ? (node as number) + (redisUs as number) + (kafkaUs as number) : null;
+      const label = m.label.includes('partition') ? m.label : `${m.label}, ${m.partitions} partition(s), ${m.instances} instance(s)`;
+      return [label, fmtUs(node), fmtUs(redisUs), fmtUs(kafkaUs), fmtUs(sum), fmtUs((machineCores() * 1e6) / m.eventsPerSec.median)];
+    }),
+    notes: [
+      'CPU seconds from /proc/<pid>/stat (the speed processes, all threads), Redis INFO cpu and the local broker\'s /proc entry, over the window from the first applied batch to the last, divided by the events applied in it. The budget is cores x 1 s / rate: when the sum is near it, the machine itself is the limit, whatever the code does.',
+      `At the ${fmtRate(100_000)} goal the whole budget of this machine is ${fmtUs((machineCores() * 1e6) / 100_000)} per event for the three processes together.`,
+    ],
+  };
+  const memoryTable: Table = {
+    title: 'Speed layer: Redis memory (after the dedupe-on run, MEMORY USAGE of every key)',
+    columns: ['what', 'count', 'bytes each'],
+    rows: (() => {
+      const mem = dedupeOnRun()?.memory;
+      if (mem === undefined) return [];
+      return [
+        ['remembered event id (dedupe claim, window LAMBDA_SPEED_DEDUPE_TTL_S after its event hour)', fmtCount(mem.rememberedIds), mem.bytesPerId === null ? 'n/a' : mem.bytesPerId.toFixed(0)],
+        ['speed group (bucket x dims of a view at one granularity: its hash fields and its HLLs)', fmtCount(mem.groups), mem.bytesPerGroup === null ? 'n/a' : mem.bytesPerGroup.toFixed(0)],
+      ];
+    })(),
+    notes: ['Claims of one event hour are one hash (hashtable encoding once large); groups of one bucket share one hash per partition.'],
   };
   const scaleTable: Table = {
     title: 'Speed layer scale: partitions and instances (dedupe on)',
@@ -163,9 +202,8 @@ export async function speedSection(services: BenchServices, plan: SpeedPlan, log
       'Latency = from just before the marker is produced (idempotent producer, acks=all) to the first series answer (HTTP, 10 ms polls) that shows it.',
     ],
   };
-  const dedupeOn = measured.find((m) => m.dedupe);
   return {
-    tables: [throughput, latencyTable, scaleTable],
+    tables: [throughput, cpuTable, memoryTable, latencyTable, scaleTable],
     goals: [
       goal('Speed layer throughput (dedupe on)', 100_000, dedupeOn?.eventsPerSec.median ?? null, fmtRate),
       goal(`Produce-to-visible p99 at ${fmtRate(latency.achievedRate)}`, 1000, latency.p99Ms, fmtMs, true),

@@ -13,6 +13,7 @@ import { RedisSpeedViewStore } from '../../adapters/redis/speed-view-store.js';
 import { loadConfig } from '../../platform/config.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { benchName, deleteGroups, deleteKeys } from '../lib/bench-context.js';
+import { cpuPerEvent, cpuSnapshot, type CpuSnapshot } from '../lib/cpu.js';
 import { repoRoot } from '../lib/services.js';
 
 export interface SpeedRunResult {
@@ -21,6 +22,44 @@ export interface SpeedRunResult {
   startupMs: number;
   /** from the first applied batch to the last */
   applyMs: number;
+  /** CPU microseconds per applied event in that window: the speed processes, Redis, the Kafka broker */
+  cpuUsPerEvent: CpuSnapshot;
+  /** Redis memory of the speed layout after the run (MEMORY USAGE of every key of the prefix) */
+  memory: SpeedMemory;
+}
+
+export interface SpeedMemory {
+  /** ids remembered in the dedupe claims, and bytes per id (claim hashes' memory / ids) */
+  rememberedIds: number;
+  bytesPerId: number | null;
+  /** (bucket, dims) groups of every view and granularity, and bytes per group (bucket hashes + HLLs) */
+  groups: number;
+  bytesPerGroup: number | null;
+}
+
+/** Scans the prefix and measures what the dedupe claims and the views take in Redis. */
+export async function speedMemory(redis: Redis, prefix: string): Promise<SpeedMemory> {
+  let claimBytes = 0;
+  let ids = 0;
+  let viewBytes = 0;
+  let groups = 0;
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    for (const key of keys) {
+      const bytes = Number(await redis.memory('USAGE', key, 'SAMPLES', 0)) || 0;
+      if (key.startsWith(`{${prefix}:d:`)) {
+        claimBytes += bytes;
+        ids += await redis.hlen(key);
+      } else if (key.includes('}:v:')) {
+        viewBytes += bytes;
+        // A group is one dims tuple of the bucket: fields are <dims>:<measure or counter>.
+        groups += new Set((await redis.hkeys(key)).map((f) => f.slice(0, f.indexOf(':')))).size;
+      } else if (key.startsWith(`{${prefix}:h:`)) viewBytes += bytes;
+    }
+  } while (cursor !== '0');
+  return { rememberedIds: ids, bytesPerId: ids > 0 ? claimBytes / ids : null, groups, bytesPerGroup: groups > 0 ? viewBytes / groups : null };
 }
 
 export interface SpeedRunOptions {
@@ -66,16 +105,27 @@ export async function speedRun(opts: SpeedRunOptions): Promise<SpeedRunResult> {
   try {
     let firstAt: number | null = null;
     let firstApplied = 0;
+    let cpuAtFirst: CpuSnapshot | null = null;
+    const pids = children.map((c) => c.pid);
     for (;;) {
       const applied = await appliedOffsets(store);
       const now = performance.now();
       if (firstAt === null && applied > 0) {
         firstAt = now;
         firstApplied = applied;
+        cpuAtFirst = await cpuSnapshot(pids, redis);
       }
       if (applied >= opts.total && firstAt !== null) {
+        const cpuAtEnd = await cpuSnapshot(pids, redis);
         const applyMs = Math.max(1, now - firstAt);
-        return { eventsPerSec: (applied - firstApplied) / (applyMs / 1000), startupMs: firstAt - spawnedAt, applyMs };
+        const events = applied - firstApplied;
+        return {
+          eventsPerSec: events / (applyMs / 1000),
+          startupMs: firstAt - spawnedAt,
+          applyMs,
+          cpuUsPerEvent: cpuPerEvent(cpuAtFirst as CpuSnapshot, cpuAtEnd, events),
+          memory: await speedMemory(redis, prefix),
+        };
       }
       const dead = children.find((c) => c.exitCode !== null);
       if (dead) throw new Error(`a speed layer process exited (code ${dead.exitCode}); see ${opts.logDir}`);
