@@ -115,6 +115,19 @@ export interface BatchRunInfo {
   };
   /** ViewSet.hash of the definitions the run computed */
   viewsHash: string;
+  /**
+   * What the run read, for exact drift attribution (docs/design-decisions.md, "Drift"): when it
+   * read the checkpoints, and per partition of the event topic the last offset its checkpoint
+   * vouched for; the run read exactly the records at or below it. Absent in older runs.
+   */
+  snapshot?: RunSnapshot;
+}
+
+export interface RunSnapshot {
+  /** when the run read the checkpoints (epoch ms) */
+  at: number;
+  /** partition (as a string key) -> last offset read; a partition with no checkpoint is absent */
+  through: Record<string, number>;
 }
 
 export interface BucketRow {

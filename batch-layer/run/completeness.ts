@@ -22,7 +22,7 @@
 import { arrivalCompleteOver } from '../../adapters/master/arrival-complete.js';
 import { isImportTopic } from '../../adapters/master/layout.js';
 import type { RunCompleteness } from '../../adapters/sqlite/run-record.js';
-import type { Checkpoint } from '../../shared/ports.js';
+import type { Checkpoint, MasterFile, RunSnapshot } from '../../shared/ports.js';
 import { computeWatermark, NO_WATERMARK } from './watermark.js';
 
 export type { RunCompleteness };
@@ -111,4 +111,28 @@ export function decideCompleteness(input: CompletenessInput): CompletenessDecisi
     ...(note !== undefined ? { note } : {}),
   };
   return { arrivalComplete: A, watermark: W, completeness };
+}
+
+/**
+ * The files a run reads: exactly what its checkpoints vouch for. A segment of a (topic, partition)
+ * that has a checkpoint is read when it starts at or below the checkpoint's last offset (segments
+ * never straddle a checkpoint); a later one (written after the checkpoints were read, or an orphan
+ * of a crashed flush) waits for the next run. Segments of a partition with no checkpoint at all are
+ * read as before (their completeness is unknown, which holds W back). So for every checkpointed
+ * partition the run holds exactly the offsets up to `through`, which lets the drift report tell
+ * exactly which events a run cannot have.
+ */
+export function vouchedFiles(files: readonly MasterFile[], checkpoints: readonly Checkpoint[]): MasterFile[] {
+  const last = new Map(checkpoints.map((c) => [`${c.topic}\u0000${c.partition}`, c.lastOffset]));
+  return files.filter((f) => {
+    const through = last.get(`${f.topic}\u0000${f.partition}`);
+    return through === undefined || f.firstOffset <= through;
+  });
+}
+
+/** The run's snapshot for the event topic: when the checkpoints were read, and their last offsets. */
+export function runSnapshot(topic: string, checkpoints: readonly Checkpoint[], at: number): RunSnapshot {
+  const through: Record<string, number> = {};
+  for (const c of checkpoints) if (c.topic === topic) through[String(c.partition)] = c.lastOffset;
+  return { at, through };
 }

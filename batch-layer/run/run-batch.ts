@@ -27,7 +27,7 @@ import { mapFiles } from './map-pool.js';
 import { newRunId, removeRunFiles, removeStaleFiles, runsDir } from './run-files.js';
 import { RunLease } from './run-lease.js';
 import { viewsDocumentText } from './views-text.js';
-import { decideCompleteness, type PreviousRun, type TopicView } from './completeness.js';
+import { decideCompleteness, runSnapshot, vouchedFiles, type PreviousRun, type TopicView } from './completeness.js';
 
 /** Valid events per dedupe round trip, and round trips a worker may have outstanding. */
 const CHUNK_EVENTS = 4096;
@@ -110,7 +110,7 @@ export async function runBatch(deps: RunBatchDeps): Promise<BatchRunRecord> {
     // Asked after the checkpoints: a partition Kafka does not list yet was created after them, so
     // none of its records arrived before the A they give (completeness.ts).
     const topicView = await askTopic(config, log);
-    const files = await deps.master.listFiles();
+    const files = vouchedFiles(await deps.master.listFiles(), checkpoints);
     const previousId = catalog.pointer().runId;
     const previousRecord = previousId === null ? null : (catalog.run(previousId)?.record ?? null);
     const previous: PreviousRun | null =
@@ -185,6 +185,7 @@ export async function runBatch(deps: RunBatchDeps): Promise<BatchRunRecord> {
       viewsHash: deps.views.hash,
       viewsSource: deps.views.source,
       completeness,
+      snapshot: runSnapshot(config.kafka.topic, checkpoints, t0),
     };
     const file = runFileName(runId);
     written = file;

@@ -23,6 +23,9 @@ export function clickstreamLines(n: number, opts: Partial<GeneratorOptions> = {}
   return out;
 }
 
+/** More lines than any fixture segment holds: a checkpoint at firstOffset + this covers the segment. */
+const MAX_SEGMENT_LINES = 10_000_000;
+
 /**
  * Writes `lines` as `files` segments spread round-robin over `partitions` partitions of `topic`
  * (consecutive slices, so a duplicate can land in another file than its original), one arrival
@@ -48,10 +51,16 @@ export async function writeSegments(
   return written;
 }
 
-/** A checkpoint for every partition of `topic`, all complete through `completeThrough`. */
+/**
+ * A checkpoint for every partition of `topic`, all complete through `completeThrough`, vouching
+ * for every segment written so far (a run reads only segments at or below a checkpoint).
+ */
 export async function writeCheckpoints(master: MasterDataset, topic: string, partitions: number, completeThrough: number): Promise<void> {
+  const files = await master.listFiles();
   for (let partition = 0; partition < partitions; partition++) {
-    await master.writeCheckpoint({ topic, partition, lastOffset: 0, completeThrough, updatedAt: completeThrough });
+    const mine = files.filter((f) => f.topic === topic && f.partition === partition);
+    const lastOffset = mine.length === 0 ? -1 : Math.max(...mine.map((f) => f.firstOffset)) + MAX_SEGMENT_LINES;
+    await master.writeCheckpoint({ topic, partition, lastOffset, completeThrough, updatedAt: completeThrough });
   }
 }
 
