@@ -121,6 +121,8 @@ export interface BatchRunInfo {
    * vouched for; the run read exactly the records at or below it. Absent in older runs.
    */
   snapshot?: RunSnapshot;
+  /** how the run arrived at A and W; `gaps`: offsets Kafka deleted before the archiver read them */
+  completeness?: { gaps: ArchiveGap[] };
 }
 
 export interface RunSnapshot {
@@ -203,6 +205,16 @@ export interface SpeedStatus {
   coveredSince: number | null;
   partitions: { partition: number; offset: number; lag?: number }[];
   lateArrivals?: number;
+}
+
+/** A late-class event the speed layer applied (docs/design-decisions.md, "Drift"). */
+export interface LateClassEvent {
+  bucketStart: number;
+  dims: (string | null)[];
+  partition: number;
+  offset: number;
+  /** Kafka timestamp: when it arrived */
+  arrival: number;
 }
 
 export interface SpeedViewStore {

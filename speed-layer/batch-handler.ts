@@ -38,6 +38,7 @@ export interface BatchHandlerDeps {
   dedupe: boolean;
   /** how long after its event hour ends an id is remembered (by the record's Kafka timestamp) */
   dedupeWindowMs: number;
+  allowedLatenessMs: number;
   applyMaxEvents: number;
   retry: { baseMs: number; maxMs: number };
   store: RedisSpeedStateStore;
@@ -124,6 +125,7 @@ export class BatchHandler {
         views: this.d.views,
         dedupe: this.d.dedupe,
         watermark,
+        allowedLatenessMs: this.d.allowedLatenessMs,
         ...(lost ? { lost, coveredSince: state.coveredSince } : {}),
         nowMs: Date.now(),
       });

@@ -13,8 +13,10 @@ import {
   CLAIM_OWNED,
   CLAIM_UNCHECKED,
   beyondDedupeWindow,
+  isLateClass,
   type ClaimItem,
   type GroupCounters,
+  type LateClassEntry,
   type LostRange,
   type SpeedApply,
 } from '../shared/speed/apply.js';
@@ -89,6 +91,8 @@ export interface PlanInput {
   dedupe: boolean;
   /** W of the published batch run; null before the first run (nothing is late then) */
   watermark: number | null;
+  /** LAMBDA_ALLOWED_LATENESS_MS: events arriving later than this after their event time are late-class */
+  allowedLatenessMs: number;
   /** set when the batch starts past offsets Kafka deleted before they were read */
   lost?: LostRange;
   /** the partition's coveredSince as stored (a loss moves it forward to lost.untilTs) */
@@ -109,6 +113,7 @@ export function planBatch(input: PlanInput): BatchPlan {
   if (last === undefined) throw new RangeError('planBatch needs at least one record');
   const agg = new Aggregate();
   const counters = new Map<GroupState, GroupCounters>();
+  const lateClass: LateClassEntry[] = [];
   const invalid: InvalidRecord[] = [];
   const invalidByReason = new Map<InvalidReason, number>();
   const totals = { events: 0, duplicatesSkipped: 0, duplicatesApplied: 0, late: 0, invalid: 0, unchecked: 0 };
@@ -137,11 +142,17 @@ export function planBatch(input: PlanInput): BatchPlan {
     if (unchecked) totals.unchecked++;
     maxEventTs = maxEventTs === null ? ts : Math.max(maxEventTs, ts);
     const counted = duplicate || unchecked || ts < lateBefore;
+    // Only the copy that owns its id: a duplicate is attributed as one (dups), an unchecked copy
+    // may be one (unchecked), neither can be the event a batch run lacks.
+    const recordLate = claim === CLAIM_OWNED && isLateClass(ts, r.timestamp, input.allowedLatenessMs);
     let late = false;
     views.views.forEach((view, v) => {
       const p = parsed.projections[v];
       if (p === null || p === undefined) return;
       agg.addProjection(view, ts, p);
+      if (recordLate) {
+        for (const g of view.granularities) lateClass.push({ group: agg.get(view.name, g, floorTo(ts, g), p.dims) as GroupState, offset: r.offset, arrival: r.timestamp });
+      }
       if (!counted) return;
       for (const g of view.granularities) {
         const bucketStart = floorTo(ts, g);
@@ -169,6 +180,7 @@ export function planBatch(input: PlanInput): BatchPlan {
       newNext: last.offset + 1,
       groups: [...agg.groups()],
       counters,
+      lateClass,
       totals,
       ...(input.lost ? { lost: input.lost, coveredSince: Math.max(input.coveredSince ?? 0, input.lost.untilTs) } : {}),
       nowMs: input.nowMs,

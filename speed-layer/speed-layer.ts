@@ -76,6 +76,7 @@ export class SpeedLayer implements Service {
       views: deps.views,
       dedupe: config.speed.dedupe,
       dedupeWindowMs: config.speed.dedupeWindowMs,
+      allowedLatenessMs: config.allowedLatenessMs,
       applyMaxEvents: config.speed.applyMaxEvents,
       retry: config.retry,
       store: this.store,

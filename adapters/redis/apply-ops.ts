@@ -24,12 +24,14 @@ import {
   encodeDims,
   groupField,
   hllTag,
+  lateClassKey,
+  lateClassMember,
   partitionStateKey,
 } from './keys.js';
 import { bucketExpireAtMs, lastExpiredBucketStart, type RetentionPolicy } from './retention.js';
 
 export interface EncodedApply {
-  /** APPLY_BATCH_LUA: the partition state, then (bucket hash, bucket index) per section */
+  /** APPLY_BATCH_LUA: the partition state, the late-class sets, then (bucket hash, bucket index) per section */
   keys: string[];
   args: string[];
   /** HLL_ADD_LUA calls, one per slot (hash tag) */
@@ -110,7 +112,22 @@ export function encodeApply(prefix: string, a: SpeedApply, policy: RetentionPoli
     if (s.incr.length + s.min.length + s.max.length === fieldsBefore) s.incr.push(groupField(dims, PRESENT_FIELD), '0');
   }
 
-  const keys = [partitionStateKey(prefix, a.partition)];
+  // Late-class events: one sorted set per bucket, members unique per offset (a replay adds nothing).
+  const late = new Map<string, { expireAt: number; members: string[] }>();
+  for (const e of a.lateClass) {
+    const g = e.group;
+    const expireAt = bucketExpireAtMs(g.bucketStart, g.granularity, policy);
+    if (expireAt <= a.nowMs) continue;
+    const key = lateClassKey(prefix, a.partition, g.view, g.granularity, g.bucketStart);
+    let set = late.get(key);
+    if (set === undefined) {
+      set = { expireAt, members: [] };
+      late.set(key, set);
+    }
+    set.members.push(String(e.offset), lateClassMember(e.offset, e.arrival, encodeDims(g.dims)));
+  }
+
+  const keys = [partitionStateKey(prefix, a.partition), ...late.keys()];
   const incrTotals: string[] = [];
   for (const f of SPEED_TOTAL_FIELDS) if (a.totals[f] !== 0) incrTotals.push(f, String(a.totals[f]));
   const setState: string[] = [];
@@ -119,7 +136,21 @@ export function encodeApply(prefix: string, a: SpeedApply, policy: RetentionPoli
     setState.push('lastLost', JSON.stringify(a.lost));
   }
   if (a.coveredSince !== undefined) setState.push('coveredSince', String(a.coveredSince));
-  const args = [String(a.expectedNext), String(a.newNext), String(a.nowMs), String(LAYOUT_VERSION), String(incrTotals.length / 2), String(setState.length / 2), ...incrTotals, ...setState];
+  const args = [
+    String(a.expectedNext),
+    String(a.newNext),
+    String(a.nowMs),
+    String(LAYOUT_VERSION),
+    String(incrTotals.length / 2),
+    String(setState.length / 2),
+    String(late.size),
+    ...incrTotals,
+    ...setState,
+  ];
+  for (const set of late.values()) {
+    args.push(String(set.expireAt), String(set.members.length / 2));
+    for (const x of set.members) args.push(x);
+  }
   for (const s of sections.values()) {
     // An empty section (every measure zero, e.g. a min/max view of null amounts) still creates
     // the bucket, so its group is listed with zeros, as the batch layer lists it.

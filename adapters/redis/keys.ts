@@ -12,6 +12,9 @@
  *                                                 scaled sum, min or max; `D:_late`, `D:_dups`,
  *                                                 `D:_unchecked` drift counters
  *   {P:pN}:ib:<view>:<g>                  zset   bucket index of the partition: member = score = start
+ *   {P:pN}:l:<view>:<g>:<bucket>          zset   late-class events of the bucket (arrived later than the
+ *                                                 allowed lateness): member `<offset>:<arrival>:D`,
+ *                                                 score = offset, for the drift report
  *   {P:h:<view>:<g>:<shard>}:<bucket>:D:M string HyperLogLog of a distinct measure, all partitions
  *                                                 together (shard = a run of HLL_SHARD_BUCKETS buckets)
  *   {P:d:<hour>}                          hash   dedupe claims of the events whose event time falls in
@@ -80,6 +83,22 @@ export function groupField(encodedDims: string, name: string): string {
 export function splitGroupField(field: string): [encodedDims: string, name: string] {
   const i = field.indexOf(':');
   return i < 0 ? ['', field] : [field.slice(0, i), field.slice(i + 1)];
+}
+
+/** Late-class events of one bucket of one partition (same hash tag: written in the atomic apply). */
+export function lateClassKey(prefix: string, partition: number, view: string, g: Granularity, bucketStart: number): string {
+  return `${partitionTag(prefix, partition)}:l:${view}:${g}:${bucketStart}`;
+}
+
+/** Member of a late-class set: unique per record (its offset), with its arrival and group. */
+export function lateClassMember(offset: number, arrival: number, encodedDims: string): string {
+  return `${offset}:${arrival}:${encodedDims}`;
+}
+
+export function parseLateClassMember(member: string): { offset: number; arrival: number; encodedDims: string } {
+  const a = member.indexOf(':');
+  const b = member.indexOf(':', a + 1);
+  return { offset: Number(member.slice(0, a)), arrival: Number(member.slice(a + 1, b)), encodedDims: member.slice(b + 1) };
 }
 
 export function bucketIndexKey(prefix: string, partition: number, view: string, g: Granularity): string {

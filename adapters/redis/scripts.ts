@@ -22,14 +22,17 @@ export type RedisClient = Redis | Cluster;
  */
 export const APPLY_BATCH_LUA = `
 -- KEYS[1]        partition state hash ({P:pN}:state); field "next" = next offset to apply
--- KEYS[2s], KEYS[2s+1]  section s: one bucket hash ({P:pN}:v:...) and its bucket index (zset)
+-- KEYS[2..1+c]   late-class sets ({P:pN}:l:...), one per bucket
+-- KEYS[2+c+2s-2], KEYS[2+c+2s-1]  section s: one bucket hash ({P:pN}:v:...) and its bucket index
 -- ARGV[1]  expected next offset: the stored "next" the batch was planned against
 -- ARGV[2]  new next offset (last offset of the batch + 1); must be > ARGV[1]
 -- ARGV[3]  now, epoch ms (stored as updatedAt; index expiry)
 -- ARGV[4]  layout version the caller writes; must equal the state's "layout"
 -- ARGV[5]  a = number of (field, n) pairs HINCRBY'd into the state hash (running totals)
 -- ARGV[6]  b = number of (field, value) pairs HSET into the state hash (coveredSince, lost ranges)
--- then a + b pairs, then per section s:
+-- ARGV[7]  c = number of late-class sets
+-- then a + b pairs; then per late-class set: expireAt, n, then n (score, member) pairs (ZADD; the
+--          set gets its absolute expiry when created); then per section s:
 --          expireAt, bucketStart, trimBelow, nIncr, nMin, nMax, then nIncr + nMin + nMax
 --          (field, value) pairs: HINCRBY; keep the smaller; keep the larger
 --          When the bucket hash is new: PEXPIREAT it, ZADD the bucket to the index, drop index
@@ -46,22 +49,35 @@ if layout ~= ARGV[4] then return {-2, layout or ''} end
 if not string.match(ARGV[2], '^%d+$') or tonumber(ARGV[2]) <= tonumber(ARGV[1]) then
   return redis.error_reply('new next offset ' .. ARGV[2] .. ' is not above ' .. ARGV[1])
 end
-local a, b = tonumber(ARGV[5]), tonumber(ARGV[6])
-local first = 7 + 2 * (a + b)
--- structural pass: section headers only
-local i, s = first, 0
+local a, b, c = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+-- structural pass: late-set and section headers only
+local i = 8 + 2 * (a + b)
+for _ = 1, c do
+  local n = tonumber(ARGV[i + 1]) or -1
+  if n < 0 or i + 1 + 2 * n > #ARGV then return redis.error_reply('bad late-class set at ARGV[' .. i .. ']') end
+  i = i + 2 + 2 * n
+end
+local first, s = i, 0
 while i <= #ARGV do
   s = s + 1
   local n = (tonumber(ARGV[i + 3]) or -1) + (tonumber(ARGV[i + 4]) or -1) + (tonumber(ARGV[i + 5]) or -1)
   if n < 0 or i + 5 + 2 * n > #ARGV then return redis.error_reply('bad section at ARGV[' .. i .. ']') end
   i = i + 6 + 2 * n
 end
-if #KEYS ~= 1 + 2 * s then return redis.error_reply('expected ' .. (1 + 2 * s) .. ' keys, got ' .. #KEYS) end
+if #KEYS ~= 1 + c + 2 * s then return redis.error_reply('expected ' .. (1 + c + 2 * s) .. ' keys, got ' .. #KEYS) end
+i = 8 + 2 * (a + b)
+for k = 1, c do
+  local key, at, n = KEYS[1 + k], ARGV[i], tonumber(ARGV[i + 1])
+  local new = redis.call('EXISTS', key) == 0
+  for j = i + 2, i + 2 * n, 2 do redis.call('ZADD', key, ARGV[j], ARGV[j + 1]) end
+  if new then redis.call('PEXPIREAT', key, at) end
+  i = i + 2 + 2 * n
+end
 local now = tonumber(ARGV[3])
 i, s = first, 0
 while i <= #ARGV do
   s = s + 1
-  local h, ix = KEYS[2 * s], KEYS[2 * s + 1]
+  local h, ix = KEYS[c + 2 * s], KEYS[c + 2 * s + 1]
   local at, nI, nL, nG = ARGV[i], tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
   local new = redis.call('EXISTS', h) == 0
   local j = i + 6
@@ -86,8 +102,8 @@ while i <= #ARGV do
   end
   i = j
 end
-for k = 0, a - 1 do redis.call('HINCRBY', KEYS[1], ARGV[7 + 2 * k], ARGV[8 + 2 * k]) end
-for k = a, a + b - 1 do redis.call('HSET', KEYS[1], ARGV[7 + 2 * k], ARGV[8 + 2 * k]) end
+for k = 0, a - 1 do redis.call('HINCRBY', KEYS[1], ARGV[8 + 2 * k], ARGV[9 + 2 * k]) end
+for k = a, a + b - 1 do redis.call('HSET', KEYS[1], ARGV[8 + 2 * k], ARGV[9 + 2 * k]) end
 redis.call('HSET', KEYS[1], 'next', ARGV[2], 'updatedAt', ARGV[3])
 return {1, ARGV[2]}
 `;
@@ -155,6 +171,24 @@ for _, b in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '(' .. ARGV[2])
   if #f > 0 then
     out[#out + 1] = b
     out[#out + 1] = f
+  end
+end
+return out
+`;
+
+/** Late-class events past a run's snapshot in the buckets of a range of one partition's view. */
+export const READ_LATE_CLASS_LUA = `
+-- KEYS[1]  bucket index of one partition ({P:pN}:ib:<view>:<g>)
+-- ARGV[1]  first bucket start (inclusive); ARGV[2] end (exclusive)
+-- ARGV[3]  late-class key prefix ({P:pN}:l:<view>:<g>:); the bucket start completes it (same slot)
+-- ARGV[4]  offset: only members with a greater score (offsets the run did not read)
+-- returns  {bucketStart, {member, ...}, ...} for the buckets that have any
+local out = {}
+for _, b in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '(' .. ARGV[2])) do
+  local m = redis.call('ZRANGEBYSCORE', ARGV[3] .. b, '(' .. ARGV[4], '+inf')
+  if #m > 0 then
+    out[#out + 1] = b
+    out[#out + 1] = m
   end
 end
 return out
@@ -235,6 +269,7 @@ const SCRIPTS = {
   lambdaClaimIds: CLAIM_IDS_LUA,
   lambdaHllAdd: HLL_ADD_LUA,
   lambdaReadBuckets: READ_BUCKETS_LUA,
+  lambdaReadLateClass: READ_LATE_CLASS_LUA,
   lambdaPfcountMany: PFCOUNT_MANY_LUA,
   lambdaSpeedInit: INIT_PARTITION_LUA,
   lambdaRaiseWatermark: RAISE_WATERMARK_LUA,
@@ -251,6 +286,7 @@ export interface SpeedScripts {
   claimIds(key: string, args: readonly string[]): Promise<string>;
   hllAdd(keys: readonly string[], args: readonly string[]): Promise<number>;
   readBuckets(indexKey: string, from: number, to: number, hashPrefix: string): Promise<(string | string[])[]>;
+  readLateClass(indexKey: string, from: number, to: number, setPrefix: string, afterOffset: number): Promise<(string | string[])[]>;
   pfcountMany(keys: readonly string[], groupSizes: readonly number[]): Promise<number[]>;
   initPartition(stateKey: string, args: [topic: string, next: string, coveredSince: string, now: string, layout: string]): Promise<InitReply>;
   raiseWatermark(key: string, watermark: number): Promise<string>;
@@ -281,6 +317,9 @@ export function loadScripts(redis: RedisClient): SpeedScripts {
     },
     async readBuckets(indexKey, from, to, hashPrefix) {
       return (await fn('lambdaReadBuckets')(1, indexKey, String(from), String(to), hashPrefix)) as (string | string[])[];
+    },
+    async readLateClass(indexKey, from, to, setPrefix, afterOffset) {
+      return (await fn('lambdaReadLateClass')(1, indexKey, String(from), String(to), setPrefix, String(afterOffset))) as (string | string[])[];
     },
     async pfcountMany(keys, groupSizes) {
       return ((await fn('lambdaPfcountMany')(keys.length, keys, groupSizes.map(String))) as number[]).map(Number);

@@ -7,8 +7,8 @@
  */
 import { LambdaError } from '../../shared/errors.js';
 import { unscale } from '../../shared/decimal.js';
-import type { BucketRow, SeriesQuery, SpeedStatus, SpeedViewStore } from '../../shared/ports.js';
-import type { Granularity } from '../../shared/time.js';
+import type { BucketRow, LateClassEvent, SeriesQuery, SpeedStatus, SpeedViewStore } from '../../shared/ports.js';
+import { floorTo, type Granularity } from '../../shared/time.js';
 import { keepsEveryDimension, type MeasureDef, type ViewDef, type ViewSet } from '../../shared/views/definition.js';
 import { getView } from '../../shared/views/load.js';
 import { redisCall } from './client.js';
@@ -19,6 +19,10 @@ import {
   TOPIC_PARTITIONS_FIELD,
   UNCHECKED_FIELD,
   batchWatermarkKey,
+  bucketIndexKey,
+  decodeDims,
+  lateClassKey,
+  parseLateClassMember,
   distinctHllKey,
   hllTag,
   partitionStateKey,
@@ -117,6 +121,51 @@ export class RedisSpeedViewStore implements SpeedViewStore {
     const groups = await readGroups(this.scripts, this.opts.prefix, await this.partitions(), { ...q, view });
     const distinct = await this.distinctOf(view, q.granularity, groups);
     return groups.map((g) => this.row(view, q.granularity, g, distinct));
+  }
+
+  /**
+   * The late-class events of a range (first copies that arrived later than the allowed lateness)
+   * with an offset past `through` of their partition: the events a batch run that read up to
+   * `through` cannot have. Partitions absent from `through` are not read (the run did not record
+   * what it read of them). One script call per partition.
+   */
+  async lateClassAfter(q: SeriesQuery, through: Readonly<Record<string, number>>): Promise<LateClassEvent[]> {
+    const view = this.view(q.view);
+    if (q.from >= q.to) return [];
+    const g = q.granularity;
+    const partitions = (await this.partitions()).filter((p) => through[String(p)] !== undefined);
+    const perPartition = await redisCall('read late-class events', () =>
+      Promise.all(
+        partitions.map((p) =>
+          this.scripts.readLateClass(
+            bucketIndexKey(this.opts.prefix, p, view.name, g),
+            floorTo(q.from, g),
+            q.to,
+            lateClassKey(this.opts.prefix, p, view.name, g, 0).slice(0, -1),
+            through[String(p)] as number,
+          ),
+        ),
+      ),
+    );
+    const out: LateClassEvent[] = [];
+    const decoded = new Map<string, (string | null)[]>();
+    perPartition.forEach((flat, i) => {
+      const partition = partitions[i] as number;
+      for (let k = 0; k + 1 < flat.length; k += 2) {
+        const bucketStart = Number(flat[k]);
+        for (const member of flat[k + 1] as string[]) {
+          const m = parseLateClassMember(member);
+          let dims = decoded.get(m.encodedDims);
+          if (dims === undefined) {
+            dims = decodeDims(m.encodedDims);
+            decoded.set(m.encodedDims, dims);
+          }
+          if (q.filter && !Object.entries(q.filter).every(([d, want]) => dims[view.dimensions.indexOf(d)] === want)) continue;
+          out.push({ bucketStart, dims, partition, offset: m.offset, arrival: m.arrival });
+        }
+      }
+    });
+    return out;
   }
 
   /** Distinct estimate and raw HLL of one group; null if nothing stored. */

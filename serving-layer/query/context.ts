@@ -3,7 +3,7 @@
  * needs to judge completeness. Wired by the CLI; the serving layer never imports another layer.
  */
 import type { ViewSet, ViewDef } from '../../shared/views/definition.js';
-import type { BatchViewStore, BucketRow, SeriesQuery, SpeedViewStore } from '../../shared/ports.js';
+import type { BatchViewStore, BucketRow, LateClassEvent, SeriesQuery, SpeedViewStore } from '../../shared/ports.js';
 import type { Granularity } from '../../shared/time.js';
 import { LambdaError } from '../../shared/errors.js';
 
@@ -13,10 +13,14 @@ export interface SpeedRowWithCounters extends BucketRow {
   late: number;
   /** events applied although their id had been seen (only when speed dedupe is off) */
   duplicates: number;
+  /** events applied without a dedupe check (past the dedupe window) */
+  unchecked: number;
 }
 
 export interface SpeedReadModel extends SpeedViewStore {
   seriesWithCounters(q: SeriesQuery): Promise<SpeedRowWithCounters[]>;
+  /** late-class events of the range past `through` of their partition: what a run that read up to it lacks */
+  lateClassAfter(q: SeriesQuery, through: Readonly<Record<string, number>>): Promise<LateClassEvent[]>;
   /** per dimension tuple, a distinct measure unioned over every bucket of the range (HyperLogLog) */
   distinctTotals(q: SeriesQuery, measure: string): Promise<{ dims: (string | null)[]; estimate: number }[]>;
   /** how long after its end a bucket of granularity g stays in the speed layer */

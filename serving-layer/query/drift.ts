@@ -4,6 +4,7 @@
  * (late arrivals, HyperLogLog estimates, duplicates when speed dedupe is off); then how each
  * bucket changed between the two latest batch runs (late data absorbed by recomputation).
  */
+import { attributeBucket, missingFromRunCause, type AttributedCause, type RunTimes } from '../../shared/drift-attribution.js';
 import { drift, servingBoundary } from '../../shared/merge.js';
 import { granularityMs } from '../../shared/time.js';
 import type { ViewDef } from '../../shared/views/definition.js';
@@ -35,10 +36,13 @@ export interface MeasureSummary {
 export interface DriftBucket {
   start: number;
   end: number;
+  /** events the speed layer holds that the run cannot have (arrived after its snapshot), the sum of the three timing causes */
   late: number;
   duplicates: number;
   countDiff: number;
-  causes: { cause: string; events?: number; detail: string }[];
+  /** the part of countDiff no cause explains (0 when the known causes are the only ones) */
+  unexplained: number;
+  causes: { cause: string; events?: number; exact?: boolean; detail: string }[];
   rows: { dims: Record<string, string | null>; measures: Record<string, { batch: number | null; speed: number | null } & ReturnType<typeof drift>> }[];
 }
 
@@ -71,23 +75,54 @@ async function driftFrom(ctx: QueryContext, snap: BatchSnapshot, view: ViewDef, 
   const now = ctx.now();
   const retention = ctx.speed.retentionMs(g);
   // Both layers hold a bucket when the batch run covers it (before the boundary) and the speed
-  // layer has it whole (at or after coveredSince, and not yet expired).
-  const both = rq.buckets.filter(
-    (b) => boundary !== null && b < boundary && status.coveredSince !== null && b >= status.coveredSince && b + len + retention > now,
-  );
+  // layer has it whole (at or after coveredSince, and not yet expired). The others before the
+  // boundary are named, with the reason, instead of compared.
+  const notCompared: { start: number; reason: 'speed_not_covered' | 'speed_expired' }[] = [];
+  const both = rq.buckets.filter((b) => {
+    if (boundary === null || b >= boundary) return false;
+    if (status.coveredSince === null || b < status.coveredSince) {
+      notCompared.push({ start: b, reason: 'speed_not_covered' });
+      return false;
+    }
+    if (b + len + retention <= now) {
+      notCompared.push({ start: b, reason: 'speed_expired' });
+      return false;
+    }
+    return true;
+  });
   const perBucket: DriftBucket[] = [];
   // Per measure asked for: every joined row is compared; a row differs when the values are not
   // equal (a missing side included); the relative difference exists only for some of them.
   const stats = new Map(rq.measures.map((m) => [m, { compared: 0, differing: 0, rel: [] as number[] }]));
+  // What the run read (absent in runs of older versions: then events it lacks stay unexplained).
+  const snapshot = latest?.snapshot;
+  const runTimes: RunTimes | null = latest && snapshot ? { snapshotAt: snapshot.at, publishedAt: latest.finishedAt } : null;
+  const speedBehindRecords = snapshot
+    ? status.partitions.reduce((n, p) => n + Math.max(0, (snapshot.through[String(p.partition)] ?? -1) + 1 - p.offset), 0)
+    : 0;
+  let unexplainedTotal = 0;
   if (both.length > 0) {
     const range = { view: view.name, granularity: g, from: both[0]!, to: both[both.length - 1]! + len, filter: rq.filter };
-    const [batchRows, speedRows] = await Promise.all([Promise.resolve(snap.series(range)), ctx.speed.seriesWithCounters(range)]);
-    const notes = new Map<number, { late: number; duplicates: number }>();
+    const [batchRows, speedRows, lateClass] = await Promise.all([
+      Promise.resolve(snap.series(range)),
+      ctx.speed.seriesWithCounters(range),
+      snapshot ? ctx.speed.lateClassAfter(range, snapshot.through) : Promise.resolve([]),
+    ]);
+    const notes = new Map<number, { duplicates: number; unchecked: number; missing: Partial<Record<ReturnType<typeof missingFromRunCause>, number>> }>();
+    const note = (b: number) => {
+      let n = notes.get(b);
+      if (!n) notes.set(b, (n = { duplicates: 0, unchecked: 0, missing: {} }));
+      return n;
+    };
     for (const r of speedRows) {
-      const n = notes.get(r.bucketStart) ?? { late: 0, duplicates: 0 };
-      n.late += r.late;
+      const n = note(r.bucketStart);
       n.duplicates += r.duplicates;
-      notes.set(r.bucketStart, n);
+      n.unchecked += r.unchecked;
+    }
+    for (const e of lateClass) {
+      const cause = missingFromRunCause(e.arrival, runTimes!);
+      const n = note(e.bucketStart);
+      n.missing[cause] = (n.missing[cause] ?? 0) + 1;
     }
     const joined = new Map<string, JoinedRow>();
     for (const r of batchRows) joined.set(rowKey(r), { start: r.bucketStart, dims: r.dims, batch: r });
@@ -106,7 +141,7 @@ async function driftFrom(ctx: QueryContext, snap: BatchSnapshot, view: ViewDef, 
     }
     for (const start of both) {
       const entries = byBucket.get(start) ?? [];
-      const note = notes.get(start) ?? { late: 0, duplicates: 0 };
+      const n = notes.get(start) ?? { duplicates: 0, unchecked: 0, missing: {} };
       const rows = entries.map((e) => ({
         dims: dimsRecord(view, e.dims, view.dimensions),
         measures: Object.fromEntries(
@@ -124,13 +159,13 @@ async function driftFrom(ctx: QueryContext, snap: BatchSnapshot, view: ViewDef, 
         ),
       }));
       const diff = countDiff(view, entries);
-      const causes: { cause: string; events?: number; detail: string }[] = [];
-      if (note.late > 0) causes.push({ cause: 'late_arrivals', events: note.late, detail: `${note.late} event(s) reached the speed layer after the batch watermark had passed this bucket; a batch run that started before they were archived does not have them` });
-      if (note.duplicates > 0) causes.push({ cause: 'duplicates', events: note.duplicates, detail: `speed dedupe was off: ${note.duplicates} repeated event id(s) were counted again by the speed layer; the batch layer drops them exactly` });
+      const attributed = attributeBucket({ countDiff: diff, missingFromRun: n.missing, duplicates: n.duplicates, unchecked: n.unchecked, speedBehindRecords });
+      const causes: DriftBucket['causes'] = attributed.map((c) => ({ cause: c.cause, events: c.events, exact: c.exact, detail: causeDetail(c, latest?.runId ?? '') }));
       if (rq.measures.some((m) => view.measures[m]?.type === 'distinct')) causes.push({ cause: 'hll_estimate', detail: `distinct counts in the speed layer are HyperLogLog estimates (standard error ${(HLL_STANDARD_ERROR * 100).toFixed(2)}%); the batch layer counts exactly` });
-      const explained = note.late + note.duplicates;
-      if (diff !== 0 && Math.abs(diff) > explained) causes.push({ cause: 'unexplained', events: Math.abs(diff) - explained, detail: 'count difference not covered by the counted causes: typically late events that arrived while the batch run was in progress (after its snapshot, before its watermark was published), or events the speed layer has not consumed yet' });
-      perBucket.push({ start, end: start + len, late: note.late, duplicates: note.duplicates, countDiff: diff, causes, rows });
+      const unexplained = attributed.find((c) => c.cause === 'unexplained')?.events ?? 0;
+      unexplainedTotal += Math.abs(unexplained);
+      const late = (n.missing.not_archived_at_snapshot ?? 0) + (n.missing.arrived_during_batch_run ?? 0) + (n.missing.late_arrivals ?? 0);
+      perBucket.push({ start, end: start + len, late, duplicates: n.duplicates, countDiff: diff, unexplained, causes, rows });
     }
   }
   const summary: Record<string, MeasureSummary> = Object.fromEntries(
@@ -155,13 +190,43 @@ async function driftFrom(ctx: QueryContext, snap: BatchSnapshot, view: ViewDef, 
     to: rq.to,
     batch: latest ? { runId: latest.runId, watermark: latest.watermark, boundary } : null,
     speed: { coveredSince: status.coveredSince },
-    provenance: 'batch values from the published batch run (exact, SQLite); speed values from Redis (realtime; distinct counts are HyperLogLog estimates); causes from the speed layer\'s per-bucket late and duplicate counters',
+    provenance:
+      "batch values from the published batch run (exact, SQLite); speed values from Redis (realtime; distinct counts are HyperLogLog estimates); causes from the run's snapshot (the offsets it read, when) and the speed layer's per-bucket record of late-class events, duplicates and unchecked copies",
     bucketsCompared: both.length,
+    notCompared,
     note: both.length === 0 ? explainNoOverlap(boundary, status.coveredSince) : undefined,
     summary,
+    unexplainedEvents: unexplainedTotal,
+    ...(unexplainedTotal > 0 ? { warning: unexplainedWarning(unexplainedTotal, snapshot !== undefined) } : {}),
     buckets: perBucket,
     batchToBatch: batchToBatch(snap, view, rq),
   };
+}
+
+/** One sentence per cause, naming the run and what the number means. */
+function causeDetail(c: AttributedCause, runId: string): string {
+  switch (c.cause) {
+    case 'not_archived_at_snapshot':
+      return `${c.events} event(s) arrived later than the allowed lateness before run ${runId} read the checkpoints, but the archiver had not made them durable yet: the run cannot have them; the next run will`;
+    case 'arrived_during_batch_run':
+      return `${c.events} event(s) arrived later than the allowed lateness while run ${runId} was being computed or published: after its snapshot, so it cannot have them; the next run will`;
+    case 'late_arrivals':
+      return `${c.events} event(s) arrived after run ${runId} was published, later than the allowed lateness: the speed layer counts them, the next batch run absorbs them`;
+    case 'duplicates':
+      return `speed dedupe was off: ${c.events} repeated event id(s) were counted again by the speed layer; the batch layer keeps one copy per id`;
+    case 'unchecked_copies':
+      return `at most ${c.events} of the speed layer's events here are copies it could not check (they arrived after the dedupe window of their event hour)`;
+    case 'speed_behind_run':
+      return `the speed layer has not yet applied records the batch run read (it lags or is stopped): up to ${-c.events} event(s) here are in the run only`;
+    case 'unexplained':
+      return `${c.events} event(s) of the count difference have no known cause: this should not happen; check the status (archive gaps, Redis evictions, a topic with CreateTime timestamps) and report it`;
+  }
+}
+
+function unexplainedWarning(events: number, hasSnapshot: boolean): string {
+  return hasSnapshot
+    ? `UNEXPLAINED DRIFT: ${events} event(s) of the count differences have no known cause; see the buckets' "unexplained" and /api/v1/status`
+    : `${events} event(s) of the count differences are unexplained because the published run predates snapshot records (it does not say which offsets it read); the next run will`;
 }
 
 function explainNoOverlap(boundary: number | null, coveredSince: number | null): string {

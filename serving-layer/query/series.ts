@@ -96,6 +96,12 @@ export async function seriesAnswer(ctx: QueryContext, view: ViewDef, rq: Resolve
   if (m.incomplete.length > 0) {
     warnings.push(`${m.incomplete.length} bucket(s) are incomplete: ${[...new Set(m.incomplete.map((i) => i.reason))].join(', ')} (see "incomplete")`);
   }
+  const gaps = m.run?.completeness?.gaps ?? [];
+  if (gaps.length > 0) {
+    const lost = gaps.reduce((n, g) => n + (g.toOffset - g.fromOffset + 1), 0);
+    const where = gaps.slice(0, 5).map((g) => `partition ${g.partition} offsets ${g.fromOffset}-${g.toOffset}`).join(', ');
+    warnings.push(`batch run ${m.run?.runId} lacks ${lost} record(s) Kafka deleted before the archiver read them (${where}${gaps.length > 5 ? ', ...' : ''}): batch buckets of the time they arrived may be short; the run record lists them (completeness.gaps)`);
+  }
   if (unavailable.length > 0) {
     warnings.push(`distinct measure(s) ${unavailable.join(', ')} are null where several dimension groups were combined: an exact distinct count cannot be added up`);
   }

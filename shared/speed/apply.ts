@@ -16,6 +16,24 @@ export interface GroupCounters {
   unchecked: number;
 }
 
+/**
+ * An applied event that arrived later than the allowed lateness (event time < Kafka timestamp -
+ * allowedLateness), seen through one group. Only such events can be missing from a batch run whose
+ * boundary covers their bucket (docs/design-decisions.md, "Drift"), so the speed layer keeps each
+ * one with its coordinates for the drift report to decide, per run, whether the run has it.
+ */
+export interface LateClassEntry {
+  group: GroupState;
+  offset: number;
+  /** Kafka timestamp (arrival) */
+  arrival: number;
+}
+
+/** Whether an event is late-class: it arrived more than the allowed lateness after its event time. */
+export function isLateClass(eventTs: number, arrivalTs: number, allowedLatenessMs: number): boolean {
+  return eventTs < arrivalTs - allowedLatenessMs;
+}
+
 export interface SpeedTotals {
   events: number;
   duplicatesSkipped: number;
@@ -54,6 +72,8 @@ export interface SpeedApply {
   groups: readonly GroupState[];
   /** drift counters of some of `groups` (only groups with a non-zero counter appear) */
   counters: ReadonlyMap<GroupState, GroupCounters>;
+  /** first copies of late-class events, per group they count in (one entry per view and granularity) */
+  lateClass: readonly LateClassEntry[];
   /** added to the partition's running totals */
   totals: SpeedTotals;
   /** set when the batch starts past a range Kafka deleted before it was read */

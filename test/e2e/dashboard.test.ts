@@ -144,7 +144,7 @@ describe('dashboard', () => {
       expect(shown!.cells.diff).toEqual({ value: String(m.diff), text: m.diff > 0 ? `+${m.diff}` : String(m.diff) });
     }
     const lateRow = snap.drift.find((r) => JSON.parse(r.dims!).url === '/late/0');
-    expect(lateRow?.cells.causes?.text).toMatch(/late arrivals: \d+/);
+    expect(lateRow?.cells.causes?.text).toMatch(/late, arrived after the run: \d+/);
     // The warnings concern the measure shown (views, a count), never the rolled-up distinct visitors.
     expect(await page.locator('#status .warnings').textContent()).not.toMatch(/visitors/);
 

@@ -68,6 +68,7 @@ function handlerFor(config: Config, logStartOffset: (p: number) => Promise<numbe
     views,
     dedupe: true,
     dedupeWindowMs: config.speed.dedupeWindowMs,
+    allowedLatenessMs: config.allowedLatenessMs,
     applyMaxEvents: config.speed.applyMaxEvents,
     retry: config.retry,
     store,

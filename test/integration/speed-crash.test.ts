@@ -127,6 +127,7 @@ describe('speed layer crash and replay', () => {
         views,
         dedupe: true,
         watermark: null,
+        allowedLatenessMs: 60_000,
         nowMs: Date.now(),
       });
       expect(await stateStore.apply(plan.apply)).toEqual({ applied: false, storedNext: mine.length });

@@ -170,7 +170,7 @@ describe('speed layer data model', () => {
     const records = parseRecords(values.map((value, offset) => ({ offset, key: null, value, timestamp: Date.now() })), views);
     const req = claimRequests(records, 3_600_000);
     const claims = resolveClaims(req.flags, req.at, await store.claim(0, req.items));
-    const plan = planBatch({ partition: 0, records, claims, expectedNext: 0, views, dedupe: true, watermark: null, nowMs: Date.now() });
+    const plan = planBatch({ partition: 0, records, claims, expectedNext: 0, views, dedupe: true, watermark: null, allowedLatenessMs: 60_000, nowMs: Date.now() });
     const encoded = encodeApply(config.redis.keyPrefix, plan.apply, retentionPolicy(config));
     // Far past the ~120k arguments at which spreading them into one call threw a RangeError.
     const hllArgs = encoded.hll.reduce((n, c) => n + c.keys.length + c.args.length, 0);

@@ -4,7 +4,7 @@
  * never roll up (`keep` is optional for a store), so the serving layer's own roll-up is exercised.
  * Integration tests use the real SQLite and Redis stores instead.
  */
-import type { BatchRunInfo, BatchViewStore, BucketRow, SeriesQuery, SpeedStatus } from '../../shared/ports.js';
+import type { BatchRunInfo, BatchViewStore, BucketRow, LateClassEvent, SeriesQuery, SpeedStatus } from '../../shared/ports.js';
 import type { QueryContext, SpeedReadModel, SpeedRowWithCounters } from '../../serving-layer/query/context.js';
 import type { ViewSet } from '../../shared/views/definition.js';
 import { floorTo } from '../../shared/time.js';
@@ -59,6 +59,10 @@ export class FakeBatchStore implements BatchViewStore {
 
 export class FakeSpeedStore implements SpeedReadModel {
   rows: SpeedRowWithCounters[] = [];
+  /** late-class events the speed layer holds (first copies that arrived later than the allowed lateness) */
+  lateClass: LateClassEvent[] = [];
+  /** per partition, the next offset applied (status) */
+  offsets: { partition: number; offset: number }[] = [];
   coveredSince: number | null = 0;
   distinct: { dims: (string | null)[]; estimate: number }[] = [];
 
@@ -76,8 +80,14 @@ export class FakeSpeedStore implements SpeedReadModel {
     return Promise.resolve(this.rows.filter((r) => matches(r, q, dims)).map((r) => ({ ...r, values: { ...r.values } })));
   }
 
+  lateClassAfter(q: SeriesQuery, through: Readonly<Record<string, number>>): Promise<LateClassEvent[]> {
+    return Promise.resolve(
+      this.lateClass.filter((e) => e.bucketStart >= q.from && e.bucketStart < q.to && through[String(e.partition)] !== undefined && e.offset > (through[String(e.partition)] as number)),
+    );
+  }
+
   status(): Promise<SpeedStatus> {
-    return Promise.resolve({ coveredSince: this.coveredSince, partitions: [] });
+    return Promise.resolve({ coveredSince: this.coveredSince, partitions: this.offsets });
   }
 
   distinctTotals(): Promise<{ dims: (string | null)[]; estimate: number }[]> {

@@ -20,6 +20,7 @@ function applyOf(events: Record<string, unknown>[], extra: Partial<SpeedApply> =
     newNext: 10 + events.length,
     groups: [...agg.groups()],
     counters: new Map(),
+    lateClass: [],
     totals: { events: events.length, duplicatesSkipped: 0, duplicatesApplied: 0, late: 0, invalid: 0, unchecked: 0 },
     nowMs: NOW,
     ...extra,
@@ -38,20 +39,30 @@ interface Section {
 }
 
 /** Walks ARGV the way APPLY_BATCH_LUA does. */
-function decode(keys: string[], args: string[]): { head: string[]; totals: [string, string][]; sets: [string, string][]; sections: Section[] } {
+function decode(
+  keys: string[],
+  args: string[],
+): { head: string[]; totals: [string, string][]; sets: [string, string][]; late: { key: string; expireAt: string; members: [string, string][] }[]; sections: Section[] } {
   const a = Number(args[4]);
   const b = Number(args[5]);
+  const c = Number(args[6]);
   const pairs = (from: number, n: number): [string, string][] => Array.from({ length: n }, (_, k) => [args[from + 2 * k] as string, args[from + 2 * k + 1] as string]);
+  const late: { key: string; expireAt: string; members: [string, string][] }[] = [];
+  let i = 7 + 2 * (a + b);
+  for (let k = 1; k <= c; k++) {
+    const n = Number(args[i + 1]);
+    late.push({ key: keys[k] as string, expireAt: args[i] as string, members: pairs(i + 2, n) });
+    i += 2 + 2 * n;
+  }
   const sections: Section[] = [];
-  let i = 6 + 2 * (a + b);
   let s = 0;
   while (i < args.length) {
     s++;
     const [nI, nL, nG] = [Number(args[i + 3]), Number(args[i + 4]), Number(args[i + 5])];
     const body = i + 6;
     sections.push({
-      hash: keys[2 * s - 1] as string,
-      index: keys[2 * s] as string,
+      hash: keys[c + 2 * s - 1] as string,
+      index: keys[c + 2 * s] as string,
       expireAt: args[i] as string,
       bucketStart: args[i + 1] as string,
       trimBelow: args[i + 2] as string,
@@ -62,8 +73,8 @@ function decode(keys: string[], args: string[]): { head: string[]; totals: [stri
     i = body + 2 * (nI + nL + nG);
   }
   expect(i).toBe(args.length);
-  expect(keys).toHaveLength(1 + 2 * s);
-  return { head: args.slice(0, 6), totals: pairs(6, a), sets: pairs(6 + 2 * a, b), sections };
+  expect(keys).toHaveLength(1 + c + 2 * s);
+  return { head: args.slice(0, 7), totals: pairs(7, a), sets: pairs(7 + 2 * a, b), late, sections };
 }
 
 describe('encodeApply', () => {
@@ -130,6 +141,23 @@ describe('encodeApply', () => {
     // purchases counts 1; revenue (sum 0) and max_order (null) write nothing.
     expect(minute.incr.map(([f]) => splitGroupField(f)[1])).toEqual(['purchases']);
     expect(minute.max).toEqual([]);
+  });
+
+  it('keeps late-class events in one sorted set per bucket, scored by offset, with their arrival and group', () => {
+    const a = applyOf([view]);
+    const lateClass = a.groups.map((group) => ({ group, offset: 42, arrival: NOW + 5 }));
+    const { keys, args } = encodeApply('la', { ...a, lateClass }, policy);
+    const { late, sections } = decode(keys, args);
+    expect(sections).toHaveLength(3);
+    expect(late.map((l) => l.key.split(':').slice(2, 5))).toEqual([
+      ['l', 'pageviews', 'minute'],
+      ['l', 'pageviews', 'hour'],
+      ['l', 'pageviews', 'day'],
+    ]);
+    for (const l of late) {
+      expect(l.members).toEqual([['42', `42:${NOW + 5}:${Buffer.from(JSON.stringify(['/x'])).toString('base64url')}`]]);
+      expect(l.key.startsWith('{la:p2}:')).toBe(true);
+    }
   });
 
   it('skips groups whose bucket has already expired instead of writing keys that vanish at once', () => {

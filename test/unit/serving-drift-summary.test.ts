@@ -29,9 +29,9 @@ describe('drift summary', () => {
     batch.publish(runInfo('run-1', T0 + 5 * M), [row('revenue', T0, ['DE'], { purchases: 2, revenue: 10.5, max_order: 7 }), row('revenue', T0 + M, ['DE'], { purchases: 1, revenue: 2, max_order: 2 })]);
     const ctx = fakeContext(views, NOW, batch);
     ctx.speed.rows = [
-      { ...row('revenue', T0, ['DE'], { purchases: 2, revenue: 10.5, max_order: 7 }), late: 0, duplicates: 0 },
-      { ...row('revenue', T0 + M, ['DE'], { purchases: 2, revenue: 4.99, max_order: 2.99 }), late: 1, duplicates: 0 },
-      ...[0, 1, 2].map((i) => ({ ...row('revenue', T0 + i * M, ['FR'], { purchases: 1, revenue: 3, max_order: 3 }), late: 1, duplicates: 0 })),
+      { ...row('revenue', T0, ['DE'], { purchases: 2, revenue: 10.5, max_order: 7 }), late: 0, duplicates: 0, unchecked: 0 },
+      { ...row('revenue', T0 + M, ['DE'], { purchases: 2, revenue: 4.99, max_order: 2.99 }), late: 1, duplicates: 0, unchecked: 0 },
+      ...[0, 1, 2].map((i) => ({ ...row('revenue', T0 + i * M, ['FR'], { purchases: 1, revenue: 3, max_order: 3 }), late: 1, duplicates: 0, unchecked: 0 })),
     ];
     const d = await driftAnswer(ctx, views.byName.revenue!, q('revenue'));
     expect(d.bucketsCompared).toBe(5);
@@ -51,7 +51,7 @@ describe('drift summary', () => {
     const batch = new FakeBatchStore(views);
     batch.publish(runInfo('run-1', T0 + 5 * M), [row('pageviews', T0, ['/a'], { views: 2, visitors: 2 })]);
     const ctx = fakeContext(views, NOW, batch);
-    ctx.speed.rows = [{ ...row('pageviews', T0, ['/a'], { views: 2, visitors: 3 }), late: 0, duplicates: 0 }];
+    ctx.speed.rows = [{ ...row('pageviews', T0, ['/a'], { views: 2, visitors: 3 }), late: 0, duplicates: 0, unchecked: 0 }];
     const all = await driftAnswer(ctx, views.byName.pageviews!, q('pageviews'));
     expect(all.buckets[0]!.causes.map((c) => c.cause)).toEqual(['hll_estimate']);
     const views_ = await driftAnswer(ctx, views.byName.pageviews!, q('pageviews', { measures: 'views' }));
@@ -65,8 +65,8 @@ describe('warnings name only the measures asked for', () => {
   function pageviewsCtx() {
     const ctx = fakeContext(views, NOW);
     ctx.speed.rows = [
-      { ...row('pageviews', T0, ['/a'], { views: 2, visitors: 2 }), late: 0, duplicates: 0 },
-      { ...row('pageviews', T0, ['/b'], { views: 1, visitors: 1 }), late: 0, duplicates: 0 },
+      { ...row('pageviews', T0, ['/a'], { views: 2, visitors: 2 }), late: 0, duplicates: 0, unchecked: 0 },
+      { ...row('pageviews', T0, ['/b'], { views: 1, visitors: 1 }), late: 0, duplicates: 0, unchecked: 0 },
     ];
     return ctx;
   }

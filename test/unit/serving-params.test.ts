@@ -48,8 +48,8 @@ describe('groupBy', () => {
     // distinct total came back "approximate" from per-(country, channel) sketches it never had.
     const ctx = fakeContext(views, NOW);
     ctx.speed.rows = [
-      { view: 'sales', granularity: 'hour', bucketStart: 0, dims: ['DE', 'web'], values: { orders: 1, buyers: 1 }, late: 0, duplicates: 0 },
-      { view: 'sales', granularity: 'hour', bucketStart: H, dims: ['DE', 'app'], values: { orders: 1, buyers: 1 }, late: 0, duplicates: 0 },
+      { view: 'sales', granularity: 'hour', bucketStart: 0, dims: ['DE', 'web'], values: { orders: 1, buyers: 1 }, late: 0, duplicates: 0, unchecked: 0 },
+      { view: 'sales', granularity: 'hour', bucketStart: H, dims: ['DE', 'app'], values: { orders: 1, buyers: 1 }, late: 0, duplicates: 0, unchecked: 0 },
     ];
     ctx.speed.distinct = [{ dims: ['DE', null], estimate: 7 }];
     const answer = async (groupBy: string) => (await totalsAnswer(ctx, view, resolveQuery(view, rangeQuery.parse({ groupBy, from: '0', to: String(2 * H) }), NOW))).answer;

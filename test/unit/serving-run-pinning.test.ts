@@ -74,7 +74,7 @@ describe('one answer, one batch run', () => {
     publisher.publish('run-a', T0 + 10 * M, pageviews(T0, 3), 2);
     publisher.publish('run-b', T0 + 20 * M, pageviews(T0, 4), 2);
     const ctx = fakeContext(views, NOW, afterFirstRead(store, () => expect(publisher.publish('run-c', T0 + 25 * M, pageviews(T0, 9), 2)).toEqual(['run-a'])));
-    ctx.speed.rows = [{ view: 'pageviews', granularity: 'minute', bucketStart: T0, dims: ['/a'], values: { views: 4, visitors: 4 }, late: 0, duplicates: 0 }];
+    ctx.speed.rows = [{ view: 'pageviews', granularity: 'minute', bucketStart: T0, dims: ['/a'], values: { views: 4, visitors: 4 }, late: 0, duplicates: 0, unchecked: 0 }];
     const d = await driftAnswer(ctx, view, q());
     expect(d.batch?.runId).toBe('run-b');
     expect(d.batch?.boundary).toBe(T0 + 20 * M);

@@ -47,6 +47,7 @@ function plan(values: (string | null)[], opts: { dedupe?: boolean; claims?: Memo
     views,
     dedupe: opts.dedupe ?? true,
     watermark: opts.watermark ?? null,
+    allowedLatenessMs: 60_000,
     nowMs: T0,
   });
 }
@@ -123,11 +124,25 @@ describe('planBatch', () => {
     ]);
   });
 
+  it('keeps the first copy of each event that arrived later than the allowed lateness, per group, with its offset and arrival', () => {
+    // Arrival T0 + 1 s; allowed lateness 60 s: only the 11:50 event (10 minutes old) is late-class.
+    const p = plan(values, { dedupe: false });
+    expect(p.apply.lateClass.map((e) => [e.group.granularity, e.group.bucketStart, e.offset, e.arrival])).toEqual([
+      ['minute', T0 - 10 * MINUTE_MS, 105, T0 + 1000],
+      ['hour', T0 - HOUR_MS, 105, T0 + 1000],
+      ['day', T0 - 12 * HOUR_MS, 105, T0 + 1000],
+    ]);
+    // A late copy of an id another copy owns is a duplicate, not an event a batch run may lack.
+    const claims = new MemoryClaims();
+    plan([pv('c', T0 - 10 * MINUTE_MS)], { claims, partition: 0 });
+    expect(plan([pv('c', T0 - 10 * MINUTE_MS)], { claims, partition: 1, dedupe: false }).apply.lateClass).toEqual([]);
+  });
+
   it('records a lost range and moves coveredSince past it, never backwards', () => {
     const parsed = parseRecords(records([pv('a', T0)], 120), views);
     const req = claimRequests(parsed, WINDOW);
     const lost = { from: 100, to: 120, untilTs: T0 + 1000 };
-    const base = { partition: 3, records: parsed, claims: req.flags, expectedNext: 100, views, dedupe: true, watermark: null, lost, nowMs: T0 };
+    const base = { partition: 3, records: parsed, claims: req.flags, expectedNext: 100, views, dedupe: true, watermark: null, allowedLatenessMs: 60_000, lost, nowMs: T0 };
     expect(planBatch({ ...base, coveredSince: 0 }).apply).toMatchObject({ lost, coveredSince: T0 + 1000 });
     expect(planBatch({ ...base, coveredSince: T0 + 5000 }).apply.coveredSince).toBe(T0 + 5000);
   });

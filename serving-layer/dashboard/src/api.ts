@@ -64,7 +64,9 @@ export interface DriftBucket {
   late: number;
   duplicates: number;
   countDiff: number;
-  causes: { cause: string; events?: number; detail: string }[];
+  /** the part of countDiff no cause explains */
+  unexplained?: number;
+  causes: { cause: string; events?: number; exact?: boolean; detail: string }[];
   rows: { dims: Dims; measures: Record<string, MeasureDrift> }[];
 }
 

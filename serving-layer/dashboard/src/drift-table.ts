@@ -22,10 +22,14 @@ export interface DriftTableView {
 }
 
 const CAUSE_NAMES: Record<string, string> = {
-  late_arrivals: 'late arrivals',
+  not_archived_at_snapshot: 'late, not yet archived at the run\'s snapshot',
+  arrived_during_batch_run: 'late, arrived during the batch run',
+  late_arrivals: 'late, arrived after the run',
   duplicates: 'duplicates (speed dedupe off)',
+  unchecked_copies: 'at most: copies past the dedupe window',
+  speed_behind_run: 'at most: speed layer behind the run',
   hll_estimate: 'HyperLogLog estimate',
-  unexplained: 'unexplained',
+  unexplained: 'UNEXPLAINED',
 };
 
 function causesText(bucket: DriftBucket, def: MeasureDef): string {
