@@ -30,6 +30,9 @@ export function speedContext(overrides: Record<string, string> = {}): TestContex
   return testContext({
     LAMBDA_BATCH_CRON: '0 0 * * *',
     LAMBDA_SPEED_COVER_FROM: 'earliest',
+    // The streams' event times lie up to hours back: a 2-day dedupe window checks every copy (the
+    // 1-hour default would apply copies of 2-hour-old events unchecked, as documented).
+    LAMBDA_SPEED_DEDUPE_TTL_S: '172800',
     LAMBDA_KAFKA_SESSION_TIMEOUT_MS: '6000',
     ...overrides,
   });
@@ -47,6 +50,7 @@ export function speedEnv(config: Config): Record<string, string> {
     LAMBDA_ALLOWED_LATENESS_MS: String(config.allowedLatenessMs),
     LAMBDA_KAFKA_SESSION_TIMEOUT_MS: String(config.kafka.sessionTimeoutMs),
     LAMBDA_SPEED_DEDUPE: String(config.speed.dedupe),
+    LAMBDA_SPEED_DEDUPE_TTL_S: String(config.speed.dedupeWindowMs / 1000),
     LAMBDA_SPEED_COVER_FROM: config.speed.coverFrom,
     LAMBDA_SPEED_APPLY_MAX_EVENTS: String(config.speed.applyMaxEvents),
     LAMBDA_RETRY_BASE_MS: String(config.retry.baseMs),
