@@ -1,7 +1,8 @@
 /**
  * kafkajs eachBatch for the speed layer. Per fetched batch of one partition, in sub-batches of at
  * most `applyMaxEvents` records (each atomic with its own end offset, so exactly-once holds per
- * sub-batch), parsed and projected once:
+ * sub-batch), parsed and projected once, and pipelined: a sub-batch is planned and sent while Redis
+ * still applies the one before it (each expects the offset the previous one stores):
  *
  *   1. read the stored next offset N and the published W (one round trip);
  *   2. drop records below N (already applied); if the batch starts above N, Redis is behind us
@@ -21,7 +22,7 @@
 import type { EachBatchPayload } from 'kafkajs';
 import type { EventProducer } from '../adapters/kafka/producer.js';
 import { sendDeadLetters } from '../adapters/kafka/dlq.js';
-import { assertStateTopic, type PartitionState, type RedisSpeedStateStore } from '../adapters/redis/speed-state-store.js';
+import { assertStateTopic, type ApplyOutcome, type PartitionState, type RedisSpeedStateStore } from '../adapters/redis/speed-state-store.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
 import { withRetry } from '../platform/retry.js';
@@ -55,11 +56,11 @@ export interface BatchHandlerDeps {
   stopping(): boolean;
 }
 
-type ChunkOutcome = 'applied' | 'skipped' | 'seeked';
-
 export class BatchHandler {
   /** highest offset already sent to the DLQ per partition, so a re-planned batch does not re-send */
   private readonly dlqSentThrough = new Map<number, number>();
+  /** per partition, a gap (stored N, first offset fetched) already sought back over once */
+  private readonly gapSeen = new Map<number, string>();
 
   constructor(private readonly d: BatchHandlerDeps) {}
 
@@ -71,49 +72,63 @@ export class BatchHandler {
     const last = messages[messages.length - 1];
     if (last === undefined) return;
     const lastOffset = Number(last.offset);
+    const chunks: ParsedRecord[][] = [];
     for (let i = 0; i < messages.length; i += this.d.applyMaxEvents) {
-      if (this.d.stopping() || !payload.isRunning() || payload.isStale()) return;
       const records = messages.slice(i, i + this.d.applyMaxEvents).map((m) => ({
         offset: Number(m.offset),
         key: m.key === null ? null : m.key.toString('utf8'),
         value: m.value === null ? null : m.value.toString('utf8'),
         timestamp: Number(m.timestamp),
       }));
-      const outcome = await this.applyChunk(partition, parseRecords(records, this.d.views), lastOffset, payload);
+      chunks.push(parseRecords(records, this.d.views));
+    }
+    // Until every chunk is applied: a failed compare-and-set (a zombie, a replay) re-reads the
+    // stored offset and goes on from the first chunk not applied.
+    let from = 0;
+    while (from < chunks.length) {
+      if (this.d.stopping() || !payload.isRunning() || payload.isStale()) return;
+      const outcome = await this.applyChunks(partition, chunks.slice(from), lastOffset, payload);
       if (outcome === 'seeked') return;
+      from += outcome;
     }
   }
 
-  private async applyChunk(partition: number, chunk: ParsedRecord[], batchLastOffset: number, payload: EachBatchPayload): Promise<ChunkOutcome> {
-    for (;;) {
-      const { state, watermark } = await this.retrying('redis', payload, () => this.d.store.readStateAndWatermark(partition));
-      if (state === null) {
-        const initialised = await this.retrying('redis', payload, () => this.d.ensurePartition(partition));
-        return this.seekTo(partition, initialised.next, 'partition initialised');
-      }
-      assertStateTopic(state, this.d.topic, this.d.prefix);
-      const next = state.next;
-      const start = chunk.findIndex((r) => r.offset >= next);
+  /**
+   * Applies consecutive chunks of one fetched batch, pipelined: chunk k+1 is planned and sent
+   * (claims, PFADDs, apply) while Redis still executes chunk k. Each apply expects the offset the
+   * previous one stores, so the compare-and-set chains them: one that fails makes every later one
+   * fail too, and nothing is applied twice. Returns how many chunks were applied (or skipped as
+   * already applied), or 'seeked'.
+   */
+  private async applyChunks(partition: number, chunks: readonly ParsedRecord[][], batchLastOffset: number, payload: EachBatchPayload): Promise<number | 'seeked'> {
+    const { state, watermark } = await this.retrying('redis', payload, () => this.d.store.readStateAndWatermark(partition));
+    if (state === null) {
+      const initialised = await this.retrying('redis', payload, () => this.d.ensurePartition(partition));
+      return this.seekTo(partition, initialised.next, 'partition initialised');
+    }
+    assertStateTopic(state, this.d.topic, this.d.prefix);
+    let expected = state.next;
+    const inFlight: { plan: BatchPlan; outcome: Promise<ApplyOutcome> }[] = [];
+    let skipped = 0;
+    for (const chunk of chunks) {
+      const start = chunk.findIndex((r) => r.offset >= expected);
       const fresh = start < 0 ? [] : start === 0 ? chunk : chunk.slice(start);
       const first = fresh[0];
       if (first === undefined) {
         // Everything here was applied before (a replay). Far behind: jump; else skip this chunk.
-        if (batchLastOffset + 1 < next) return this.seekTo(partition, next, 'batch already applied');
+        if (batchLastOffset + 1 < expected) return this.seekTo(partition, expected, 'batch already applied');
         payload.resolveOffset(String(chunk[chunk.length - 1]?.offset));
-        return 'skipped';
+        skipped++;
+        continue;
       }
       let lost: LostRange | undefined;
-      if (first.offset > next) {
-        if (this.d.positions.get(partition) !== next) return this.seekTo(partition, next, 'Redis is behind the consumer position');
-        // We sought to N and still got a later offset: either Kafka no longer has the records in
-        // between, or this fetch was already under way before the seek. Only the log start offset
-        // can tell; anything else would skip records that are still there.
-        const logStart = await this.retrying('kafka', payload, () => this.d.logStartOffset(partition));
-        // Records at or after the log start that this fetch skipped are still there too: seek to
-        // N again (Kafka answers an offset below the log start with the log start itself).
-        if (logStart <= next || first.offset > logStart) return this.seekTo(partition, next, 'a fetch from before the seek returned later offsets');
-        lost = { from: next, to: first.offset, untilTs: first.timestamp };
-        this.d.log.warn({ partition, ...lost }, 'offsets deleted by Kafka retention before the speed layer read them: recorded, coveredSince moves past them');
+      // Only the first chunk applied can start past the stored offset; later ones continue from
+      // the previous chunk of the same fetch (offsets missing in between are no records: control
+      // records of transactions, compaction).
+      if (first.offset > expected && inFlight.length === 0) {
+        const gap = await this.checkGap(partition, expected, first, payload);
+        if (gap === 'seeked') return gap;
+        lost = gap ?? undefined;
       }
       const claims = claimRequests(fresh, this.d.dedupeWindowMs);
       const answers = await this.retrying('redis', payload, () => this.d.store.claim(partition, claims.items));
@@ -121,7 +136,7 @@ export class BatchHandler {
         partition,
         records: fresh,
         claims: resolveClaims(claims.flags, claims.at, answers),
-        expectedNext: next,
+        expectedNext: expected,
         views: this.d.views,
         dedupe: this.d.dedupe,
         watermark,
@@ -130,17 +145,50 @@ export class BatchHandler {
         nowMs: Date.now(),
       });
       await this.sendDeadLetters(partition, plan.invalid, payload);
-      const stopTimer = this.d.metrics.speed.applySeconds.startTimer();
-      const outcome = await this.retrying('redis', payload, () => this.d.store.apply(plan.apply));
-      if (!outcome.applied) {
-        this.d.log.info({ partition, planned: next, stored: outcome.storedNext }, 'stored offset moved since planning: nothing written, re-planning');
-        continue;
-      }
-      stopTimer();
-      this.record(partition, plan, outcome.expiredGroups);
-      payload.resolveOffset(String(plan.apply.newNext - 1));
-      return 'applied';
+      inFlight.push({ plan, outcome: this.retrying('redis', payload, () => this.d.store.apply(plan.apply)) });
+      expected = plan.apply.newNext;
     }
+    let applied = 0;
+    for (const { plan, outcome } of inFlight) {
+      const o = await outcome;
+      if (!o.applied) {
+        this.d.log.info({ partition, planned: plan.apply.expectedNext, stored: o.storedNext }, 'stored offset moved since planning: nothing written, re-planning');
+        // Later applies expected this one's offset: they fail too (awaited so none is left behind).
+        await Promise.allSettled(inFlight.map((f) => f.outcome));
+        return skipped + applied;
+      }
+      this.record(partition, plan, o.expiredGroups);
+      payload.resolveOffset(String(plan.apply.newNext - 1));
+      applied++;
+    }
+    return skipped + applied;
+  }
+
+  /**
+   * The batch starts past the stored offset N. Redis lost writes, or a fetch from before our seek
+   * returned later offsets, or Kafka deleted the records (retention), or there are no records in
+   * between (control records): seek back to N, except when Kafka's log start offset proves the
+   * records gone (a loss, recorded), or when seeking back to N already returned the same first
+   * offset once (nothing there to read).
+   */
+  private async checkGap(partition: number, next: number, first: ParsedRecord, payload: EachBatchPayload): Promise<LostRange | null | 'seeked'> {
+    if (this.d.positions.get(partition) !== next) return this.seekTo(partition, next, 'Redis is behind the consumer position');
+    const logStart = await this.retrying('kafka', payload, () => this.d.logStartOffset(partition));
+    if (logStart > next && first.offset === logStart) {
+      const lost = { from: next, to: first.offset, untilTs: first.timestamp };
+      this.d.log.warn({ partition, ...lost }, 'offsets deleted by Kafka retention before the speed layer read them: recorded, coveredSince moves past them');
+      return lost;
+    }
+    const gap = `${next}:${first.offset}`;
+    if (logStart <= next && this.gapSeen.get(partition) === gap) {
+      this.gapSeen.delete(partition);
+      this.d.log.info({ partition, from: next, to: first.offset }, 'no records between the stored offset and the first one fetched (control records or compaction): going on');
+      return null;
+    }
+    this.gapSeen.set(partition, gap);
+    // Records at or after the log start that this fetch skipped are still there: seek to N again
+    // (Kafka answers an offset below the log start with the log start itself).
+    return this.seekTo(partition, next, 'a fetch from before the seek returned later offsets');
   }
 
   private record(partition: number, plan: BatchPlan, expiredGroups: number): void {
@@ -167,7 +215,7 @@ export class BatchHandler {
     this.dlqSentThrough.set(partition, last.offset);
   }
 
-  private seekTo(partition: number, offset: number, why: string): ChunkOutcome {
+  private seekTo(partition: number, offset: number, why: string): 'seeked' {
     this.d.log.info({ partition, offset, why }, 'seeking to the offset stored in Redis');
     this.d.seek(partition, offset);
     this.d.positions.set(partition, offset);

@@ -192,4 +192,26 @@ describe('speed batch handler guards', () => {
     const status = await viewStore(redis, config, views).status();
     expect(status.partitions[0]).toMatchObject({ partition: PARTITION, offset: 100, lastLost: { from: 0, to: 50 }, totals: { lostOffsets: 50 } });
   });
+
+  it('goes on past offsets that hold no records (control records) once seeking back returned the same gap', async () => {
+    const { config } = ctx;
+    await deletePrefix(redis, config.redis.keyPrefix);
+    const records = clickRecords(30, 11, Date.now() - 3_600_000).map((r, offset) => ({ offset, key: r.key, value: r.value }));
+    // Offsets 10..19 are no records (a transaction's markers, say): Kafka's log still starts at 0.
+    const { calls, handler } = handlerFor(config, async () => 0);
+    const state = async () => redis.hgetall(partitionStateKey(config.redis.keyPrefix, PARTITION));
+    await handler.handle(payload(records.slice(0, 10), calls)); // initialise, seek to 0
+    await handler.handle(payload(records.slice(0, 10), calls));
+    expect((await state()).next).toBe('10');
+    // Fetched from 10, the first record is 20: maybe a fetch from before a seek. Seek to 10 once...
+    await handler.handle(payload(records.slice(20), calls));
+    expect(calls.seeks).toEqual([0, 10]);
+    expect((await state()).next).toBe('10');
+    // ...and when 20 comes first again, there is nothing at 10..19: apply, and nothing was lost.
+    await handler.handle(payload(records.slice(20), calls));
+    const after = await state();
+    expect(after.next).toBe('30');
+    expect(after.lostOffsets).toBeUndefined();
+    expect(calls.seeks).toEqual([0, 10]);
+  });
 });
