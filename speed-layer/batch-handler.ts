@@ -1,8 +1,8 @@
 /**
  * kafkajs eachBatch for the speed layer. Per fetched batch of one partition, in sub-batches of at
  * most `applyMaxEvents` records (each atomic with its own end offset, so exactly-once holds per
- * sub-batch), parsed and projected once, and pipelined: a sub-batch is planned and sent while Redis
- * still applies the one before it (each expects the offset the previous one stores):
+ * sub-batch), parsed and projected once, the state read once per fetch (each sub-batch expects the
+ * offset the previous one stored):
  *
  *   1. read the stored next offset N and the published W (one round trip);
  *   2. drop records below N (already applied); if the batch starts above N, Redis is behind us
@@ -19,10 +19,10 @@
  * Redis or Kafka failures are retried with backoff (heartbeating the group in between); the
  * batch is not advanced until its apply succeeded.
  */
-import type { EachBatchPayload } from 'kafkajs';
+import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { EventProducer } from '../adapters/kafka/producer.js';
 import { sendDeadLetters } from '../adapters/kafka/dlq.js';
-import { assertStateTopic, type ApplyOutcome, type PartitionState, type RedisSpeedStateStore } from '../adapters/redis/speed-state-store.js';
+import { assertStateTopic, type PartitionState, type RedisSpeedStateStore } from '../adapters/redis/speed-state-store.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
 import { withRetry } from '../platform/retry.js';
@@ -72,16 +72,8 @@ export class BatchHandler {
     const last = messages[messages.length - 1];
     if (last === undefined) return;
     const lastOffset = Number(last.offset);
-    const chunks: ParsedRecord[][] = [];
-    for (let i = 0; i < messages.length; i += this.d.applyMaxEvents) {
-      const records = messages.slice(i, i + this.d.applyMaxEvents).map((m) => ({
-        offset: Number(m.offset),
-        key: m.key === null ? null : m.key.toString('utf8'),
-        value: m.value === null ? null : m.value.toString('utf8'),
-        timestamp: Number(m.timestamp),
-      }));
-      chunks.push(parseRecords(records, this.d.views));
-    }
+    const chunks: KafkaMessage[][] = [];
+    for (let i = 0; i < messages.length; i += this.d.applyMaxEvents) chunks.push(messages.slice(i, i + this.d.applyMaxEvents));
     // Until every chunk is applied: a failed compare-and-set (a zombie, a replay) re-reads the
     // stored offset and goes on from the first chunk not applied.
     let from = 0;
@@ -93,14 +85,25 @@ export class BatchHandler {
     }
   }
 
+  /** One chunk of Kafka messages as records, parsed and projected once (when its turn comes). */
+  private parse(messages: readonly KafkaMessage[]): ParsedRecord[] {
+    const records = messages.map((m) => ({
+      offset: Number(m.offset),
+      key: m.key === null ? null : m.key.toString('utf8'),
+      value: m.value === null ? null : m.value.toString('utf8'),
+      timestamp: Number(m.timestamp),
+    }));
+    return parseRecords(records, this.d.views);
+  }
+
   /**
-   * Applies consecutive chunks of one fetched batch, pipelined: chunk k+1 is planned and sent
-   * (claims, PFADDs, apply) while Redis still executes chunk k. Each apply expects the offset the
-   * previous one stores, so the compare-and-set chains them: one that fails makes every later one
-   * fail too, and nothing is applied twice. Returns how many chunks were applied (or skipped as
-   * already applied), or 'seeked'.
+   * Applies consecutive chunks of one fetched batch, each expecting the offset the previous one
+   * stored (the state is read once per fetch). A failed compare-and-set stops here: the caller
+   * re-reads the state and goes on from the first chunk not applied. Returns how many chunks were
+   * applied (or skipped as already applied), or 'seeked'. (Sending chunk k+1 while Redis still
+   * applied chunk k was measured 10% slower on the 2-core bench machine: both sides are busy.)
    */
-  private async applyChunks(partition: number, chunks: readonly ParsedRecord[][], batchLastOffset: number, payload: EachBatchPayload): Promise<number | 'seeked'> {
+  private async applyChunks(partition: number, chunks: readonly KafkaMessage[][], batchLastOffset: number, payload: EachBatchPayload): Promise<number | 'seeked'> {
     const { state, watermark } = await this.retrying('redis', payload, () => this.d.store.readStateAndWatermark(partition));
     if (state === null) {
       const initialised = await this.retrying('redis', payload, () => this.d.ensurePartition(partition));
@@ -108,9 +111,11 @@ export class BatchHandler {
     }
     assertStateTopic(state, this.d.topic, this.d.prefix);
     let expected = state.next;
-    const inFlight: { plan: BatchPlan; outcome: Promise<ApplyOutcome> }[] = [];
     let skipped = 0;
-    for (const chunk of chunks) {
+    let applied = 0;
+    for (const messages of chunks) {
+      if (this.d.stopping() || !payload.isRunning() || payload.isStale()) break;
+      const chunk = this.parse(messages);
       const start = chunk.findIndex((r) => r.offset >= expected);
       const fresh = start < 0 ? [] : start === 0 ? chunk : chunk.slice(start);
       const first = fresh[0];
@@ -125,7 +130,7 @@ export class BatchHandler {
       // Only the first chunk applied can start past the stored offset; later ones continue from
       // the previous chunk of the same fetch (offsets missing in between are no records: control
       // records of transactions, compaction).
-      if (first.offset > expected && inFlight.length === 0) {
+      if (first.offset > expected && applied === 0) {
         const gap = await this.checkGap(partition, expected, first, payload);
         if (gap === 'seeked') return gap;
         lost = gap ?? undefined;
@@ -145,21 +150,17 @@ export class BatchHandler {
         nowMs: Date.now(),
       });
       await this.sendDeadLetters(partition, plan.invalid, payload);
-      inFlight.push({ plan, outcome: this.retrying('redis', payload, () => this.d.store.apply(plan.apply)) });
-      expected = plan.apply.newNext;
-    }
-    let applied = 0;
-    for (const { plan, outcome } of inFlight) {
-      const o = await outcome;
+      const stopTimer = this.d.metrics.speed.applySeconds.startTimer();
+      const o = await this.retrying('redis', payload, () => this.d.store.apply(plan.apply));
       if (!o.applied) {
         this.d.log.info({ partition, planned: plan.apply.expectedNext, stored: o.storedNext }, 'stored offset moved since planning: nothing written, re-planning');
-        // Later applies expected this one's offset: they fail too (awaited so none is left behind).
-        await Promise.allSettled(inFlight.map((f) => f.outcome));
         return skipped + applied;
       }
+      stopTimer();
       this.record(partition, plan, o.expiredGroups);
       payload.resolveOffset(String(plan.apply.newNext - 1));
       applied++;
+      expected = plan.apply.newNext;
     }
     return skipped + applied;
   }
