@@ -72,16 +72,26 @@ export async function topicTimestampType(kafka: Kafka, topic: string): Promise<T
   }
 }
 
-/** Latest offset (the next offset to be written) per partition. */
-export async function endOffsets(kafka: Kafka, topic: string): Promise<Map<number, number>> {
+/** Per partition, the log start offset (`low`: the first offset Kafka still holds) and the end (`high`). */
+async function topicOffsets(kafka: Kafka, topic: string, which: 'low' | 'high'): Promise<Map<number, number>> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const offsets = await admin.fetchTopicOffsets(topic);
-    return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+    return new Map(offsets.map((o) => [o.partition, Number(o[which])]));
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Latest offset (the next offset to be written) per partition. */
+export function endOffsets(kafka: Kafka, topic: string): Promise<Map<number, number>> {
+  return topicOffsets(kafka, topic, 'high');
+}
+
+/** Per partition, the log start offset: the first offset Kafka still holds (retention moves it). */
+export function logStartOffsets(kafka: Kafka, topic: string): Promise<Map<number, number>> {
+  return topicOffsets(kafka, topic, 'low');
 }
 
 /** Kafka's offsetsForTimes: per partition, the first offset whose record timestamp is >= ts. */

@@ -215,7 +215,7 @@ export class RedisSpeedViewStore implements SpeedViewStore {
     partitions.forEach((partition, i) => {
       const st = states[i] ?? {};
       if (st.next === undefined || st.layout !== String(LAYOUT_VERSION)) return;
-      const progress = parseProgress(statusHash[speedStatusField(partition)]);
+      const progress = parseJsonField<PartitionProgress>(statusHash[speedStatusField(partition)]);
       const offset = Number(st.next);
       const reportAgeMs = progress === null ? null : Math.max(0, now - progress.updatedAt);
       const stale = reportAgeMs === null || reportAgeMs > staleMs;
@@ -238,7 +238,7 @@ export class RedisSpeedViewStore implements SpeedViewStore {
         caughtUp: lag === undefined ? (stale && progress !== null ? false : null) : lag === 0,
         instance: progress?.instance ?? null,
         totals,
-        lastLost: parseLost(st.lastLost),
+        lastLost: parseJsonField<LostRange>(st.lastLost),
       });
     });
     const expected = topicPartitions ?? list.length;
@@ -371,19 +371,11 @@ function rollUpGroups(view: ViewDef, groups: readonly StoredGroup[], keep: reado
   });
 }
 
-function parseLost(raw: string | undefined): LostRange | null {
+/** A JSON field the speed layer wrote (progress, a lost range); null when absent or unreadable. */
+function parseJsonField<T>(raw: string | undefined): T | null {
   if (raw === undefined) return null;
   try {
-    return JSON.parse(raw) as LostRange;
-  } catch {
-    return null;
-  }
-}
-
-function parseProgress(raw: string | undefined): PartitionProgress | null {
-  if (raw === undefined) return null;
-  try {
-    return JSON.parse(raw) as PartitionProgress;
+    return JSON.parse(raw) as T;
   } catch {
     return null;
   }

@@ -19,17 +19,14 @@ import { RedisSpeedViewStore } from '../../adapters/redis/speed-view-store.js';
 import { MAX_SPEED_APPLY_EVENTS } from '../../platform/config.js';
 import { silentLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
-import { groupKey } from '../../shared/aggregate/aggregate.js';
 import { parseEventLine } from '../../shared/events.js';
 import { referenceFold } from '../../shared/reference-fold.js';
 import { CLAIM_DUPLICATE, CLAIM_OWNED } from '../../shared/speed/apply.js';
-import { floorTo } from '../../shared/time.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
-import { project } from '../../shared/views/project.js';
 import { claimRequests, parseRecords, planBatch, resolveClaims } from '../../speed-layer/plan.js';
 import { SpeedLayer } from '../../speed-layer/speed-layer.js';
 import { clickRecords, deleteTopics, produceAll, testKafka } from '../support/archiver-kafka.js';
-import { deletePrefix, diffFromReference, readAllViews, spawnSpeed, speedContext, viewStore, waitCaughtUp, type SpeedProcess } from '../support/speed-harness.js';
+import { deletePrefix, diffFromReference, readAllViews, spawnSpeed, speedContext, undedupedTruth, viewStore, waitCaughtUp, type SpeedProcess } from '../support/speed-harness.js';
 import { waitUntil } from '../support/wait.js';
 import type { TestContext } from '../support/context.js';
 
@@ -105,25 +102,8 @@ describe('speed layer data model', () => {
     await layer.start();
     await waitCaughtUp(kafka, redis, ctx.config);
 
-    const dupsWanted = new Map<string, number>();
-    const seen = new Set<string>();
-    const undeduped = records.map((r, i) => {
-      const parsed = parseEventLine(r.value, views);
-      if (!parsed.ok) throw new Error('only valid records here');
-      if (!seen.has(parsed.event.id)) {
-        seen.add(parsed.event.id);
-        return r.value;
-      }
-      for (const view of views.views) {
-        const p = project(view, parsed.event);
-        if (p === null) continue;
-        for (const g of view.granularities) {
-          const key = groupKey(view.name, g, floorTo(parsed.event.ts, g), p.dims);
-          dupsWanted.set(key, (dupsWanted.get(key) ?? 0) + 1);
-        }
-      }
-      return JSON.stringify({ ...parsed.event.body, id: `${parsed.event.id}#copy${i}` });
-    });
+    const { lines: undeduped, dupsPerGroup: dupsWanted } = undedupedTruth(records.map((r) => r.value), views);
+    expect(dupsWanted.size).toBeGreaterThan(0);
     const actual = await readAllViews(viewStore(redis, ctx.config, views), views);
     expect(diffFromReference(actual, referenceFold(undeduped, views), views)).toEqual([]);
     expect(new Map([...actual].filter(([, v]) => v._dups > 0).map(([k, v]) => [k, v._dups]))).toEqual(dupsWanted);

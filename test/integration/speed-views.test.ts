@@ -21,7 +21,7 @@ import { project } from '../../shared/views/project.js';
 import { SpeedLayer } from '../../speed-layer/speed-layer.js';
 import { rollUp } from '../../serving-layer/query/rollup.js';
 import { clickRecords, deleteTopics, produceAll, readWholeTopic, testKafka } from '../support/archiver-kafka.js';
-import { deletePrefix, diffFromReference, readAllViews, speedContext, viewStore, waitCaughtUp } from '../support/speed-harness.js';
+import { deletePrefix, diffFromReference, readAllViews, speedContext, undedupedTruth, viewStore, waitCaughtUp } from '../support/speed-harness.js';
 import type { TestContext } from '../support/context.js';
 
 const views = defaultViewSet();
@@ -167,26 +167,8 @@ describe('speed layer views', () => {
     await layer.start();
     await waitCaughtUp(kafka, redis, ctx.config);
 
-    // The truth without dedupe: every valid record counts, so give each repeat its own id.
-    const seen = new Set<string>();
-    const dupsWanted = new Map<string, number>();
-    const undeduped = records.map((r, i) => {
-      const parsed = parseEventLine(r.value, views);
-      if (!parsed.ok) return r.value;
-      if (!seen.has(parsed.event.id)) {
-        seen.add(parsed.event.id);
-        return r.value;
-      }
-      for (const view of views.views) {
-        const p = project(view, parsed.event);
-        if (p === null) continue;
-        for (const g of view.granularities) {
-          const key = groupKey(view.name, g, floorTo(parsed.event.ts, g), p.dims);
-          dupsWanted.set(key, (dupsWanted.get(key) ?? 0) + 1);
-        }
-      }
-      return JSON.stringify({ ...parsed.event.body, id: `${parsed.event.id}#repeat${i}` });
-    });
+    // The truth without dedupe: every valid record counts, so each repeat gets its own id.
+    const { lines: undeduped, dupsPerGroup: dupsWanted } = undedupedTruth(records.map((r) => r.value), views);
     expect(dupsWanted.size).toBeGreaterThan(0);
     const actual = await readAllViews(viewStore(redis, ctx.config, views), views);
     expect(diffFromReference(actual, referenceFold(undeduped, views), views)).toEqual([]);

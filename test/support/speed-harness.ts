@@ -15,6 +15,9 @@ import { RedisSpeedViewStore } from '../../adapters/redis/speed-view-store.js';
 import type { Config } from '../../platform/config.js';
 import { groupKey } from '../../shared/aggregate/aggregate.js';
 import type { FinalValues } from '../../shared/reference-fold.js';
+import { parseEventLine } from '../../shared/events.js';
+import { floorTo } from '../../shared/time.js';
+import { project } from '../../shared/views/project.js';
 import type { ViewSet } from '../../shared/views/definition.js';
 import { testContext, type TestContext } from './context.js';
 import { waitUntil } from './wait.js';
@@ -153,4 +156,31 @@ export async function deletePrefix(redis: Redis, prefix: string): Promise<void> 
       cursor = next;
     } while (cursor !== '0');
   }
+}
+
+/**
+ * The truth with speed dedupe off: every valid record counts, so each repeat of an id is given an
+ * id of its own for the reference fold; and per group, how many repeats the speed layer must count.
+ */
+export function undedupedTruth(values: readonly string[], views: ViewSet): { lines: string[]; dupsPerGroup: Map<string, number> } {
+  const seen = new Set<string>();
+  const dupsPerGroup = new Map<string, number>();
+  const lines = values.map((value, i) => {
+    const parsed = parseEventLine(value, views);
+    if (!parsed.ok) return value;
+    if (!seen.has(parsed.event.id)) {
+      seen.add(parsed.event.id);
+      return value;
+    }
+    for (const view of views.views) {
+      const p = project(view, parsed.event);
+      if (p === null) continue;
+      for (const g of view.granularities) {
+        const key = groupKey(view.name, g, floorTo(parsed.event.ts, g), p.dims);
+        dupsPerGroup.set(key, (dupsPerGroup.get(key) ?? 0) + 1);
+      }
+    }
+    return JSON.stringify({ ...parsed.event.body, id: `${parsed.event.id}#repeat${i}` });
+  });
+  return { lines, dupsPerGroup };
 }
