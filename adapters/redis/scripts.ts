@@ -176,6 +176,32 @@ end
 return out
 `;
 
+/** The fields of one group in the buckets of a range of one partition's view (a filter on every dimension). */
+export const READ_GROUP_LUA = `
+-- KEYS[1]  bucket index of one partition ({P:pN}:ib:<view>:<g>)
+-- ARGV[1]  first bucket start (inclusive); ARGV[2] end (exclusive)
+-- ARGV[3]  bucket hash key prefix ({P:pN}:v:<view>:<g>:); the bucket start completes it (same slot)
+-- ARGV[4..] the group's fields (<dims>:<measure or counter>)
+-- returns  {bucketStart, {field, value, ...}, ...} for the buckets that hold any of them
+local out = {}
+local fields = {unpack(ARGV, 4)}
+for _, b in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '(' .. ARGV[2])) do
+  local v = redis.call('HMGET', ARGV[3] .. b, unpack(fields))
+  local f = {}
+  for i = 1, #fields do
+    if v[i] then
+      f[#f + 1] = fields[i]
+      f[#f + 1] = v[i]
+    end
+  end
+  if #f > 0 then
+    out[#out + 1] = b
+    out[#out + 1] = f
+  end
+end
+return out
+`;
+
 /** Late-class events past a run's snapshot in the buckets of a range of one partition's view. */
 export const READ_LATE_CLASS_LUA = `
 -- KEYS[1]  bucket index of one partition ({P:pN}:ib:<view>:<g>)
@@ -270,6 +296,7 @@ const SCRIPTS = {
   lambdaHllAdd: HLL_ADD_LUA,
   lambdaReadBuckets: READ_BUCKETS_LUA,
   lambdaReadLateClass: READ_LATE_CLASS_LUA,
+  lambdaReadGroup: READ_GROUP_LUA,
   lambdaPfcountMany: PFCOUNT_MANY_LUA,
   lambdaSpeedInit: INIT_PARTITION_LUA,
   lambdaRaiseWatermark: RAISE_WATERMARK_LUA,
@@ -287,6 +314,7 @@ export interface SpeedScripts {
   hllAdd(keys: readonly string[], args: readonly string[]): Promise<number>;
   readBuckets(indexKey: string, from: number, to: number, hashPrefix: string): Promise<(string | string[])[]>;
   readLateClass(indexKey: string, from: number, to: number, setPrefix: string, afterOffset: number): Promise<(string | string[])[]>;
+  readGroup(indexKey: string, from: number, to: number, hashPrefix: string, fields: readonly string[]): Promise<(string | string[])[]>;
   pfcountMany(keys: readonly string[], groupSizes: readonly number[]): Promise<number[]>;
   initPartition(stateKey: string, args: [topic: string, next: string, coveredSince: string, now: string, layout: string]): Promise<InitReply>;
   raiseWatermark(key: string, watermark: number): Promise<string>;
@@ -320,6 +348,9 @@ export function loadScripts(redis: RedisClient): SpeedScripts {
     },
     async readLateClass(indexKey, from, to, setPrefix, afterOffset) {
       return (await fn('lambdaReadLateClass')(1, indexKey, String(from), String(to), setPrefix, String(afterOffset))) as (string | string[])[];
+    },
+    async readGroup(indexKey, from, to, hashPrefix, fields) {
+      return (await fn('lambdaReadGroup')(1, indexKey, String(from), String(to), hashPrefix, fields)) as (string | string[])[];
     },
     async pfcountMany(keys, groupSizes) {
       return ((await fn('lambdaPfcountMany')(keys.length, keys, groupSizes.map(String))) as number[]).map(Number);

@@ -2,14 +2,27 @@
  * Finding the stored groups of a query without scanning the keyspace: one READ_BUCKETS_LUA call
  * per partition shard returns every bucket of the range with all its fields (the bucket index
  * gives the buckets, one hash per bucket holds its groups), and the shards are read in parallel.
- * A 7-day hourly series is therefore one call per partition, whatever the number of groups.
+ * A 7-day hourly series is therefore one call per partition, whatever the number of groups; a
+ * filter that names every dimension reads that group's fields only (HMGET), not whole buckets.
  */
 import { randomBytes } from 'node:crypto';
 import { LambdaError } from '../../shared/errors.js';
 import { floorTo, type Granularity } from '../../shared/time.js';
 import type { ViewDef } from '../../shared/views/definition.js';
 import { redisCall } from './client.js';
-import { bucketHashKey, bucketIndexKey, decodeDims, hllScratchKeys, splitGroupField } from './keys.js';
+import {
+  DUPS_FIELD,
+  LATE_FIELD,
+  PRESENT_FIELD,
+  UNCHECKED_FIELD,
+  bucketHashKey,
+  bucketIndexKey,
+  decodeDims,
+  encodeDims,
+  groupField,
+  hllScratchKeys,
+  splitGroupField,
+} from './keys.js';
 import type { SpeedScripts } from './scripts.js';
 
 /** One group as one partition shard holds it. */
@@ -50,10 +63,28 @@ interface ShardGroup {
   fields: Record<string, string>;
 }
 
+/** Every field a group can have: its measures and the drift counters. */
+function groupFields(view: ViewDef, encodedDims: string): string[] {
+  return [...Object.keys(view.measures), LATE_FIELD, DUPS_FIELD, UNCHECKED_FIELD, PRESENT_FIELD].map((name) => groupField(encodedDims, name));
+}
+
+/** The dims tuple a filter pins when it names every dimension of the view; else null. */
+function pinnedDims(view: ViewDef, filter: Record<string, string | null> | undefined): (string | null)[] | null {
+  if (filter === undefined || !view.dimensions.every((d) => Object.hasOwn(filter, d))) return null;
+  return view.dimensions.map((d) => filter[d] ?? null);
+}
+
 async function readShard(scripts: SpeedScripts, prefix: string, partition: number, q: GroupQuery): Promise<ShardGroup[]> {
   const { view, granularity: g } = q;
   const hashPrefix = bucketHashKey(prefix, partition, view.name, g, 0).slice(0, -1);
-  const flat = await scripts.readBuckets(bucketIndexKey(prefix, partition, view.name, g), floorTo(q.from, g), q.to, hashPrefix);
+  const index = bucketIndexKey(prefix, partition, view.name, g);
+  // A filter on every dimension is one group: read its fields only, not whole buckets (a bucket
+  // holds every group of the minute, thousands at a high rate).
+  const pinned = pinnedDims(view, q.filter);
+  const flat =
+    pinned === null
+      ? await scripts.readBuckets(index, floorTo(q.from, g), q.to, hashPrefix)
+      : await scripts.readGroup(index, floorTo(q.from, g), q.to, hashPrefix, groupFields(view, encodeDims(pinned)));
   const out: ShardGroup[] = [];
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const bucketStart = Number(flat[i]);
