@@ -7,7 +7,7 @@
  */
 import { LambdaError } from '../../shared/errors.js';
 import { unscale } from '../../shared/decimal.js';
-import type { BucketRow, LateClassEvent, SeriesQuery, SpeedStatus, SpeedViewStore } from '../../shared/ports.js';
+import type { BucketRow, LateClassEvent, SeriesQuery, SpeedViewStore } from '../../shared/ports.js';
 import { floorTo, type Granularity } from '../../shared/time.js';
 import { keepsEveryDimension, type MeasureDef, type ViewDef, type ViewSet } from '../../shared/views/definition.js';
 import { getView } from '../../shared/views/load.js';
@@ -15,8 +15,6 @@ import { redisCall } from './client.js';
 import {
   DUPS_FIELD,
   LATE_FIELD,
-  LAYOUT_VERSION,
-  TOPIC_PARTITIONS_FIELD,
   UNCHECKED_FIELD,
   batchWatermarkKey,
   bucketIndexKey,
@@ -25,16 +23,15 @@ import {
   parseLateClassMember,
   distinctHllKey,
   hllTag,
-  partitionStateKey,
   speedPartitionsKey,
-  speedStatusField,
-  speedStatusKey,
   type GroupRef,
 } from './keys.js';
 import { speedRetentionMs, type RetentionPolicy } from './retention.js';
 import { extremeField, readGroups, sumField, unionSketches, type StoredGroup } from './speed-read.js';
-import { SPEED_TOTAL_FIELDS, type LostRange, type SpeedTotals } from '../../shared/speed/apply.js';
-import { parseWatermark, type PartitionProgress } from './speed-state-store.js';
+import { parseWatermark } from './speed-state-store.js';
+import { readSpeedStatus, type RedisSpeedStatus } from './speed-status.js';
+
+export type { RedisSpeedStatus, SpeedPartitionStatus } from './speed-status.js';
 import { loadScripts, type RedisClient, type SpeedScripts } from './scripts.js';
 
 /** A bucket row plus what the drift report attributes differences to. */
@@ -47,48 +44,12 @@ export interface SpeedBucketRow extends BucketRow {
   unchecked: number;
 }
 
-export interface SpeedPartitionStatus {
-  partition: number;
-  /** next offset to apply (authoritative, from the partition state) */
-  offset: number;
-  /** records behind the partition end; absent when unknown (no fresh report of the end) */
-  lag?: number;
-  /** partition end at the consumer's last report; null if never reported */
-  highWatermark: number | null;
-  coveredSince: number;
-  maxEventTs: number | null;
-  /** when the consumer last reported this partition (epoch ms); null if it never did */
-  updatedAt: number | null;
-  /** now - updatedAt; null if never reported */
-  reportAgeMs: number | null;
-  /** no report for longer than the stale limit: the consumer died or left the group */
-  stale: boolean;
-  /** applied everything up to the last reported end, and the report is fresh; null when unknown */
-  caughtUp: boolean | null;
-  /** the consumer that last reported this partition */
-  instance: string | null;
-  totals: SpeedTotals & { lostOffsets: number };
-  /** the last range Kafka deleted before the speed layer read it (retention), if any */
-  lastLost: LostRange | null;
-}
-
-export interface RedisSpeedStatus extends SpeedStatus {
-  partitions: SpeedPartitionStatus[];
-  /** partitions of the topic as the consumer last saw them; null before the first start */
-  topicPartitions: number | null;
-  /** now minus the newest event time applied, ms */
-  eventTimeLagMs: number | null;
-}
-
 export interface DistinctEstimate {
   dims: (string | null)[];
   estimate: number;
   /** raw Redis HLL (the union over partitions and buckets), for unions with other sketches */
   sketch: Buffer;
 }
-
-/** A partition's report older than this reads as stale (the reporter writes every 2 s by default). */
-export const DEFAULT_STATUS_STALE_MS = 15_000;
 
 export class RedisSpeedViewStore implements SpeedViewStore {
   private readonly scripts: SpeedScripts;
@@ -201,57 +162,7 @@ export class RedisSpeedViewStore implements SpeedViewStore {
   }
 
   async status(): Promise<RedisSpeedStatus> {
-    const partitions = await this.partitions();
-    const [statusHash, states] = await redisCall('read speed status', () =>
-      Promise.all([
-        this.redis.hgetall(speedStatusKey(this.opts.prefix)),
-        Promise.all(partitions.map((p) => this.redis.hgetall(partitionStateKey(this.opts.prefix, p)))),
-      ]),
-    );
-    const now = Date.now();
-    const staleMs = this.opts.statusStaleMs ?? DEFAULT_STATUS_STALE_MS;
-    const topicPartitions = statusHash[TOPIC_PARTITIONS_FIELD] === undefined ? null : Number(statusHash[TOPIC_PARTITIONS_FIELD]);
-    const list: SpeedPartitionStatus[] = [];
-    partitions.forEach((partition, i) => {
-      const st = states[i] ?? {};
-      if (st.next === undefined || st.layout !== String(LAYOUT_VERSION)) return;
-      const progress = parseJsonField<PartitionProgress>(statusHash[speedStatusField(partition)]);
-      const offset = Number(st.next);
-      const reportAgeMs = progress === null ? null : Math.max(0, now - progress.updatedAt);
-      const stale = reportAgeMs === null || reportAgeMs > staleMs;
-      const hw = progress?.highWatermark ?? null;
-      // A lag is only as good as the end it was measured against: unknown when the end was never
-      // reported or the report is stale (the partition may have grown since), never shown as 0.
-      const lag = hw === null || stale ? undefined : Math.max(0, hw - offset);
-      const totals = { lostOffsets: Number(st.lostOffsets ?? 0) } as SpeedPartitionStatus['totals'];
-      for (const f of SPEED_TOTAL_FIELDS) totals[f] = Number(st[f] ?? 0);
-      list.push({
-        partition,
-        offset,
-        ...(lag === undefined ? {} : { lag }),
-        highWatermark: hw,
-        coveredSince: Number(st.coveredSince ?? 0),
-        maxEventTs: progress?.maxEventTs ?? null,
-        updatedAt: progress?.updatedAt ?? null,
-        reportAgeMs,
-        stale,
-        caughtUp: lag === undefined ? (stale && progress !== null ? false : null) : lag === 0,
-        instance: progress?.instance ?? null,
-        totals,
-        lastLost: parseJsonField<LostRange>(st.lastLost),
-      });
-    });
-    const expected = topicPartitions ?? list.length;
-    const complete = list.length > 0 && list.length >= expected && Array.from({ length: expected }, (_, p) => list.some((s) => s.partition === p)).every(Boolean);
-    const maxEventTs = list.reduce<number | null>((m, s) => (s.maxEventTs !== null && (m === null || s.maxEventTs > m) ? s.maxEventTs : m), null);
-    return {
-      // Views are complete from the latest partition's coverage; unknown while a partition has none.
-      coveredSince: complete ? Math.max(...list.map((s) => s.coveredSince)) : null,
-      partitions: list,
-      lateArrivals: list.reduce((n, s) => n + s.totals.late, 0),
-      topicPartitions,
-      eventTimeLagMs: maxEventTs === null ? null : Math.max(0, now - maxEventTs),
-    };
+    return readSpeedStatus(this.redis, this.opts.prefix, await this.partitions(), this.opts.statusStaleMs);
   }
 
   private async partitions(): Promise<number[]> {
@@ -369,14 +280,4 @@ function rollUpGroups(view: ViewDef, groups: readonly StoredGroup[], keep: reado
     const dims = first.dims.map((v, i) => (kept[i] ? v : null));
     return { group: { bucketStart: first.bucketStart, dims, encodedDims: '', shards: list.flatMap((g) => g.shards) }, parts: list.length };
   });
-}
-
-/** A JSON field the speed layer wrote (progress, a lost range); null when absent or unreadable. */
-function parseJsonField<T>(raw: string | undefined): T | null {
-  if (raw === undefined) return null;
-  try {
-    return JSON.parse(raw) as T;
-  } catch {
-    return null;
-  }
 }
