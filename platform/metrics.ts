@@ -15,7 +15,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     registry,
     invalidEvents: new Counter({
       name: 'lambda_invalid_events_total',
-      help: 'Invalid events found, by the layer that found them and the reason (DESIGN §2).',
+      help: 'Invalid events found, by the layer that found them and the reason (docs/design-decisions.md §2).',
       labelNames: ['layer', 'reason'] as const,
       registers: r,
     }),

@@ -3,7 +3,7 @@
  * `code`; the edges translate it (HTTP -> problem+json status, CLI -> exit code,
  * consumers -> DLQ or retry). `retriable` lets callers decide between "try again"
  * (a dependency is down) and "give up / dead-letter" (the input is wrong), which
- * is what keeps a poison message from turning into a retry loop (DESIGN §2).
+ * is what keeps a poison message from turning into a retry loop (docs/design-decisions.md §2).
  */
 
 export type ErrorCode =

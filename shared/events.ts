@@ -1,5 +1,5 @@
 /**
- * Event validation (DESIGN §2). Every layer runs exactly this, so an event is
+ * Event validation (docs/design-decisions.md §2). Every layer runs exactly this, so an event is
  * either valid everywhere or invalid everywhere with the same reason; invalid
  * events go to the DLQ / a 400 / the batch run's counts, never silently away.
  */

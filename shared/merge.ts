@@ -1,5 +1,5 @@
 /**
- * Serving semantics (DESIGN §7), pure: which layer answers a bucket, which
+ * Serving semantics (docs/design-decisions.md §7), pure: which layer answers a bucket, which
  * buckets cannot be answered completely, and how far the layers drift apart.
  */
 import { floorTo, granularityMs, type Granularity } from './time.js';
@@ -60,7 +60,7 @@ export interface IncompleteOptions {
  * - its end plus the retention is already past (the TTL counts from the last
  *   write, which is at or after the bucket's end for on-time data, so this is
  *   the earliest moment the keys can be gone). That happens when the batch run
- *   is older than the speed retention (DESIGN §7).
+ *   is older than the speed retention (docs/design-decisions.md §7).
  */
 export function incompleteBuckets(buckets: readonly number[], o: IncompleteOptions): IncompleteBucket[] {
   const len = granularityMs(o.g);

@@ -5,7 +5,7 @@
  */
 import type { Granularity } from './time.js';
 
-// ---- master dataset (DESIGN §4) ------------------------------------------------
+// ---- master dataset (docs/design-decisions.md §4) ------------------------------------------------
 
 export interface MasterFile {
   /** `events/arrival=YYYY-MM-DDTHH/<topic>-<partition>-<firstOffset>.jsonl.gz` */

@@ -1,6 +1,6 @@
 /**
  * Event time and UTC bucketing. Every layer buckets with the same function so a
- * bucket means the same thing in batch, speed and serving (DESIGN §3:
+ * bucket means the same thing in batch, speed and serving (docs/design-decisions.md §3:
  * bucketStart = floor(ts / g) * g, in UTC epoch milliseconds).
  */
 import { LambdaError } from './errors.js';

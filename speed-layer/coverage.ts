@@ -1,6 +1,6 @@
 /**
  * Where a partition starts on its very first start (nothing stored in Redis yet), and from which
- * event time its views are then complete (`coveredSince`, DESIGN §6). The seek is by Kafka
+ * event time its views are then complete (`coveredSince`, docs/design-decisions.md §6). The seek is by Kafka
  * timestamp (offsetsForTimes): an event's time is at or before its append time, so every event
  * with ts >= the seek timestamp is at or after the offset found.
  *

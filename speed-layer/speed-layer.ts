@@ -1,5 +1,5 @@
 /**
- * The speed layer (DESIGN §6): a Kafka consumer group that keeps every view at every granularity
+ * The speed layer (docs/design-decisions.md §6): a Kafka consumer group that keeps every view at every granularity
  * in Redis, exactly-once in effect. The consumer logic per batch is in batch-handler.ts; this
  * module owns the lifecycle: topics, clients, the consumer (restarted if kafkajs gives up), the
  * seek to Redis's offsets on every assignment, and the periodic status report.

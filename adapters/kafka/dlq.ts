@@ -1,5 +1,5 @@
 /**
- * The dead-letter topic (DESIGN §2): invalid records are never dropped silently. Each goes to
+ * The dead-letter topic (docs/design-decisions.md §2): invalid records are never dropped silently. Each goes to
  * `<topic>.dlq` unchanged, with headers naming where it came from and what was wrong.
  */
 import type { EventProducer } from './producer.js';

@@ -1,5 +1,5 @@
 /**
- * Arrival completeness of the master dataset (DESIGN §4): A = min over the partitions of the event
+ * Arrival completeness of the master dataset (docs/design-decisions.md §4): A = min over the partitions of the event
  * topic of `completeThrough`. Every partition of the topic counts, also one that never received a
  * record (the archiver's idle heartbeat moves it on); a partition with no checkpoint yet makes A
  * unknown (null) rather than letting the others claim completeness it cannot vouch for. Checkpoints

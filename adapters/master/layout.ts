@@ -1,5 +1,5 @@
 /**
- * The master dataset's naming scheme (DESIGN §4), as pure functions shared by every storage adapter
+ * The master dataset's naming scheme (docs/design-decisions.md §4), as pure functions shared by every storage adapter
  * (local files now, S3 later), so that both write and read exactly the same keys:
  *
  *   events/arrival=YYYY-MM-DDTHH/<topic>-<partition>-<firstOffset>.jsonl.gz

@@ -1,6 +1,6 @@
 /**
  * The longest time between two fires of a cron schedule (the batch layer's LAMBDA_BATCH_CRON),
- * so the speed layer can keep its keys for "two batch periods" (DESIGN §6) without a second
+ * so the speed layer can keep its keys for "two batch periods" (docs/design-decisions.md §6) without a second
  * setting that could disagree with the schedule.
  *
  * Supports what node-cron accepts in practice: 5 fields (minute hour day-of-month month

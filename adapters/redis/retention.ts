@@ -1,5 +1,5 @@
 /**
- * How long the speed layer keeps a bucket (DESIGN §6): a key expires only when no query can be
+ * How long the speed layer keeps a bucket (docs/design-decisions.md §6): a key expires only when no query can be
  * served from it any more. A bucket is served by the speed layer while its start is at or after
  * B_g = floor_g(W); W trails the arrival clock by the allowed lateness plus up to two batch
  * periods (the run that will cover the bucket starts at most one period later and publishes at

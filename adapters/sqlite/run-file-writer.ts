@@ -1,5 +1,5 @@
 /**
- * Writes one batch run file: a NEW SQLite database, never an update of a served one (DESIGN §5).
+ * Writes one batch run file: a NEW SQLite database, never an update of a served one (docs/design-decisions.md §5).
  * The file is built under `<name>.tmp` with no journal (a crash leaves a temp file the next run
  * deletes), fsynced, then renamed to its final name. Making it current is the catalog's job; until
  * then no reader knows the file exists.

@@ -1,7 +1,7 @@
 /**
  * What the batch layer records about a run, as stored in the catalog and in each run file.
  * `BatchRunRecord` extends the port's `BatchRunInfo` (shared/ports.ts) with the timings and the
- * extra counts DESIGN §5 asks to keep with a run; anything typed as BatchRunInfo accepts it.
+ * extra counts docs/design-decisions.md §5 asks to keep with a run; anything typed as BatchRunInfo accepts it.
  */
 import type { ArchiveGap, BatchRunInfo } from '../../shared/ports.js';
 

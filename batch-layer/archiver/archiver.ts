@@ -1,5 +1,5 @@
 /**
- * The archiver (DESIGN §1, §4): a Kafka consumer group that copies the event topic, record for
+ * The archiver (docs/design-decisions.md §1, §4): a Kafka consumer group that copies the event topic, record for
  * record, into the master dataset as immutable segment files, sends invalid records to the DLQ,
  * and keeps a checkpoint per partition from which `arrivalComplete` is derived.
  *

@@ -2,7 +2,7 @@
  * One segment flush, in the order that keeps the master dataset exact under crashes and rebalances:
  *
  *  1. dead letters to the DLQ (at-least-once: a crash before 4 sends them again);
- *  2. the segment file, atomic and durable (DESIGN §4: no commit before this), and fenced: it never
+ *  2. the segment file, atomic and durable (docs/design-decisions.md §4: no commit before this), and fenced: it never
  *     replaces a different segment of the same name (writeFenced below);
  *  3. the Kafka offset commit, which doubles as an ownership fence: Kafka rejects it from a member
  *     that lost the partition in a rebalance, and then step 4 is skipped;

@@ -1,5 +1,5 @@
 /**
- * History backfill (DESIGN §1: "backfills may be written straight into the master dataset, batch
+ * History backfill (docs/design-decisions.md §1: "backfills may be written straight into the master dataset, batch
  * only"): a JSONL file becomes master dataset segments, without passing through Kafka, so the
  * speed layer never sees it and the next batch run does.
  *

@@ -1,5 +1,5 @@
 /**
- * What a batch run may claim (DESIGN §5, docs/design-decisions.md "Batch layer"): the arrival
+ * What a batch run may claim (docs/design-decisions.md §5, docs/design-decisions.md "Batch layer"): the arrival
  * completeness A of its snapshot and the watermark W derived from it, with the reasons recorded
  * in the run record. Pure: the run reads the checkpoints and asks Kafka, this decides.
  *

@@ -1,5 +1,5 @@
 /**
- * One batch run (DESIGN §5): recompute every view from the whole master dataset and publish the
+ * One batch run (docs/design-decisions.md §5): recompute every view from the whole master dataset and publish the
  * result as a new SQLite file.
  *
  *   lease -> clean stale files -> snapshot (checkpoints, then files) -> map (workers, exact

@@ -1,5 +1,5 @@
 /**
- * "Never two runs at once", in one process or across processes (DESIGN §5). node-cron's noOverlap
+ * "Never two runs at once", in one process or across processes (docs/design-decisions.md §5). node-cron's noOverlap
  * only covers one scheduled task; manual runs (CLI, HTTP) and other processes need a lease in the
  * catalog (see adapters/sqlite/catalog.ts). The holder renews it while the run goes on; if it
  * stops renewing (hung, killed), the lease expires after LAMBDA_BATCH_LEASE_MS and may be taken

@@ -1,5 +1,5 @@
 /**
- * The batch watermark (DESIGN §5): W = floor_to_minute(A - allowedLateness), where A is the
+ * The batch watermark (docs/design-decisions.md §5): W = floor_to_minute(A - allowedLateness), where A is the
  * master dataset's arrivalComplete (min over partitions of completeThrough).
  *
  * Every event that ARRIVED before A is in the files the run read; an event whose time is before

@@ -1,5 +1,5 @@
 /**
- * The view definitions compiled to SQL for DuckDB (DESIGN §9: "the view definitions compile to
+ * The view definitions compiled to SQL for DuckDB (docs/design-decisions.md §9: "the view definitions compile to
  * SQL that DuckDB can run over the same files"), as a user would write it by hand: read every
  * master file with read_json, keep the first record per id, then one GROUP BY per view and
  * granularity. Measures follow the batch layer exactly: count(*), sums/min/max of the value

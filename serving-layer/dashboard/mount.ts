@@ -1,5 +1,5 @@
 /**
- * The dashboard at `/` (DESIGN §8): index.html and its bundle, built in memory once per process
+ * The dashboard at `/` (docs/design-decisions.md §8): index.html and its bundle, built in memory once per process
  * when the app is assembled (bundle.ts). A build error is not swallowed: every dashboard request
  * then fails with a logged 500 problem, while the API keeps working.
  */

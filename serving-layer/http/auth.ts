@@ -1,4 +1,4 @@
-/** Admin actions need `Authorization: Bearer <LAMBDA_ADMIN_TOKEN>` (DESIGN §8). */
+/** Admin actions need `Authorization: Bearer <LAMBDA_ADMIN_TOKEN>` (docs/design-decisions.md §8). */
 import { timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { LambdaError } from '../../shared/errors.js';

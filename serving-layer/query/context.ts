@@ -7,7 +7,7 @@ import type { BatchViewStore, BucketRow, LateClassEvent, SeriesQuery, SpeedViewS
 import type { Granularity } from '../../shared/time.js';
 import { LambdaError } from '../../shared/errors.js';
 
-/** A speed bucket row plus the counters the speed layer keeps for the drift report (DESIGN §6). */
+/** A speed bucket row plus the counters the speed layer keeps for the drift report (docs/design-decisions.md §6). */
 export interface SpeedRowWithCounters extends BucketRow {
   /** events applied to this bucket after it was already behind the published batch watermark */
   late: number;

@@ -1,5 +1,5 @@
 /**
- * Drift, the teaching purpose (DESIGN §7): for buckets both layers hold, the batch value, the
+ * Drift, the teaching purpose (docs/design-decisions.md §7): for buckets both layers hold, the batch value, the
  * speed value, their absolute and relative difference, and the causes the service can know
  * (late arrivals, HyperLogLog estimates, duplicates when speed dedupe is off); then how each
  * bucket changed between the two latest batch runs (late data absorbed by recomputation).

@@ -1,5 +1,5 @@
 /**
- * The merged series (DESIGN §7): buckets before the boundary B_g = floor_g(W) come from the
+ * The merged series (docs/design-decisions.md §7): buckets before the boundary B_g = floor_g(W) come from the
  * published batch run, the rest from the speed layer. Every bucket says its source; the answer
  * carries W, the run id, the speed layer's coveredSince and lag, and names any bucket that
  * neither layer covers completely instead of returning a clean-looking wrong number.

@@ -1,5 +1,5 @@
 /**
- * Totals over a range (DESIGN §7): counts and sums add exactly across buckets from both layers.
+ * Totals over a range (docs/design-decisions.md §7): counts and sums add exactly across buckets from both layers.
  * A distinct total is a union, not a sum: it is answered only where sketches can be unioned (the
  * speed layer's HyperLogLogs, flagged approximate) or when the range is a single exact bucket;
  * otherwise it is marked unavailable with the reason, never guessed.

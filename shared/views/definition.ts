@@ -1,5 +1,5 @@
 /**
- * View definitions are data (DESIGN §3): one JSON file read by every layer, so
+ * View definitions are data (docs/design-decisions.md §3): one JSON file read by every layer, so
  * the aggregation logic is written once (Summingbird's idea). This module holds
  * the schema and the types; `load.ts` turns a file into a validated ViewSet.
  */

@@ -13,7 +13,7 @@ import { decodeCheckpoint, encodeCheckpoint } from '../../adapters/master/checkp
 import { isLambdaError } from '../../shared/errors.js';
 
 describe('master dataset layout', () => {
-  it('formats the DESIGN §4 key with a 20-digit offset and parses it back', () => {
+  it('formats the docs/design-decisions.md §4 key with a 20-digit offset and parses it back', () => {
     const c = { arrivalHour: '2024-03-05T07', topic: 'events', partition: 3, firstOffset: 42 };
     const key = segmentKey(c);
     expect(key).toBe('events/arrival=2024-03-05T07/events-3-00000000000000000042.jsonl.gz');
