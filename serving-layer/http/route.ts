@@ -6,6 +6,7 @@
 import type { Express, Request, Response, RequestHandler } from 'express';
 import type { z } from 'zod';
 import { LambdaError } from '../../shared/errors.js';
+import { PreparedJson } from './prepared.js';
 
 export interface RouteSpec<Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
   method: 'get' | 'post';
@@ -50,7 +51,18 @@ export function mountRoutes(app: Express, routes: readonly RouteSpec[], adminGua
         if (!parsed.success) throw validationError('path parameter', parsed.error);
       }
       const result = await route.handler({ query, params: req.params as Record<string, string>, req, res });
-      if (!res.headersSent && result !== undefined) res.json(result);
+      if (res.headersSent || result === undefined) return;
+      if (result instanceof PreparedJson) {
+        // The tag names what the bytes were computed from, so a client's revalidation costs no hashing.
+        if (req.headers['if-none-match'] === result.etag) {
+          res.status(304).set('ETag', result.etag).end();
+          return;
+        }
+        res.set({ 'Content-Type': 'application/json; charset=utf-8', ETag: result.etag });
+        res.end(result.body);
+        return;
+      }
+      res.json(result);
     });
     app[route.method](route.path, ...handlers);
   }
