@@ -78,6 +78,8 @@ const EnvSchema = z.object({
   // Roles other than `serve` expose /metrics on this port when set (0 = off), e.g. for Prometheus in docker-compose.
   LAMBDA_METRICS_PORT: int(0, 65535).default(0),
   LAMBDA_HTTP_BODY_LIMIT_BYTES: int(1024).default(1_048_576),
+  LAMBDA_SERVING_CACHE_MB: int(0, 65_536).default(64),
+  LAMBDA_SERVING_SPEED_MAX_STALE_MS: int(0, 1_000).default(200),
   LAMBDA_ADMIN_TOKEN: z.string().min(8, 'must be at least 8 characters').optional(),
   LAMBDA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LAMBDA_SHUTDOWN_GRACE_MS: int(0).default(10_000),
@@ -132,6 +134,12 @@ export interface Config {
   };
   readonly retry: { readonly baseMs: number; readonly maxMs: number };
   readonly http: { readonly host: string; readonly port: number; readonly bodyLimitBytes: number; readonly adminToken: string | null; readonly metricsPort: number };
+  readonly serving: {
+    /** memory of the serving cache's answers and parts (LAMBDA_SERVING_CACHE_MB); 0 turns the cache off */
+    readonly cacheBytes: number;
+    /** a speed-layer read is reused while younger than this (LAMBDA_SERVING_SPEED_MAX_STALE_MS) */
+    readonly speedMaxStaleMs: number;
+  };
   readonly logLevel: string;
   readonly shutdownGraceMs: number;
 }
@@ -200,6 +208,7 @@ export function loadConfig(env: Env, cwd: string): Config {
     },
     retry: { baseMs: e.LAMBDA_RETRY_BASE_MS, maxMs: e.LAMBDA_RETRY_MAX_MS },
     http: { host: e.LAMBDA_HTTP_HOST, port: e.LAMBDA_HTTP_PORT, bodyLimitBytes: e.LAMBDA_HTTP_BODY_LIMIT_BYTES, adminToken: e.LAMBDA_ADMIN_TOKEN ?? null, metricsPort: e.LAMBDA_METRICS_PORT },
+    serving: { cacheBytes: e.LAMBDA_SERVING_CACHE_MB * 1024 * 1024, speedMaxStaleMs: e.LAMBDA_SERVING_SPEED_MAX_STALE_MS },
     logLevel: e.LAMBDA_LOG_LEVEL,
     shutdownGraceMs: e.LAMBDA_SHUTDOWN_GRACE_MS,
   });

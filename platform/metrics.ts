@@ -83,6 +83,15 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
         registers: r,
       }),
       ingested: new Counter({ name: 'lambda_serving_ingest_events_total', help: 'Events received over HTTP, by outcome.', labelNames: ['outcome'] as const, registers: r }),
+      cacheBytes: new Gauge({ name: 'lambda_serving_cache_bytes', help: 'Bytes held by the serving cache (bounded by LAMBDA_SERVING_CACHE_MB).', registers: r }),
+      cacheEntries: new Gauge({ name: 'lambda_serving_cache_entries', help: 'Entries held by the serving cache.', registers: r }),
+      cacheLookups: new Counter({
+        name: 'lambda_serving_cache_lookups_total',
+        help: 'Serving cache lookups by part (answer, batch, speed) and outcome (hit, miss; for speed reads: fresh, joined, read).',
+        labelNames: ['part', 'outcome'] as const,
+        registers: r,
+      }),
+      cacheEvictions: new Counter({ name: 'lambda_serving_cache_evictions_total', help: 'Entries dropped to stay within the memory bound.', registers: r }),
     },
   };
 }

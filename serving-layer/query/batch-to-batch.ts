@@ -13,7 +13,7 @@ import { dimsRecord } from './rollup.js';
 const rowKey = (r: BucketRow) => `${r.bucketStart}|${JSON.stringify(r.dims)}`;
 
 /** The kept run published just before `latest` (runs are newest first). */
-function previousOf(runs: readonly BatchRunInfo[], latest: BatchRunInfo | null): BatchRunInfo | null {
+export function previousOf(runs: readonly BatchRunInfo[], latest: BatchRunInfo | null): BatchRunInfo | null {
   if (latest === null) return null;
   const i = runs.findIndex((r) => r.runId === latest.runId);
   return i < 0 ? null : (runs[i + 1] ?? null);

@@ -8,9 +8,9 @@ import { attributeBucket, missingFromRunCause, type AttributedCause, type RunTim
 import { drift, servingBoundary } from '../../shared/merge.js';
 import { granularityMs } from '../../shared/time.js';
 import type { ViewDef } from '../../shared/views/definition.js';
-import type { BatchSnapshot, BucketRow } from '../../shared/ports.js';
+import type { BatchSnapshot, BucketRow, LateClassEvent, SeriesQuery, SpeedStatus } from '../../shared/ports.js';
 import { batchToBatch } from './batch-to-batch.js';
-import type { QueryContext } from './context.js';
+import type { QueryContext, SpeedRowWithCounters } from './context.js';
 import type { ResolvedQuery } from './params.js';
 import { dimsRecord } from './rollup.js';
 import { withSnapshot } from './snapshot.js';
@@ -61,18 +61,59 @@ function countDiff(view: ViewDef, rows: readonly JoinedRow[]): number {
   return rows.reduce((s, r) => s + ((r.speed?.values[first] ?? 0) - (r.batch?.values[first] ?? 0)), 0);
 }
 
-/** The drift report, from one batch snapshot: the published run and the one before it held open. */
-export function driftAnswer(ctx: QueryContext, view: ViewDef, rq: ResolvedQuery) {
-  return withSnapshot(ctx.batch, 2, (snap) => driftFrom(ctx, snap, view, rq));
+/** A read of the speed layer and when it started (epoch ms): the answer is as of the oldest. */
+export interface SpeedRead<T> {
+  value: T;
+  readAt: number;
 }
 
-async function driftFrom(ctx: QueryContext, snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery) {
+/** How the drift report reads the speed layer: directly (the oracle), or through the serving cache's shared reads. */
+export interface DriftReader {
+  status(): Promise<SpeedRead<SpeedStatus>>;
+  rows(range: SeriesQuery): Promise<SpeedRead<SpeedRowWithCounters[]>>;
+  lateClass(range: SeriesQuery, through: Readonly<Record<string, number>>): Promise<SpeedRead<LateClassEvent[]>>;
+  /** batch-to-batch drift of the snapshot's runs (a pure function of the two runs and the query) */
+  batchToBatch(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery): ReturnType<typeof batchToBatch>;
+}
+
+/** Every read made when it is asked for: what the serving cache must equal. */
+export function directReader(ctx: QueryContext): DriftReader {
+  const read = async <T>(load: () => Promise<T>): Promise<SpeedRead<T>> => {
+    const readAt = ctx.now();
+    return { value: await load(), readAt };
+  };
+  return {
+    status: () => read(() => ctx.speed.status()),
+    rows: (range) => read(() => ctx.speed.seriesWithCounters(range)),
+    lateClass: (range, through) => read(() => ctx.speed.lateClassAfter(range, through)),
+    batchToBatch,
+  };
+}
+
+/** The drift report computed from scratch, from one batch snapshot: the published run and the one before it held open. */
+export function driftAnswer(ctx: QueryContext, view: ViewDef, rq: ResolvedQuery) {
+  return withSnapshot(ctx.batch, 2, async (snap) => (await driftReads(ctx, snap, view, rq, directReader(ctx))).compute());
+}
+
+export type DriftAnswer = ReturnType<DriftPlan['compute']>;
+
+/**
+ * The drift report in two steps: the speed layer is read first (`reads`, the objects the answer is
+ * built from), then `compute` builds the answer from them and the snapshot's runs without another
+ * read of Redis. The cache reuses an answer while its reads are the same objects.
+ */
+export interface DriftPlan {
+  reads: readonly SpeedRead<unknown>[];
+  compute(): ReturnType<typeof driftCompute>;
+}
+
+export async function driftReads(ctx: QueryContext, snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, reader: DriftReader): Promise<DriftPlan> {
   const g = rq.granularity;
   const len = granularityMs(g);
   const latest = snap.run;
   const boundary = servingBoundary(latest?.watermark ?? null, g);
-  const status = await ctx.speed.status();
-  const now = ctx.now();
+  const statusRead = await reader.status();
+  const status = statusRead.value;
   const retention = ctx.speed.retentionMs(g);
   // Both layers hold a bucket when the batch run covers it (before the boundary) and the speed
   // layer has it whole (at or after coveredSince, and not yet expired). The others before the
@@ -84,12 +125,51 @@ async function driftFrom(ctx: QueryContext, snap: BatchSnapshot, view: ViewDef, 
       notCompared.push({ start: b, reason: 'speed_not_covered' });
       return false;
     }
-    if (b + len + retention <= now) {
+    if (b + len + retention <= statusRead.readAt) {
       notCompared.push({ start: b, reason: 'speed_expired' });
       return false;
     }
     return true;
   });
+  const snapshot = latest?.snapshot;
+  const range = both.length > 0 ? { view: view.name, granularity: g, from: both[0]!, to: both[both.length - 1]! + len, filter: rq.filter } : null;
+  const [rowsRead, lateRead] = range ? await Promise.all([reader.rows(range), snapshot ? reader.lateClass(range, snapshot.through) : null]) : [null, null];
+  const reads = [statusRead, ...(rowsRead ? [rowsRead] : []), ...(lateRead ? [lateRead] : [])];
+  const readAt = Math.min(...reads.map((r) => r.readAt));
+  return {
+    reads,
+    compute: () =>
+      driftCompute(snap, view, rq, {
+        boundary,
+        status,
+        readAt,
+        both,
+        notCompared,
+        batchRows: range ? snap.series(range) : [],
+        speedRows: rowsRead?.value ?? [],
+        lateClass: lateRead?.value ?? [],
+        batchToBatch: () => reader.batchToBatch(snap, view, rq),
+      }),
+  };
+}
+
+interface DriftInputs {
+  boundary: number | null;
+  status: SpeedStatus;
+  readAt: number;
+  both: number[];
+  notCompared: { start: number; reason: 'speed_not_covered' | 'speed_expired' }[];
+  batchRows: BucketRow[];
+  speedRows: SpeedRowWithCounters[];
+  lateClass: LateClassEvent[];
+  batchToBatch: () => ReturnType<typeof batchToBatch>;
+}
+
+function driftCompute(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, input: DriftInputs) {
+  const { boundary, status, both, notCompared, batchRows, speedRows, lateClass } = input;
+  const g = rq.granularity;
+  const len = granularityMs(g);
+  const latest = snap.run;
   const perBucket: DriftBucket[] = [];
   // Per measure asked for: every joined row is compared; a row differs when the values are not
   // equal (a missing side included); the relative difference exists only for some of them.
@@ -102,12 +182,6 @@ async function driftFrom(ctx: QueryContext, snap: BatchSnapshot, view: ViewDef, 
     : 0;
   let unexplainedTotal = 0;
   if (both.length > 0) {
-    const range = { view: view.name, granularity: g, from: both[0]!, to: both[both.length - 1]! + len, filter: rq.filter };
-    const [batchRows, speedRows, lateClass] = await Promise.all([
-      Promise.resolve(snap.series(range)),
-      ctx.speed.seriesWithCounters(range),
-      snapshot ? ctx.speed.lateClassAfter(range, snapshot.through) : Promise.resolve([]),
-    ]);
     const notes = new Map<number, { duplicates: number; unchecked: number; missing: Partial<Record<ReturnType<typeof missingFromRunCause>, number>> }>();
     const note = (b: number) => {
       let n = notes.get(b);
@@ -189,7 +263,7 @@ async function driftFrom(ctx: QueryContext, snap: BatchSnapshot, view: ViewDef, 
     from: rq.from,
     to: rq.to,
     batch: latest ? { runId: latest.runId, watermark: latest.watermark, boundary } : null,
-    speed: { coveredSince: status.coveredSince },
+    speed: { coveredSince: status.coveredSince, readAt: input.readAt },
     provenance:
       "batch values from the published batch run (exact, SQLite); speed values from Redis (realtime; distinct counts are HyperLogLog estimates); causes from the run's snapshot (the offsets it read, when) and the speed layer's per-bucket record of late-class events, duplicates and unchecked copies",
     bucketsCompared: both.length,
@@ -199,7 +273,7 @@ async function driftFrom(ctx: QueryContext, snap: BatchSnapshot, view: ViewDef, 
     unexplainedEvents: unexplainedTotal,
     ...(unexplainedTotal > 0 ? { warning: unexplainedWarning(unexplainedTotal, snapshot !== undefined) } : {}),
     buckets: perBucket,
-    batchToBatch: batchToBatch(snap, view, rq),
+    batchToBatch: input.batchToBatch(),
   };
 }
 

@@ -19,10 +19,12 @@ export interface MergedRows {
   run: BatchRunInfo | null;
   boundary: number | null;
   speed: SpeedStatus;
+  /** when the speed layer was read (epoch ms): the answer is as of this moment */
+  readAt: number;
   incomplete: IncompleteBucket[];
 }
 
-function runRange(buckets: readonly number[], len: number): { from: number; to: number } | null {
+export function runRange(buckets: readonly number[], len: number): { from: number; to: number } | null {
   return buckets.length === 0 ? null : { from: buckets[0]!, to: buckets[buckets.length - 1]! + len };
 }
 
@@ -36,6 +38,7 @@ export async function mergedRows(ctx: QueryContext, snap: BatchSnapshot, view: V
   const batchRange = runRange(rq.buckets.filter((b) => sourceOf(b) === 'batch'), len);
   const speedRange = runRange(rq.buckets.filter((b) => sourceOf(b) === 'speed'), len);
   const base = { view: view.name, granularity: g, filter: rq.filter, keep: rq.groupBy } satisfies Omit<SeriesQuery, 'from' | 'to'>;
+  const readAt = ctx.now();
   const [batchRows, speedRows, speed] = await Promise.all([
     batchRange ? snap.series({ ...base, ...batchRange }) : [],
     speedRange ? ctx.speed.series({ ...base, ...speedRange }) : [],
@@ -47,15 +50,17 @@ export async function mergedRows(ctx: QueryContext, snap: BatchSnapshot, view: V
     coveredSince: speed.coveredSince,
     g,
     speedRetentionMs: ctx.speed.retentionMs(g),
-    now: ctx.now(),
+    now: readAt,
   });
-  return { rows, sourceOf, run, boundary, speed, incomplete };
+  return { rows, sourceOf, run, boundary, speed, readAt, incomplete };
 }
 
-/** Keeps the top `limit` groups ranked by the view's first measure summed over the range. */
-function topGroups(view: ViewDef, byBucket: Map<number, Group[]>, limit: number | null): Set<string> | null {
-  if (limit === null) return null;
-  const first = Object.keys(view.measures)[0]!;
+/**
+ * Per group (keyed by its dims' JSON), the view's measures over the range, in order of first
+ * appearance. Folding is associative (rollup.ts), so the totals of two disjoint sets of buckets
+ * merge into the totals of their union (mergeTotals): the cache ranks from cached parts.
+ */
+export function groupTotals(view: ViewDef, byBucket: ReadonlyMap<number, readonly Group[]>): Map<string, Values> {
   const totals = new Map<string, Values>();
   for (const groups of byBucket.values()) {
     for (const g of groups) {
@@ -65,63 +70,107 @@ function topGroups(view: ViewDef, byBucket: Map<number, Group[]>, limit: number 
       else combineValues(view, t, g.values);
     }
   }
+  return totals;
+}
+
+/** `later`'s totals folded into a copy of `first`'s: the totals of both sets of buckets. */
+export function mergeTotals(view: ViewDef, first: ReadonlyMap<string, Values>, later: ReadonlyMap<string, Values>): Map<string, Values> {
+  const out = new Map<string, Values>();
+  for (const [k, v] of first) out.set(k, { ...v });
+  for (const [k, v] of later) {
+    const t = out.get(k);
+    if (!t) out.set(k, { ...v });
+    else combineValues(view, t, v);
+  }
+  return out;
+}
+
+/** The top `limit` groups ranked by the view's first measure summed over the range (null: keep all). */
+export function topGroups(view: ViewDef, totals: ReadonlyMap<string, Values>, limit: number | null): Set<string> | null {
+  if (limit === null) return null;
+  const first = Object.keys(view.measures)[0]!;
   const ranked = [...totals].sort((a, b) => (b[1][first] ?? -Infinity) - (a[1][first] ?? -Infinity));
   return new Set(ranked.slice(0, limit).map(([k]) => k));
 }
 
-export function describeSources(m: MergedRows): string {
+export function describeSources(m: { run: BatchRunInfo | null; boundary: number | null }): string {
   const batch = m.run
     ? `buckets before ${m.boundary === null ? 'the boundary' : new Date(m.boundary).toISOString()} come from batch run ${m.run.runId} (SQLite, recomputed from the master dataset; watermark ${new Date(m.run.watermark).toISOString()})`
     : 'no batch run has been published yet, so every bucket comes from the speed layer';
   return `${batch}; later buckets come from the speed layer (Redis, realtime, approximate distinct counts).`;
 }
 
-export async function seriesAnswer(ctx: QueryContext, view: ViewDef, rq: ResolvedQuery) {
-  const m = await withSnapshot(ctx.batch, 1, (snap) => mergedRows(ctx, snap, view, rq));
-  const byBucket = rollUp(view, m.rows, rq.groupBy);
-  const keep = topGroups(view, byBucket, rq.limit);
-  const incompleteByBucket = new Map(m.incomplete.map((i) => [i.bucketStart, i.reason]));
-  const len = granularityMs(rq.granularity);
-  const buckets = rq.buckets.map((start) => ({
+/** One bucket of the answer; `keep` (from `limit`) drops the groups outside the top N. */
+export function seriesBucket(rq: ResolvedQuery, start: number, source: Source, incompleteReason: string | undefined, groups: readonly Group[], keep: ReadonlySet<string> | null) {
+  return {
     start,
-    end: start + len,
-    source: m.sourceOf(start),
-    complete: !incompleteByBucket.has(start),
-    ...(incompleteByBucket.has(start) ? { incompleteReason: incompleteByBucket.get(start) } : {}),
-    groups: (byBucket.get(start) ?? []).filter((g) => !keep || keep.has(JSON.stringify(g.dims))).map((g) => ({ dims: g.dims, values: pickMeasures(g.values, rq.measures) })),
-  }));
+    end: start + granularityMs(rq.granularity),
+    source,
+    complete: incompleteReason === undefined,
+    ...(incompleteReason !== undefined ? { incompleteReason } : {}),
+    groups: groups.filter((g) => !keep || keep.has(JSON.stringify(g.dims))).map((g) => ({ dims: g.dims, values: pickMeasures(g.values, rq.measures) })),
+  };
+}
+
+export type SeriesBucket = ReturnType<typeof seriesBucket>;
+
+/** What an answer says about where its numbers come from, besides the buckets. */
+export interface SeriesFacts {
+  run: BatchRunInfo | null;
+  boundary: number | null;
+  speed: SpeedStatus;
+  readAt: number;
+  incomplete: IncompleteBucket[];
+  /** whether any group combined several stored rows (a distinct measure is then unavailable) */
+  combined: boolean;
+}
+
+/**
+ * The answer around its buckets. `buckets` is the last key on purpose: the cache serialises the
+ * rest with an empty list and splices in bucket bytes it keeps (series-cache.ts), which gives
+ * exactly the bytes JSON.stringify gives for the whole object.
+ */
+export function seriesEnvelope<B>(view: ViewDef, rq: ResolvedQuery, f: SeriesFacts, buckets: B[]) {
   // Only the measures asked for: a warning about a measure the user does not look at is noise.
-  const unavailable = unavailableDistinct(view, [...byBucket.values()].flat()).filter((m) => rq.measures.includes(m));
+  const unavailable = (f.combined ? Object.entries(view.measures).filter(([, d]) => d.type === 'distinct').map(([n]) => n) : []).filter((m) => rq.measures.includes(m));
   const warnings: string[] = [];
-  if (m.incomplete.length > 0) {
-    warnings.push(`${m.incomplete.length} bucket(s) are incomplete: ${[...new Set(m.incomplete.map((i) => i.reason))].join(', ')} (see "incomplete")`);
+  if (f.incomplete.length > 0) {
+    warnings.push(`${f.incomplete.length} bucket(s) are incomplete: ${[...new Set(f.incomplete.map((i) => i.reason))].join(', ')} (see "incomplete")`);
   }
-  const gaps = m.run?.completeness?.gaps ?? [];
+  const gaps = f.run?.completeness?.gaps ?? [];
   if (gaps.length > 0) {
     const lost = gaps.reduce((n, g) => n + (g.toOffset - g.fromOffset + 1), 0);
     const where = gaps.slice(0, 5).map((g) => `partition ${g.partition} offsets ${g.fromOffset}-${g.toOffset}`).join(', ');
-    warnings.push(`batch run ${m.run?.runId} lacks ${lost} record(s) Kafka deleted before the archiver read them (${where}${gaps.length > 5 ? ', ...' : ''}): batch buckets of the time they arrived may be short; the run record lists them (completeness.gaps)`);
+    warnings.push(`batch run ${f.run?.runId} lacks ${lost} record(s) Kafka deleted before the archiver read them (${where}${gaps.length > 5 ? ', ...' : ''}): batch buckets of the time they arrived may be short; the run record lists them (completeness.gaps)`);
   }
   if (unavailable.length > 0) {
     warnings.push(`distinct measure(s) ${unavailable.join(', ')} are null where several dimension groups were combined: an exact distinct count cannot be added up`);
   }
   return {
-    answer: {
-      view: view.name,
-      granularity: rq.granularity,
-      from: rq.from,
-      to: rq.to,
-      groupBy: rq.groupBy,
-      filter: rq.filter,
-      measures: Object.fromEntries(rq.measures.map((m) => [m, view.measures[m]!])),
-      batch: m.run ? { runId: m.run.runId, watermark: m.run.watermark, boundary: m.boundary, finishedAt: m.run.finishedAt } : null,
-      speed: { coveredSince: m.speed.coveredSince, partitions: m.speed.partitions },
-      provenance: describeSources(m),
-      incomplete: m.incomplete,
-      unavailable,
-      warnings,
-      buckets,
-    },
-    incompleteCount: m.incomplete.length,
+    view: view.name,
+    granularity: rq.granularity,
+    from: rq.from,
+    to: rq.to,
+    groupBy: rq.groupBy,
+    filter: rq.filter,
+    measures: Object.fromEntries(rq.measures.map((m) => [m, view.measures[m]!])),
+    batch: f.run ? { runId: f.run.runId, watermark: f.run.watermark, boundary: f.boundary, finishedAt: f.run.finishedAt } : null,
+    speed: { coveredSince: f.speed.coveredSince, partitions: f.speed.partitions, readAt: f.readAt },
+    provenance: describeSources(f),
+    incomplete: f.incomplete,
+    unavailable,
+    warnings,
+    buckets,
   };
+}
+
+/** The merged series computed from scratch: the oracle the cached path (series-cache.ts) must equal byte for byte. */
+export async function seriesAnswer(ctx: QueryContext, view: ViewDef, rq: ResolvedQuery) {
+  const m = await withSnapshot(ctx.batch, 1, (snap) => mergedRows(ctx, snap, view, rq));
+  const byBucket = rollUp(view, m.rows, rq.groupBy);
+  const keep = topGroups(view, groupTotals(view, byBucket), rq.limit);
+  const incompleteByBucket = new Map(m.incomplete.map((i) => [i.bucketStart, i.reason]));
+  const buckets = rq.buckets.map((start) => seriesBucket(rq, start, m.sourceOf(start), incompleteByBucket.get(start), byBucket.get(start) ?? [], keep));
+  const combined = unavailableDistinct(view, [...byBucket.values()].flat()).length > 0;
+  return { answer: seriesEnvelope(view, rq, { ...m, combined }, buckets), incompleteCount: m.incomplete.length };
 }

@@ -8,6 +8,9 @@ import { seriesAnswer } from '../query/series.js';
 import { totalsAnswer } from '../query/totals.js';
 import { driftAnswer } from '../query/drift.js';
 import type { ServingDeps } from '../deps.js';
+import { ServingCache } from '../cache/serving-cache.js';
+import { cachedSeriesAnswer } from '../cache/series-cache.js';
+import { cachedDriftAnswer } from '../cache/drift-cache.js';
 
 const viewParam = z.object({ view: z.string().min(1) });
 const anyObject = z.object({}).passthrough();
@@ -17,7 +20,13 @@ function markIncomplete(res: Response, count: number): void {
   if (count > 0) res.set('Lambda-Incomplete-Buckets', String(count));
 }
 
+/** States the staleness bound of the speed part, which the body's `speed.readAt` lets a client check. */
+function markStaleness(res: Response, cache: ServingCache): void {
+  res.set('Lambda-Speed-Max-Stale-Ms', String(cache.options.speedMaxStaleMs));
+}
+
 export function viewRoutes(deps: ServingDeps): RouteSpec[] {
+  const cache = new ServingCache(deps.config.serving, deps.metrics.serving, deps.now);
   return [
     defineRoute({
       method: 'get',
@@ -47,7 +56,14 @@ export function viewRoutes(deps: ServingDeps): RouteSpec[] {
       responses: { 200: { description: 'the merged series', schema: anyObject }, 400: { description: 'a bad parameter (named)' }, 404: { description: 'unknown view' } },
       handler: async ({ params, query, res }) => {
         const view = viewOr404(deps.views, params.view!);
-        const { answer, incompleteCount } = await seriesAnswer(deps, view, resolveQuery(view, query, deps.now()));
+        const rq = resolveQuery(view, query, deps.now());
+        markStaleness(res, cache);
+        if (cache.enabled) {
+          const { body, incompleteCount } = await cachedSeriesAnswer(deps, cache, view, rq);
+          markIncomplete(res, incompleteCount);
+          return body;
+        }
+        const { answer, incompleteCount } = await seriesAnswer(deps, view, rq);
         markIncomplete(res, incompleteCount);
         return answer;
       },
@@ -75,9 +91,11 @@ export function viewRoutes(deps: ServingDeps): RouteSpec[] {
       params: viewParam,
       query: rangeQuery,
       responses: { 200: { description: 'the drift report', schema: anyObject }, 400: { description: 'a bad parameter (named)' }, 404: { description: 'unknown view' } },
-      handler: async ({ params, query }) => {
+      handler: async ({ params, query, res }) => {
         const view = viewOr404(deps.views, params.view!);
-        return driftAnswer(deps, view, resolveQuery(view, query, deps.now()));
+        const rq = resolveQuery(view, query, deps.now());
+        markStaleness(res, cache);
+        return cache.enabled ? cachedDriftAnswer(deps, cache, view, rq) : driftAnswer(deps, view, rq);
       },
     }),
   ];

@@ -1,0 +1,76 @@
+/**
+ * Reads of the speed layer shared between concurrent identical requests (single-flight), and
+ * reused while younger than `maxStaleMs` (docs/design-decisions.md, "Serving cache"). Staleness
+ * is measured from when the read *started*, so an answer is never older than the bound plus the
+ * read itself; the answer states the moment (`speed.readAt`). maxStaleMs 0 still shares a read in
+ * flight but never reuses a finished one.
+ */
+export interface FreshRead<T> {
+  value: T;
+  /** when the read started (epoch ms, the service's clock) */
+  readAt: number;
+  /** increments with every completed read of this process: identifies the read in cache keys */
+  generation: number;
+}
+
+interface Slot<T> {
+  read?: FreshRead<T>;
+  pending?: Promise<FreshRead<T>>;
+}
+
+let generations = 0;
+
+export class FreshReads<T> {
+  private readonly slots = new Map<string, Slot<T>>();
+
+  constructor(
+    private readonly maxStaleMs: number,
+    private readonly now: () => number,
+    /** distinct keys remembered (oldest dropped first); each holds one read */
+    private readonly maxKeys = 512,
+    private readonly onLookup: (outcome: 'fresh' | 'joined' | 'read') => void = () => undefined,
+  ) {}
+
+  get(key: string, load: () => Promise<T>): Promise<FreshRead<T>> {
+    const t = this.now();
+    let slot = this.slots.get(key);
+    if (slot?.read !== undefined && t - slot.read.readAt <= this.maxStaleMs) {
+      this.onLookup('fresh');
+      return Promise.resolve(slot.read);
+    }
+    if (slot?.pending !== undefined) {
+      this.onLookup('joined');
+      return slot.pending;
+    }
+    this.onLookup('read');
+    if (slot === undefined) {
+      slot = {};
+      this.slots.set(key, slot);
+      if (this.slots.size > this.maxKeys) this.dropOldest();
+    }
+    const s = slot;
+    const pending = load().then(
+      (value) => {
+        const read = { value, readAt: t, generation: ++generations };
+        s.read = read;
+        s.pending = undefined;
+        return read;
+      },
+      (err: unknown) => {
+        // A failed read is not remembered: the next request tries again.
+        s.pending = undefined;
+        throw err;
+      },
+    );
+    s.pending = pending;
+    return pending;
+  }
+
+  private dropOldest(): void {
+    for (const [k, s] of this.slots) {
+      if (s.pending !== undefined) continue;
+      this.slots.delete(k);
+      return;
+    }
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The serving cache (docs/design-decisions.md, "Serving cache"). Everything a batch run answers is
+ * immutable while the run stays published, so it is computed once per (run, query) and kept as
+ * ready bytes; the speed layer changes all the time, so its reads are shared and reused only
+ * within a stated staleness bound. Whole answers are kept too, and reused while the run and the
+ * speed reads they were built from are the same ones. One byte budget bounds all of it.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Metrics } from '../../platform/metrics.js';
+import type { BatchRunInfo } from '../../shared/ports.js';
+import { ByteLru } from './byte-lru.js';
+import { FreshReads, type FreshRead } from './fresh-reads.js';
+
+export interface ServingCacheOptions {
+  /** memory bound of the cached parts and answers; 0 turns caching off */
+  cacheBytes: number;
+  speedMaxStaleMs: number;
+}
+
+/** A cached entry names the runs it was computed from, so a publish that drops them drops it. */
+export interface RunBound {
+  runIds: readonly string[];
+}
+
+/** series answers, batch parts of series, drift answers, batch-to-batch comparisons of a pair of runs */
+export type CachePart = 'answer' | 'batch' | 'drift' | 'pair';
+
+/** Fixed per process: tags of one process's cache never match another's after a restart. */
+const BOOT = randomBytes(6).toString('hex');
+
+export class ServingCache {
+  readonly enabled: boolean;
+  private readonly lru: ByteLru<RunBound>;
+  private readonly reads: FreshReads<unknown>;
+  private keptKey = '';
+
+  constructor(
+    readonly options: ServingCacheOptions,
+    private readonly metrics: Metrics['serving'] | null,
+    now: () => number,
+  ) {
+    this.enabled = options.cacheBytes > 0;
+    this.lru = new ByteLru(options.cacheBytes, (n) => metrics?.cacheEvictions.inc(n));
+    this.reads = new FreshReads(options.speedMaxStaleMs, now, 512, (outcome) => metrics?.cacheLookups.inc({ part: 'speed', outcome }));
+  }
+
+  get bytes(): number {
+    return this.lru.bytes;
+  }
+
+  get entries(): number {
+    return this.lru.size;
+  }
+
+  /** A speed-layer read, shared and reused within the staleness bound. */
+  speedRead<T>(key: string, load: () => Promise<T>) {
+    return this.reads.get(key, load) as Promise<FreshRead<T>>;
+  }
+
+  get<V extends RunBound>(part: CachePart, key: string): V | undefined {
+    const v = this.lru.get(`${part}|${key}`) as V | undefined;
+    this.metrics?.cacheLookups.inc({ part, outcome: v === undefined ? 'miss' : 'hit' });
+    return v;
+  }
+
+  set<V extends RunBound>(part: CachePart, key: string, value: V, bytes: number): void {
+    if (!this.enabled) return;
+    this.lru.set(`${part}|${key}`, value, bytes);
+    this.report();
+  }
+
+  /**
+   * Called with the kept runs of every answer's snapshot: when they changed (a publish, a prune),
+   * entries computed from a run no longer kept can never be asked for again, so they go at once
+   * rather than waiting for the LRU to push them out.
+   */
+  keptRuns(runs: readonly BatchRunInfo[]): void {
+    const key = runs.map((r) => r.runId).join(',');
+    if (key === this.keptKey) return;
+    this.keptKey = key;
+    const kept = new Set(runs.map((r) => r.runId));
+    this.lru.deleteWhere((_k, v) => v.runIds.some((id) => id !== '' && !kept.has(id)));
+    this.report();
+  }
+
+  /** A strong entity tag for bytes computed from exactly these inputs in this process. */
+  etag(...inputs: (string | number)[]): string {
+    return `"${createHash('sha1').update(BOOT).update(inputs.join('\u0000')).digest('base64url').slice(0, 22)}"`;
+  }
+
+  private report(): void {
+    this.metrics?.cacheBytes.set(this.lru.bytes);
+    this.metrics?.cacheEntries.set(this.lru.size);
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * The serving cache against the oracle (issue 14): for random queries over real SQLite runs and
+ * real Redis speed views, the cached series and drift answers are byte-identical to the answers
+ * computed from scratch; before and after a new run is published, and while one is published in
+ * the middle of an answer (each answer from the one run its snapshot took).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { SqliteBatchViewStore } from '../../adapters/sqlite/batch-view-store.js';
+import { retentionPolicy } from '../../adapters/redis/retention.js';
+import { RedisSpeedStateStore } from '../../adapters/redis/speed-state-store.js';
+import { ServingCache } from '../../serving-layer/cache/serving-cache.js';
+import { cachedSeriesAnswer } from '../../serving-layer/cache/series-cache.js';
+import { cachedDriftAnswer } from '../../serving-layer/cache/drift-cache.js';
+import { seriesAnswer } from '../../serving-layer/query/series.js';
+import { driftAnswer } from '../../serving-layer/query/drift.js';
+import type { QueryContext } from '../../serving-layer/query/context.js';
+import { MAX_BUCKETS, rangeQuery, resolveQuery, type ResolvedQuery } from '../../serving-layer/query/params.js';
+import { HOUR_MS, MINUTE_MS, floorTo, granularityMs, type Granularity } from '../../shared/time.js';
+import type { ViewDef } from '../../shared/views/definition.js';
+import { viewSetFromDocument } from '../../shared/views/load.js';
+import { afterFirstRead, RunPublisher } from '../support/batch-runs.js';
+import { applyToSpeed } from '../support/speed-apply.js';
+import { deletePrefix, speedContext, viewStore } from '../support/speed-harness.js';
+import type { TestContext } from '../support/context.js';
+import { rand, type Rand } from '../unit/_prng.js';
+
+// Two dimensions, so groupBy rolls up; every kind of measure.
+const doc = {
+  views: [
+    {
+      name: 'visits',
+      description: 'visits per url and device',
+      dimensions: ['url', 'device'],
+      filter: { type: 'visit' },
+      measures: { visits: { type: 'count' }, visitors: { type: 'distinct', field: 'user' }, spent: { type: 'sum', field: 'amount', decimals: 2 }, longest: { type: 'max', field: 'amount', decimals: 2 } },
+      granularities: ['minute', 'hour', 'day'],
+    },
+    {
+      name: 'orders',
+      description: 'orders per country',
+      dimensions: ['country'],
+      measures: { orders: { type: 'count' }, cheapest: { type: 'min', field: 'amount', decimals: 2 } },
+      granularities: ['hour', 'day'],
+    },
+  ],
+} as const;
+const views = viewSetFromDocument(doc, 'test');
+const viewsJson = JSON.stringify(doc);
+const URLS = ['/a', '/b', '/ü', '/x:y', '/"q"', '/a|b'];
+const DEVICES = ['phone', 'desk', 'tv'];
+const COUNTRIES = ['DE', 'FR', 'JP'];
+const NOW = floorTo(Date.now(), 'hour') + 17 * MINUTE_MS;
+const SPAN = 30 * HOUR_MS;
+
+let seq = 0;
+function events(r: Rand, n: number, from: number, to: number): object[] {
+  return Array.from({ length: n }, () => {
+    const ts = r.int(from, to - 1);
+    const amount = r.int(1, 99_999) / 100;
+    if (r.chance(0.3)) return { id: `e${++seq}`, ts, type: 'order', ...(r.chance(0.9) ? { country: r.pick(COUNTRIES) } : {}), amount };
+    return { id: `e${++seq}`, ts, type: 'visit', ...(r.chance(0.9) ? { url: r.pick(URLS) } : {}), ...(r.chance(0.8) ? { device: r.pick(DEVICES) } : {}), user: `u${r.int(1, 40)}`, amount };
+  });
+}
+
+/** A random query a user could send: range, granularity, filter, groupBy, measures, limit. */
+function randomQuery(r: Rand, view: ViewDef): ResolvedQuery {
+  const g: Granularity = r.pick(view.granularities);
+  const len = granularityMs(g);
+  const to = NOW - r.int(-2, 3) * len - (r.chance(0.3) ? r.int(0, len - 1) : 0);
+  const buckets = Math.min(MAX_BUCKETS, r.int(1, Math.ceil((SPAN + 4 * HOUR_MS) / len)));
+  const raw: Record<string, unknown> = { granularity: g, from: String(to - buckets * len), to: String(to) };
+  const filters: string[] = [];
+  for (const d of view.dimensions) {
+    if (!r.chance(0.25)) continue;
+    const pool = d === 'url' ? URLS : d === 'device' ? DEVICES : COUNTRIES;
+    filters.push(r.chance(0.15) ? d : `${d}:${r.pick([...pool, '/nowhere'])}`);
+  }
+  if (filters.length > 0) raw.filter = filters;
+  if (r.chance(0.6)) raw.groupBy = view.dimensions.filter(() => r.chance(0.5)).join(',');
+  const measures = Object.keys(view.measures).filter(() => r.chance(0.6));
+  if (measures.length > 0 && r.chance(0.5)) raw.measures = measures.join(',');
+  if (r.chance(0.3)) raw.limit = String(r.int(1, 4));
+  return resolveQuery(view, rangeQuery.parse(raw), NOW);
+}
+
+describe('serving cache: byte-identical to the answers computed from scratch', () => {
+  let ctx: TestContext;
+  let redis: Redis;
+  let dir: string;
+  let publisher: RunPublisher;
+  let store: SqliteBatchViewStore;
+  let query: QueryContext;
+  const r = rand(20261204);
+  const all: object[] = [];
+
+  beforeAll(async () => {
+    ctx = speedContext({ LAMBDA_BATCH_CRON: '0 0 * * 0' });
+    redis = new Redis(ctx.config.redis.url);
+    dir = mkdtempSync(join(tmpdir(), 'serving-cache-'));
+    publisher = new RunPublisher(dir, views, viewsJson);
+    store = new SqliteBatchViewStore(dir);
+    all.push(...events(r, 2500, NOW - SPAN, NOW));
+    // The speed layer holds everything (2 partitions); the runs hold what they held at their W.
+    const state = new RedisSpeedStateStore(redis, ctx.config.redis.keyPrefix, retentionPolicy(ctx.config), ctx.config.speed.dedupeWindowMs);
+    for (const p of [0, 1]) {
+      const mine = all.filter((_, i) => i % 2 === p).map((e) => JSON.stringify(e));
+      await applyToSpeed(state, ctx.config, views, p, mine, { arrival: NOW, coveredSince: NOW - 20 * HOUR_MS, now: NOW });
+    }
+    query = { views, batch: store, speed: viewStore(redis, ctx.config, views), now: () => NOW };
+    publisher.publish('run-1', NOW - 12 * HOUR_MS, all.slice(0, 2000), 2);
+  });
+  afterAll(async () => {
+    store.close();
+    publisher.close();
+    rmSync(dir, { recursive: true, force: true });
+    await deletePrefix(redis, ctx.config.redis.keyPrefix);
+    redis.disconnect();
+    ctx.cleanup();
+  });
+
+  const queries = Array.from({ length: 60 }, (_, i) => randomQuery(rand(1000 + i), views.views[i % 2]!));
+
+  async function expectSame(cache: ServingCache, q: QueryContext = query, hits = true): Promise<number> {
+    let speedParts = 0;
+    for (const [i, rq] of queries.entries()) {
+      const view = views.views[i % 2]!;
+      const oracle = await seriesAnswer(q, view, rq);
+      const cached = await cachedSeriesAnswer(q, cache, view, rq);
+      expect(cached.body.body.toString(), `series query ${i}: ${JSON.stringify(rq)}`).toBe(JSON.stringify(oracle.answer));
+      expect(cached.incompleteCount).toBe(oracle.incompleteCount);
+      // Asked again: the same bytes, from the cache (unless the budget could not keep them).
+      const again = (await cachedSeriesAnswer(q, cache, view, rq)).body;
+      if (hits) expect(again).toBe(cached.body);
+      else expect(again.body.equals(cached.body.body)).toBe(true);
+      const drift = await cachedDriftAnswer(q, cache, view, rq);
+      expect(drift.body.toString(), `drift query ${i}`).toBe(JSON.stringify(await driftAnswer(q, view, rq)));
+      if (oracle.answer.buckets.some((b) => b.source === 'speed')) speedParts++;
+    }
+    return speedParts;
+  }
+
+  it('random queries before and after a new run is published', async () => {
+    const cache = new ServingCache({ cacheBytes: 32 * 1024 * 1024, speedMaxStaleMs: 0 }, null, () => NOW);
+    // The queries reach both layers: most answers have batch and speed buckets.
+    expect(await expectSame(cache)).toBeGreaterThan(20);
+    const batchParts = cache.entries;
+    expect(batchParts).toBeGreaterThan(60);
+
+    // run-2 (later W, more events): nothing of run-1 may be served any more.
+    publisher.publish('run-2', NOW - 6 * HOUR_MS, all.slice(0, 2400), 2);
+    await expectSame(cache);
+    // run-3 prunes run-1: its entries are dropped at once (keep 2).
+    publisher.publish('run-3', NOW - 4 * HOUR_MS, all, 2);
+    await expectSame(cache);
+    expect(cache.bytes).toBeLessThanOrEqual(32 * 1024 * 1024);
+  });
+
+  it('a run published in the middle of an answer: the answer is the one of the run its snapshot took', async () => {
+    const cache = new ServingCache({ cacheBytes: 32 * 1024 * 1024, speedMaxStaleMs: 0 }, null, () => NOW);
+    let n = 4;
+    for (const [i, rq] of queries.slice(0, 12).entries()) {
+      const view = views.views[i % 2]!;
+      const before = JSON.stringify((await seriesAnswer(query, view, rq)).answer);
+      const runId = `run-${n++}`;
+      // The same W as the run before: the boundary and the speed reads stay the same, so only the
+      // run's identity tells the cache that its answer is out of date.
+      const racing = { ...query, batch: afterFirstRead(store, () => publisher.publish(runId, NOW - 4 * HOUR_MS, all.slice(0, 2000 + 40 * n), 2)) };
+      const during = await cachedSeriesAnswer(racing, cache, view, rq);
+      expect(during.body.body.toString(), `query ${i} while ${runId} was published`).toBe(before);
+      expect(store.latestRun()?.runId).toBe(runId);
+      // The next answer is the new run's, not the cached one of the run before.
+      const after = await cachedSeriesAnswer(query, cache, view, rq);
+      expect(after.body.body.toString()).toBe(JSON.stringify((await seriesAnswer(query, view, rq)).answer));
+    }
+  });
+
+  it('a small budget evicts, and every answer is still the oracle', async () => {
+    const cache = new ServingCache({ cacheBytes: 64 * 1024, speedMaxStaleMs: 0 }, null, () => NOW);
+    await expectSame(cache, query, false);
+    expect(cache.bytes).toBeLessThanOrEqual(64 * 1024);
+    expect(cache.entries).toBeGreaterThan(0);
+  });
+});

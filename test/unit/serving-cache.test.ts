@@ -1,0 +1,106 @@
+/**
+ * The serving cache's own rules (issue 14): the byte budget of the LRU, reads shared between
+ * concurrent requests and reused only within the staleness bound, and an answer that states when
+ * it read the speed layer.
+ */
+import { describe, expect, it } from 'vitest';
+import { ByteLru } from '../../serving-layer/cache/byte-lru.js';
+import { FreshReads } from '../../serving-layer/cache/fresh-reads.js';
+import { ServingCache } from '../../serving-layer/cache/serving-cache.js';
+import { cachedSeriesAnswer } from '../../serving-layer/cache/series-cache.js';
+import { rangeQuery, resolveQuery } from '../../serving-layer/query/params.js';
+import { defaultViewSet } from '../../shared/views/default-views.js';
+import { FakeBatchStore, fakeContext, runInfo } from '../support/serving-fakes.js';
+
+describe('ByteLru', () => {
+  it('keeps the bytes it holds within its budget, dropping the least recently used first', () => {
+    let evicted = 0;
+    const lru = new ByteLru<string>(100, (n) => (evicted += n));
+    lru.set('a', 'A', 40);
+    lru.set('b', 'B', 40);
+    expect(lru.get('a')).toBe('A'); // a is now the most recent
+    lru.set('c', 'C', 40);
+    expect(lru.get('b')).toBeUndefined();
+    expect(lru.get('a')).toBe('A');
+    expect(lru.bytes).toBe(80);
+    expect(evicted).toBe(1);
+    expect(lru.set('huge', 'H', 101)).toBe(false);
+    expect(lru.bytes).toBe(80);
+    lru.set('a', 'A2', 10); // replacing re-weighs
+    expect(lru.bytes).toBe(50);
+    expect(lru.deleteWhere((k) => k === 'c')).toBe(1);
+    expect([lru.size, lru.bytes]).toEqual([1, 10]);
+  });
+});
+
+describe('FreshReads', () => {
+  it('shares a read in flight and reuses it only while younger than the bound', async () => {
+    let now = 1_000;
+    let loads = 0;
+    let release!: () => void;
+    const reads = new FreshReads<number>(200, () => now);
+    const load = () =>
+      new Promise<number>((resolve) => {
+        loads++;
+        release = () => resolve(loads);
+      });
+    const a = reads.get('k', load);
+    const b = reads.get('k', load); // joins the read in flight
+    release();
+    const [ra, rb] = await Promise.all([a, b]);
+    expect(ra).toBe(rb);
+    expect(loads).toBe(1);
+    expect(ra.readAt).toBe(1_000);
+    now = 1_200; // exactly the bound: still fresh
+    expect(await reads.get('k', load)).toBe(ra);
+    now = 1_201; // past it: read again
+    const c = reads.get('k', load);
+    release();
+    expect((await c).value).toBe(2);
+    expect((await c).readAt).toBe(1_201);
+  });
+
+  it('does not remember a failed read', async () => {
+    const reads = new FreshReads<number>(1_000, () => 0);
+    await expect(reads.get('k', () => Promise.reject(new Error('redis down')))).rejects.toThrow('redis down');
+    expect((await reads.get('k', () => Promise.resolve(7))).value).toBe(7);
+  });
+});
+
+describe('cached series: staleness', () => {
+  const views = defaultViewSet();
+  const view = views.byName.pageviews!;
+  const H = 3_600_000;
+  const T0 = Date.UTC(2026, 0, 1);
+
+  it('serves the speed part read within the bound, states when it was read, and reads again after it', async () => {
+    let now = T0 + 10 * H;
+    const batch = new FakeBatchStore(views);
+    batch.publish(runInfo('run-1', T0 + 5 * H), [{ view: 'pageviews', granularity: 'hour', bucketStart: T0, dims: ['/a'], values: { views: 3, visitors: 2 } }]);
+    const ctx = { ...fakeContext(views, now, batch), now: () => now };
+    let statusReads = 0;
+    const status = ctx.speed.status.bind(ctx.speed);
+    ctx.speed.status = () => (statusReads++, status());
+    const speedRow = (views: number) => ({ view: 'pageviews', granularity: 'hour' as const, bucketStart: T0 + 8 * H, dims: ['/a'], values: { views, visitors: 1 }, late: 0, duplicates: 0, unchecked: 0 });
+    ctx.speed.rows = [speedRow(4)];
+    const cache = new ServingCache({ cacheBytes: 1 << 20, speedMaxStaleMs: 200 }, null, () => now);
+    const rq = resolveQuery(view, rangeQuery.parse({ granularity: 'hour', from: String(T0), to: String(T0 + 10 * H) }), now);
+    const parse = async () => JSON.parse((await cachedSeriesAnswer(ctx, cache, view, rq)).body.body.toString()) as { speed: { readAt: number }; buckets: { start: number; groups: { values: { views: number } }[] }[] };
+    const first = await parse();
+    expect(first.speed.readAt).toBe(T0 + 10 * H);
+    expect(first.buckets.find((b) => b.start === T0 + 8 * H)?.groups[0]?.values.views).toBe(4);
+
+    ctx.speed.rows = [speedRow(9)];
+    now += 150; // within the bound: the read of 150 ms ago, and the answer says so
+    const within = await parse();
+    expect(within.buckets.find((b) => b.start === T0 + 8 * H)?.groups[0]?.values.views).toBe(4);
+    expect(within.speed.readAt).toBe(T0 + 10 * H);
+    expect(statusReads).toBe(1);
+
+    now += 100; // 250 ms after the read: past the bound
+    const after = await parse();
+    expect(after.buckets.find((b) => b.start === T0 + 8 * H)?.groups[0]?.values.views).toBe(9);
+    expect(after.speed.readAt).toBe(T0 + 10 * H + 250);
+    expect(statusReads).toBe(2);
+  });
+});
