@@ -1,0 +1,61 @@
+/**
+ * Where the serving layer's time goes: seeds the serving bench's data, runs the serving layer
+ * with V8's CPU profiler, loads one path with autocannon (50 connections), and prints the
+ * functions with the most self time. `node --import tsx bench/serving/profile.ts [series|drift] [seconds]`.
+ */
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { benchContext } from '../lib/bench-context.js';
+import { startReadyChild } from '../lib/child.js';
+import { findServices } from '../lib/services.js';
+import { stopChild } from '../speed/speed-run.js';
+import { seedServingData } from './seed.js';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+const what = process.argv[2] === 'drift' ? 'drift' : 'series';
+const seconds = Number(process.argv[3] ?? 10);
+const ctx = benchContext(findServices(process.env), 'prof', { LAMBDA_TOPIC_PARTITIONS: '2' });
+const profDir = mkdtempSync(join(tmpdir(), 'serving-prof-'));
+try {
+  const data = await seedServingData(ctx, 0.1);
+  const serve = await startReadyChild<{ url: string }>('bench/serving/serve-child.ts', ctx.env, join(ctx.dataDir, 'serve.log'), ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+  const HOUR = 3_600_000;
+  const to = Math.floor(data.now / HOUR) * HOUR + HOUR;
+  const path =
+    what === 'series' ? `/api/v1/views/revenue/series?granularity=hour&from=${to - 7 * 24 * HOUR}&to=${to}` : `/api/v1/views/pageviews/drift?granularity=hour&from=${to - 24 * HOUR}&to=${to}`;
+  const r = await autocannon({ url: serve.ready.url + path, connections: 50, duration: seconds });
+  console.log(`${what}: ${r.requests.average}/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`);
+  await stopChild(serve.child);
+  const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) throw new Error('no profile written');
+  const profile = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as { nodes: ProfileNode[] };
+  const self = new Map<string, number>();
+  let total = 0;
+  for (const n of profile.nodes) {
+    const hits = n.hitCount ?? 0;
+    total += hits;
+    const where = `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.replace(/^.*\/(node_modules|work\/main)\//, '')}:${n.callFrame.lineNumber + 1}`;
+    self.set(where, (self.get(where) ?? 0) + hits);
+  }
+  for (const [where, hits] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`${((hits / total) * 100).toFixed(1).padStart(5)}%  ${where}`);
+  // Self time by where the code lives: the project's folders, each package, node's own, V8's.
+  const byPlace = new Map<string, number>();
+  for (const n of profile.nodes) {
+    const url = n.callFrame.url;
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
+    const mine = /work\/main\/([^/]+)/.exec(url)?.[1];
+    const place = pkg ?? (mine ? `lambda-arch ${mine}/` : url.startsWith('node:') ? 'node internals' : n.callFrame.functionName || '(native)');
+    byPlace.set(place, (byPlace.get(place) ?? 0) + (n.hitCount ?? 0));
+  }
+  console.log('--- self time by place');
+  for (const [place, hits] of [...byPlace].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`${((hits / total) * 100).toFixed(1).padStart(5)}%  ${place}`);
+} finally {
+  await ctx.cleanup();
+}
