@@ -3,6 +3,7 @@
  * either valid everywhere or invalid everywhere with the same reason; invalid
  * events go to the DLQ / a 400 / the batch run's counts, never silently away.
  */
+import { MAX_EVENT_DEPTH, MAX_ID_LENGTH, tooDeepField } from './event-limits.js';
 import { parseEventTime } from './time.js';
 import type { ViewSet } from './views/definition.js';
 import { describeType } from './views/fields.js';
@@ -40,7 +41,8 @@ export type ProjectedResult =
   | { ok: true; event: LambdaEvent; projections: (Projection | null)[] }
   | { ok: false; reason: InvalidReason; message: string };
 
-export const MAX_ID_LENGTH = 256;
+// The limits every layer enforces through this module (docs/design-decisions.md §2, "Limits").
+export { MAX_EVENT_DEPTH, MAX_ID_LENGTH, MAX_VALUE_LENGTH } from './event-limits.js';
 
 function invalid(reason: InvalidReason, message: string): { ok: false; reason: InvalidReason; message: string } {
   return { ok: false, reason, message };
@@ -77,12 +79,18 @@ export function validateAndProject(value: unknown, views: ViewSet): ProjectedRes
   if (id === undefined || id === null) return invalid('missing_id', 'event has no "id"');
   if (typeof id !== 'string') return invalid('bad_id', `"id" must be a string, got ${describeType(id)}`);
   if (id.length === 0) return invalid('bad_id', '"id" must not be empty');
-  if (id.length > MAX_ID_LENGTH) return invalid('bad_id', `"id" is longer than ${MAX_ID_LENGTH} characters`);
+  if (id.length > MAX_ID_LENGTH) return invalid('bad_id', `"id" is ${id.length} characters long; at most ${MAX_ID_LENGTH}`);
 
   const rawTs = Object.hasOwn(body, 'ts') ? body.ts : undefined;
   if (rawTs === undefined || rawTs === null) return invalid('missing_ts', 'event has no "ts"');
   const ts = parseEventTime(rawTs);
   if (typeof ts !== 'number') return invalid('bad_ts', ts.error);
+
+  // Before anything walks the body: a valid event is safe to JSON.stringify (the ingest route does).
+  const deep = tooDeepField(body);
+  if (deep !== null) {
+    return invalid('bad_field', `field "${deep}" nests arrays or objects more than ${MAX_EVENT_DEPTH} levels deep (the event is level 1); at most ${MAX_EVENT_DEPTH}`);
+  }
 
   // Valid means projectable through every view whose filter matches (views/project.ts).
   const projections: (Projection | null)[] = [];

@@ -4,7 +4,7 @@
  * documentation cannot drift from what the server accepts.
  */
 import type { Express, Request, Response, RequestHandler } from 'express';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { LambdaError } from '../../shared/errors.js';
 import { PreparedJson } from './prepared.js';
 
@@ -28,11 +28,26 @@ export function defineRoute<Q extends z.ZodType, B extends z.ZodType>(spec: Rout
   return spec as unknown as RouteSpec;
 }
 
-/** Names the parameter that is wrong, e.g. `query parameter "from": must be ...`. */
-export function validationError(where: string, error: z.ZodError): LambdaError {
-  const problems = error.issues.map((i) => ({ parameter: i.path.join('.') || '(root)', message: i.message }));
+/**
+ * Names the parameter that is wrong, e.g. `query parameter "from": must be ...`. An unknown one
+ * (a strict schema's `unrecognized_keys`) is named too, with the parameters `known` to the route:
+ * a typo such as `granulariy=minute` must not silently answer for the default granularity.
+ */
+export function validationError(where: string, error: z.ZodError, known: readonly string[] = []): LambdaError {
+  const problems = error.issues.flatMap((i) => {
+    if (i.code !== 'unrecognized_keys') return [{ parameter: i.path.join('.') || '(root)', message: i.message }];
+    const message = known.length > 0 ? `unknown (known: ${known.join(', ')})` : 'unknown (this route takes none)';
+    return i.keys.map((key) => ({ parameter: [...i.path, key].join('.'), message }));
+  });
   const text = problems.map((p) => `${where} "${p.parameter}": ${p.message}`).join('; ');
   return new LambdaError('VALIDATION', text, { details: { invalidParams: problems } });
+}
+
+/** What a route without a query schema accepts: no parameter at all (docs/design-decisions.md §7, §8). */
+const NO_QUERY = z.strictObject({});
+
+function knownParameters(schema: z.ZodType): string[] {
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
 }
 
 export function mountRoutes(app: Express, routes: readonly RouteSpec[], adminGuard: RequestHandler): void {
@@ -40,12 +55,10 @@ export function mountRoutes(app: Express, routes: readonly RouteSpec[], adminGua
     const handlers: RequestHandler[] = [];
     if (route.admin) handlers.push(adminGuard);
     handlers.push(async (req, res) => {
-      let query: unknown = req.query;
-      if (route.query) {
-        const parsed = route.query.safeParse(req.query);
-        if (!parsed.success) throw validationError('query parameter', parsed.error);
-        query = parsed.data;
-      }
+      const querySchema = route.query ?? NO_QUERY;
+      const parsedQuery = querySchema.safeParse(req.query);
+      if (!parsedQuery.success) throw validationError('query parameter', parsedQuery.error, knownParameters(querySchema));
+      const query: unknown = parsedQuery.data;
       if (route.params) {
         const parsed = route.params.safeParse(req.params);
         if (!parsed.success) throw validationError('path parameter', parsed.error);

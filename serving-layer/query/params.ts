@@ -6,25 +6,38 @@ import { z } from 'zod';
 import { GRANULARITIES, bucketsInRange, floorTo, granularityMs, parseEventTime, type Granularity } from '../../shared/time.js';
 import type { ViewDef } from '../../shared/views/definition.js';
 import { LambdaError } from '../../shared/errors.js';
+import { MAX_VALUE_LENGTH } from '../../shared/events.js';
 
 /** epoch ms or ISO-8601 with a zone, the same rule as event times. */
 const instant = z.string().transform((raw, ctx) => {
   const asNumber = /^\d+$/.test(raw) ? Number(raw) : raw;
   const t = parseEventTime(asNumber);
   if (typeof t === 'number') return t;
-  ctx.addIssue({ code: 'custom', message: `must be epoch milliseconds or ISO-8601 with a zone (${t.error})` });
+  // parseEventTime speaks of an event's "ts"; here the parameter is already named (route.ts).
+  ctx.addIssue({ code: 'custom', message: `must be epoch milliseconds or ISO-8601 with a zone (${t.error.replace(/^ts /, '')})` });
   return z.NEVER;
 });
 
 const list = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
 
-export const rangeQuery = z.object({
+/** The most groups one answer may rank (`limit`). */
+export const MAX_LIMIT = 10_000;
+const limitMessage = `must be a whole number from 1 to ${MAX_LIMIT}`;
+
+// Strict: an unknown parameter is a 400 naming it (route.ts), not a typo answered with defaults.
+export const rangeQuery = z.strictObject({
   granularity: z.enum(GRANULARITIES as unknown as [Granularity, ...Granularity[]]).default('hour').describe('bucket size: minute, hour or day'),
   from: instant.optional().describe('start of the range, inclusive (epoch ms or ISO-8601 with zone); default: 24 buckets before `to`'),
   to: instant.optional().describe('end of the range, exclusive (epoch ms or ISO-8601 with zone); default: the end of the current bucket'),
   filter: list.optional().describe('dimension filter, repeatable: `dimension:value`, or just `dimension` for the missing value'),
   groupBy: z.string().optional().describe('comma-separated dimensions to group by (default: all of the view\'s dimensions; empty: none)'),
-  limit: z.coerce.number().int().min(1).max(10_000).optional().describe('keep the top N groups, ranked by the first measure over the range'),
+  limit: z.coerce
+    .number({ error: limitMessage })
+    .int({ error: limitMessage })
+    .min(1, { error: limitMessage })
+    .max(MAX_LIMIT, { error: limitMessage })
+    .optional()
+    .describe('keep the top N groups, ranked by the first measure over the range'),
   measures: z
     .string()
     .optional()
@@ -71,7 +84,14 @@ export function resolveQuery(view: ViewDef, q: RangeQuery, now: number): Resolve
     if (!view.dimensions.includes(dim)) {
       throw badParam('filter', `view "${view.name}" has no dimension "${dim}" (it has ${view.dimensions.join(', ') || 'none'})`);
     }
-    filter[dim] = i < 0 ? null : f.slice(i + 1);
+    // Refused, not overwritten: the first value would silently stop counting.
+    if (Object.hasOwn(filter, dim)) throw badParam('filter', `dimension "${dim}" is filtered more than once`);
+    const value = i < 0 ? null : f.slice(i + 1);
+    // No stored group can hold a longer value (docs/design-decisions.md §2, "Limits").
+    if (value !== null && value.length > MAX_VALUE_LENGTH) {
+      throw badParam('filter', `the value for dimension "${dim}" is ${value.length} characters long; at most ${MAX_VALUE_LENGTH}`);
+    }
+    filter[dim] = value;
   }
   const groupBy = q.groupBy === undefined ? [...view.dimensions] : q.groupBy.split(',').map((s) => s.trim()).filter(Boolean);
   for (const [i, d] of groupBy.entries()) {

@@ -5,7 +5,7 @@
  */
 import express from 'express';
 import { z } from 'zod';
-import { validateEvent, type InvalidReason } from '../../shared/events.js';
+import { MAX_EVENT_DEPTH, MAX_ID_LENGTH, MAX_VALUE_LENGTH, validateEvent, type InvalidReason } from '../../shared/events.js';
 import { LambdaError } from '../../shared/errors.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import type { ServingDeps } from '../deps.js';
@@ -51,7 +51,10 @@ export function ingestRoutes(deps: ServingDeps): RouteSpec[] {
       path: '/api/v1/events',
       tag: 'ingest',
       summary: 'Ingest events (JSON object, JSON array, or NDJSON)',
-      description: `Every event needs "id" (non-empty string) and "ts" (epoch ms or ISO-8601 with zone). Body limit ${limit} bytes (413 above).`,
+      description:
+        `Every event needs "id" (non-empty string, at most ${MAX_ID_LENGTH} characters) and "ts" (epoch ms or ISO-8601 with zone). ` +
+        `A string a view keeps (dimension, distinct member) has at most ${MAX_VALUE_LENGTH} characters; an event nests at most ${MAX_EVENT_DEPTH} levels. ` +
+        `Body limit ${limit} bytes (413 above).`,
       body: { raw: 'application/json, application/x-ndjson', description: 'one event, an array of events, or one event per line' },
       responses: {
         202: { description: 'valid events are durable in Kafka; invalid ones are listed in `rejected`', schema: accepted },
@@ -68,13 +71,18 @@ export function ingestRoutes(deps: ServingDeps): RouteSpec[] {
         }
         for (const { record, value } of all) {
           const result = value === NOT_JSON ? ({ ok: false, reason: 'not_json', message: 'record is not valid JSON' } as const) : validateEvent(value, deps.views);
-          if (result.ok) valid.push({ key: result.event.id, value: JSON.stringify(value) });
+          // Serialised only once valid: validation bounds the nesting depth (docs/design-decisions.md
+          // §2, "Limits"), so JSON.stringify cannot overflow the stack on a 5,000-deep record.
+          if (result.ok) valid.push({ key: result.event.id, value: JSON.stringify(result.event.body) });
           else rejected.push({ record, reason: result.reason, message: result.message });
         }
         for (const r of rejected) deps.metrics.invalidEvents.inc({ layer: 'serving', reason: r.reason });
         deps.metrics.serving.ingested.inc({ outcome: 'rejected' }, rejected.length);
         if (valid.length === 0) {
-          throw new LambdaError('VALIDATION', `no valid event in the body: ${rejected.length} record(s) rejected`, { details: { rejected: rejected.slice(0, 1000) } });
+          // The first rejection in the detail too, so a client that shows only `detail` sees why.
+          const first = rejected[0] as Rejected;
+          const why = `first: record ${first.record}, ${first.reason}: ${first.message}`;
+          throw new LambdaError('VALIDATION', `no valid event in the body: ${rejected.length} record(s) rejected (${why})`, { details: { rejected: rejected.slice(0, 1000) } });
         }
         await deps.ingest.send(valid);
         deps.metrics.serving.ingested.inc({ outcome: 'accepted' }, valid.length);

@@ -3,6 +3,7 @@
  * (project.ts) call the same functions, so "valid" means exactly "projectable".
  */
 import { scaleNumber } from '../decimal.js';
+import { MAX_VALUE_LENGTH } from '../event-limits.js';
 import type { Scalar, ViewDef } from './definition.js';
 
 export interface FieldError {
@@ -51,8 +52,8 @@ export function viewMatches(view: ViewDef, body: Readonly<Record<string, unknown
  */
 export function dimensionValue(v: unknown): string | null | FieldError {
   if (v === undefined || v === null) return null;
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : { error: `must be a finite number, got ${String(v)}` };
+  if (typeof v === 'string') return boundedString(v);
+  if (typeof v === 'number') return exactNumber(v);
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   return { error: `must be a string, number, boolean or null, got ${describeType(v)}` };
 }
@@ -64,9 +65,30 @@ export function dimensionValue(v: unknown): string | null | FieldError {
  */
 export function distinctMember(v: unknown): string | null | FieldError {
   if (v === undefined || v === null) return null;
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : { error: `must be a finite number, got ${String(v)}` };
+  if (typeof v === 'string') return boundedString(v);
+  if (typeof v === 'number') return exactNumber(v);
   return { error: `must be a string or number, got ${describeType(v)}` };
+}
+
+/**
+ * A string a view keeps (dimension value, distinct member): at most MAX_VALUE_LENGTH characters,
+ * since it becomes part of Redis keys, SQLite rows and sketches (docs/design-decisions.md §2, "Limits").
+ */
+function boundedString(v: string): string | FieldError {
+  return v.length <= MAX_VALUE_LENGTH ? v : { error: `is ${v.length} characters long; at most ${MAX_VALUE_LENGTH}` };
+}
+
+/**
+ * A number a view keeps as a string. Beyond ±(2^53 - 1) a JSON number has already lost digits
+ * when it was parsed (12345678901234567891 reads as 12345678901234567000), so two different ids
+ * would silently become one group or one visitor: refused, like an amount that would be rounded.
+ */
+function exactNumber(v: number): string | FieldError {
+  if (!Number.isFinite(v)) return { error: `must be a finite number, got ${String(v)}` };
+  if (Math.abs(v) > Number.MAX_SAFE_INTEGER) {
+    return { error: `is ${String(v)}, beyond ±${Number.MAX_SAFE_INTEGER} where JSON numbers lose digits; send it as a string` };
+  }
+  return String(v);
 }
 
 /** sum/min/max input -> scaled integer; missing/null -> null (contributes nothing). */

@@ -5,11 +5,13 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { startApp, ADMIN_TOKEN, type AppContext } from '../support/app-context.js';
+import { readWholeTopic, testKafka } from '../support/archiver-kafka.js';
 
 let app: AppContext;
 
 beforeAll(async () => {
-  app = await startApp({ LAMBDA_HTTP_BODY_LIMIT_BYTES: '2048' }, { speed: false, archiver: false });
+  // Room for the hostile records of issue 14 (a 500,000-character url), small enough to test the 413.
+  app = await startApp({ LAMBDA_HTTP_BODY_LIMIT_BYTES: '600000' }, { speed: false, archiver: false });
 });
 afterAll(async () => app?.stop());
 
@@ -98,8 +100,79 @@ describe('ingest', () => {
 
   it('a body over the limit is refused with 413, and nothing of it is produced', async () => {
     const line = JSON.stringify({ id: 'x'.repeat(100), ts: Date.now(), type: 'pageview', url: '/big', user: 'u' });
-    const r = await app.post('/api/v1/events', Array.from({ length: 30 }, () => line).join('\n'));
-    expectProblem(r, 413, 'PAYLOAD_TOO_LARGE', /larger than the limit of 2048 bytes/);
+    const r = await app.post('/api/v1/events', Array.from({ length: 4000 }, () => line).join('\n'));
+    expectProblem(r, 413, 'PAYLOAD_TOO_LARGE', /larger than the limit of 600000 bytes/);
+  });
+});
+
+describe('hostile input (issue 14): each a 400 naming the field or parameter, nothing valid lost', () => {
+  const now = Date.now();
+  const deep = `{"id":"deep-1","ts":${now},"type":"pageview","url":"/a","x":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+  const longUrl = JSON.stringify({ id: 'long-1', ts: now, type: 'pageview', url: `/${'x'.repeat(499_999)}`, user: 'u1' });
+  const hugeUser = `{"id":"huge-1","ts":${now},"type":"pageview","url":"/a","user":9007199254740993}`;
+  const infinite = `{"id":"inf-1","ts":${now},"type":"purchase","country":"DE","amount":1e400}`;
+  const valid = (id: string) => JSON.stringify({ id, ts: now, type: 'pageview', url: '/ok', user: 'u1' });
+
+  it('an event nested 5,000 arrays deep is a 400 naming record, reason and field, as NDJSON and as JSON', async () => {
+    for (const [body, type] of [
+      [deep, 'application/x-ndjson'],
+      [deep, 'application/json'],
+      [`[${deep}]`, 'application/json'],
+    ] as const) {
+      const r = await app.post('/api/v1/events', body, { 'content-type': type });
+      expectProblem(r, 400, 'VALIDATION', /no valid event in the body: 1 record\(s\) rejected \(first: record 1, bad_field: field "x" nests arrays or objects more than 32 levels deep/);
+      expect(r.body.rejected).toEqual([{ record: 1, reason: 'bad_field', message: expect.stringMatching(/^field "x" nests .* at most 32$/) }]);
+    }
+  });
+
+  it('a mixed body: valid events are produced, each hostile one is rejected with bad_field naming its field', async () => {
+    const ndjson = [valid('mixed-ok-1'), deep, longUrl, hugeUser, infinite, valid('mixed-ok-2')].join('\n');
+    const r = await app.post('/api/v1/events', ndjson);
+    expect(r.status).toBe(202);
+    expect(r.body.accepted).toBe(2);
+    expect(r.body.rejected).toEqual([
+      { record: 2, reason: 'bad_field', message: expect.stringMatching(/^field "x" nests/) },
+      { record: 3, reason: 'bad_field', message: 'field "url" is 500000 characters long; at most 1024 (view "pageviews")' },
+      { record: 4, reason: 'bad_field', message: expect.stringMatching(/^field "user" is 9007199254740992, beyond/) },
+      { record: 5, reason: 'bad_field', message: 'field "amount" is not a finite number (view "revenue")' },
+    ]);
+    // The same as a JSON array (express.json parses it; the records are positions).
+    const array = await app.post('/api/v1/events', `[${valid('mixed-ok-3')},${deep},${longUrl}]`, { 'content-type': 'application/json' });
+    expect(array.status).toBe(202);
+    expect(array.body.rejected.map((x: { record: number; reason: string }) => [x.record, x.reason])).toEqual([
+      [2, 'bad_field'],
+      [3, 'bad_field'],
+    ]);
+    // Durable in Kafka: the valid ones, and none of the hostile ones.
+    const keys = (await readWholeTopic(testKafka(app.config.kafka.brokers), app.config.kafka.topic)).map((m) => m.key);
+    expect(keys).toEqual(expect.arrayContaining(['mixed-ok-1', 'mixed-ok-2', 'mixed-ok-3']));
+    expect(keys.filter((k) => ['deep-1', 'long-1', 'huge-1', 'inf-1'].includes(k as string))).toEqual([]);
+  });
+
+  it('an unknown query parameter is a 400 naming it, on every route', async () => {
+    for (const path of ['/api/v1/views/pageviews/series?granulariy=minute', '/api/v1/views/pageviews/totals?foo=1', '/api/v1/views/pageviews/drift?groupby=url']) {
+      const r = await app.get(path);
+      const name = /\?([^=]+)=/.exec(path)?.[1];
+      expectProblem(r, 400, 'VALIDATION', new RegExp(`^query parameter "${name}": unknown \\(known: granularity, from, to, filter, groupBy, limit, measures\\)$`));
+      expect(r.body.invalidParams).toEqual([{ parameter: name, message: expect.stringMatching(/^unknown/) }]);
+    }
+    for (const path of ['/api/v1/views?x=1', '/api/v1/views/pageviews?x=1', '/api/v1/status?x=1', '/api/v1/batch/runs?x=1']) {
+      expectProblem(await app.get(path), 400, 'VALIDATION', /^query parameter "x": unknown \(this route takes none\)$/);
+    }
+    expectProblem(await app.post('/api/v1/events?dryRun=1', valid('never-sent')), 400, 'VALIDATION', /query parameter "dryRun": unknown/);
+    expectProblem(await app.post('/api/v1/batch/runs?now=1', '', { authorization: `Bearer ${ADMIN_TOKEN}` }), 400, 'VALIDATION', /query parameter "now": unknown/);
+  });
+
+  it('huge numbers in from, to and limit, and too long or repeated filters: 400 naming the parameter', async () => {
+    const base = '/api/v1/views/pageviews/totals';
+    expectProblem(await app.get(`${base}?from=1e400`), 400, 'VALIDATION', /^query parameter "from": .*"1e400" is not an ISO-8601/);
+    expectProblem(await app.get(`${base}?to=99999999999999999999`), 400, 'VALIDATION', /^query parameter "to": .*beyond the year 9999/);
+    for (const limit of ['99999999999', '1e400', '0']) {
+      expectProblem(await app.get(`${base}?limit=${limit}`), 400, 'VALIDATION', /^query parameter "limit": must be a whole number from 1 to 10000$/);
+    }
+    expectProblem(await app.get(`${base}?filter=url:${'x'.repeat(1025)}`), 400, 'VALIDATION', /^query parameter "filter": the value for dimension "url" is 1025 characters long; at most 1024$/);
+    expectProblem(await app.get(`${base}?filter=url:/a&filter=url:/b`), 400, 'VALIDATION', /^query parameter "filter": dimension "url" is filtered more than once$/);
+    expect((await app.get(`${base}?filter=url:${'x'.repeat(1024)}&limit=10000`)).status).toBe(200);
   });
 });
 

@@ -48,6 +48,19 @@ describe('batch run vs reference fold', () => {
   lines.push(...lines.slice(0, 50), lines[3000] as string);
   // Invalid lines of every kind the batch must count, not crash on.
   lines.push('', 'not json', '{"ts": 1}', '{"id": 5, "ts": 1}', '{"id": "x1"}', '{"id": "x2", "ts": "soon"}', '{"id":"x3","ts":1,"type":"purchase","amount":"9"}');
+  // Hostile lines (issue 14): each must add one to the bad_field count of the lines before them.
+  const reasonOf = (line: string) => {
+    const r = parseEventLine(line, views);
+    return r.ok ? null : r.reason;
+  };
+  const badFieldBefore = lines.filter((l) => reasonOf(l) === 'bad_field').length;
+  const HOSTILE = 4;
+  lines.push(
+    `{"id":"x4","ts":1,"type":"pageview","url":"/a","x":${'['.repeat(5000)}${']'.repeat(5000)}}`,
+    JSON.stringify({ id: 'x5', ts: 1, type: 'pageview', url: 'u'.repeat(500_000), user: 'u1' }),
+    '{"id":"x6","ts":1,"type":"pageview","url":"/a","user":9007199254740993}',
+    '{"id":"x7","ts":1,"type":"purchase","country":"DE","amount":1e400}',
+  );
 
   beforeAll(() => {
     ctx = testContext({ LAMBDA_BATCH_WORKERS: '2', LAMBDA_TOPIC_PARTITIONS: '2' });
@@ -73,6 +86,7 @@ describe('batch run vs reference fold', () => {
     const kept = validDeduped(lines, views).length;
     const invalidTotal = Object.values(invalid).reduce((a, b) => a + b, 0);
     expect(record.counts).toMatchObject({ files: 12, eventsRead: lines.length, invalid, eventsKept: kept, duplicatesDifferingPayload: 0 });
+    expect(record.counts.invalid.bad_field).toBe(badFieldBefore + HOSTILE);
     expect(record.counts.duplicates).toBe(lines.length - invalidTotal - kept);
     expect(record.counts.duplicates).toBeGreaterThan(51);
     expect(record.workers).toBe(2);

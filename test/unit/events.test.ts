@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { parseEventLine, parseProjectedLine, validateEvent, type InvalidReason } from '../../shared/events.js';
+import { MAX_EVENT_DEPTH, MAX_VALUE_LENGTH, parseEventLine, parseProjectedLine, validateEvent, type InvalidReason } from '../../shared/events.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { loadViews } from '../../shared/views/load.js';
 
@@ -36,7 +36,7 @@ describe('validateEvent / parseEventLine', () => {
     ['null id', { id: null, ts: T }, 'missing_id', 'event has no "id"'],
     ['numeric id', { id: 7, ts: T }, 'bad_id', '"id" must be a string, got number'],
     ['empty id', { id: '', ts: T }, 'bad_id', '"id" must not be empty'],
-    ['long id', { id: 'x'.repeat(257), ts: T }, 'bad_id', /longer than 256/],
+    ['long id', { id: 'x'.repeat(257), ts: T }, 'bad_id', '"id" is 257 characters long; at most 256'],
     ['no ts', { id: 'a' }, 'missing_ts', 'event has no "ts"'],
     ['null ts', { id: 'a', ts: null }, 'missing_ts', 'event has no "ts"'],
     ['zone-less ts', { id: 'a', ts: '2024-05-01T12:00:00' }, 'bad_ts', /no time zone/],
@@ -99,5 +99,100 @@ describe('validateEvent / parseEventLine', () => {
     // user missing == null: the "anon" view applies
     const r2 = validateEvent({ id: 'a', ts: T, ms: 1.5 }, vs);
     expect(r2.ok ? '' : r2.message).toBe('field "ms" has more than 0 decimals (view "anon")');
+  });
+});
+
+/** `{"id":…,"ts":…,"type":…,"<field>": [[…]]}` with `brackets` arrays around `inner`: the event is 1 + brackets levels deep. */
+function nestedLine(brackets: number, field = 'x', type = 'pageview', inner = ''): string {
+  return `{"id":"deep","ts":${T},"type":"${type}","url":"/a","${field}":${'['.repeat(brackets)}${inner}${']'.repeat(brackets)}}`;
+}
+
+describe('limits (docs/design-decisions.md §2): every layer refuses the same hostile events with bad_field', () => {
+  it('an event nested 5,000 arrays deep is bad_field naming the field, without overflowing the stack', () => {
+    for (const type of ['pageview', 'signup']) {
+      // signup: no view reads the event, the depth limit still holds (the ingest route serialises it).
+      const r = parseEventLine(nestedLine(5000, 'x', type), views);
+      expect(r).toEqual({ ok: false, reason: 'bad_field', message: 'field "x" nests arrays or objects more than 32 levels deep (the event is level 1); at most 32' });
+    }
+    // Objects count like arrays, and the deep part may sit anywhere under the field.
+    const objects = `{"id":"d","ts":${T},"meta":{"a":[1,2,{"b":${'{"c":'.repeat(5000)}1${'}'.repeat(5000)}}]}}`;
+    expect(parseEventLine(objects, views)).toMatchObject({ ok: false, reason: 'bad_field', message: expect.stringMatching(/^field "meta" nests/) });
+  });
+
+  it('the event itself is level 1: 32 levels pass, 33 do not', () => {
+    expect(MAX_EVENT_DEPTH).toBe(32);
+    expect(parseEventLine(nestedLine(31), views).ok).toBe(true);
+    expect(parseEventLine(nestedLine(31, 'x', 'pageview', '{"k":1}'), views).ok).toBe(false);
+    expect(parseEventLine(nestedLine(32), views)).toMatchObject({ ok: false, reason: 'bad_field' });
+  });
+
+  it('a cyclic object (possible only in code) ends as too deep instead of looping', () => {
+    const body: Record<string, unknown> = { id: 'c', ts: T };
+    body.self = body;
+    expect(validateEvent(body, views)).toMatchObject({ ok: false, reason: 'bad_field', message: expect.stringMatching(/^field "self" nests/) });
+  });
+
+  it('a deep id or ts keeps its own reason (nothing walks it)', () => {
+    expect(validateEvent({ id: JSON.parse('['.repeat(5000) + ']'.repeat(5000)), ts: T }, views)).toMatchObject({ ok: false, reason: 'bad_id' });
+    expect(validateEvent({ id: 'a', ts: JSON.parse('['.repeat(5000) + ']'.repeat(5000)) }, views)).toMatchObject({ ok: false, reason: 'bad_ts' });
+  });
+
+  it('a 500,000-character dimension value is bad_field naming the field; 1,024 characters pass', () => {
+    expect(MAX_VALUE_LENGTH).toBe(1024);
+    const url = (n: number) => ({ id: 'u', ts: T, type: 'pageview', url: `/${'x'.repeat(n - 1)}`, user: 'u1' });
+    expect(validateEvent(url(500_000), views)).toEqual({
+      ok: false,
+      reason: 'bad_field',
+      message: 'field "url" is 500000 characters long; at most 1024 (view "pageviews")',
+    });
+    expect(validateEvent(url(1025), views)).toMatchObject({ ok: false, reason: 'bad_field' });
+    expect(validateEvent(url(1024), views).ok).toBe(true);
+  });
+
+  it('a distinct member has the same length limit', () => {
+    expect(validateEvent({ id: 'u', ts: T, type: 'pageview', url: '/', user: 'u'.repeat(1025) }, views)).toEqual({
+      ok: false,
+      reason: 'bad_field',
+      message: 'field "user" is 1025 characters long; at most 1024 (view "pageviews")',
+    });
+  });
+
+  const numbers: [string, string, string][] = [
+    ['an amount of 1e400 (Infinity)', '"type":"purchase","country":"DE","amount":1e400', 'field "amount" is not a finite number (view "revenue")'],
+    ['an amount of 1e300', '"type":"purchase","country":"DE","amount":1e300', 'field "amount" is out of range (|value| must be at most 87960930222.07 at 2 decimals) (view "revenue")'],
+    ['an amount past 2^53', '"type":"purchase","country":"DE","amount":9007199254740993', 'field "amount" is out of range (|value| must be at most 87960930222.07 at 2 decimals) (view "revenue")'],
+    ['a dimension of 1e400', '"type":"pageview","url":1e400', 'field "url" must be a finite number, got Infinity (view "pageviews")'],
+    [
+      'a dimension past 2^53',
+      '"type":"purchase","country":12345678901234567891',
+      'field "country" is 12345678901234567000, beyond ±9007199254740991 where JSON numbers lose digits; send it as a string (view "revenue")',
+    ],
+    [
+      'a distinct member past 2^53',
+      '"type":"pageview","url":"/","user":9007199254740993',
+      'field "user" is 9007199254740992, beyond ±9007199254740991 where JSON numbers lose digits; send it as a string (view "pageviews")',
+    ],
+  ];
+  it.each(numbers)('%s is bad_field naming the field', (_label, fields, message) => {
+    expect(parseEventLine(`{"id":"n","ts":${T},${fields}}`, views)).toEqual({ ok: false, reason: 'bad_field', message });
+  });
+
+  it('the largest exact numbers still pass, and 7 and "7" stay one member', () => {
+    const r = parseProjectedLine(`{"id":"n","ts":${T},"type":"pageview","url":-9007199254740991,"user":9007199254740991}`, views);
+    expect(r.ok && r.projections[0]).toEqual({ dims: ['-9007199254740991'], measures: { views: 1, visitors: '9007199254740991' } });
+  });
+
+  it('the speed/archiver path (parseEventLine), the batch path (parseProjectedLine) and ingest (validateEvent) agree', () => {
+    const hostile = [
+      nestedLine(5000),
+      JSON.stringify({ id: 'h1', ts: T, type: 'pageview', url: 'u'.repeat(500_000) }),
+      `{"id":"h2","ts":${T},"type":"purchase","country":"DE","amount":1e400}`,
+    ];
+    for (const line of hostile) {
+      const speed = parseEventLine(line, views);
+      expect(speed).toMatchObject({ ok: false, reason: 'bad_field' });
+      expect(parseProjectedLine(line, views)).toEqual(speed);
+      expect(validateEvent(JSON.parse(line), views)).toEqual(speed);
+    }
   });
 });

@@ -111,6 +111,13 @@ describe('archiver record classification', () => {
     expect(classifyRecord(Buffer.from('{"ts":1}'), views)).toMatchObject({ ok: false, reason: 'missing_id' });
     expect(classifyRecord(Buffer.from('{"id":"p","ts":1,"type":"purchase","amount":"ten"}'), views)).toMatchObject({ ok: false, reason: 'bad_field' });
   });
+
+  it('dead-letters hostile records as bad_field instead of archiving them (limits, docs/design-decisions.md §2)', () => {
+    const deep = `{"id":"d","ts":1,"x":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    expect(classifyRecord(Buffer.from(deep), views)).toMatchObject({ ok: false, reason: 'bad_field', message: expect.stringMatching(/^field "x" nests/) });
+    const long = JSON.stringify({ id: 'l', ts: 1, type: 'pageview', url: 'u'.repeat(500_000) });
+    expect(classifyRecord(Buffer.from(long), views)).toMatchObject({ ok: false, reason: 'bad_field', message: expect.stringMatching(/^field "url" is 500000 characters long/) });
+  });
 });
 
 describe('archiver resume decision', () => {

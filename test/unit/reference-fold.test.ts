@@ -26,6 +26,17 @@ describe('referenceFold', () => {
     expect(validDeduped(records, vs).map((e) => `${e.id}@${(e.ts - H) / M}`)).toEqual(['a@0', 'b@0.5', 'c@1', 'e@2', 'f@2', 'g@3']);
   });
 
+  it('drops hostile records (too deep, a too long dimension) like any invalid one, so they cannot hide a valid id', () => {
+    const hostile: unknown[] = [
+      `{"id":"h","ts":${H},"type":"pageview","url":"/x","x":${'['.repeat(5000)}${']'.repeat(5000)}}`,
+      { id: 'h', ts: H, type: 'pageview', url: 'u'.repeat(500_000), user: 'u1' },
+      { id: 'h', ts: H + M, type: 'pageview', url: '/h', user: 'u1' },
+    ];
+    expect(validDeduped(hostile, vs).map((e) => `${e.id}@${(e.ts - H) / M}`)).toEqual(['h@1']);
+    expect(referenceFold(hostile, vs).get(groupKey('pageviews', 'minute', H + M, ['/h']))).toEqual({ views: 1, visitors: 1 });
+    expect(referenceFold(hostile, vs).size).toBe(3);
+  });
+
   it('folds to hand-computed values', () => {
     const f = referenceFold(records, vs);
     expect(f.get(groupKey('pageviews', 'minute', H, ['/x']))).toEqual({ views: 2, visitors: 2 });

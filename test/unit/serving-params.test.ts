@@ -4,6 +4,7 @@ import { rangeQuery, resolveQuery } from '../../serving-layer/query/params.js';
 import { totalsAnswer } from '../../serving-layer/query/totals.js';
 import { viewSetFromDocument } from '../../shared/views/load.js';
 import { isLambdaError } from '../../shared/errors.js';
+import { validationError } from '../../serving-layer/http/route.js';
 import { fakeContext } from '../support/serving-fakes.js';
 
 const views = viewSetFromDocument(
@@ -65,5 +66,55 @@ describe('groupBy', () => {
       invalidParams: [{ parameter: 'groupBy', message: 'view "sales" has no dimension "colour"' }],
     });
     expect(refusal(() => resolveQuery(view, rangeQuery.parse({ filter: 'colour:red' }), NOW)).details).toMatchObject({ invalidParams: [{ parameter: 'filter' }] });
+  });
+});
+
+/** The 400 route.ts makes of a schema refusal: message and invalidParams. */
+function queryRefusal(raw: Record<string, unknown>): { message: string; invalidParams: unknown } {
+  const parsed = rangeQuery.safeParse(raw);
+  if (parsed.success) throw new Error(`expected a refusal of ${JSON.stringify(raw)}`);
+  const err = validationError('query parameter', parsed.error, Object.keys(rangeQuery.shape));
+  return { message: err.message, invalidParams: err.details?.invalidParams };
+}
+
+describe('hostile query parameters (issue 14)', () => {
+  it('an unknown parameter is refused, named, with the known ones', () => {
+    const known = 'granularity, from, to, filter, groupBy, limit, measures';
+    expect(queryRefusal({ granulariy: 'minute' })).toEqual({
+      message: `query parameter "granulariy": unknown (known: ${known})`,
+      invalidParams: [{ parameter: 'granulariy', message: `unknown (known: ${known})` }],
+    });
+    expect(queryRefusal({ foo: '1', bar: '2', granularity: 'hour' }).invalidParams).toEqual([
+      { parameter: 'foo', message: expect.stringMatching(/^unknown/) },
+      { parameter: 'bar', message: expect.stringMatching(/^unknown/) },
+    ]);
+  });
+
+  it('huge or malformed numbers in from, to and limit are refused naming the parameter', () => {
+    expect(queryRefusal({ from: '1e400' }).message).toMatch(/^query parameter "from": must be epoch milliseconds .*"1e400" is not an ISO-8601/);
+    expect(queryRefusal({ to: '99999999999999999999' }).message).toMatch(/^query parameter "to": must be epoch milliseconds or ISO-8601 with a zone \(is beyond the year 9999/);
+    for (const limit of ['99999999999', '1e400', '0', '1.5', 'lots', '-3']) {
+      expect(queryRefusal({ limit }), limit).toEqual({
+        message: 'query parameter "limit": must be a whole number from 1 to 10000',
+        invalidParams: [{ parameter: 'limit', message: 'must be a whole number from 1 to 10000' }],
+      });
+    }
+    expect(rangeQuery.parse({ limit: '10000' }).limit).toBe(10_000);
+  });
+
+  it('a filter value longer than any stored dimension value is refused naming "filter"', () => {
+    const q = (value: string) => resolveQuery(view, rangeQuery.parse({ filter: `country:${value}`, from: '0', to: String(H) }), NOW);
+    expect(q('x'.repeat(1024)).filter).toEqual({ country: 'x'.repeat(1024) });
+    expect(refusal(() => q('x'.repeat(1025)))).toEqual({
+      code: 'VALIDATION',
+      message: 'query parameter "filter": the value for dimension "country" is 1025 characters long; at most 1024',
+      details: { invalidParams: [{ parameter: 'filter', message: 'the value for dimension "country" is 1025 characters long; at most 1024' }] },
+    });
+  });
+
+  it('a dimension filtered twice is refused, not overwritten by the last value', () => {
+    const r = refusal(() => resolveQuery(view, rangeQuery.parse({ filter: ['country:DE', 'channel:web', 'country:FR'] }), NOW));
+    expect(r.message).toBe('query parameter "filter": dimension "country" is filtered more than once');
+    expect(resolveQuery(view, rangeQuery.parse({ filter: ['country:DE', 'channel:web'] }), NOW).filter).toEqual({ country: 'DE', channel: 'web' });
   });
 });

@@ -113,6 +113,19 @@ describe('planBatch', () => {
     expect(Object.fromEntries(p.invalidByReason)).toEqual({ not_json: 2 });
   });
 
+  it('hands hostile records (5,000 deep, a 500,000-character url) to the DLQ as bad_field and applies the valid ones', () => {
+    const deep = `{"id":"deep","ts":${T0},"type":"pageview","url":"/a","x":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    const long = pv('long', T0, `/${'x'.repeat(499_999)}`);
+    const p = plan([pv('a', T0), deep, long, pv('b', T0)]);
+    expect(p.invalid.map((r) => [r.offset, r.reason, r.value === deep || r.value === long])).toEqual([
+      [101, 'bad_field', true],
+      [102, 'bad_field', true],
+    ]);
+    expect(p.invalid[1]?.message).toBe('field "url" is 500000 characters long; at most 1024 (view "pageviews")');
+    expect(Object.fromEntries(p.invalidByReason)).toEqual({ bad_field: 2 });
+    expect(p.apply.totals).toMatchObject({ events: 2, invalid: 2 });
+  });
+
   it('counts an event late in each group whose bucket is behind floor_g(W)', () => {
     // W = 12:00:30: the 11:50 event is late at minute and hour granularity (hour 11:00 < 12:00), not
     // at day; the 12:00 events are in the boundary buckets themselves, so not late.

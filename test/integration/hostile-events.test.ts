@@ -1,0 +1,114 @@
+/**
+ * Hostile events produced straight to Kafka, bypassing HTTP (issue 14): an event nested 5,000
+ * arrays deep, a 500,000-character url, a visitor id past 2^53 and an amount of 1e400, between
+ * valid events. The speed layer and the archiver, running side by side on the topic, must each
+ * dead-letter every hostile record once with reason bad_field naming the field, keep consuming
+ * (the valid events after them are counted and archived), and never crash.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
+import { DLQ_HEADERS } from '../../adapters/kafka/dlq.js';
+import { endOffsets, ensureTopics } from '../../adapters/kafka/topics.js';
+import { openMasterDataset } from '../../adapters/master/index.js';
+import { Archiver } from '../../batch-layer/archiver/archiver.js';
+import { silentLogger } from '../../platform/logger.js';
+import { createMetrics } from '../../platform/metrics.js';
+import { referenceFold } from '../../shared/reference-fold.js';
+import { defaultViewSet } from '../../shared/views/default-views.js';
+import { SpeedLayer } from '../../speed-layer/speed-layer.js';
+import { deleteTopics, produceAll, readWholeTopic, testKafka } from '../support/archiver-kafka.js';
+import { checkpointsCover, readMaster } from '../support/master-read.js';
+import { deletePrefix, diffFromReference, readAllViews, speedContext, viewStore, waitCaughtUp } from '../support/speed-harness.js';
+import type { TestContext } from '../support/context.js';
+import { waitUntil } from '../support/wait.js';
+
+const views = defaultViewSet();
+const now = Date.now() - 30 * 60_000;
+
+/** key -> [value, the start of the DLQ message expected for it] */
+const hostile: Record<string, [string, string]> = {
+  deep: [`{"id":"deep","ts":${now},"type":"pageview","url":"/a","x":${'['.repeat(5000)}${']'.repeat(5000)}}`, 'field "x" nests arrays or objects more than 32 levels deep'],
+  long: [JSON.stringify({ id: 'long', ts: now, type: 'pageview', url: `/${'x'.repeat(499_999)}`, user: 'u1' }), 'field "url" is 500000 characters long; at most 1024'],
+  huge: [`{"id":"huge","ts":${now},"type":"pageview","url":"/a","user":9007199254740993}`, 'field "user" is 9007199254740992, beyond'],
+  infinite: [`{"id":"infinite","ts":${now},"type":"purchase","country":"DE","amount":1e400}`, 'field "amount" is not a finite number'],
+};
+
+function valid(i: number): { key: string; value: string } {
+  const body = i % 3 === 0 ? { type: 'purchase', country: ['DE', 'FR'][i % 2], amount: i + 0.5 } : { type: 'pageview', url: `/p/${i % 5}`, user: `u${i % 7}` };
+  return { key: `ok-${i}`, value: JSON.stringify({ id: `ok-${i}`, ts: now + i * 1000, ...body }) };
+}
+
+describe('hostile events straight to Kafka', () => {
+  let ctx: TestContext;
+  let kafka: Kafka;
+  let redis: Redis;
+  let speed: SpeedLayer | null = null;
+  let archiver: Archiver | null = null;
+
+  beforeAll(async () => {
+    ctx = speedContext({ LAMBDA_TOPIC_PARTITIONS: '2' });
+    kafka = testKafka(ctx.config.kafka.brokers);
+    redis = new Redis(ctx.config.redis.url);
+    const k = ctx.config.kafka;
+    await ensureTopics(kafka, [
+      { topic: k.topic, partitions: k.partitions },
+      { topic: k.dlqTopic, partitions: 1 },
+    ]);
+  });
+
+  afterAll(async () => {
+    await speed?.stop();
+    await archiver?.stop();
+    await deleteTopics(kafka, [ctx.config.kafka.topic, ctx.config.kafka.dlqTopic]);
+    await deletePrefix(redis, ctx.config.redis.keyPrefix);
+    redis.disconnect();
+    ctx.cleanup();
+  });
+
+  it('the speed layer and the archiver dead-letter them as bad_field and go on with the valid events', async () => {
+    const { topic, dlqTopic } = ctx.config.kafka;
+    const before = Array.from({ length: 60 }, (_, i) => valid(i));
+    const after = Array.from({ length: 60 }, (_, i) => valid(60 + i));
+    const bad = Object.entries(hostile).map(([key, [value]]) => ({ key, value }));
+    // Hostile records in the middle of each partition's log: what follows them must still count.
+    const records = [...before, ...bad, ...after];
+    await produceAll(kafka, topic, records);
+
+    const log = silentLogger();
+    const master = openMasterDataset(ctx.config, log);
+    speed = new SpeedLayer({ config: ctx.config, views, log, metrics: createMetrics() });
+    archiver = new Archiver({ config: ctx.config, log, metrics: createMetrics(), views, master });
+    await Promise.all([speed.start(), archiver.start()]);
+    await waitCaughtUp(kafka, redis, ctx.config);
+    const ends = await endOffsets(kafka, topic);
+    await waitUntil(() => checkpointsCover(master, topic, ends), Boolean, { what: 'archiver checkpoints covering the whole topic', timeoutMs: 60_000 });
+
+    // Speed: the views hold exactly the valid events.
+    const validValues = [...before, ...after].map((r) => r.value);
+    const actual = await readAllViews(viewStore(redis, ctx.config, views), views);
+    expect(diffFromReference(actual, referenceFold(validValues, views), views)).toEqual([]);
+
+    // Archiver: the master dataset holds exactly the valid events.
+    const archived = [...(await readMaster(master)).lines.values()].flat();
+    expect(archived.sort()).toEqual([...validValues].sort());
+
+    // DLQ: each hostile record once per layer, unchanged, reason bad_field, the field named.
+    const letters = await waitUntil(
+      () => readWholeTopic(kafka, dlqTopic),
+      (l) => l.length >= 2 * bad.length,
+      { what: 'every dead letter of both layers', timeoutMs: 60_000 },
+    );
+    expect(letters).toHaveLength(2 * bad.length);
+    for (const layer of ['speed', 'archiver']) {
+      const mine = letters.filter((l) => l.headers[DLQ_HEADERS.layer] === layer);
+      expect(mine.map((l) => l.key).sort(), layer).toEqual(Object.keys(hostile).sort());
+      for (const l of mine) {
+        const [value, message] = hostile[l.key as string] as [string, string];
+        expect(l.value === value, `${layer} ${l.key}: value unchanged`).toBe(true);
+        expect(l.headers[DLQ_HEADERS.reason], `${layer} ${l.key}`).toBe('bad_field');
+        expect(l.headers[DLQ_HEADERS.error], `${layer} ${l.key}`).toContain(message);
+      }
+    }
+  });
+});
