@@ -9,6 +9,7 @@ import { drift, servingBoundary } from '../../shared/merge.js';
 import { granularityMs } from '../../shared/time.js';
 import type { ViewDef } from '../../shared/views/definition.js';
 import type { BatchSnapshot, BucketRow } from '../../shared/ports.js';
+import type { DriftAnswer, DriftCause } from '../http/schemas/drift.js';
 import { batchToBatch } from './batch-to-batch.js';
 import type { QueryContext } from './context.js';
 import type { ResolvedQuery } from './params.js';
@@ -42,7 +43,7 @@ export interface DriftBucket {
   countDiff: number;
   /** the part of countDiff no cause explains (0 when the known causes are the only ones) */
   unexplained: number;
-  causes: { cause: string; events?: number; exact?: boolean; detail: string }[];
+  causes: { cause: DriftCause; events?: number; exact?: boolean; detail: string }[];
   rows: { dims: Record<string, string | null>; measures: Record<string, { batch: number | null; speed: number | null } & ReturnType<typeof drift>> }[];
 }
 
@@ -62,7 +63,7 @@ function countDiff(view: ViewDef, rows: readonly JoinedRow[]): number {
 }
 
 /** The drift report, from one batch snapshot: the published run and the one before it held open. */
-export function driftAnswer(ctx: QueryContext, view: ViewDef, rq: ResolvedQuery) {
+export function driftAnswer(ctx: QueryContext, view: ViewDef, rq: ResolvedQuery): Promise<DriftAnswer> {
   return withSnapshot(ctx.batch, 2, (snap) => driftFrom(ctx, snap, view, rq));
 }
 

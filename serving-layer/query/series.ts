@@ -12,6 +12,7 @@ import type { QueryContext } from './context.js';
 import type { ResolvedQuery } from './params.js';
 import { rollUp, unavailableDistinct, combineValues, pickMeasures, type Group, type Values } from './rollup.js';
 import { withSnapshot } from './snapshot.js';
+import type { SeriesAnswer } from '../http/schemas/series.js';
 
 export interface MergedRows {
   rows: BucketRow[];
@@ -76,7 +77,7 @@ export function describeSources(m: MergedRows): string {
   return `${batch}; later buckets come from the speed layer (Redis, realtime, approximate distinct counts).`;
 }
 
-export async function seriesAnswer(ctx: QueryContext, view: ViewDef, rq: ResolvedQuery) {
+export async function seriesAnswer(ctx: QueryContext, view: ViewDef, rq: ResolvedQuery): Promise<{ answer: SeriesAnswer; incompleteCount: number }> {
   const m = await withSnapshot(ctx.batch, 1, (snap) => mergedRows(ctx, snap, view, rq));
   const byBucket = rollUp(view, m.rows, rq.groupBy);
   const keep = topGroups(view, byBucket, rq.limit);

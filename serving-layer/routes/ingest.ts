@@ -4,18 +4,11 @@
  * per record with the reason, and nothing valid is lost because of them.
  */
 import express from 'express';
-import { z } from 'zod';
-import { validateEvent, type InvalidReason } from '../../shared/events.js';
+import { validateEvent } from '../../shared/events.js';
 import { LambdaError } from '../../shared/errors.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import type { ServingDeps } from '../deps.js';
-
-export interface Rejected {
-  /** 1-based record number: the line for NDJSON, the position for a JSON array */
-  record: number;
-  reason: InvalidReason;
-  message: string;
-}
+import { ingestAnswer, type RejectedRecord } from '../http/schemas/ingest.js';
 
 const NDJSON_TYPES = ['application/x-ndjson', 'application/jsonl', 'application/json-seq', 'text/plain'];
 
@@ -44,7 +37,6 @@ function records(req: express.Request): { record: number; value: unknown }[] {
 export function ingestRoutes(deps: ServingDeps): RouteSpec[] {
   const limit = deps.config.http.bodyLimitBytes;
   const parsers = [express.json({ limit, strict: true }), express.text({ limit, type: NDJSON_TYPES })];
-  const accepted = z.object({ accepted: z.number(), rejected: z.array(z.object({ record: z.number(), reason: z.string(), message: z.string() })), topic: z.string() });
   return [
     defineRoute({
       method: 'post',
@@ -54,14 +46,14 @@ export function ingestRoutes(deps: ServingDeps): RouteSpec[] {
       description: `Every event needs "id" (non-empty string) and "ts" (epoch ms or ISO-8601 with zone). Body limit ${limit} bytes (413 above).`,
       body: { raw: 'application/json, application/x-ndjson', description: 'one event, an array of events, or one event per line' },
       responses: {
-        202: { description: 'valid events are durable in Kafka; invalid ones are listed in `rejected`', schema: accepted },
+        202: { description: 'valid events are durable in Kafka; invalid ones are listed in `rejected`', schema: ingestAnswer },
         400: { description: 'no valid event in the body (each rejected one is listed)' },
         413: { description: 'body over the size limit' },
       },
       handler: async ({ req, res }) => {
         for (const p of parsers) await new Promise<void>((resolve, reject) => p(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
         const valid: { key: string; value: string }[] = [];
-        const rejected: Rejected[] = [];
+        const rejected: RejectedRecord[] = [];
         const all = records(req);
         if (all.length === 0) {
           throw new LambdaError('VALIDATION', 'request body is empty: send one JSON event, a JSON array of events, or NDJSON (Content-Type: application/x-ndjson)');

@@ -8,9 +8,12 @@ import { seriesAnswer } from '../query/series.js';
 import { totalsAnswer } from '../query/totals.js';
 import { driftAnswer } from '../query/drift.js';
 import type { ServingDeps } from '../deps.js';
+import { viewDef, viewsAnswer } from '../http/schemas/views.js';
+import { seriesAnswer as seriesSchema } from '../http/schemas/series.js';
+import { totalsAnswer as totalsSchema } from '../http/schemas/totals.js';
+import { driftAnswer as driftSchema } from '../http/schemas/drift.js';
 
 const viewParam = z.object({ view: z.string().min(1) });
-const anyObject = z.object({}).passthrough();
 
 /** Announces incomplete answers in a header too, so a client that ignores the body still sees it. */
 function markIncomplete(res: Response, count: number): void {
@@ -24,7 +27,7 @@ export function viewRoutes(deps: ServingDeps): RouteSpec[] {
       path: '/api/v1/views',
       tag: 'views',
       summary: 'List the views with their definitions',
-      responses: { 200: { description: 'the view definitions, as loaded from the views file', schema: anyObject } },
+      responses: { 200: { description: 'the view definitions, as loaded from the views file', schema: viewsAnswer } },
       handler: () => ({ source: deps.views.source, hash: deps.views.hash, views: deps.views.views }),
     }),
     defineRoute({
@@ -33,7 +36,7 @@ export function viewRoutes(deps: ServingDeps): RouteSpec[] {
       tag: 'views',
       summary: 'One view definition',
       params: viewParam,
-      responses: { 200: { description: 'the view definition', schema: anyObject }, 404: { description: 'unknown view' } },
+      responses: { 200: { description: 'the view definition', schema: viewDef }, 404: { description: 'unknown view' } },
       handler: ({ params }) => viewOr404(deps.views, params.view!),
     }),
     defineRoute({
@@ -44,7 +47,7 @@ export function viewRoutes(deps: ServingDeps): RouteSpec[] {
       description: 'Each bucket names its source (batch | speed). Incomplete buckets are listed in `incomplete` and counted in the Lambda-Incomplete-Buckets header.',
       params: viewParam,
       query: rangeQuery,
-      responses: { 200: { description: 'the merged series', schema: anyObject }, 400: { description: 'a bad parameter (named)' }, 404: { description: 'unknown view' } },
+      responses: { 200: { description: 'the merged series', schema: seriesSchema }, 400: { description: 'a bad parameter (named)' }, 404: { description: 'unknown view' } },
       handler: async ({ params, query, res }) => {
         const view = viewOr404(deps.views, params.view!);
         const { answer, incompleteCount } = await seriesAnswer(deps, view, resolveQuery(view, query, deps.now()));
@@ -59,7 +62,7 @@ export function viewRoutes(deps: ServingDeps): RouteSpec[] {
       summary: 'Totals over a range: counts and sums exact; distinct as a sketch union where possible',
       params: viewParam,
       query: rangeQuery,
-      responses: { 200: { description: 'totals per group', schema: anyObject }, 400: { description: 'a bad parameter (named)' }, 404: { description: 'unknown view' } },
+      responses: { 200: { description: 'totals per group', schema: totalsSchema }, 400: { description: 'a bad parameter (named)' }, 404: { description: 'unknown view' } },
       handler: async ({ params, query, res }) => {
         const view = viewOr404(deps.views, params.view!);
         const { answer, incompleteCount } = await totalsAnswer(deps, view, resolveQuery(view, query, deps.now()));
@@ -74,7 +77,7 @@ export function viewRoutes(deps: ServingDeps): RouteSpec[] {
       summary: 'Drift between the layers for buckets both hold, with causes; and batch-to-batch drift',
       params: viewParam,
       query: rangeQuery,
-      responses: { 200: { description: 'the drift report', schema: anyObject }, 400: { description: 'a bad parameter (named)' }, 404: { description: 'unknown view' } },
+      responses: { 200: { description: 'the drift report', schema: driftSchema }, 400: { description: 'a bad parameter (named)' }, 404: { description: 'unknown view' } },
       handler: async ({ params, query }) => {
         const view = viewOr404(deps.views, params.view!);
         return driftAnswer(deps, view, resolveQuery(view, query, deps.now()));
