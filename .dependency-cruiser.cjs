@@ -3,7 +3,9 @@
  *  - no cycles anywhere;
  *  - shared/ is pure: it imports only shared/ and zod (no layer, no adapter, no client library, no I/O);
  *  - the three layers never import each other; adapters and platform import no layer;
- *  - only the CLI wires layers together.
+ *  - only the CLI wires layers together;
+ *  - the browser dashboard imports only itself, uPlot and the answer types (type-only), and the
+ *    response schemas it takes them from import no server code (docs/design-decisions.md, "Dashboard").
  */
 const LAYERS = ['batch-layer', 'speed-layer', 'serving-layer'];
 module.exports = {
@@ -43,9 +45,32 @@ module.exports = {
       from: { pathNot: '^(cli|test|bench)/' },
       to: { path: '^cli/' },
     },
+    {
+      name: 'answer-schemas-are-pure',
+      comment: 'The response schemas are read by the routes and, as types, by the dashboard: only themselves, shared/ (pure) and zod.',
+      severity: 'error',
+      from: { path: '^serving-layer/http/schemas/' },
+      to: { pathNot: ['^serving-layer/http/schemas/', '^shared/', '^node_modules/zod/'] },
+    },
+    {
+      name: 'dashboard-imports-no-server-code',
+      comment: 'The browser bundle is the dashboard and uPlot; answer types come from the response schemas.',
+      severity: 'error',
+      from: { path: '^serving-layer/dashboard/src/' },
+      to: { pathNot: ['^serving-layer/dashboard/src/', '^node_modules/uplot/', '^serving-layer/http/schemas/'] },
+    },
+    {
+      name: 'dashboard-imports-answer-types-only',
+      comment: 'Type-only, so esbuild erases the import and no zod reaches the browser.',
+      severity: 'error',
+      from: { path: '^serving-layer/dashboard/src/' },
+      to: { path: '^serving-layer/http/schemas/', dependencyTypesNot: ['type-only'] },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
+    // A worktree may link node_modules to another checkout's: name packages as node_modules/<pkg> still.
+    preserveSymlinks: true,
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },

@@ -6,6 +6,7 @@ import type { Config } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
 import type { QueryContext } from './query/context.js';
+import type { RunningBatch } from './http/schemas/runs.js';
 
 export interface HealthCheck {
   name: string;
@@ -17,7 +18,7 @@ export interface BatchControl {
   /** starts a run now; rejects with LambdaError BATCH_RUNNING when one holds the lease */
   trigger(): Promise<{ runId: string | null }>;
   /** the run in progress (any process), or null */
-  progress(): Promise<Record<string, unknown> | null>;
+  progress(): Promise<RunningBatch | null>;
 }
 
 export interface IngestSink {

@@ -13,13 +13,14 @@ import { driftReads, type DriftReader, type SpeedRead } from '../query/drift.js'
 import type { ResolvedQuery } from '../query/params.js';
 import { takeSnapshot } from '../query/snapshot.js';
 import { PreparedJson } from '../http/prepared.js';
+import type { DriftAnswer } from '../http/schemas/drift.js';
 import type { RunBound, ServingCache } from './serving-cache.js';
 
 interface DriftEntry extends RunBound {
   latest: BatchRunInfo | null;
   previous: BatchRunInfo | null;
   reads: readonly SpeedRead<unknown>[];
-  body: PreparedJson;
+  body: PreparedJson<DriftAnswer>;
 }
 
 interface PairEntry extends RunBound {
@@ -46,7 +47,7 @@ function cachedReader(cache: ServingCache): (ctx: QueryContext) => DriftReader {
   });
 }
 
-export async function cachedDriftAnswer(ctx: QueryContext, cache: ServingCache, view: ViewDef, rq: ResolvedQuery): Promise<PreparedJson> {
+export async function cachedDriftAnswer(ctx: QueryContext, cache: ServingCache, view: ViewDef, rq: ResolvedQuery): Promise<PreparedJson<DriftAnswer>> {
   const snap = takeSnapshot(ctx.batch, 2);
   try {
     cache.keptRuns(snap.runs);
@@ -59,7 +60,7 @@ export async function cachedDriftAnswer(ctx: QueryContext, cache: ServingCache, 
     const body = Buffer.from(JSON.stringify(plan.compute()));
     const generations = plan.reads.map((r) => (r as { generation?: number }).generation ?? '');
     const etag = cache.etag('drift', key, latest?.runId ?? '', latest?.finishedAt ?? '', previous?.runId ?? '', previous?.finishedAt ?? '', ...generations);
-    const entry: DriftEntry = { runIds: [latest?.runId ?? '', previous?.runId ?? ''], latest, previous, reads: plan.reads, body: new PreparedJson(body, etag) };
+    const entry: DriftEntry = { runIds: [latest?.runId ?? '', previous?.runId ?? ''], latest, previous, reads: plan.reads, body: new PreparedJson<DriftAnswer>(body, etag) };
     cache.set('drift', key, entry, body.length + key.length);
     return entry.body;
   } finally {

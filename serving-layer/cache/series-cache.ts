@@ -18,6 +18,7 @@ import { rollUp, type Group, type Values } from '../query/rollup.js';
 import { groupTotals, mergeTotals, runRange, seriesBucket, seriesEnvelope, topGroups } from '../query/series.js';
 import { takeSnapshot } from '../query/snapshot.js';
 import { PreparedJson } from '../http/prepared.js';
+import type { SeriesAnswer } from '../http/schemas/series.js';
 import type { FreshRead } from './fresh-reads.js';
 import type { RunBound, ServingCache } from './serving-cache.js';
 
@@ -40,7 +41,7 @@ interface Answer extends RunBound {
   batch: BatchPart | null;
   status: FreshRead<SpeedStatus>;
   speed: FreshRead<BucketRow[]> | null;
-  body: PreparedJson;
+  body: PreparedJson<SeriesAnswer>;
   incompleteCount: number;
 }
 
@@ -64,7 +65,7 @@ function keepKey(keep: ReadonlySet<string>): string {
   return [...keep].join('\u0000');
 }
 
-export async function cachedSeriesAnswer(ctx: QueryContext, cache: ServingCache, view: ViewDef, rq: ResolvedQuery): Promise<{ body: PreparedJson; incompleteCount: number }> {
+export async function cachedSeriesAnswer(ctx: QueryContext, cache: ServingCache, view: ViewDef, rq: ResolvedQuery): Promise<{ body: PreparedJson<SeriesAnswer>; incompleteCount: number }> {
   const snap = takeSnapshot(ctx.batch, 1);
   try {
     cache.keptRuns(snap.runs);
@@ -114,7 +115,7 @@ async function answerFrom(ctx: QueryContext, cache: ServingCache, snap: BatchSna
     Buffer.from(`${batchBytes.length > 0 && speedJson.length > 0 ? ',' : ''}${speedJson}]}`),
   ]);
   const etag = cache.etag('series', key, run?.runId ?? '', run?.startedAt ?? '', run?.finishedAt ?? '', status.generation, speed?.generation ?? '');
-  const answer: Answer = { runIds, run, batch, status, speed, body: new PreparedJson(body, etag), incompleteCount: incomplete.length };
+  const answer: Answer = { runIds, run, batch, status, speed, body: new PreparedJson<SeriesAnswer>(body, etag), incompleteCount: incomplete.length };
   cache.set('answer', key, answer, body.length + key.length);
   return answer;
 }

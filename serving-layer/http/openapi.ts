@@ -1,10 +1,18 @@
-/** /openapi.json, generated from the same zod schemas that validate requests (route.ts). */
+/**
+ * /openapi.json, generated from the same zod schemas that validate requests and type the answers
+ * (route.ts, schemas/): requests as the server accepts them (io 'input': before defaults and
+ * transforms), answers as it sends them (io 'output'), so a client can generate its types from it.
+ */
 import { z } from 'zod';
 import type { RouteSpec } from './route.js';
+import { problem } from './schemas/problem.js';
 
-function jsonSchema(schema: z.ZodType): unknown {
-  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'): unknown {
+  return z.toJSONSchema(schema, { io, unrepresentable: 'any' });
 }
+
+/** Every error is a problem (problem.ts): one schema in components, referenced by each error response. */
+const problemContent = { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } };
 
 function queryParameters(schema: z.ZodType | undefined): unknown[] {
   if (!(schema instanceof z.ZodObject)) return [];
@@ -30,7 +38,8 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: { title: string
         status,
         {
           description: resp.description,
-          ...(resp.schema ? { content: { [resp.contentType ?? 'application/json']: { schema: jsonSchema(resp.schema) } } } : {}),
+          ...(resp.schema ? { content: { [resp.contentType ?? 'application/json']: { schema: jsonSchema(resp.schema, 'output') } } } : {}),
+          ...(!resp.schema && Number(status) >= 400 ? { content: problemContent } : {}),
         },
       ]),
     );
@@ -49,7 +58,7 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: { title: string
       ...(r.admin ? { security: [{ bearer: [] }] } : {}),
       responses: {
         ...responses,
-        default: { description: 'An error, as application/problem+json (RFC 9457)', content: { 'application/problem+json': { schema: { type: 'object' } } } },
+        default: { description: 'An error, as application/problem+json (RFC 9457)', content: problemContent },
       },
     };
   }
@@ -57,6 +66,9 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: { title: string
     openapi: '3.1.0',
     info,
     paths,
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'LAMBDA_ADMIN_TOKEN' } } },
+    components: {
+      schemas: { Problem: jsonSchema(problem, 'output') },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'LAMBDA_ADMIN_TOKEN' } },
+    },
   };
 }

@@ -1,14 +1,45 @@
 /**
  * Routes are declared as data: method, path, zod schemas for query and body, and the responses.
  * The same schemas validate requests here and generate /openapi.json (openapi.ts), so the
- * documentation cannot drift from what the server accepts.
+ * documentation cannot drift from what the server accepts; the success response's schema
+ * (schemas/) types what the handler returns, so it cannot drift from what the server sends
+ * (docs/design-decisions.md, "Serving layer").
  */
 import type { Express, Request, Response, RequestHandler } from 'express';
 import { z } from 'zod';
 import { LambdaError } from '../../shared/errors.js';
 import { PreparedJson } from './prepared.js';
 
-export interface RouteSpec<Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
+export interface ResponseSpec {
+  description: string;
+  schema?: z.ZodType;
+  contentType?: string;
+}
+
+export type Responses = Record<number, ResponseSpec>;
+
+/** The schema of the success answer: the 200's, else the 202's; never when the route has neither. */
+export type SuccessSchema<R> = R extends { 200: { schema: infer S extends z.ZodType } }
+  ? S
+  : R extends { 202: { schema: infer S extends z.ZodType } }
+    ? S
+    : never;
+
+/** Read-only at every depth: a handler's answer is only serialised, so a read-only value is as good. */
+export type DeepReadonly<T> = T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+
+/**
+ * What a handler may return for the success schema S: its output type (the published schema,
+ * docs/design-decisions.md "Serving layer"), or the same already serialised (PreparedJson, from
+ * the serving cache), or a promise of either. A route without a success schema returns anything.
+ */
+export type HandlerResult<S> = [S] extends [never]
+  ? unknown
+  : S extends z.ZodType
+    ? DeepReadonly<z.output<S>> | PreparedJson<z.output<S>> | Promise<DeepReadonly<z.output<S>> | PreparedJson<z.output<S>>>
+    : unknown;
+
+export interface RouteSpec<Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType, R extends Responses = Responses> {
   method: 'get' | 'post';
   /** Express path, e.g. /api/v1/views/:view/series. */
   path: string;
@@ -20,11 +51,14 @@ export interface RouteSpec<Q extends z.ZodType = z.ZodType, B extends z.ZodType 
   /** JSON body schema (documentation + validation), or 'raw' for handlers that parse themselves. */
   body?: B | { raw: string; description: string };
   admin?: boolean;
-  responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
-  handler: (ctx: { query: z.infer<Q>; params: Record<string, string>; req: Request; res: Response }) => Promise<unknown> | unknown;
+  /** by status; the 200 (or 202) schema types the handler's answer and is published in /openapi.json */
+  responses: R;
+  /** NoInfer: R comes from `responses` alone, and the handler's answer is checked against it. */
+  handler: (ctx: { query: z.infer<Q>; params: Record<string, string>; req: Request; res: Response }) => NoInfer<HandlerResult<SuccessSchema<R>>>;
 }
 
-export function defineRoute<Q extends z.ZodType, B extends z.ZodType>(spec: RouteSpec<Q, B>): RouteSpec {
+/** Checks the handler's answer against the success schema at compile time, then erases the types for the route table. */
+export function defineRoute<Q extends z.ZodType, B extends z.ZodType, R extends Responses>(spec: RouteSpec<Q, B, R>): RouteSpec {
   return spec as unknown as RouteSpec;
 }
 

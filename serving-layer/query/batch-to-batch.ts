@@ -9,6 +9,7 @@ import type { BatchRunInfo, BatchSnapshot, BucketRow } from '../../shared/ports.
 import type { ViewDef } from '../../shared/views/definition.js';
 import type { ResolvedQuery } from './params.js';
 import { dimsRecord } from './rollup.js';
+import type { BatchToBatch, BatchToBatchChange } from '../http/schemas/batch-to-batch.js';
 
 const rowKey = (r: BucketRow) => `${r.bucketStart}|${JSON.stringify(r.dims)}`;
 
@@ -23,7 +24,7 @@ export function previousOf(runs: readonly BatchRunInfo[], latest: BatchRunInfo |
  * How the answer's run differs from the one before it, split in two: late events absorbed into
  * buckets the previous run already served, and buckets newly covered because W moved forward.
  */
-export function batchToBatch(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery) {
+export function batchToBatch(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery): BatchToBatch {
   const latest = snap.run;
   const previous = previousOf(snap.runs, latest);
   if (!latest || !previous) return { note: 'fewer than two batch runs are kept: nothing to compare yet', changes: [] };
@@ -53,14 +54,14 @@ export function batchToBatch(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQue
   const bLatest = servingBoundary(latest.watermark, g)!;
   const servedByBoth = Math.min(bPrevious, bLatest);
   const firstCount = Object.entries(view.measures).find(([, d]) => d.type === 'count')?.[0];
-  const changes: unknown[] = [];
+  const changes: BatchToBatchChange[] = [];
   let lateEvents = 0;
   for (const key of new Set([...before.keys(), ...after.keys()])) {
     const b = before.get(key);
     const a = after.get(key);
     const row = (a ?? b)!;
     if (row.bucketStart >= servedByBoth) continue;
-    const measures: Record<string, unknown> = {};
+    const measures: BatchToBatchChange['measures'] = {};
     for (const [name, def] of Object.entries(view.measures)) {
       const x = b?.values[name] ?? null;
       const y = a?.values[name] ?? null;

@@ -9,6 +9,7 @@ import { drift, servingBoundary } from '../../shared/merge.js';
 import { granularityMs } from '../../shared/time.js';
 import type { ViewDef } from '../../shared/views/definition.js';
 import type { BatchSnapshot, BucketRow, LateClassEvent, SeriesQuery, SpeedStatus } from '../../shared/ports.js';
+import type { DriftAnswer, DriftCause } from '../http/schemas/drift.js';
 import { batchToBatch } from './batch-to-batch.js';
 import type { QueryContext, SpeedRowWithCounters } from './context.js';
 import type { ResolvedQuery } from './params.js';
@@ -42,7 +43,7 @@ export interface DriftBucket {
   countDiff: number;
   /** the part of countDiff no cause explains (0 when the known causes are the only ones) */
   unexplained: number;
-  causes: { cause: string; events?: number; exact?: boolean; detail: string }[];
+  causes: { cause: DriftCause; events?: number; exact?: boolean; detail: string }[];
   rows: { dims: Record<string, string | null>; measures: Record<string, { batch: number | null; speed: number | null } & ReturnType<typeof drift>> }[];
 }
 
@@ -91,11 +92,9 @@ export function directReader(ctx: QueryContext): DriftReader {
 }
 
 /** The drift report computed from scratch, from one batch snapshot: the published run and the one before it held open. */
-export function driftAnswer(ctx: QueryContext, view: ViewDef, rq: ResolvedQuery) {
+export function driftAnswer(ctx: QueryContext, view: ViewDef, rq: ResolvedQuery): Promise<DriftAnswer> {
   return withSnapshot(ctx.batch, 2, async (snap) => (await driftReads(ctx, snap, view, rq, directReader(ctx))).compute());
 }
-
-export type DriftAnswer = ReturnType<DriftPlan['compute']>;
 
 /**
  * The drift report in two steps: the speed layer is read first (`reads`, the objects the answer is
@@ -104,7 +103,7 @@ export type DriftAnswer = ReturnType<DriftPlan['compute']>;
  */
 export interface DriftPlan {
   reads: readonly SpeedRead<unknown>[];
-  compute(): ReturnType<typeof driftCompute>;
+  compute(): DriftAnswer;
 }
 
 export async function driftReads(ctx: QueryContext, snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, reader: DriftReader): Promise<DriftPlan> {
@@ -165,7 +164,7 @@ interface DriftInputs {
   batchToBatch: () => ReturnType<typeof batchToBatch>;
 }
 
-function driftCompute(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, input: DriftInputs) {
+function driftCompute(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, input: DriftInputs): DriftAnswer {
   const { boundary, status, both, notCompared, batchRows, speedRows, lateClass } = input;
   const g = rq.granularity;
   const len = granularityMs(g);

@@ -12,6 +12,7 @@ import type { QueryContext } from './context.js';
 import type { ResolvedQuery } from './params.js';
 import { rollUp, unavailableDistinct, combineValues, pickMeasures, type Group, type Values } from './rollup.js';
 import { withSnapshot } from './snapshot.js';
+import type { SeriesAnswer } from '../http/schemas/series.js';
 
 export interface MergedRows {
   rows: BucketRow[];
@@ -101,7 +102,7 @@ export function describeSources(m: { run: BatchRunInfo | null; boundary: number 
 }
 
 /** One bucket of the answer; `keep` (from `limit`) drops the groups outside the top N. */
-export function seriesBucket(rq: ResolvedQuery, start: number, source: Source, incompleteReason: string | undefined, groups: readonly Group[], keep: ReadonlySet<string> | null) {
+export function seriesBucket(rq: ResolvedQuery, start: number, source: Source, incompleteReason: IncompleteBucket['reason'] | undefined, groups: readonly Group[], keep: ReadonlySet<string> | null) {
   return {
     start,
     end: start + granularityMs(rq.granularity),
@@ -165,7 +166,7 @@ export function seriesEnvelope<B>(view: ViewDef, rq: ResolvedQuery, f: SeriesFac
 }
 
 /** The merged series computed from scratch: the oracle the cached path (series-cache.ts) must equal byte for byte. */
-export async function seriesAnswer(ctx: QueryContext, view: ViewDef, rq: ResolvedQuery) {
+export async function seriesAnswer(ctx: QueryContext, view: ViewDef, rq: ResolvedQuery): Promise<{ answer: SeriesAnswer; incompleteCount: number }> {
   const m = await withSnapshot(ctx.batch, 1, (snap) => mergedRows(ctx, snap, view, rq));
   const byBucket = rollUp(view, m.rows, rq.groupBy);
   const keep = topGroups(view, groupTotals(view, byBucket), rq.limit);

@@ -11,8 +11,9 @@ import type { ResolvedQuery } from './params.js';
 import { mergedRows, describeSources } from './series.js';
 import { combineValues, dimsRecord, pickMeasures, type Values } from './rollup.js';
 import { withSnapshot } from './snapshot.js';
+import type { TotalsAnswer } from '../http/schemas/totals.js';
 
-export async function totalsAnswer(ctx: QueryContext, view: ViewDef, rq: ResolvedQuery) {
+export async function totalsAnswer(ctx: QueryContext, view: ViewDef, rq: ResolvedQuery): Promise<{ answer: TotalsAnswer; incompleteCount: number }> {
   const m = await withSnapshot(ctx.batch, 1, (snap) => mergedRows(ctx, snap, view, rq));
   const groups = new Map<string, { dims: Record<string, string | null>; values: Values; buckets: Set<number>; parts: number }>();
   for (const row of m.rows) {

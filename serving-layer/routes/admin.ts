@@ -1,10 +1,9 @@
 /** Status, batch trigger and batch progress. */
-import { z } from 'zod';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { LambdaError } from '../../shared/errors.js';
 import type { ServingDeps } from '../deps.js';
-
-const anyObject = z.object({}).passthrough();
+import { statusAnswer } from '../http/schemas/status.js';
+import { batchStarted, runsAnswer } from '../http/schemas/runs.js';
 
 export function adminRoutes(deps: ServingDeps): RouteSpec[] {
   return [
@@ -13,7 +12,7 @@ export function adminRoutes(deps: ServingDeps): RouteSpec[] {
       path: '/api/v1/status',
       tag: 'status',
       summary: "Each layer's health, the last batch run and its counts, the watermark, speed lag, master dataset size",
-      responses: { 200: { description: 'status; every number names its source', schema: anyObject } },
+      responses: { 200: { description: 'status; every number names its source', schema: statusAnswer } },
       handler: async () => {
         const [health, speed, progress, master] = await Promise.all([
           Promise.all(deps.health.map(async (h) => [h.name, await h.check()] as const)),
@@ -44,7 +43,7 @@ export function adminRoutes(deps: ServingDeps): RouteSpec[] {
       path: '/api/v1/batch/runs',
       tag: 'batch',
       summary: 'The kept batch runs (newest first) and the run in progress',
-      responses: { 200: { description: 'runs and progress', schema: anyObject } },
+      responses: { 200: { description: 'runs and progress', schema: runsAnswer } },
       handler: async () => ({ runs: deps.batch.runs(), running: (await deps.batchControl?.progress()) ?? null }),
     }),
     defineRoute({
@@ -54,7 +53,7 @@ export function adminRoutes(deps: ServingDeps): RouteSpec[] {
       admin: true,
       summary: 'Start a batch run now (admin: Authorization: Bearer $LAMBDA_ADMIN_TOKEN)',
       responses: {
-        202: { description: 'the run started; follow it at GET /api/v1/batch/runs', schema: anyObject },
+        202: { description: 'the run started; follow it at GET /api/v1/batch/runs', schema: batchStarted },
         401: { description: 'no bearer token' },
         403: { description: 'wrong token, or admin disabled (LAMBDA_ADMIN_TOKEN unset)' },
         409: { description: 'a run is already in progress (BATCH_RUNNING)' },
@@ -63,7 +62,7 @@ export function adminRoutes(deps: ServingDeps): RouteSpec[] {
         if (!deps.batchControl) throw new LambdaError('UNAVAILABLE', 'this process does not run the batch layer');
         const started = await deps.batchControl.trigger();
         res.status(202).set('Location', '/api/v1/batch/runs');
-        return { started: true, ...started, progress: '/api/v1/batch/runs' };
+        return { started: true as const, ...started, progress: '/api/v1/batch/runs' };
       },
     }),
   ];

@@ -4,18 +4,11 @@
  * per record with the reason, and nothing valid is lost because of them.
  */
 import express from 'express';
-import { z } from 'zod';
-import { MAX_EVENT_DEPTH, MAX_ID_LENGTH, MAX_VALUE_LENGTH, validateEvent, type InvalidReason } from '../../shared/events.js';
+import { MAX_EVENT_DEPTH, MAX_ID_LENGTH, MAX_VALUE_LENGTH, validateEvent } from '../../shared/events.js';
 import { LambdaError } from '../../shared/errors.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import type { ServingDeps } from '../deps.js';
-
-export interface Rejected {
-  /** 1-based record number: the line for NDJSON, the position for a JSON array */
-  record: number;
-  reason: InvalidReason;
-  message: string;
-}
+import { ingestAnswer, type RejectedRecord } from '../http/schemas/ingest.js';
 
 const NDJSON_TYPES = ['application/x-ndjson', 'application/jsonl', 'application/json-seq', 'text/plain'];
 
@@ -44,7 +37,6 @@ function records(req: express.Request): { record: number; value: unknown }[] {
 export function ingestRoutes(deps: ServingDeps): RouteSpec[] {
   const limit = deps.config.http.bodyLimitBytes;
   const parsers = [express.json({ limit, strict: true }), express.text({ limit, type: NDJSON_TYPES })];
-  const accepted = z.object({ accepted: z.number(), rejected: z.array(z.object({ record: z.number(), reason: z.string(), message: z.string() })), topic: z.string() });
   return [
     defineRoute({
       method: 'post',
@@ -57,14 +49,14 @@ export function ingestRoutes(deps: ServingDeps): RouteSpec[] {
         `Body limit ${limit} bytes (413 above).`,
       body: { raw: 'application/json, application/x-ndjson', description: 'one event, an array of events, or one event per line' },
       responses: {
-        202: { description: 'valid events are durable in Kafka; invalid ones are listed in `rejected`', schema: accepted },
+        202: { description: 'valid events are durable in Kafka; invalid ones are listed in `rejected`', schema: ingestAnswer },
         400: { description: 'no valid event in the body (each rejected one is listed)' },
         413: { description: 'body over the size limit' },
       },
       handler: async ({ req, res }) => {
         for (const p of parsers) await new Promise<void>((resolve, reject) => p(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
         const valid: { key: string; value: string }[] = [];
-        const rejected: Rejected[] = [];
+        const rejected: RejectedRecord[] = [];
         const all = records(req);
         if (all.length === 0) {
           throw new LambdaError('VALIDATION', 'request body is empty: send one JSON event, a JSON array of events, or NDJSON (Content-Type: application/x-ndjson)');
@@ -80,7 +72,7 @@ export function ingestRoutes(deps: ServingDeps): RouteSpec[] {
         deps.metrics.serving.ingested.inc({ outcome: 'rejected' }, rejected.length);
         if (valid.length === 0) {
           // The first rejection in the detail too, so a client that shows only `detail` sees why.
-          const first = rejected[0] as Rejected;
+          const first = rejected[0] as RejectedRecord;
           const why = `first: record ${first.record}, ${first.reason}: ${first.message}`;
           throw new LambdaError('VALIDATION', `no valid event in the body: ${rejected.length} record(s) rejected (${why})`, { details: { rejected: rejected.slice(0, 1000) } });
         }

@@ -11,9 +11,12 @@ import type { ServingDeps } from '../deps.js';
 import { ServingCache } from '../cache/serving-cache.js';
 import { cachedSeriesAnswer } from '../cache/series-cache.js';
 import { cachedDriftAnswer } from '../cache/drift-cache.js';
+import { viewDef, viewsAnswer } from '../http/schemas/views.js';
+import { seriesAnswer as seriesSchema } from '../http/schemas/series.js';
+import { totalsAnswer as totalsSchema } from '../http/schemas/totals.js';
+import { driftAnswer as driftSchema } from '../http/schemas/drift.js';
 
 const viewParam = z.object({ view: z.string().min(1) });
-const anyObject = z.object({}).passthrough();
 
 /** Announces incomplete answers in a header too, so a client that ignores the body still sees it. */
 function markIncomplete(res: Response, count: number): void {
@@ -33,7 +36,7 @@ export function viewRoutes(deps: ServingDeps): RouteSpec[] {
       path: '/api/v1/views',
       tag: 'views',
       summary: 'List the views with their definitions',
-      responses: { 200: { description: 'the view definitions, as loaded from the views file', schema: anyObject } },
+      responses: { 200: { description: 'the view definitions, as loaded from the views file', schema: viewsAnswer } },
       handler: () => ({ source: deps.views.source, hash: deps.views.hash, views: deps.views.views }),
     }),
     defineRoute({
@@ -42,7 +45,7 @@ export function viewRoutes(deps: ServingDeps): RouteSpec[] {
       tag: 'views',
       summary: 'One view definition',
       params: viewParam,
-      responses: { 200: { description: 'the view definition', schema: anyObject }, 404: { description: 'unknown view' } },
+      responses: { 200: { description: 'the view definition', schema: viewDef }, 404: { description: 'unknown view' } },
       handler: ({ params }) => viewOr404(deps.views, params.view!),
     }),
     defineRoute({
@@ -53,7 +56,7 @@ export function viewRoutes(deps: ServingDeps): RouteSpec[] {
       description: 'Each bucket names its source (batch | speed). Incomplete buckets are listed in `incomplete` and counted in the Lambda-Incomplete-Buckets header.',
       params: viewParam,
       query: rangeQuery,
-      responses: { 200: { description: 'the merged series', schema: anyObject }, 400: { description: 'a bad parameter (named)' }, 404: { description: 'unknown view' } },
+      responses: { 200: { description: 'the merged series', schema: seriesSchema }, 400: { description: 'a bad parameter (named)' }, 404: { description: 'unknown view' } },
       handler: async ({ params, query, res }) => {
         const view = viewOr404(deps.views, params.view!);
         const rq = resolveQuery(view, query, deps.now());
@@ -75,7 +78,7 @@ export function viewRoutes(deps: ServingDeps): RouteSpec[] {
       summary: 'Totals over a range: counts and sums exact; distinct as a sketch union where possible',
       params: viewParam,
       query: rangeQuery,
-      responses: { 200: { description: 'totals per group', schema: anyObject }, 400: { description: 'a bad parameter (named)' }, 404: { description: 'unknown view' } },
+      responses: { 200: { description: 'totals per group', schema: totalsSchema }, 400: { description: 'a bad parameter (named)' }, 404: { description: 'unknown view' } },
       handler: async ({ params, query, res }) => {
         const view = viewOr404(deps.views, params.view!);
         const { answer, incompleteCount } = await totalsAnswer(deps, view, resolveQuery(view, query, deps.now()));
@@ -90,7 +93,7 @@ export function viewRoutes(deps: ServingDeps): RouteSpec[] {
       summary: 'Drift between the layers for buckets both hold, with causes; and batch-to-batch drift',
       params: viewParam,
       query: rangeQuery,
-      responses: { 200: { description: 'the drift report', schema: anyObject }, 400: { description: 'a bad parameter (named)' }, 404: { description: 'unknown view' } },
+      responses: { 200: { description: 'the drift report', schema: driftSchema }, 400: { description: 'a bad parameter (named)' }, 404: { description: 'unknown view' } },
       handler: async ({ params, query, res }) => {
         const view = viewOr404(deps.views, params.view!);
         const rq = resolveQuery(view, query, deps.now());

@@ -7,21 +7,24 @@
 import type { DriftAnswer } from './api.js';
 import { fmtCount, fmtInstant } from './format.js';
 
-export function batchToBatchText(b: DriftAnswer['batchToBatch']): string {
-  if (!b.latestRunId || !b.previousRunId) return `Batch to batch: ${b.note ?? 'nothing to compare yet'}.`;
+type BatchToBatch = DriftAnswer['batchToBatch'];
+/** The comparison of two runs: the answer's shape when neither `note` nor `unavailable` is there. */
+type Compared = Extract<BatchToBatch, { newlyCovered: unknown }>;
+
+export function batchToBatchText(b: BatchToBatch): string {
+  if ('note' in b) return `Batch to batch: ${b.note}.`;
   const runs = `between run ${b.previousRunId} and run ${b.latestRunId}`;
-  if (b.unavailable) return `Batch to batch: ${runs}, no comparison: ${b.unavailable}.`;
+  if ('unavailable' in b) return `Batch to batch: ${runs}, no comparison: ${b.unavailable}.`;
   const late = `${fmtCount(b.lateEventsAbsorbed)} late event(s) were absorbed into buckets the previous run already served (${fmtCount(b.rowsChanged)} row(s) changed)`;
   return `Batch to batch: ${runs}, ${late}; ${newlyCoveredText(b)}.`;
 }
 
-function newlyCoveredText(b: DriftAnswer['batchToBatch']): string {
+function newlyCoveredText(b: Compared): string {
   const w = b.watermarks;
   const nc = b.newlyCovered;
-  if (!w || !nc) return 'newly covered buckets unknown';
   if (w.previous === w.latest) return `no bucket newly covered: W stayed at ${fmtInstant(w.latest)}`;
   if (w.latest < w.previous) return `W moved back from ${fmtInstant(w.previous)} to ${fmtInstant(w.latest)}`;
-  if (b.boundaries && b.boundaries.previous === b.boundaries.latest) {
+  if (b.boundaries.previous === b.boundaries.latest) {
     return `no bucket newly covered: at this granularity W stayed in the bucket of ${fmtInstant(b.boundaries.latest)}`;
   }
   return `${fmtCount(nc.buckets)} bucket(s) newly covered (${fmtCount(nc.events)} event(s)) as W moved from ${fmtInstant(w.previous)} to ${fmtInstant(w.latest)}`;

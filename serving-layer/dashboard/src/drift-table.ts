@@ -84,14 +84,15 @@ export function renderDriftTable(root: HTMLElement, view: DriftTableView): { sho
 
 function batchToBatch(answer: DriftAnswer): HTMLElement {
   const b = answer.batchToBatch;
+  const compared = 'newlyCovered' in b ? b : null;
   const data = (n: number | null | undefined) => (n === null || n === undefined ? '' : String(n));
   return el(
     'p',
     {
       id: 'batch-to-batch',
-      'data-events-absorbed': data(b.lateEventsAbsorbed),
-      'data-buckets-newly-covered': data(b.newlyCovered?.buckets),
-      'data-events-newly-covered': data(b.newlyCovered?.events),
+      'data-events-absorbed': data(compared?.lateEventsAbsorbed),
+      'data-buckets-newly-covered': data(compared?.newlyCovered.buckets),
+      'data-events-newly-covered': data(compared?.newlyCovered.events),
     },
     batchToBatchText(b),
   );

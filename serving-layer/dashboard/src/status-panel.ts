@@ -21,7 +21,8 @@ export function renderStatus(root: HTMLElement, status: StatusAnswer, series: Se
   const run = status.batch.lastRun;
   const running = status.batch.running;
   const invalidBatch = run ? Object.values(run.counts.invalid).reduce((a, b) => a + b, 0) : null;
-  const parts = status.speed.partitions ?? [];
+  const speedStatus = 'error' in status.speed ? null : status.speed;
+  const parts = speedStatus?.partitions ?? [];
   const sum = (f: (p: (typeof parts)[number]) => number | undefined) => parts.reduce((s, p) => s + (f(p) ?? 0), 0);
   // A lag is known only against a fresh report of the partition end: never show an unknown one as 0.
   const lagText = (ps: typeof parts): string => {
@@ -43,22 +44,23 @@ export function renderStatus(root: HTMLElement, status: StatusAnswer, series: Se
   const speed = group(
     'Speed layer',
     status.speed.source,
-    status.speed.error
+    'error' in status.speed
       ? [['Error', status.speed.error]]
       : [
-          ['Complete since', fmtInstant(status.speed.coveredSince ?? null)],
+          ['Complete since', fmtInstant(speedStatus?.coveredSince)],
           ['Kafka lag (records)', lagText(parts), 'speed-lag'],
-          ['Event-time lag', fmtDuration(status.speed.eventTimeLagMs)],
+          ['Event-time lag', fmtDuration(speedStatus?.eventTimeLagMs)],
           ['Events applied', fmtCount(sum((p) => p.totals?.events))],
           ['Invalid events (to DLQ)', fmtCount(sum((p) => p.totals?.invalid)), 'speed-invalid'],
           ['Late arrivals', fmtCount(sum((p) => p.totals?.late))],
           ['Duplicates applied', `${fmtCount(sum((p) => p.totals?.duplicatesApplied))} (dedupe ${status.config.speedDedupe ? 'on' : 'off'})`],
         ],
   );
-  const master = group('Master dataset', status.master.source, status.master.error ? [['Error', status.master.error]] : [
-    ['Where', status.master.describe ?? 'n/a'],
-    ['Files', fmtCount(status.master.files)],
-    ['Size', fmtBytes(status.master.bytes)],
+  const m = status.master;
+  const master = group('Master dataset', m.source, 'error' in m ? [['Error', m.error]] : [
+    ['Where', m.describe],
+    ['Files', fmtCount(m.files)],
+    ['Size', fmtBytes(m.bytes)],
   ]);
   const health = el(
     'ul',

@@ -1,0 +1,53 @@
+/**
+ * The speed layer's status as the serving layer forwards it (series and status answers). The port
+ * (shared/ports.ts SpeedStatus) promises coveredSince and each partition's offset; the Redis store
+ * (adapters/redis/speed-status.ts) adds the consumer's reports and running totals, optional here
+ * because another store need not have them.
+ */
+import { z } from 'zod';
+import { count, coveredSince, instant } from './common.js';
+
+export const speedTotals = z.strictObject({
+  events: count('events applied'),
+  duplicatesSkipped: count('copies of an id already applied, skipped (dedupe on)'),
+  duplicatesApplied: count('copies applied although the id had been seen (dedupe off)'),
+  late: count('events applied after their bucket was behind the published batch watermark'),
+  invalid: count('invalid records (sent to the DLQ)'),
+  unchecked: count('events applied without a dedupe check (past the dedupe window)'),
+  lostOffsets: count('offsets Kafka deleted before the speed layer read them'),
+});
+
+export const speedPartition = z.strictObject({
+  partition: count('Kafka partition of the event topic'),
+  offset: count('next offset to apply (authoritative, from the partition state)'),
+  lag: count('records behind the partition end; absent when unknown (no fresh report of the end)').optional(),
+  highWatermark: count('partition end at the consumer\'s last report; null if never reported').nullable().optional(),
+  coveredSince: instant('event time from which this partition\'s views are complete').optional(),
+  maxEventTs: instant('newest event time applied; null before the first').nullable().optional(),
+  updatedAt: instant('when the consumer last reported this partition; null if it never did').nullable().optional(),
+  reportAgeMs: count('milliseconds since that report; null if never reported').nullable().optional(),
+  stale: z.boolean().describe('no report for longer than the stale limit: the consumer died or left the group').optional(),
+  caughtUp: z.boolean().nullable().describe('applied everything up to the last reported end, and the report is fresh; null when unknown').optional(),
+  instance: z.string().nullable().describe('the consumer that last reported this partition').optional(),
+  totals: speedTotals.optional(),
+  lastLost: z
+    .strictObject({
+      from: count('first missing offset'),
+      to: count('first offset that was still there'),
+      untilTs: instant('Kafka timestamp of the record at `to`: events before the loss may be missing up to here'),
+    })
+    .nullable()
+    .describe('the last range Kafka deleted before the speed layer read it, if any')
+    .optional(),
+});
+
+/** The fields of a speed status, without its `source` (the status answer adds one). */
+export const speedStatusFields = {
+  coveredSince,
+  partitions: z.array(speedPartition),
+  lateArrivals: count('late events applied, all partitions').optional(),
+  topicPartitions: count('partitions of the topic as the consumer last saw them; null before the first start').nullable().optional(),
+  eventTimeLagMs: count('now minus the newest event time applied; null before the first').nullable().optional(),
+};
+
+export type SpeedPartition = z.infer<typeof speedPartition>;

@@ -1,0 +1,40 @@
+/** GET /api/v1/status: each layer's health and numbers, each group naming its source (serving-layer/routes/admin.ts). */
+import { z } from 'zod';
+import { count, instant } from './common.js';
+import { batchRun, runningBatch } from './runs.js';
+import { speedStatusFields } from './speed.js';
+
+/** Each group names the store its numbers come from. */
+const source = (store: string) => z.string().describe(`the store the numbers come from (${store})`);
+
+/** A group whose store could not be read: the reason instead of the numbers. */
+const failed = (store: string) => z.strictObject({ source: source(store), error: z.string().describe('why the numbers could not be read') });
+
+export const statusAnswer = z.strictObject({
+  health: z.record(z.string(), z.boolean()).describe('dependency -> answers (redis, kafka)'),
+  batch: z.strictObject({
+    source: source('the batch catalog'),
+    lastRun: batchRun.nullable().describe('the published run; null before the first'),
+    watermark: instant('W of the published run; null before the first').nullable(),
+    keptRuns: z.array(z.strictObject({ runId: z.string(), watermark: instant('W'), finishedAt: instant('published at') })).describe('newest first'),
+    running: runningBatch.nullable().describe('the run in progress, or null (also null when this process cannot tell)'),
+    schedule: z.string().describe('the batch cron expression (LAMBDA_BATCH_CRON)'),
+  }),
+  speed: z.union([z.strictObject({ source: source('Redis'), ...speedStatusFields }), failed('Redis')]),
+  master: z.union([
+    z.strictObject({
+      source: source('a listing of the master dataset'),
+      describe: z.string().describe('where it is, e.g. file:///data/master or s3://bucket/prefix'),
+      files: count('files'),
+      bytes: count('compressed bytes'),
+    }),
+    failed('a listing of the master dataset'),
+  ]),
+  config: z.strictObject({
+    topic: z.string().describe('the event topic'),
+    allowedLatenessMs: count('LAMBDA_ALLOWED_LATENESS_MS'),
+    speedDedupe: z.boolean().describe('LAMBDA_SPEED_DEDUPE'),
+  }),
+});
+
+export type StatusAnswer = z.infer<typeof statusAnswer>;
