@@ -1,9 +1,10 @@
 /**
  * Where the serving layer's time goes: seeds the serving bench's data, runs the serving layer
  * with V8's CPU profiler, loads one path with autocannon (50 connections), and prints the
- * functions with the most self time. `node --import tsx bench/serving/profile.ts [series|drift] [seconds]`.
+ * functions with the most self time. `node --import tsx bench/serving/profile.ts [series|drift|ceiling] [seconds]`
+ * (ceiling: the express route answering the same series JSON from memory, profiled the same way).
  */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -12,6 +13,7 @@ import { startReadyChild } from '../lib/child.js';
 import { findServices } from '../lib/services.js';
 import { stopChild } from '../speed/speed-run.js';
 import { seedServingData } from './seed.js';
+import { openLoop } from '../lib/open-loop.js';
 
 interface ProfileNode {
   id: number;
@@ -19,22 +21,38 @@ interface ProfileNode {
   hitCount?: number;
 }
 
-const what = process.argv[2] === 'drift' ? 'drift' : 'series';
+const what = process.argv[2] === 'drift' ? 'drift' : process.argv[2] === 'ceiling' ? 'ceiling' : 'series';
 const seconds = Number(process.argv[3] ?? 10);
-const ctx = benchContext(findServices(process.env), 'prof', { LAMBDA_TOPIC_PARTITIONS: '2' });
+const ctx = benchContext(findServices(process.env), 'prof', { LAMBDA_TOPIC_PARTITIONS: '2', ...(process.env.LAMBDA_SERVING_SPEED_MAX_STALE_MS ? { LAMBDA_SERVING_SPEED_MAX_STALE_MS: process.env.LAMBDA_SERVING_SPEED_MAX_STALE_MS } : {}) });
 const profDir = mkdtempSync(join(tmpdir(), 'serving-prof-'));
 try {
   const data = await seedServingData(ctx, 0.1);
-  const serve = await startReadyChild<{ url: string }>('bench/serving/serve-child.ts', ctx.env, join(ctx.dataDir, 'serve.log'), ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
   const HOUR = 3_600_000;
   const to = Math.floor(data.now / HOUR) * HOUR + HOUR;
   const path =
-    what === 'series' ? `/api/v1/views/revenue/series?granularity=hour&from=${to - 7 * 24 * HOUR}&to=${to}` : `/api/v1/views/pageviews/drift?granularity=hour&from=${to - 24 * HOUR}&to=${to}`;
-  const r = await autocannon({ url: serve.ready.url + path, connections: 50, duration: seconds });
-  console.log(`${what}: ${r.requests.average}/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`);
+    what === 'drift' ? `/api/v1/views/pageviews/drift?granularity=hour&from=${to - 24 * HOUR}&to=${to}` : `/api/v1/views/revenue/series?granularity=hour&from=${to - 7 * 24 * HOUR}&to=${to}`;
+  // BENCH_NO_PROFILE=1 measures without the profiler's overhead (no self-time table then).
+  const flags = process.env.BENCH_NO_PROFILE ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`];
+  let serve = await startReadyChild<{ url: string }>('bench/serving/serve-child.ts', ctx.env, join(ctx.dataDir, 'serve.log'), what === 'ceiling' ? [] : flags);
+  if (what === 'ceiling') {
+    const bodyFile = join(ctx.dataDir, 'series.json');
+    writeFileSync(bodyFile, Buffer.from(await (await fetch(serve.ready.url + path)).arrayBuffer()));
+    await stopChild(serve.child);
+    serve = await startReadyChild<{ url: string }>('bench/serving/ceiling-child.ts', { BENCH_CEILING: JSON.stringify({ kind: 'express', bodyFile }) }, join(ctx.dataDir, 'ceiling.log'), flags);
+  }
+  await autocannon({ url: serve.ready.url + path, connections: 50, duration: 2 }); // warm-up: JIT, the cache's first computation
+  const openRate = Number(process.env.BENCH_OPEN_RATE ?? 0);
+  if (openRate > 0) {
+    // BENCH_OPEN_RATE=N: open loop at N requests/s instead of 50 connections closed-loop.
+    const o = await openLoop(serve.ready.url + path, openRate, seconds);
+    console.log(`${what} open loop ${openRate}/s: ${o.achievedRate.toFixed(0)}/s, p50 ${o.p50.toFixed(1)} ms, p99 ${o.p99.toFixed(1)} ms, max ${o.max.toFixed(1)} ms`);
+  } else {
+    const r = await autocannon({ url: serve.ready.url + path, connections: 50, duration: seconds });
+    console.log(`${what}: ${r.requests.average}/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`);
+  }
   await stopChild(serve.child);
   const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
-  if (!file) throw new Error('no profile written');
+  if (!file) process.exit(0);
   const profile = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as { nodes: ProfileNode[] };
   const self = new Map<string, number>();
   let total = 0;

@@ -14,6 +14,7 @@ import { currentLoad } from '../lib/machine.js';
 import { fmtCount, fmtMs, fmtRate, fmtSummary, goal, type SectionResult, type Table } from '../lib/report.js';
 import type { BenchServices } from '../lib/services.js';
 import { summarize, type Summary } from '../lib/stats.js';
+import { openLoop, type OpenLoopResult } from '../lib/open-loop.js';
 import { stopChild } from '../speed/speed-run.js';
 import { seedServingData } from './seed.js';
 
@@ -60,6 +61,15 @@ async function untilIdle(baseUrl: string): Promise<void> {
   }
 }
 
+/** The serving cache's gauges and counters, read from the serving layer's /metrics. */
+async function readCacheMetrics(baseUrl: string): Promise<{ bytes: number; entries: number; lookups: Record<string, number> }> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  const lookups: Record<string, number> = {};
+  for (const m of text.matchAll(/^lambda_serving_cache_lookups_total\{part="(\w+)",outcome="(\w+)"\} (\S+)$/gm)) lookups[`${m[1]} ${m[2]}`] = Number(m[3]);
+  return { bytes: value('lambda_serving_cache_bytes'), entries: value('lambda_serving_cache_entries'), lookups };
+}
+
 async function cannon(url: string, seconds: number, connections: number): Promise<Shot> {
   // A long per-request timeout: a slow answer is measured as slow, not dropped as an error.
   const r = await autocannon({ url, connections, duration: seconds, pipelining: 1, timeout: 120 });
@@ -87,16 +97,19 @@ export async function servingSection(services: BenchServices, plan: ServingPlan,
     const drift = JSON.parse(driftBody) as { bucketsCompared?: number };
     const bodyFile = join(ctx.dataDir, 'series.json');
     writeFileSync(bodyFile, seriesBody);
-    const ceilings: Target[] = [];
-    for (const kind of ['express', 'http'] as const) {
-      const c = await startReadyChild<{ url: string }>('bench/serving/ceiling-child.ts', { BENCH_CEILING: JSON.stringify({ kind, bodyFile }) }, join(ctx.dataDir, `${kind}.log`));
+    const driftFile = join(ctx.dataDir, 'drift.json');
+    writeFileSync(driftFile, driftBody);
+    const ceiling = async (kind: 'express' | 'http', file: string, path: string, label: string, seconds: number): Promise<Target> => {
+      const c = await startReadyChild<{ url: string }>('bench/serving/ceiling-child.ts', { BENCH_CEILING: JSON.stringify({ kind, bodyFile: file }) }, join(ctx.dataDir, `${kind}-${children.length}.log`));
       children.push(c.child);
-      ceilings.push({ label: `ceiling: ${kind === 'express' ? 'express route' : 'plain Node http server'}, same JSON precomputed`, url: c.ready.url + seriesPath, shots: [], seconds: plan.seconds });
-    }
+      return { label, url: c.ready.url + path, shots: [], seconds };
+    };
     const targets: Target[] = [
       { label: 'lambda-arch: 7-day hourly series (revenue per country)', url: serve.ready.url + seriesPath, shots: [], seconds: plan.seconds },
-      ...ceilings,
+      await ceiling('express', bodyFile, seriesPath, 'ceiling: express route, same series JSON precomputed', plan.seconds),
+      await ceiling('http', bodyFile, seriesPath, 'ceiling: plain Node http server, same series JSON precomputed', plan.seconds),
       { label: 'lambda-arch: drift report, last 24 hours hourly (pageviews per URL)', url: serve.ready.url + driftPath, shots: [], seconds: plan.driftSeconds },
+      await ceiling('express', driftFile, driftPath, 'ceiling: express route, same drift JSON precomputed', plan.driftSeconds),
     ];
     const load = currentLoad();
     for (const t of targets) await cannon(t.url, 2, plan.connections); // warm-up (JIT, connections, caches)
@@ -107,35 +120,71 @@ export async function servingSection(services: BenchServices, plan: ServingPlan,
         log(`${t.label}: ${fmtRate(shot.rps)}, p50 ${shot.p50} ms, p99 ${shot.p99} ms`);
       }
     }
+    // Open loop at half the express ceiling's rate: every latency counted from when its request
+    // was due, so a stall is charged to every request queued behind it.
+    const openRate = Math.max(1, Math.round(summarize(targets[1]!.shots.map((x) => x.rps)).median / 2));
+    const open: { label: string; runs: OpenLoopResult[] }[] = [
+      { label: targets[0]!.label, runs: [] },
+      { label: targets[1]!.label, runs: [] },
+    ];
+    for (let i = 0; i < plan.reps; i++) {
+      for (const [k, o] of open.entries()) {
+        const r = await openLoop(targets[k]!.url, openRate, plan.seconds);
+        await untilIdle(new URL(targets[k]!.url).origin);
+        o.runs.push(r);
+        log(`open loop ${fmtRate(openRate)} -> ${o.label}: ${fmtRate(r.achievedRate)}, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.errors} errors`);
+      }
+    }
+    const cacheMetrics = await readCacheMetrics(serve.ready.url);
     const sum = (t: Target) => ({ rps: summarize(t.shots.map((s) => s.rps)), p50: summarize(t.shots.map((s) => s.p50)), p99: summarize(t.shots.map((s) => s.p99)) });
     const stats = targets.map((t) => ({ ...t, ...sum(t), errors: t.shots.reduce((n, s) => n + s.errors + s.non2xx, 0) }));
-    const [lambdaSeries, express, http, lambdaDrift] = stats as [typeof stats[number], typeof stats[number], typeof stats[number], typeof stats[number]];
+    const [lambdaSeries, express, http, lambdaDrift, expressDrift] = stats as [typeof stats[number], typeof stats[number], typeof stats[number], typeof stats[number], typeof stats[number]];
     const share = lambdaSeries.rps.median / express.rps.median;
+    const driftShare = lambdaDrift.rps.median / expressDrift.rps.median;
+    const openSeries = { p50: summarize(open[0]!.runs.map((r) => r.p50)), p99: summarize(open[0]!.runs.map((r) => r.p99)), rate: summarize(open[0]!.runs.map((r) => r.achievedRate)) };
+    const openTable: Table = {
+      title: `Serving layer: open loop at ${fmtRate(openRate)} (half the express ceiling's closed-loop rate), ${plan.seconds} s per run`,
+      columns: ['target', 'achieved rate: median', 'p50 latency', 'p99 latency: median (min to max)', 'max latency', 'errors'],
+      rows: open.map((o) => [
+        o.label,
+        fmtRate(summarize(o.runs.map((r) => r.achievedRate)).median),
+        fmtMs(summarize(o.runs.map((r) => r.p50)).median),
+        fmtSummary(summarize(o.runs.map((r) => r.p99)), fmtMs),
+        fmtMs(Math.max(...o.runs.map((r) => r.max))),
+        String(o.runs.reduce((n, r) => n + r.errors, 0)),
+      ]),
+      notes: [
+        'Requests leave at a fixed rate whatever the server does (bench/lib/open-loop.ts); each latency runs from when its request was due, so a stall is charged to every request queued behind it.',
+        `Serving cache after the runs (lambda-arch /metrics): ${fmtCount(cacheMetrics.bytes)} bytes in ${cacheMetrics.entries} entries (bound: LAMBDA_SERVING_CACHE_MB, default 64 MiB); lookups ${Object.entries(cacheMetrics.lookups).map(([k, v]) => `${k} ${fmtCount(v)}`).join(', ')}.`,
+      ],
+    };
     const table: Table = {
       title: `Serving layer: ${plan.connections} concurrent connections (autocannon, ${plan.seconds} s per run; the drift report ${plan.driftSeconds} s)`,
-      columns: ['target', 'requests/s: median (min to max)', 'p50 latency', 'p99 latency', 'errors', 'vs express ceiling'],
+      columns: ['target', 'requests/s: median (min to max)', 'p50 latency', 'p99 latency', 'errors', 'vs the express route serving the same JSON'],
       rows: stats.map((s) => [
         s.label,
         s.rps.max === 0 ? `no answer completed within a ${s.seconds} s run` : fmtSummary(s.rps, fmtRate),
         s.rps.max === 0 ? '-' : fmtMs(s.p50.median),
         s.rps.max === 0 ? '-' : fmtSummary(s.p99, fmtMs),
         String(s.errors),
-        `${((s.rps.median / express.rps.median) * 100).toFixed(0)}%`,
+        `${((s.rps.median / (s.url.includes('/drift') ? expressDrift : express).rps.median) * 100).toFixed(0)}%`,
       ]),
       notes: [
         `Data: ${fmtCount(data.batchEvents)} events over 7 days in a published batch run (SQLite) and the last 24 hours (${fmtCount(data.speedEvents)} events) in the speed layer (Redis, 2 partitions). The series answer has ${series.buckets.length} hourly buckets (${series.buckets.filter((b) => b.source === 'batch').length} from batch), ${(seriesBody.length / 1024).toFixed(0)} KiB; the drift report compares ${drift.bucketsCompared ?? 0} buckets, ${(driftBody.length / 1024).toFixed(0)} KiB.`,
-        `The ceilings answer the series JSON from memory; autocannon runs in the bench process on the same 2 cores (load average ${load} when it started).`,
+        `The ceilings answer the same JSON from memory (express computes an ETag over it per request, as it does for any body it sends); autocannon runs in the bench process on the same 2 cores (load average ${load} when it started).`,
       ],
     };
     return {
-      tables: [table],
+      tables: [table, openTable],
       goals: [
         goal('Serving: 7-day hourly series, share of the express ceiling (requests/s)', 0.7, share, (v) => `${(v * 100).toFixed(0)}%`),
         lambdaSeries.rps.max > 0
           ? goal('Serving: 7-day hourly series p99', 50, lambdaSeries.p99.median, fmtMs, true)
           : { goal: 'Serving: 7-day hourly series p99', target: '< 50 ms', measured: `no answer within ${plan.seconds} s`, met: false, distance: `missed: over ${plan.seconds} s` },
+        goal('Serving: 7-day hourly series p99, open loop at half the express ceiling', 50, openSeries.p99.median, fmtMs, true),
+        goal('Serving: drift report, share of the express route serving the same JSON (requests/s)', 0.3, driftShare, (v) => `${(v * 100).toFixed(0)}%`),
       ],
-      data: { plan, data, seriesBytes: seriesBody.length, driftBytes: driftBody.length, targets: stats.map(({ label, url, shots, rps, p50, p99 }) => ({ label, url, shots, rps, p50, p99 })), http: http.rps as Summary, lambdaDrift: lambdaDrift.rps },
+      data: { plan, data, open, openRate, cacheMetrics, seriesBytes: seriesBody.length, driftBytes: driftBody.length, targets: stats.map(({ label, url, shots, rps, p50, p99 }) => ({ label, url, shots, rps, p50, p99 })), http: http.rps as Summary, lambdaDrift: lambdaDrift.rps },
     };
   } finally {
     await Promise.all(children.map(stopChild));

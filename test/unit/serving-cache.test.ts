@@ -42,7 +42,8 @@ describe('FreshReads', () => {
     const load = () =>
       new Promise<number>((resolve) => {
         loads++;
-        release = () => resolve(loads);
+        const n = loads;
+        release = () => resolve(n);
       });
     const a = reads.get('k', load);
     const b = reads.get('k', load); // joins the read in flight
@@ -51,13 +52,21 @@ describe('FreshReads', () => {
     expect(ra).toBe(rb);
     expect(loads).toBe(1);
     expect(ra.readAt).toBe(1_000);
-    now = 1_200; // exactly the bound: still fresh
+    now = 1_100; // half the bound: reused, nothing else
     expect(await reads.get('k', load)).toBe(ra);
-    now = 1_201; // past it: read again
+    expect(loads).toBe(1);
+    now = 1_150; // past half the bound: still reused, and a read starts behind it (refresh ahead)
+    expect(await reads.get('k', load)).toBe(ra);
+    expect(loads).toBe(2);
+    now = 1_201; // past the bound: waits for the read in flight, never serves the old one
     const c = reads.get('k', load);
     release();
-    expect((await c).value).toBe(2);
-    expect((await c).readAt).toBe(1_201);
+    expect(await c).toMatchObject({ value: 2, readAt: 1_150 });
+    now = 1_500; // a quiet spell: the next request reads, and waits for it
+    const d = reads.get('k', load);
+    expect(loads).toBe(3);
+    release();
+    expect(await d).toMatchObject({ value: 3, readAt: 1_500 });
   });
 
   it('does not remember a failed read', async () => {
@@ -91,13 +100,13 @@ describe('cached series: staleness', () => {
     expect(first.buckets.find((b) => b.start === T0 + 8 * H)?.groups[0]?.values.views).toBe(4);
 
     ctx.speed.rows = [speedRow(9)];
-    now += 150; // within the bound: the read of 150 ms ago, and the answer says so
+    now += 50; // a quarter of the bound: the read of 50 ms ago, and the answer says so
     const within = await parse();
     expect(within.buckets.find((b) => b.start === T0 + 8 * H)?.groups[0]?.values.views).toBe(4);
     expect(within.speed.readAt).toBe(T0 + 10 * H);
     expect(statusReads).toBe(1);
 
-    now += 100; // 250 ms after the read: past the bound
+    now += 200; // 250 ms after the read: past the bound, read again
     const after = await parse();
     expect(after.buckets.find((b) => b.start === T0 + 8 * H)?.groups[0]?.values.views).toBe(9);
     expect(after.speed.readAt).toBe(T0 + 10 * H + 250);
