@@ -55,8 +55,8 @@ export async function cachedDriftAnswer(ctx: QueryContext, cache: ServingCache, 
     const key = JSON.stringify([view.name, rq.granularity, rq.filter, rq.measures, rq.from, rq.to]);
     const latest = snap.run;
     const previous = previousOf(snap.runs, latest);
-    const prior = cache.get<DriftEntry>('drift', key);
-    if (prior && prior.latest === latest && prior.previous === previous && sameReads(prior.reads, plan.reads)) return prior.body;
+    const prior = cache.get<DriftEntry>('drift', key, (e) => e.latest === latest && e.previous === previous && sameReads(e.reads, plan.reads));
+    if (prior) return prior.body;
     const body = Buffer.from(JSON.stringify(plan.compute()));
     const generations = plan.reads.map((r) => (r as { generation?: number }).generation ?? '');
     const etag = cache.etag('drift', key, latest?.runId ?? '', latest?.finishedAt ?? '', previous?.runId ?? '', previous?.finishedAt ?? '', ...generations);

@@ -91,9 +91,9 @@ async function answerFrom(ctx: QueryContext, cache: ServingCache, snap: BatchSna
     speedRange ? cache.speedRead(readKey, () => ctx.speed.series({ ...base, ...speedRange })) : Promise.resolve(null),
   ]);
   const key = queryKey(view, rq);
-  const prior = cache.get<Answer>('answer', key);
+  const prior = cache.get<Answer>('answer', key, (a) => a.status === status && a.speed === speed && a.run === run);
+  if (prior) return prior;
   const runIds = run ? [run.runId] : [];
-  if (prior && prior.status === status && prior.speed === speed && prior.run === run) return prior;
 
   const batch = run && batchRange ? batchPart(cache, snap, run, view, rq, batchBuckets, batchRange) : null;
   const speedRows = (speed?.value ?? []).filter((r) => chooseSource(r.bucketStart, boundary) === 'speed');

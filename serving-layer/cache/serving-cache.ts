@@ -57,10 +57,15 @@ export class ServingCache {
     return this.reads.get(key, load) as Promise<FreshRead<T>>;
   }
 
-  get<V extends RunBound>(part: CachePart, key: string): V | undefined {
+  /**
+   * The entry, if kept. `isCurrent` says whether it may be served as it is (an answer built from
+   * the same run and speed reads): a kept entry that may not is counted `stale`, not `hit`.
+   */
+  get<V extends RunBound>(part: CachePart, key: string, isCurrent: (v: V) => boolean = () => true): V | undefined {
     const v = this.lru.get(`${part}|${key}`) as V | undefined;
-    this.metrics?.cacheLookups.inc({ part, outcome: v === undefined ? 'miss' : 'hit' });
-    return v;
+    const outcome = v === undefined ? 'miss' : isCurrent(v) ? 'hit' : 'stale';
+    this.metrics?.cacheLookups.inc({ part, outcome });
+    return outcome === 'hit' ? v : undefined;
   }
 
   set<V extends RunBound>(part: CachePart, key: string, value: V, bytes: number): void {

@@ -11,6 +11,7 @@ import { cachedSeriesAnswer } from '../../serving-layer/cache/series-cache.js';
 import { rangeQuery, resolveQuery } from '../../serving-layer/query/params.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { FakeBatchStore, fakeContext, runInfo } from '../support/serving-fakes.js';
+import { createMetrics } from '../../platform/metrics.js';
 
 describe('ByteLru', () => {
   it('keeps the bytes it holds within its budget, dropping the least recently used first', () => {
@@ -92,7 +93,9 @@ describe('cached series: staleness', () => {
     ctx.speed.status = () => (statusReads++, status());
     const speedRow = (views: number) => ({ view: 'pageviews', granularity: 'hour' as const, bucketStart: T0 + 8 * H, dims: ['/a'], values: { views, visitors: 1 }, late: 0, duplicates: 0, unchecked: 0 });
     ctx.speed.rows = [speedRow(4)];
-    const cache = new ServingCache({ cacheBytes: 1 << 20, speedMaxStaleMs: 200 }, null, () => now);
+    const metrics = createMetrics();
+    const cache = new ServingCache({ cacheBytes: 1 << 20, speedMaxStaleMs: 200 }, metrics.serving, () => now);
+    const lookups = async () => (await metrics.serving.cacheLookups.get()).values.filter((v) => v.labels.part === 'answer').map((v) => `${v.labels.outcome}=${v.value}`).sort().join(' ');
     const rq = resolveQuery(view, rangeQuery.parse({ granularity: 'hour', from: String(T0), to: String(T0 + 10 * H) }), now);
     const parse = async () => JSON.parse((await cachedSeriesAnswer(ctx, cache, view, rq)).body.body.toString()) as { speed: { readAt: number }; buckets: { start: number; groups: { values: { views: number } }[] }[] };
     const first = await parse();
@@ -111,5 +114,8 @@ describe('cached series: staleness', () => {
     expect(after.buckets.find((b) => b.start === T0 + 8 * H)?.groups[0]?.values.views).toBe(9);
     expect(after.speed.readAt).toBe(T0 + 10 * H + 250);
     expect(statusReads).toBe(2);
+    // The whole answer: built once, served once as it was, then kept but built from old reads.
+    expect(await lookups()).toBe('hit=1 miss=1 stale=1');
+    expect((await metrics.serving.cacheEntries.get()).values[0]?.value).toBe(2); // the answer and its batch part
   });
 });
