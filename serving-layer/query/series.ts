@@ -101,6 +101,11 @@ export function describeSources(m: { run: BatchRunInfo | null; boundary: number 
   return `${batch}; later buckets come from the speed layer (Redis, realtime, approximate distinct counts).`;
 }
 
+/** What the answer was asked, as resolved (defaults applied): the first fields of series and totals. */
+export function queryEcho(view: ViewDef, rq: ResolvedQuery) {
+  return { view: view.name, granularity: rq.granularity, from: rq.from, to: rq.to, groupBy: rq.groupBy, filter: rq.filter };
+}
+
 /** One bucket of the answer; `keep` (from `limit`) drops the groups outside the top N. */
 export function seriesBucket(rq: ResolvedQuery, start: number, source: Source, incompleteReason: IncompleteBucket['reason'] | undefined, groups: readonly Group[], keep: ReadonlySet<string> | null) {
   return {
@@ -148,12 +153,7 @@ export function seriesEnvelope<B>(view: ViewDef, rq: ResolvedQuery, f: SeriesFac
     warnings.push(`distinct measure(s) ${unavailable.join(', ')} are null where several dimension groups were combined: an exact distinct count cannot be added up`);
   }
   return {
-    view: view.name,
-    granularity: rq.granularity,
-    from: rq.from,
-    to: rq.to,
-    groupBy: rq.groupBy,
-    filter: rq.filter,
+    ...queryEcho(view, rq),
     measures: Object.fromEntries(rq.measures.map((m) => [m, view.measures[m]!])),
     batch: f.run ? { runId: f.run.runId, watermark: f.run.watermark, boundary: f.boundary, finishedAt: f.run.finishedAt } : null,
     speed: { coveredSince: f.speed.coveredSince, partitions: f.speed.partitions, readAt: f.readAt },

@@ -8,7 +8,7 @@ import { keepsEveryDimension, type ViewDef } from '../../shared/views/definition
 import { granularityMs } from '../../shared/time.js';
 import type { QueryContext } from './context.js';
 import type { ResolvedQuery } from './params.js';
-import { mergedRows, describeSources } from './series.js';
+import { mergedRows, describeSources, queryEcho } from './series.js';
 import { combineValues, dimsRecord, pickMeasures, type Values } from './rollup.js';
 import { withSnapshot } from './snapshot.js';
 import type { TotalsAnswer } from '../http/schemas/totals.js';
@@ -55,12 +55,7 @@ export async function totalsAnswer(ctx: QueryContext, view: ViewDef, rq: Resolve
   if (m.incomplete.length) warnings.push(`${m.incomplete.length} bucket(s) in the range are incomplete, so these totals are too (see "incomplete")`);
   return {
     answer: {
-      view: view.name,
-      granularity: rq.granularity,
-      from: rq.from,
-      to: rq.to,
-      groupBy: rq.groupBy,
-      filter: rq.filter,
+      ...queryEcho(view, rq),
       batch: m.run ? { runId: m.run.runId, watermark: m.run.watermark, boundary: m.boundary } : null,
       speed: { coveredSince: m.speed.coveredSince },
       sources: {

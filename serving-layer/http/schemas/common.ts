@@ -61,3 +61,13 @@ export const coveredSince = instant('event time from which the speed views are c
 export const provenance = z.string().describe('where the numbers come from, in a sentence');
 
 export const warnings = z.array(z.string()).describe('what a reader must know before trusting the numbers, one sentence each');
+
+/** The first fields of series and totals: what was asked, as resolved (serving-layer/query/series.ts queryEcho). */
+export const queryEcho = {
+  view: z.string(),
+  granularity,
+  from: instant('start of the range, inclusive'),
+  to: instant('end of the range, exclusive'),
+  groupBy: z.array(z.string()).describe('the dimensions kept; the others are rolled up'),
+  filter,
+};

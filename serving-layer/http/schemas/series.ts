@@ -1,6 +1,6 @@
 /** GET /api/v1/views/{view}/series: the merged series (serving-layer/query/series.ts). */
 import { z } from 'zod';
-import { batchRef, coveredSince, dims, filter, granularity, incompleteBucket, incompleteReason, instant, provenance, source, values, warnings } from './common.js';
+import { batchRef, coveredSince, dims, incompleteBucket, incompleteReason, instant, provenance, queryEcho, source, values, warnings } from './common.js';
 import { speedPartition } from './speed.js';
 import { measureDef } from './views.js';
 
@@ -14,12 +14,7 @@ export const seriesBucket = z.strictObject({
 });
 
 export const seriesAnswer = z.strictObject({
-  view: z.string(),
-  granularity,
-  from: instant('start of the range, inclusive'),
-  to: instant('end of the range, exclusive'),
-  groupBy: z.array(z.string()).describe('the dimensions kept; the others are rolled up'),
-  filter,
+  ...queryEcho,
   measures: z.record(z.string(), measureDef).describe('the measures answered (the `measures` parameter, default all), with their definitions'),
   batch: batchRef
     .extend({ finishedAt: instant('when the run was published') })

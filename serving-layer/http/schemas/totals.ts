@@ -1,14 +1,9 @@
 /** GET /api/v1/views/{view}/totals: totals over a range (serving-layer/query/totals.ts). */
 import { z } from 'zod';
-import { batchRef, count, coveredSince, dims, filter, granularity, incompleteBucket, instant, provenance, values, warnings } from './common.js';
+import { batchRef, count, coveredSince, dims, incompleteBucket, provenance, queryEcho, values, warnings } from './common.js';
 
 export const totalsAnswer = z.strictObject({
-  view: z.string(),
-  granularity,
-  from: instant('start of the range, inclusive'),
-  to: instant('end of the range, exclusive'),
-  groupBy: z.array(z.string()).describe('the dimensions kept; the others are rolled up'),
-  filter,
+  ...queryEcho,
   batch: batchRef.nullable().describe('the published batch run the answer read; null before the first run'),
   speed: z.strictObject({ coveredSince }),
   sources: z.strictObject({
