@@ -123,6 +123,7 @@ export function buildServing(rt: Runtime, master: MasterDataset, batchControl: B
       batch,
       speed,
       now: () => Date.now(),
+      maxAnswerRows: config.serving.maxAnswerRows,
       health,
       ingest: { send: (records) => producer.send(config.kafka.topic, records) },
       batchControl,

@@ -162,6 +162,11 @@ export interface SeriesQuery {
    * `parts`. Absent: one row per stored group.
    */
   keep?: readonly string[];
+  /**
+   * The caller refuses an answer that reads more rows than this (serving-layer/query/limits.ts): a
+   * store may stop after maxRows + 1 rows instead of reading them all. Absent: no bound.
+   */
+  maxRows?: number;
 }
 
 export interface BatchViewStore {

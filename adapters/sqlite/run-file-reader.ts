@@ -73,7 +73,9 @@ export class RunFileReader {
     const groupCols = ['bucket_start', ...dimSql.filter((c) => c !== 'NULL')];
     const sql =
       `SELECT bucket_start, ${[...dimSql, ...measureSql, kept === null ? '1' : 'COUNT(*)'].join(', ')} FROM ${quoteIdent(viewTable(view))} ` +
-      `WHERE ${where.join(' AND ')}${kept === null ? '' : ` GROUP BY ${groupCols.join(', ')}`} ORDER BY ${groupCols.join(', ')}`;
+      `WHERE ${where.join(' AND ')}${kept === null ? '' : ` GROUP BY ${groupCols.join(', ')}`} ORDER BY ${groupCols.join(', ')} LIMIT ?`;
+    // One row past maxRows tells the caller the bound was passed without reading the rest (-1: no limit).
+    params.push(q.maxRows === undefined ? -1 : q.maxRows + 1);
     // Raw rows (arrays): no object per row with a property per column.
     const rows = this.statement(sql).all(...params);
     const nDims = dimCols.length;

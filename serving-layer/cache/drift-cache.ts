@@ -32,14 +32,14 @@ function cachedReader(cache: ServingCache): (ctx: QueryContext) => DriftReader {
     status: () => cache.speedRead('status', () => ctx.speed.status()),
     rows: (range) => cache.speedRead(`drift-rows|${JSON.stringify(range)}`, () => ctx.speed.seriesWithCounters(range)),
     lateClass: (range, through) => cache.speedRead(`late|${JSON.stringify([range, through])}`, () => ctx.speed.lateClassAfter(range, through)),
-    batchToBatch: (snap, view, rq) => {
+    batchToBatch: (snap, view, rq, maxRows) => {
       const latest = snap.run;
       const previous = previousOf(snap.runs, latest);
-      if (!latest || !previous) return batchToBatch(snap, view, rq);
+      if (!latest || !previous) return batchToBatch(snap, view, rq, maxRows);
       const key = JSON.stringify([previous.runId, latest.runId, view.name, rq.granularity, rq.from, rq.to, rq.filter]);
       const hit = cache.get<PairEntry>('pair', key);
       if (hit) return hit.value;
-      const value = batchToBatch(snap, view, rq);
+      const value = batchToBatch(snap, view, rq, maxRows);
       // "unavailable" says a run was pruned mid-answer: true of this answer only, never cached.
       if (!('unavailable' in value)) cache.set('pair', key, { runIds: [previous.runId, latest.runId], value }, JSON.stringify(value).length + key.length);
       return value;

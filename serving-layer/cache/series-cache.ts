@@ -17,6 +17,7 @@ import type { ResolvedQuery } from '../query/params.js';
 import { rollUp, type Group, type Values } from '../query/rollup.js';
 import { groupTotals, mergeTotals, runRange, seriesBucket, seriesEnvelope, topGroups } from '../query/series.js';
 import { takeSnapshot } from '../query/snapshot.js';
+import { checkAnswerRows, maxAnswerRows } from '../query/limits.js';
 import { PreparedJson } from '../http/prepared.js';
 import type { SeriesAnswer } from '../http/schemas/series.js';
 import type { FreshRead } from './fresh-reads.js';
@@ -28,6 +29,8 @@ interface BatchPart extends RunBound {
   bytes: Buffer;
   totals: Map<string, Values>;
   combined: boolean;
+  /** rows the part was computed from (the answer's bound counts them) */
+  rows: number;
   /** with `limit`: the bytes for one set of kept groups (a few sets at most) */
   kept: Map<string, Buffer>;
   key: string;
@@ -84,7 +87,8 @@ async function answerFrom(ctx: QueryContext, cache: ServingCache, snap: BatchSna
   const speedBuckets = rq.buckets.filter((b) => chooseSource(b, boundary) === 'speed');
   const batchRange = runRange(batchBuckets, len);
   const speedRange = runRange(speedBuckets, len);
-  const base = { view: view.name, granularity: g, filter: rq.filter, keep: rq.groupBy } satisfies Omit<SeriesQuery, 'from' | 'to'>;
+  const max = maxAnswerRows(ctx);
+  const base = { view: view.name, granularity: g, filter: rq.filter, keep: rq.groupBy, maxRows: max } satisfies Omit<SeriesQuery, 'from' | 'to'>;
   const readKey = JSON.stringify([view.name, g, rq.filter, rq.groupBy, speedRange?.from, speedRange?.to]);
   const [status, speed] = await Promise.all([
     cache.speedRead('status', () => ctx.speed.status()),
@@ -95,7 +99,8 @@ async function answerFrom(ctx: QueryContext, cache: ServingCache, snap: BatchSna
   if (prior) return prior;
   const runIds = run ? [run.runId] : [];
 
-  const batch = run && batchRange ? batchPart(cache, snap, run, view, rq, batchBuckets, batchRange) : null;
+  const batch = run && batchRange ? batchPart(cache, snap, run, view, rq, batchBuckets, batchRange, max) : null;
+  checkAnswerRows((batch?.rows ?? 0) + (speed?.value.length ?? 0), max);
   const speedRows = (speed?.value ?? []).filter((r) => chooseSource(r.bucketStart, boundary) === 'speed');
   const speedGroups = rollUp(view, speedRows, rq.groupBy);
   const speedTotals = groupTotals(view, speedGroups);
@@ -120,11 +125,13 @@ async function answerFrom(ctx: QueryContext, cache: ServingCache, snap: BatchSna
   return answer;
 }
 
-function batchPart(cache: ServingCache, snap: BatchSnapshot, run: BatchRunInfo, view: ViewDef, rq: ResolvedQuery, buckets: readonly number[], range: { from: number; to: number }): BatchPart {
+function batchPart(cache: ServingCache, snap: BatchSnapshot, run: BatchRunInfo, view: ViewDef, rq: ResolvedQuery, buckets: readonly number[], range: { from: number; to: number }, max: number): BatchPart {
   const key = batchKey(view, rq, run.runId, range);
   const hit = cache.get<BatchPart>('batch', key);
   if (hit) return hit;
-  const byBucket = batchGroups(snap, view, rq, range);
+  const rows = batchRows(snap, view, rq, range, max);
+  checkAnswerRows(rows.read, max);
+  const byBucket = rollUp(view, rows.kept, rq.groupBy);
   const bytes = bucketBytes(rq, buckets, byBucket, null);
   const totals = groupTotals(view, byBucket);
   const part: BatchPart = {
@@ -132,6 +139,7 @@ function batchPart(cache: ServingCache, snap: BatchSnapshot, run: BatchRunInfo, 
     bytes,
     totals,
     combined: [...byBucket.values()].some((gs) => gs.some((x) => x.parts > 1)),
+    rows: rows.read,
     kept: new Map(),
     key,
     // Totals are small next to the bytes; count a generous 200 bytes per group for them.
@@ -141,17 +149,18 @@ function batchPart(cache: ServingCache, snap: BatchSnapshot, run: BatchRunInfo, 
   return part;
 }
 
-function batchGroups(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, range: { from: number; to: number }): Map<number, Group[]> {
+/** The run's rows of the batch range: how many were read (the bound counts them), and those before the boundary. */
+function batchRows(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, range: { from: number; to: number }, max: number): { read: number; kept: BucketRow[] } {
   const boundary = servingBoundary(snap.run?.watermark ?? null, rq.granularity);
-  const rows = snap.series({ view: view.name, granularity: rq.granularity, filter: rq.filter, keep: rq.groupBy, ...range }).filter((r) => chooseSource(r.bucketStart, boundary) === 'batch');
-  return rollUp(view, rows, rq.groupBy);
+  const rows = snap.series({ view: view.name, granularity: rq.granularity, filter: rq.filter, keep: rq.groupBy, maxRows: max, ...range });
+  return { read: rows.length, kept: rows.filter((r) => chooseSource(r.bucketStart, boundary) === 'batch') };
 }
 
 function keptBytes(cache: ServingCache, snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, part: BatchPart, buckets: readonly number[], range: { from: number; to: number }, keep: ReadonlySet<string>): Buffer {
   const k = keepKey(keep);
   const hit = part.kept.get(k);
   if (hit) return hit;
-  const bytes = bucketBytes(rq, buckets, batchGroups(snap, view, rq, range), keep);
+  const bytes = bucketBytes(rq, buckets, rollUp(view, batchRows(snap, view, rq, range, Number.MAX_SAFE_INTEGER).kept, rq.groupBy), keep);
   if (part.kept.size >= MAX_KEPT_SETS) {
     const oldest = part.kept.keys().next().value!;
     part.weight -= part.kept.get(oldest)!.length + oldest.length;

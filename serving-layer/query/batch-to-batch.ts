@@ -9,6 +9,7 @@ import type { BatchRunInfo, BatchSnapshot, BucketRow } from '../../shared/ports.
 import type { ViewDef } from '../../shared/views/definition.js';
 import type { ResolvedQuery } from './params.js';
 import { dimsRecord } from './rollup.js';
+import { checkAnswerRows, MAX_ANSWER_ROWS } from './limits.js';
 import type { BatchToBatch, BatchToBatchChange } from '../http/schemas/batch-to-batch.js';
 
 const rowKey = (r: BucketRow) => `${r.bucketStart}|${JSON.stringify(r.dims)}`;
@@ -24,11 +25,11 @@ export function previousOf(runs: readonly BatchRunInfo[], latest: BatchRunInfo |
  * How the answer's run differs from the one before it, split in two: late events absorbed into
  * buckets the previous run already served, and buckets newly covered because W moved forward.
  */
-export function batchToBatch(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery): BatchToBatch {
+export function batchToBatch(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, maxRows = MAX_ANSWER_ROWS): BatchToBatch {
   const latest = snap.run;
   const previous = previousOf(snap.runs, latest);
   if (!latest || !previous) return { note: 'fewer than two batch runs are kept: nothing to compare yet', changes: [] };
-  const q = { view: view.name, granularity: rq.granularity, from: rq.from, to: rq.to, filter: rq.filter };
+  const q = { view: view.name, granularity: rq.granularity, from: rq.from, to: rq.to, filter: rq.filter, maxRows };
   let beforeRows: BucketRow[];
   try {
     beforeRows = snap.series(q, previous.runId);
@@ -42,8 +43,11 @@ export function batchToBatch(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQue
       changes: [],
     };
   }
+  checkAnswerRows(beforeRows.length, maxRows);
   const before = new Map(beforeRows.map((r) => [rowKey(r), r]));
-  const after = new Map(snap.series(q, latest.runId).map((r) => [rowKey(r), r]));
+  const afterRows = snap.series(q, latest.runId);
+  checkAnswerRows(afterRows.length, maxRows);
+  const after = new Map(afterRows.map((r) => [rowKey(r), r]));
   // Each run serves the buckets before its own boundary B_g = floor_g(W). A bucket before both
   // boundaries was served by both runs: a count that grew there is late data the recomputation
   // absorbed. A bucket in [B_previous, B_latest) is newly covered because W moved: the previous

@@ -28,6 +28,8 @@ export interface SpeedReadModel extends SpeedViewStore {
 }
 
 export interface QueryContext {
+  /** most rows (bucket x group) one answer may read; default MAX_ANSWER_ROWS (limits.ts) */
+  maxAnswerRows?: number;
   views: ViewSet;
   batch: BatchViewStore;
   speed: SpeedReadModel;

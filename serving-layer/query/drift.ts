@@ -15,6 +15,7 @@ import type { QueryContext, SpeedRowWithCounters } from './context.js';
 import type { ResolvedQuery } from './params.js';
 import { dimsRecord } from './rollup.js';
 import { withSnapshot } from './snapshot.js';
+import { checkAnswerRows, maxAnswerRows } from './limits.js';
 
 /** Relative standard error of Redis's HyperLogLog (16384 registers): 1.04 / sqrt(16384). */
 export const HLL_STANDARD_ERROR = 0.0081;
@@ -74,7 +75,7 @@ export interface DriftReader {
   rows(range: SeriesQuery): Promise<SpeedRead<SpeedRowWithCounters[]>>;
   lateClass(range: SeriesQuery, through: Readonly<Record<string, number>>): Promise<SpeedRead<LateClassEvent[]>>;
   /** batch-to-batch drift of the snapshot's runs (a pure function of the two runs and the query) */
-  batchToBatch(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery): ReturnType<typeof batchToBatch>;
+  batchToBatch(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, maxRows: number): ReturnType<typeof batchToBatch>;
 }
 
 /** Every read made when it is asked for: what the serving cache must equal. */
@@ -130,6 +131,7 @@ export async function driftReads(ctx: QueryContext, snap: BatchSnapshot, view: V
     }
     return true;
   });
+  const max = maxAnswerRows(ctx);
   const snapshot = latest?.snapshot;
   const range = both.length > 0 ? { view: view.name, granularity: g, from: both[0]!, to: both[both.length - 1]! + len, filter: rq.filter } : null;
   const [rowsRead, lateRead] = range ? await Promise.all([reader.rows(range), snapshot ? reader.lateClass(range, snapshot.through) : null]) : [null, null];
@@ -144,10 +146,11 @@ export async function driftReads(ctx: QueryContext, snap: BatchSnapshot, view: V
         readAt,
         both,
         notCompared,
-        batchRows: range ? snap.series(range) : [],
+        batchRows: range ? snap.series({ ...range, maxRows: max }) : [],
+        maxRows: max,
         speedRows: rowsRead?.value ?? [],
         lateClass: lateRead?.value ?? [],
-        batchToBatch: () => reader.batchToBatch(snap, view, rq),
+        batchToBatch: () => reader.batchToBatch(snap, view, rq, max),
       }),
   };
 }
@@ -161,11 +164,13 @@ interface DriftInputs {
   batchRows: BucketRow[];
   speedRows: SpeedRowWithCounters[];
   lateClass: LateClassEvent[];
+  maxRows: number;
   batchToBatch: () => ReturnType<typeof batchToBatch>;
 }
 
 function driftCompute(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, input: DriftInputs): DriftAnswer {
   const { boundary, status, both, notCompared, batchRows, speedRows, lateClass } = input;
+  checkAnswerRows(batchRows.length + speedRows.length, input.maxRows);
   const g = rq.granularity;
   const len = granularityMs(g);
   const latest = snap.run;

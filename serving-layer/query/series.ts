@@ -12,6 +12,7 @@ import type { QueryContext } from './context.js';
 import type { ResolvedQuery } from './params.js';
 import { rollUp, unavailableDistinct, combineValues, pickMeasures, type Group, type Values } from './rollup.js';
 import { withSnapshot } from './snapshot.js';
+import { checkAnswerRows, maxAnswerRows } from './limits.js';
 import type { SeriesAnswer } from '../http/schemas/series.js';
 
 export interface MergedRows {
@@ -38,13 +39,15 @@ export async function mergedRows(ctx: QueryContext, snap: BatchSnapshot, view: V
   const sourceOf = (b: number) => chooseSource(b, boundary);
   const batchRange = runRange(rq.buckets.filter((b) => sourceOf(b) === 'batch'), len);
   const speedRange = runRange(rq.buckets.filter((b) => sourceOf(b) === 'speed'), len);
-  const base = { view: view.name, granularity: g, filter: rq.filter, keep: rq.groupBy } satisfies Omit<SeriesQuery, 'from' | 'to'>;
+  const max = maxAnswerRows(ctx);
+  const base = { view: view.name, granularity: g, filter: rq.filter, keep: rq.groupBy, maxRows: max } satisfies Omit<SeriesQuery, 'from' | 'to'>;
   const readAt = ctx.now();
   const [batchRows, speedRows, speed] = await Promise.all([
     batchRange ? snap.series({ ...base, ...batchRange }) : [],
     speedRange ? ctx.speed.series({ ...base, ...speedRange }) : [],
     ctx.speed.status(),
   ]);
+  checkAnswerRows(batchRows.length + speedRows.length, max);
   const rows = [...batchRows.filter((r) => sourceOf(r.bucketStart) === 'batch'), ...speedRows.filter((r) => sourceOf(r.bucketStart) === 'speed')];
   const incomplete = incompleteBuckets(rq.buckets, {
     boundary,
