@@ -6,10 +6,10 @@
  * (the valid events after them are counted and archived), and never crash.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { DLQ_HEADERS } from '../../adapters/kafka/dlq.js';
-import { endOffsets, ensureTopics } from '../../adapters/kafka/topics.js';
+import { endOffsets } from '../../adapters/kafka/topics.js';
 import { openMasterDataset } from '../../adapters/master/index.js';
 import { Archiver } from '../../batch-layer/archiver/archiver.js';
 import { silentLogger } from '../../platform/logger.js';
@@ -17,10 +17,11 @@ import { createMetrics } from '../../platform/metrics.js';
 import { referenceFold } from '../../shared/reference-fold.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { SpeedLayer } from '../../speed-layer/speed-layer.js';
-import { deleteTopics, produceAll, readWholeTopic, testKafka } from '../support/archiver-kafka.js';
+import { produceAll, readWholeTopic } from '../support/archiver-kafka.js';
 import { checkpointsCover, readMaster } from '../support/master-read.js';
-import { deletePrefix, diffFromReference, readAllViews, speedContext, viewStore, waitCaughtUp } from '../support/speed-harness.js';
+import { diffFromReference, readAllViews, viewStore, waitCaughtUp } from '../support/speed-harness.js';
 import type { TestContext } from '../support/context.js';
+import { speedFixture, type SpeedFixture } from '../support/speed-fixture.js';
 import { waitUntil } from '../support/wait.js';
 
 const views = defaultViewSet();
@@ -46,24 +47,17 @@ describe('hostile events straight to Kafka', () => {
   let speed: SpeedLayer | null = null;
   let archiver: Archiver | null = null;
 
+  let fixture: SpeedFixture;
+
   beforeAll(async () => {
-    ctx = speedContext({ LAMBDA_TOPIC_PARTITIONS: '2' });
-    kafka = testKafka(ctx.config.kafka.brokers);
-    redis = new Redis(ctx.config.redis.url);
-    const k = ctx.config.kafka;
-    await ensureTopics(kafka, [
-      { topic: k.topic, partitions: k.partitions },
-      { topic: k.dlqTopic, partitions: 1 },
-    ]);
+    fixture = await speedFixture({ LAMBDA_TOPIC_PARTITIONS: '2' });
+    ({ ctx, kafka, redis } = fixture);
   });
 
   afterAll(async () => {
     await speed?.stop();
     await archiver?.stop();
-    await deleteTopics(kafka, [ctx.config.kafka.topic, ctx.config.kafka.dlqTopic]);
-    await deletePrefix(redis, ctx.config.redis.keyPrefix);
-    redis.disconnect();
-    ctx.cleanup();
+    await fixture.cleanup();
   });
 
   it('the speed layer and the archiver dead-letter them as bad_field and go on with the valid events', async () => {

@@ -5,10 +5,9 @@
  * per bucket, and the status says how far it got.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { DLQ_HEADERS } from '../../adapters/kafka/dlq.js';
-import { ensureTopics } from '../../adapters/kafka/topics.js';
 import { publishBatchWatermark } from '../../adapters/redis/speed-state-store.js';
 import { silentLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
@@ -20,9 +19,10 @@ import { defaultViewSet } from '../../shared/views/default-views.js';
 import { project } from '../../shared/views/project.js';
 import { SpeedLayer } from '../../speed-layer/speed-layer.js';
 import { rollUp } from '../../serving-layer/query/rollup.js';
-import { clickRecords, deleteTopics, produceAll, readWholeTopic, testKafka } from '../support/archiver-kafka.js';
-import { deletePrefix, diffFromReference, readAllViews, speedContext, undedupedTruth, viewStore, waitCaughtUp } from '../support/speed-harness.js';
+import { clickRecords, produceAll, readWholeTopic } from '../support/archiver-kafka.js';
+import { diffFromReference, readAllViews, undedupedTruth, viewStore, waitCaughtUp } from '../support/speed-harness.js';
 import type { TestContext } from '../support/context.js';
+import { speedFixture, type SpeedFixture } from '../support/speed-fixture.js';
 
 const views = defaultViewSet();
 
@@ -32,24 +32,17 @@ describe('speed layer views', () => {
   let redis: Redis;
   let layer: SpeedLayer | null = null;
 
+  let fixture: SpeedFixture;
+
   async function setUp(overrides: Record<string, string> = {}) {
-    ctx = speedContext(overrides);
-    kafka = testKafka(ctx.config.kafka.brokers);
-    redis = new Redis(ctx.config.redis.url);
-    const k = ctx.config.kafka;
-    await ensureTopics(kafka, [
-      { topic: k.topic, partitions: k.partitions },
-      { topic: k.dlqTopic, partitions: 1 },
-    ]);
+    fixture = await speedFixture(overrides);
+    ({ ctx, kafka, redis } = fixture);
   }
 
   afterEach(async () => {
     await layer?.stop();
     layer = null;
-    await deleteTopics(kafka, [ctx.config.kafka.topic, ctx.config.kafka.dlqTopic]);
-    await deletePrefix(redis, ctx.config.redis.keyPrefix);
-    redis.disconnect();
-    ctx.cleanup();
+    await fixture.cleanup();
   });
 
   it('equals the reference fold, sends each invalid record to the DLQ once, and counts late arrivals per bucket', async () => {
