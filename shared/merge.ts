@@ -63,18 +63,26 @@ export interface IncompleteOptions {
  *   is older than the speed retention (docs/design-decisions.md §7).
  */
 export function incompleteBuckets(buckets: readonly number[], o: IncompleteOptions): IncompleteBucket[] {
-  const len = granularityMs(o.g);
   const clock = Math.max(o.now ?? -Infinity, o.batchRunAt ?? -Infinity);
   const out: IncompleteBucket[] = [];
   for (const b of buckets) {
     if (chooseSource(b, o.boundary) !== 'speed') continue;
-    if (o.coveredSince === null || b < o.coveredSince) {
-      out.push({ bucketStart: b, source: 'speed', reason: 'speed_not_covered' });
-    } else if (Number.isFinite(clock) && b + len + o.speedRetentionMs <= clock) {
-      out.push({ bucketStart: b, source: 'speed', reason: 'speed_expired' });
-    }
+    const reason = speedGap(b, { ...o, now: clock });
+    if (reason !== null) out.push({ bucketStart: b, source: 'speed', reason });
   }
   return out;
+}
+
+/**
+ * Whether the speed layer holds bucket `b` whole, and if not why: one rule for the series
+ * (incomplete speed buckets) and the drift report (buckets it cannot compare). Not covered: it
+ * starts before coveredSince, or coverage is unknown. Expired: its end plus the retention is past
+ * `now` (a non-finite `now` never expires anything).
+ */
+export function speedGap(b: number, o: { coveredSince: number | null; g: Granularity; speedRetentionMs: number; now: number }): 'speed_not_covered' | 'speed_expired' | null {
+  if (o.coveredSince === null || b < o.coveredSince) return 'speed_not_covered';
+  if (Number.isFinite(o.now) && b + granularityMs(o.g) + o.speedRetentionMs <= o.now) return 'speed_expired';
+  return null;
 }
 
 export interface Drift {

@@ -222,6 +222,16 @@ export interface LateClassEvent {
   arrival: number;
 }
 
+/** A speed bucket row plus the counters the drift report attributes differences to (docs/design-decisions.md, "Drift"). */
+export interface SpeedRowWithCounters extends BucketRow {
+  /** events applied to this bucket after it was already behind the published batch watermark */
+  late: number;
+  /** events applied although another copy of their id was applied first (only when speed dedupe is off) */
+  duplicates: number;
+  /** events applied without a dedupe check (they arrived after the dedupe window of their event hour) */
+  unchecked: number;
+}
+
 export interface SpeedViewStore {
   series(q: SeriesQuery): Promise<BucketRow[]>;
   status(): Promise<SpeedStatus>;

@@ -7,7 +7,7 @@
  */
 import { LambdaError } from '../../shared/errors.js';
 import { unscale } from '../../shared/decimal.js';
-import type { BucketRow, LateClassEvent, SeriesQuery, SpeedViewStore } from '../../shared/ports.js';
+import type { BucketRow, LateClassEvent, SeriesQuery, SpeedRowWithCounters, SpeedViewStore } from '../../shared/ports.js';
 import { floorTo, type Granularity } from '../../shared/time.js';
 import { keepsEveryDimension, type MeasureDef, type ViewDef, type ViewSet } from '../../shared/views/definition.js';
 import { getView } from '../../shared/views/load.js';
@@ -34,15 +34,6 @@ import { readSpeedStatus, type RedisSpeedStatus } from './speed-status.js';
 export type { RedisSpeedStatus, SpeedPartitionStatus } from './speed-status.js';
 import { loadScripts, type RedisClient, type SpeedScripts } from './scripts.js';
 
-/** A bucket row plus what the drift report attributes differences to. */
-export interface SpeedBucketRow extends BucketRow {
-  /** events applied to this bucket after it was already behind the batch watermark */
-  late: number;
-  /** events applied although another copy of their id was applied first (only when dedupe is off) */
-  duplicates: number;
-  /** events applied without a dedupe check (they arrived after the dedupe window) */
-  unchecked: number;
-}
 
 export interface DistinctEstimate {
   dims: (string | null)[];
@@ -77,7 +68,7 @@ export class RedisSpeedViewStore implements SpeedViewStore {
     });
   }
 
-  async seriesWithCounters(q: SeriesQuery): Promise<SpeedBucketRow[]> {
+  async seriesWithCounters(q: SeriesQuery): Promise<SpeedRowWithCounters[]> {
     const view = this.view(q.view);
     const groups = await readGroups(this.scripts, this.opts.prefix, await this.partitions(), { ...q, view });
     const distinct = await this.distinctOf(view, q.granularity, groups);
@@ -221,7 +212,7 @@ export class RedisSpeedViewStore implements SpeedViewStore {
   }
 
   /** `parts` > 1: `g` combines that many stored groups (see rollUpGroups); its distinct measures are then null. */
-  private row(view: ViewDef, granularity: Granularity, g: StoredGroup, distinct: ReadonlyMap<string, number>, parts = 1): SpeedBucketRow {
+  private row(view: ViewDef, granularity: Granularity, g: StoredGroup, distinct: ReadonlyMap<string, number>, parts = 1): SpeedRowWithCounters {
     const values: Record<string, number | null> = {};
     for (const [name, def] of Object.entries(view.measures) as [string, MeasureDef][]) {
       switch (def.type) {

@@ -3,19 +3,11 @@
  * needs to judge completeness. Wired by the CLI; the serving layer never imports another layer.
  */
 import type { ViewSet, ViewDef } from '../../shared/views/definition.js';
-import type { BatchViewStore, BucketRow, LateClassEvent, SeriesQuery, SpeedViewStore } from '../../shared/ports.js';
+import type { BatchViewStore, LateClassEvent, SeriesQuery, SpeedRowWithCounters, SpeedViewStore } from '../../shared/ports.js';
 import type { Granularity } from '../../shared/time.js';
 import { LambdaError } from '../../shared/errors.js';
 
-/** A speed bucket row plus the counters the speed layer keeps for the drift report (docs/design-decisions.md §6). */
-export interface SpeedRowWithCounters extends BucketRow {
-  /** events applied to this bucket after it was already behind the published batch watermark */
-  late: number;
-  /** events applied although their id had been seen (only when speed dedupe is off) */
-  duplicates: number;
-  /** events applied without a dedupe check (past the dedupe window) */
-  unchecked: number;
-}
+export type { SpeedRowWithCounters };
 
 export interface SpeedReadModel extends SpeedViewStore {
   seriesWithCounters(q: SeriesQuery): Promise<SpeedRowWithCounters[]>;

@@ -5,7 +5,7 @@
  * bucket changed between the two latest batch runs (late data absorbed by recomputation).
  */
 import { attributeBucket, missingFromRunCause, type AttributedCause, type RunTimes } from '../../shared/drift-attribution.js';
-import { drift, servingBoundary } from '../../shared/merge.js';
+import { drift, servingBoundary, speedGap } from '../../shared/merge.js';
 import { granularityMs } from '../../shared/time.js';
 import type { ViewDef } from '../../shared/views/definition.js';
 import type { BatchSnapshot, BucketRow, LateClassEvent, SeriesQuery, SpeedStatus } from '../../shared/ports.js';
@@ -121,15 +121,9 @@ export async function driftReads(ctx: QueryContext, snap: BatchSnapshot, view: V
   const notCompared: { start: number; reason: 'speed_not_covered' | 'speed_expired' }[] = [];
   const both = rq.buckets.filter((b) => {
     if (boundary === null || b >= boundary) return false;
-    if (status.coveredSince === null || b < status.coveredSince) {
-      notCompared.push({ start: b, reason: 'speed_not_covered' });
-      return false;
-    }
-    if (b + len + retention <= statusRead.readAt) {
-      notCompared.push({ start: b, reason: 'speed_expired' });
-      return false;
-    }
-    return true;
+    const reason = speedGap(b, { coveredSince: status.coveredSince, g, speedRetentionMs: retention, now: statusRead.readAt });
+    if (reason !== null) notCompared.push({ start: b, reason });
+    return reason === null;
   });
   const max = maxAnswerRows(ctx);
   const snapshot = latest?.snapshot;
