@@ -1,6 +1,6 @@
 /**
  * The speed layer (docs/design-decisions.md §6): a Kafka consumer group that keeps every view at every granularity
- * in Redis, exactly-once in effect. The consumer logic per batch is in batch-handler.ts; this
+ * in Redis, exactly-once in effect. The consumer logic per Kafka fetch is in fetch-handler.ts; this
  * module owns the lifecycle: topics, clients, the consumer (restarted if kafkajs gives up), the
  * seek to Redis's offsets on every assignment, and the periodic status report.
  */
@@ -21,7 +21,7 @@ import type { Metrics } from '../platform/metrics.js';
 import { backoffDelay, withRetry } from '../platform/retry.js';
 import { isLambdaError } from '../shared/errors.js';
 import type { ViewSet } from '../shared/views/definition.js';
-import { BatchHandler } from './batch-handler.js';
+import { FetchHandler } from './fetch-handler.js';
 import { ensurePartitionState, kafkaDown } from './partition-init.js';
 import { ProgressTracker } from './progress.js';
 import { StatusReporter } from './status-reporter.js';
@@ -48,7 +48,7 @@ export class SpeedLayer implements Service {
   private readonly progress: ProgressTracker;
   private readonly positions = new Map<number, number>();
   private readonly assigned = new Set<number>();
-  private readonly handler: BatchHandler;
+  private readonly handler: FetchHandler;
   private readonly status: StatusReporter;
   private consumer: Consumer | null = null;
   private stopping = false;
@@ -68,7 +68,7 @@ export class SpeedLayer implements Service {
     this.producer = new EventProducer(this.kafka);
     this.store = new RedisSpeedStateStore(this.redis, config.redis.keyPrefix, retentionPolicy(config), config.speed.dedupeWindowMs);
     this.progress = new ProgressTracker(instance, metrics);
-    this.handler = new BatchHandler({
+    this.handler = new FetchHandler({
       topic: config.kafka.topic,
       dlqTopic: config.kafka.dlqTopic,
       prefix: config.redis.keyPrefix,

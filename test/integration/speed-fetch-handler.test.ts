@@ -16,7 +16,7 @@ import { silentLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
 import { referenceFold } from '../../shared/reference-fold.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
-import { BatchHandler } from '../../speed-layer/batch-handler.js';
+import { FetchHandler } from '../../speed-layer/fetch-handler.js';
 import { ProgressTracker } from '../../speed-layer/progress.js';
 import { clickRecords, deleteTopics, produceAll, testKafka } from '../support/archiver-kafka.js';
 import { deletePrefix, diffFromReference, readAllViews, speedContext, viewStore } from '../support/speed-harness.js';
@@ -60,7 +60,7 @@ function handlerFor(config: Config, logStartOffset: (p: number) => Promise<numbe
   const store = new RedisSpeedStateStore(redis(), config.redis.keyPrefix, retentionPolicy(config), config.speed.dedupeWindowMs);
   const positions = new Map<number, number>();
   const calls: Calls = { seeks: [], resolved: [] };
-  const handler = new BatchHandler({
+  const handler = new FetchHandler({
     topic: config.kafka.topic,
     dlqTopic: config.kafka.dlqTopic,
     prefix: config.redis.keyPrefix,

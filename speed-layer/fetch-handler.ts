@@ -1,5 +1,6 @@
 /**
- * kafkajs eachBatch for the speed layer. Per fetched batch of one partition, in sub-batches of at
+ * kafkajs eachBatch for the speed layer: a *fetch* batch of Kafka records (not the batch layer;
+ * the W it reads is the batch layer's published watermark). Per fetched batch of one partition, in sub-batches of at
  * most `applyMaxEvents` records (each atomic with its own end offset, so exactly-once holds per
  * sub-batch), parsed and projected once, the state read once per fetch (each sub-batch expects the
  * offset the previous one stored):
@@ -31,7 +32,7 @@ import type { ViewSet } from '../shared/views/definition.js';
 import { claimRequests, parseRecords, planBatch, resolveClaims, type BatchPlan, type InvalidRecord, type ParsedRecord } from './plan.js';
 import type { ProgressTracker } from './progress.js';
 
-export interface BatchHandlerDeps {
+export interface FetchHandlerDeps {
   topic: string;
   dlqTopic: string;
   prefix: string;
@@ -56,13 +57,13 @@ export interface BatchHandlerDeps {
   stopping(): boolean;
 }
 
-export class BatchHandler {
+export class FetchHandler {
   /** highest offset already sent to the DLQ per partition, so a re-planned batch does not re-send */
   private readonly dlqSentThrough = new Map<number, number>();
   /** per partition, a gap (stored N, first offset fetched) already sought back over once */
   private readonly gapSeen = new Map<number, string>();
 
-  constructor(private readonly d: BatchHandlerDeps) {}
+  constructor(private readonly d: FetchHandlerDeps) {}
 
   async handle(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
