@@ -3,7 +3,7 @@
  * layer's ports meet. Each builder returns Services; the commands start and stop them.
  */
 import { EventEmitter, once } from 'node:events';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../adapters/redis/scripts.js';
 import type { Service } from '../platform/lifecycle.js';
 import { isLambdaError } from '../shared/errors.js';
 import type { MasterDataset } from '../shared/ports.js';
@@ -33,7 +33,7 @@ export function buildArchiver(rt: Runtime, master: MasterDataset, onFatal?: (err
 }
 
 /** A Redis client as a Service, so it closes after everything that uses it has stopped. */
-function redisService(redis: Redis): Service {
+function redisService(redis: RedisClient): Service {
   return { name: 'redis-client', start: async () => undefined, stop: async () => void redis.disconnect() };
 }
 

@@ -25,7 +25,10 @@ const brokers = z
 /** Every setting, its variable name and its default. The README's settings table mirrors this. */
 const EnvSchema = z.object({
   KAFKA_BROKERS: brokers.default(['127.0.0.1:9092']),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6380'),
+  REDIS_URL: z
+    .string()
+    .regex(/^(rediss?:\/\/|redis-cluster:\/\/[^,:/]+:\d+(,[^,:/]+:\d+)*$)/, 'must start with redis:// or rediss://, or be redis-cluster://host:port,host:port,... (seed nodes of a Redis Cluster)')
+    .default('redis://127.0.0.1:6380'),
   LAMBDA_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]{1,200}$/).default('events'),
   LAMBDA_TOPIC_PARTITIONS: int(1, 1024).default(2),
   // How long a consumer (archiver, speed layer) may be silent before Kafka reassigns its partitions;

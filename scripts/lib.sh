@@ -8,6 +8,9 @@ REDIS_PORT="${LAMBDA_LOCAL_REDIS_PORT:-6380}"
 KAFKA_HOME="$ROOT/services/kafka"
 KAFKA_DATA="$DATA_DIR/kafka"
 REDIS_DATA="$DATA_DIR/redis"
+# Redis Cluster (services.sh up redis-cluster): six nodes on consecutive ports, three masters with one replica each.
+REDIS_CLUSTER_PORT="${LAMBDA_LOCAL_REDIS_CLUSTER_PORT:-7101}"
+REDIS_CLUSTER_DATA="$DATA_DIR/redis-cluster"
 
 log() { printf '[lambda-arch] %s\n' "$*" >&2; }
 die() { printf '[lambda-arch] error: %s\n' "$*" >&2; exit 1; }

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Local services for the demo and the tests, with no Docker: a real Kafka broker (KRaft, jars from
 # Maven Central), a real Redis, and S3Proxy (an S3-compatible server, also from Maven Central). Idempotent: `up` twice finds them running; data lives under data/.
-#   bash scripts/services.sh up|down|status [kafka] [redis] [s3]   (no name: all three)
+#   bash scripts/services.sh up|down|status [kafka] [redis] [s3] [redis-cluster]   (no name: the first three)
+# redis-cluster: six nodes (3 masters + 3 replicas) from port 7101, for REDIS_URL=redis-cluster://...
 # Naming services acts on those only, e.g. a test's private broker on other ports:
 #   LAMBDA_LOCAL_KAFKA_PORT=19092 LAMBDA_LOCAL_KAFKA_CONTROLLER_PORT=19093 LAMBDA_DATA_DIR=/tmp/x bash scripts/services.sh up kafka
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/kafka.sh"
 source "$(dirname "$0")/redis.sh"
+source "$(dirname "$0")/redis-cluster.sh"
 source "$(dirname "$0")/s3.sh"
 
 ACTION="${1:-}"
@@ -15,7 +17,7 @@ ACTION="${1:-}"
 SELECTED=("$@")
 [ ${#SELECTED[@]} -gt 0 ] || SELECTED=(redis kafka s3)
 for name in "${SELECTED[@]}"; do
-  case "$name" in kafka|redis|s3) ;; *) echo "unknown service \"$name\" (expected kafka, redis or s3)" >&2; exit 2 ;; esac
+  case "$name" in kafka|redis|s3|redis-cluster) ;; *) echo "unknown service \"$name\" (expected kafka, redis, s3 or redis-cluster)" >&2; exit 2 ;; esac
 done
 selected() { local n; for n in "${SELECTED[@]}"; do [ "$n" = "$1" ] && return 0; done; return 1; }
 
@@ -24,6 +26,7 @@ case "$ACTION" in
     if selected redis; then redis_up; fi
     if selected kafka; then kafka_up; fi
     if selected s3; then s3_up; fi
+    if selected redis-cluster; then redis_cluster_up; echo "REDIS_URL=$(redis_cluster_url)"; fi
     if selected kafka; then echo "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"; fi
     if selected redis; then echo "REDIS_URL=redis://127.0.0.1:$REDIS_PORT"; fi
     if selected s3; then s3_env; fi
@@ -32,12 +35,14 @@ case "$ACTION" in
     if selected kafka; then kafka_down; fi
     if selected redis; then redis_down; fi
     if selected s3; then s3_down; fi
+    if selected redis-cluster; then redis_cluster_down; fi
     ;;
   status)
     if selected kafka; then if kafka_ready; then echo "kafka: up on 127.0.0.1:$KAFKA_PORT"; else echo "kafka: down"; fi; fi
     if selected redis; then if redis_ping; then echo "redis: up on 127.0.0.1:$REDIS_PORT"; else echo "redis: down"; fi; fi
     if selected s3; then s3_status; fi
+    if selected redis-cluster; then if redis_cluster_ok; then echo "redis-cluster: up, $(redis_cluster_url)"; else echo "redis-cluster: down"; fi; fi
     ;;
   *)
-    echo "usage: $0 up|down|status [kafka] [redis] [s3]" >&2; exit 2 ;;
+    echo "usage: $0 up|down|status [kafka] [redis] [s3] [redis-cluster]" >&2; exit 2 ;;
 esac

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Consumer, Kafka } from 'kafkajs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../adapters/redis/scripts.js';
 import { createKafka } from '../adapters/kafka/client.js';
 import { EventProducer } from '../adapters/kafka/producer.js';
 import { endOffsets, ensureTopics, logStartOffsets } from '../adapters/kafka/topics.js';
@@ -32,7 +32,7 @@ export interface SpeedLayerDeps {
   log: Logger;
   metrics: Metrics;
   /** a client to use instead of one built from config.redis.url (closed by its owner) */
-  redis?: Redis;
+  redis?: RedisClient;
   /** how often progress is written to Redis and Redis's offsets are checked (default 2 s) */
   statusIntervalMs?: number;
 }
@@ -41,7 +41,7 @@ export class SpeedLayer implements Service {
   readonly name = 'speed-layer';
   private readonly log: Logger;
   private readonly kafka: Kafka;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly ownsRedis: boolean;
   private readonly producer: EventProducer;
   private readonly store: RedisSpeedStateStore;

@@ -6,22 +6,33 @@
  * heartbeats, stop on shutdown). A command that was sent but not answered may be re-sent after a
  * reconnect; every write script is a compare-and-set on the partition offset, so that is harmless.
  */
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { RedisClient } from './scripts.js';
 import { LambdaError, isLambdaError } from '../../shared/errors.js';
 import type { Logger } from '../../platform/logger.js';
 
-export function createRedis(url: string, log: Logger, name = 'lambda-arch'): Redis {
-  const redis = new Redis(url, {
+/**
+ * `redis://host:port` is one server; `redis-cluster://host:port,host:port,...` names seed nodes of a
+ * Redis Cluster, and the client follows the cluster's slots (every multi-key script of the service
+ * keeps its keys in one hash slot: adapters/redis/keys.ts).
+ */
+export function createRedis(url: string, log: Logger, name = 'lambda-arch'): RedisClient {
+  const options: RedisOptions = {
     connectionName: name,
     maxRetriesPerRequest: 2,
     connectTimeout: 5_000,
     commandTimeout: 15_000,
     retryStrategy: (times) => Math.min(100 * times, 2_000),
-    // Commands issued in one tick go out in one write: a query that reads a few hundred groups
-    // (PFCOUNT per group, concurrent requests) costs one syscall instead of hundreds. Order per
-    // connection is unchanged, so the scripts' compare-and-set semantics are too.
-    enableAutoPipelining: true,
-  });
+  };
+  // Commands issued in one tick go out in one write: a query that reads a few hundred groups
+  // (PFCOUNT per group, concurrent requests) costs one syscall instead of hundreds. Order per
+  // connection is unchanged, so the scripts' compare-and-set semantics are too. Not on a Cluster:
+  // there ioredis's auto-pipelines refused the apply scripts ("All keys in the pipeline should
+  // belong to the same slots allocation group") although each script keeps its keys in one slot;
+  // commands issued together still go out in parallel, one per node.
+  const redis: RedisClient = isClusterUrl(url)
+    ? new Cluster(clusterNodes(url), { redisOptions: options, scaleReads: 'master', clusterRetryStrategy: (times) => Math.min(100 * times, 2_000) })
+    : new Redis(url, { ...options, enableAutoPipelining: true });
   // ioredis emits 'error' on every failed reconnect; log the outage once, and its end.
   let down = false;
   redis.on('error', (err: Error) => {
@@ -61,4 +72,19 @@ export async function redisCall<T>(what: string, fn: () => Promise<T>): Promise<
   } catch (err) {
     throw redisError(err, what);
   }
+}
+
+export function isClusterUrl(url: string): boolean {
+  return url.startsWith('redis-cluster://');
+}
+
+/** The seed nodes of a `redis-cluster://host:port,host:port` URL. */
+export function clusterNodes(url: string): { host: string; port: number }[] {
+  return url
+    .slice('redis-cluster://'.length)
+    .split(',')
+    .map((hp) => {
+      const i = hp.lastIndexOf(':');
+      return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };
+    });
 }

@@ -110,18 +110,19 @@ export class RedisSpeedStateStore {
     });
   }
 
-  /** The partition's state and the published W, in one round trip. */
+  /**
+   * The partition's state and the published W, in one round trip: two commands issued in the same
+   * tick, which the client's auto-pipelining sends in one write (not an explicit pipeline: the two
+   * keys live in different hash slots, which a Redis Cluster pipeline may not mix).
+   */
   async readStateAndWatermark(partition: number): Promise<{ state: PartitionState | null; watermark: number | null }> {
     return redisCall('read partition state', async () => {
-      const replies =
-        (await this.redis
-          .pipeline()
-          .hmget(partitionStateKey(this.prefix, partition), 'next', 'coveredSince', 'topic', 'layout')
-          .get(batchWatermarkKey(this.prefix))
-          .exec()) ?? [];
-      for (const [err] of replies) if (err) throw err;
-      const [next, coveredSince, topic, layout] = (replies[0]?.[1] ?? []) as (string | null)[];
-      return { state: parseState(next ?? null, coveredSince ?? null, topic ?? null, layout ?? null), watermark: parseWatermark((replies[1]?.[1] ?? null) as string | null) };
+      const [fields, w] = await Promise.all([
+        this.redis.hmget(partitionStateKey(this.prefix, partition), 'next', 'coveredSince', 'topic', 'layout'),
+        this.redis.get(batchWatermarkKey(this.prefix)),
+      ]);
+      const [next, coveredSince, topic, layout] = fields;
+      return { state: parseState(next ?? null, coveredSince ?? null, topic ?? null, layout ?? null), watermark: parseWatermark(w) };
     });
   }
 

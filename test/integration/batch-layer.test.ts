@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../adapters/redis/scripts.js';
 import { LocalMasterDataset } from '../../adapters/master/index.js';
 import { createRedis } from '../../adapters/redis/client.js';
 import { batchWatermarkKey } from '../../adapters/redis/keys.js';
@@ -23,7 +23,7 @@ import { waitUntil } from '../support/wait.js';
 
 describe('batch layer service', () => {
   let ctx: TestContext;
-  let redis: Redis;
+  let redis: RedisClient;
   let store: SqliteBatchViewStore;
 
   function layer(config: Config, metrics: Metrics, schedule: boolean): BatchLayer {

@@ -19,9 +19,20 @@ export interface TestServices {
   s3Endpoint: string;
   s3AccessKeyId: string;
   s3SecretAccessKey: string;
+  /** a Redis Cluster (3 masters, 1 replica each) as a redis-cluster:// URL, for the cluster tests */
+  redisClusterUrl: string;
 }
 
 type S3Services = Pick<TestServices, 's3Endpoint' | 's3AccessKeyId' | 's3SecretAccessKey'>;
+
+/** REDIS_CLUSTER_URL from the environment, else the project's own local cluster (started if needed). */
+function redisCluster(env: NodeJS.ProcessEnv): { redisClusterUrl: string } {
+  if (env.REDIS_CLUSTER_URL) return { redisClusterUrl: env.REDIS_CLUSTER_URL };
+  const up = spawnSync('bash', ['scripts/services.sh', 'up', 'redis-cluster'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = up.status === 0 ? printedVars(up.stdout).REDIS_URL : undefined;
+  if (!url) throw new Error(`scripts/services.sh up redis-cluster failed (exit ${up.status}):\n${up.stdout}`);
+  return { redisClusterUrl: url };
+}
 
 /** KEY=VALUE lines printed by the project's scripts. */
 function printedVars(stdout: string): Record<string, string> {
@@ -59,7 +70,7 @@ function dockerAnswers(): boolean {
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | void> {
   const env = process.env;
   if (env.KAFKA_BROKERS && env.REDIS_URL) {
-    project.provide('services', { kafkaBrokers: env.KAFKA_BROKERS.split(','), redisUrl: env.REDIS_URL, source: 'environment', ...s3Services(env) });
+    project.provide('services', { kafkaBrokers: env.KAFKA_BROKERS.split(','), redisUrl: env.REDIS_URL, source: 'environment', ...s3Services(env), ...redisCluster(env) });
     return;
   }
   if (dockerAnswers()) {
@@ -72,6 +83,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
       redisUrl: redis.getConnectionUrl(),
       source: 'testcontainers',
       ...s3Services(env),
+      ...redisCluster(env),
     });
     return async () => {
       await kafka.stop();
@@ -86,6 +98,6 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   if (!vars.KAFKA_BROKERS || !vars.REDIS_URL) throw new Error(`scripts/services.sh up printed no endpoints:\n${up.stdout}`);
   const s3 = s3From(env) ?? s3From(vars);
   if (!s3) throw new Error(`scripts/services.sh up printed no S3_ENDPOINT:\n${up.stdout}`);
-  project.provide('services', { kafkaBrokers: vars.KAFKA_BROKERS.split(','), redisUrl: vars.REDIS_URL, source: 'local', ...s3 });
+  project.provide('services', { kafkaBrokers: vars.KAFKA_BROKERS.split(','), redisUrl: vars.REDIS_URL, source: 'local', ...s3, ...redisCluster(env) });
   // Local services stay up after the run (like a developer's database): a second run reuses them.
 }

@@ -7,7 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Kafka } from 'kafkajs';
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import type { RedisClient } from '../../adapters/redis/scripts.js';
 import { endOffsets } from '../../adapters/kafka/topics.js';
 import { allKeyPatterns, partitionStateKey } from '../../adapters/redis/keys.js';
 import { retentionPolicy } from '../../adapters/redis/retention.js';
@@ -78,12 +79,12 @@ export function spawnSpeed(config: Config, logPath: string): SpeedProcess {
   return { child, exited };
 }
 
-export function viewStore(redis: Redis, config: Config, views: ViewSet): RedisSpeedViewStore {
+export function viewStore(redis: RedisClient, config: Config, views: ViewSet): RedisSpeedViewStore {
   return new RedisSpeedViewStore(redis, { prefix: config.redis.keyPrefix, views, retention: retentionPolicy(config) });
 }
 
 /** Stored next offset per partition (absent = not initialised). */
-export async function storedOffsets(redis: Redis, prefix: string, partitions: number): Promise<Map<number, number>> {
+export async function storedOffsets(redis: RedisClient, prefix: string, partitions: number): Promise<Map<number, number>> {
   const out = new Map<number, number>();
   for (let p = 0; p < partitions; p++) {
     const next = await redis.hget(partitionStateKey(prefix, p), 'next');
@@ -92,14 +93,14 @@ export async function storedOffsets(redis: Redis, prefix: string, partitions: nu
   return out;
 }
 
-export async function appliedCount(redis: Redis, prefix: string, partitions: number): Promise<number> {
+export async function appliedCount(redis: RedisClient, prefix: string, partitions: number): Promise<number> {
   let n = 0;
   for (const v of (await storedOffsets(redis, prefix, partitions)).values()) n += v;
   return n;
 }
 
 /** Waits until Redis holds, for every partition, an offset at the end of what Kafka holds now. */
-export async function waitCaughtUp(kafka: Kafka, redis: Redis, config: Config, timeoutMs = 90_000): Promise<void> {
+export async function waitCaughtUp(kafka: Kafka, redis: RedisClient, config: Config, timeoutMs = 90_000): Promise<void> {
   const ends = await endOffsets(kafka, config.kafka.topic);
   await waitUntil(
     () => storedOffsets(redis, config.redis.keyPrefix, ends.size),
@@ -146,15 +147,24 @@ export function diffFromReference(actual: Map<string, FinalValues>, expected: Ma
   return problems;
 }
 
-/** Deletes every key of the test's prefix (SCAN, never KEYS on a shared server). */
-export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  for (const pattern of allKeyPatterns(prefix)) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+/**
+ * Deletes every key of the test's prefix (SCAN, never KEYS on a shared server). On a Redis Cluster
+ * every master is scanned, and keys are deleted one by one (a multi-key DEL must stay in one slot).
+ */
+export async function deletePrefix(redis: RedisClient, prefix: string): Promise<void> {
+  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  for (const node of nodes) {
+    for (const pattern of allKeyPatterns(prefix)) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        if (keys.length > 0) {
+          if (redis instanceof Cluster) await Promise.all(keys.map((k) => redis.del(k)));
+          else await node.del(...keys);
+        }
+        cursor = next;
+      } while (cursor !== '0');
+    }
   }
 }
 
