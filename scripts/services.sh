@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Local services for the demo and the tests, with no Docker: a real Kafka broker (KRaft, jars from
 # Maven Central), a real Redis, and S3Proxy (an S3-compatible server, also from Maven Central). Idempotent: `up` twice finds them running; data lives under data/.
-#   bash scripts/services.sh up|down|status [kafka] [redis] [s3] [redis-cluster]   (no name: the first three)
+#   bash scripts/services.sh up|down|status [kafka] [redis] [s3] [redis-cluster]   (no name: the first three for up, all four for down and status)
 # redis-cluster: six nodes (3 masters + 3 replicas) from port 7101, for REDIS_URL=redis-cluster://...
 # Naming services acts on those only, e.g. a test's private broker on other ports:
 #   LAMBDA_LOCAL_KAFKA_PORT=19092 LAMBDA_LOCAL_KAFKA_CONTROLLER_PORT=19093 LAMBDA_DATA_DIR=/tmp/x bash scripts/services.sh up kafka
@@ -15,7 +15,10 @@ source "$(dirname "$0")/s3.sh"
 ACTION="${1:-}"
 [ $# -gt 0 ] && shift
 SELECTED=("$@")
-[ ${#SELECTED[@]} -gt 0 ] || SELECTED=(redis kafka s3)
+# No names: the three the demo needs; `down` and `status` also cover the test's Redis Cluster.
+if [ ${#SELECTED[@]} -eq 0 ]; then
+  if [ "$ACTION" = "up" ]; then SELECTED=(redis kafka s3); else SELECTED=(redis kafka s3 redis-cluster); fi
+fi
 for name in "${SELECTED[@]}"; do
   case "$name" in kafka|redis|s3|redis-cluster) ;; *) echo "unknown service \"$name\" (expected kafka, redis, s3 or redis-cluster)" >&2; exit 2 ;; esac
 done
