@@ -59,7 +59,7 @@ const EnvSchema = z.object({
   // The engine that recomputes the views (issue 15): the TypeScript map/merge or DuckDB (SQL).
   LAMBDA_BATCH_ENGINE: z.enum(['reference', 'duckdb']).default('reference'),
   // DuckDB's memory_limit for the duckdb engine; past it DuckDB spills to <batch dir>/duckdb/.
-  LAMBDA_BATCH_MEMORY_MB: int(64, 1_048_576).default(2048),
+  LAMBDA_BATCH_MEMORY_MB: int(128, 1_048_576).default(2048),
   // A pause after each master file a batch worker reads. 0 in production; crash tests and demos
   // use it to catch a run in flight.
   LAMBDA_BATCH_FILE_DELAY_MS: int(0, 60_000).default(0),

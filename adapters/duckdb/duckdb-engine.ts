@@ -64,6 +64,8 @@ export class DuckDbBatchEngine implements BatchEngine {
   readonly name = 'duckdb';
   /** lines the last run judged in SQL, and in TypeScript (ts-path.ts): what the tests and logs look at */
   lastSplit = { sql: 0, typescript: 0 };
+  /** where the last run's time went, ms (for the bench and logs) */
+  lastTimings = { load: 0, validate: 0, typescript: 0, dedupe: 0, views: 0 };
 
   constructor(private readonly opts: DuckDbEngineOptions) {}
 
@@ -71,7 +73,9 @@ export class DuckDbBatchEngine implements BatchEngine {
     const { opts } = this;
     rmSync(opts.workDir, { recursive: true, force: true });
     mkdirSync(opts.workDir, { recursive: true });
-    const instance = await DuckDBInstance.create(':memory:', {
+    // A database file, not ':memory:': tables of an in-memory database cannot leave memory (an
+    // append past memory_limit fails with "failed to pin block"); a file's blocks can be evicted.
+    const instance = await DuckDBInstance.create(join(opts.workDir, 'run.duckdb'), {
       threads: String(opts.threads),
       memory_limit: `${opts.memoryMb}MiB`,
       temp_directory: join(opts.workDir, 'spill'),
@@ -104,13 +108,21 @@ export class DuckDbBatchEngine implements BatchEngine {
     await db.run(`CREATE TABLE ts_valid (${tsPathColumns(projection)})`);
     const tsPath = new TsPath(views, projection, await side.createAppender('ts_valid'));
 
+    let t = performance.now();
+    const lap = (what: keyof DuckDbBatchEngine['lastTimings']) => {
+      const now = performance.now();
+      this.lastTimings[what] = Math.round(now - t);
+      t = now;
+    };
     // 1. lines (empty ones and those holding U+0000 straight to the TypeScript path: load-lines.ts)
     const { progress } = await loadLines(db, input, this.opts.fileDelayMs, (f, n, line) => tsPath.add(f, n, line));
+    lap('load');
 
     // 2. validation: SQL for plain lines, shared/events.ts for the rest
     signal.throwIfAborted();
     await db.run(`CREATE TABLE ev AS ${eventsSql(DUCKDB, views, 'lines')}`);
     await db.run('DROP TABLE lines');
+    lap('validate');
     const notPlain = await db.stream('SELECT f, n, encode(line) FROM ev WHERE NOT plain');
     for (let chunk = await notPlain.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await notPlain.fetchChunk()) {
       for (const [f, n, line] of chunk.getRows()) tsPath.add(Number(f), Number(n), textOf(line) as string);
@@ -124,6 +136,7 @@ export class DuckDbBatchEngine implements BatchEngine {
       invalid[reason as string] = (invalid[reason as string] ?? 0) + (exact(count, 'count') ?? 0);
     }
 
+    lap('typescript');
     // 3. dedupe and views
     signal.throwIfAborted();
     input.onMerge();
@@ -133,6 +146,7 @@ export class DuckDbBatchEngine implements BatchEngine {
     await db.run('DROP TABLE ev');
     await db.run('DROP TABLE ts_valid');
     const [counts] = (await db.runAndReadAll(dedupeCountsSql('ranked'))).getRows();
+    lap('dedupe');
     const groups: StoredGroup[] = [];
     for (const q of viewQueries(DUCKDB, views, 'ranked')) {
       signal.throwIfAborted();
@@ -151,6 +165,7 @@ export class DuckDbBatchEngine implements BatchEngine {
         });
       }
     }
+    lap('views');
     return {
       groups,
       counts: {
