@@ -59,6 +59,10 @@ const EnvSchema = z.object({
   LAMBDA_BATCH_WORKERS: int(0, 64).default(0),
   LAMBDA_BATCH_DEDUPE_MAX_IDS: int(1000).default(10_000_000),
   LAMBDA_BATCH_LEASE_MS: int(1000).default(30_000),
+  // The engine that recomputes the views (issue 15): the TypeScript map/merge or DuckDB (SQL).
+  LAMBDA_BATCH_ENGINE: z.enum(['reference', 'duckdb']).default('reference'),
+  // DuckDB's memory_limit for the duckdb engine; past it DuckDB spills to <batch dir>/duckdb/.
+  LAMBDA_BATCH_MEMORY_MB: int(128, 1_048_576).default(2048),
   // A pause after each master file a batch worker reads. 0 in production; crash tests and demos
   // use it to catch a run in flight.
   LAMBDA_BATCH_FILE_DELAY_MS: int(0, 60_000).default(0),
@@ -125,6 +129,10 @@ export interface Config {
     readonly dedupeMaxIds: number;
     readonly leaseMs: number;
     readonly fileDelayMs: number;
+    /** LAMBDA_BATCH_ENGINE */
+    readonly engine: 'reference' | 'duckdb';
+    /** the duckdb engine's memory_limit in MiB (LAMBDA_BATCH_MEMORY_MB) */
+    readonly memoryMb: number;
   };
   readonly archiver: { readonly flushMs: number; readonly flushEvents: number; readonly groupId: string };
   readonly speed: {
@@ -202,6 +210,8 @@ export function loadConfig(env: Env, cwd: string): Config {
       dedupeMaxIds: e.LAMBDA_BATCH_DEDUPE_MAX_IDS,
       leaseMs: e.LAMBDA_BATCH_LEASE_MS,
       fileDelayMs: e.LAMBDA_BATCH_FILE_DELAY_MS,
+      engine: e.LAMBDA_BATCH_ENGINE,
+      memoryMb: e.LAMBDA_BATCH_MEMORY_MB,
     },
     archiver: { flushMs: e.LAMBDA_ARCHIVER_FLUSH_MS, flushEvents: e.LAMBDA_ARCHIVER_FLUSH_EVENTS, groupId: `${e.LAMBDA_KEY_PREFIX}-archiver` },
     speed: {

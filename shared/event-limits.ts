@@ -15,6 +15,25 @@ export const MAX_ID_LENGTH = 256;
  */
 export const MAX_VALUE_LENGTH = 1024;
 
+/** String.prototype.isWellFormed (ES2024, in Node 20; the project's lib is ES2023). */
+interface WellFormed {
+  isWellFormed(): boolean;
+}
+
+/**
+ * Whether a string an event's id or a view keeps (dimension value, distinct member) can be stored
+ * as text everywhere: no U+0000 and no lone surrogate (`"\ud800"` parses to one). A lone
+ * surrogate has no UTF-8 form: SQLite and DuckDB turn it into U+FFFD, so `"\ud800"` and
+ * `"\udbff"` would become one text (one id, one group, one visitor in a SQL engine). U+0000 ends
+ * the string at every C interface (DuckDB's among them). Refused like an over-long value (issue 15).
+ */
+export function isStorableText(s: string): boolean {
+  return !s.includes('\u0000') && (s as unknown as WellFormed).isWellFormed();
+}
+
+/** Why a string fails isStorableText, for messages. */
+export const NOT_STORABLE = 'holds U+0000 or a lone surrogate (\\ud800-\\udfff), which no store keeps as text';
+
 /**
  * Deepest nesting of arrays and objects in an event, the event object being level 1
  * (`{"a": {"b": [1]}}` is 3 levels deep). Far above what any real event needs, and far below what

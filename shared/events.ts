@@ -3,7 +3,7 @@
  * either valid everywhere or invalid everywhere with the same reason; invalid
  * events go to the DLQ / a 400 / the batch run's counts, never silently away.
  */
-import { MAX_EVENT_DEPTH, MAX_ID_LENGTH, tooDeepField } from './event-limits.js';
+import { isStorableText, MAX_EVENT_DEPTH, MAX_ID_LENGTH, NOT_STORABLE, tooDeepField } from './event-limits.js';
 import { parseEventTime } from './time.js';
 import type { ViewSet } from './views/definition.js';
 import { describeType } from './views/fields.js';
@@ -80,6 +80,7 @@ export function validateAndProject(value: unknown, views: ViewSet): ProjectedRes
   if (typeof id !== 'string') return invalid('bad_id', `"id" must be a string, got ${describeType(id)}`);
   if (id.length === 0) return invalid('bad_id', '"id" must not be empty');
   if (id.length > MAX_ID_LENGTH) return invalid('bad_id', `"id" is ${id.length} characters long; at most ${MAX_ID_LENGTH}`);
+  if (!isStorableText(id)) return invalid('bad_id', `"id" ${NOT_STORABLE}`);
 
   const rawTs = Object.hasOwn(body, 'ts') ? body.ts : undefined;
   if (rawTs === undefined || rawTs === null) return invalid('missing_ts', 'event has no "ts"');

@@ -76,8 +76,9 @@ export function bucketsInRange(from: number, to: number, g: Granularity, maxBuck
 
 // YYYY-MM-DDTHH:MM[:SS[.fraction]](Z|±HH:MM|±HHMM|±HH). Lower-case t/z are accepted
 // as RFC 3339 allows. A date-only or zone-less string is rejected: its meaning
-// depends on the reader's local zone, and batch and speed must agree.
-const ISO_RE =
+// depends on the reader's local zone, and batch and speed must agree. Exported for the batch
+// job's SQL (shared/sql/event-sql.ts), which runs this very pattern (RE2 reads it as JS does).
+export const ISO_RE =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
 
 function daysInMonth(year: number, month: number): number {

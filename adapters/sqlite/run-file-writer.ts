@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { LambdaError } from '../../shared/errors.js';
 import type { GroupState } from '../../shared/aggregate/aggregate.js';
-import type { MeasureState } from '../../shared/aggregate/monoids.js';
+import { toStoredGroups, type StoredGroup } from '../../shared/aggregate/stored-group.js';
 import type { ViewSet } from '../../shared/views/definition.js';
 import { createRunIndexes, createRunSchema, dimensionColumns, measureColumn, quoteIdent, RUN_FILE_FORMAT, viewTable } from './run-schema.js';
 import { TEMP_SUFFIX, type BatchRunRecord } from './run-record.js';
@@ -19,21 +19,12 @@ export interface RunFileContent {
   /** the views file text the run computed, stored verbatim for readers and for humans */
   viewsJson: string;
   record: BatchRunRecord;
-  groups: Iterable<GroupState>;
-}
-
-/** The integer a column stores for a monoid state (see run-schema.ts). */
-function storedValue(state: MeasureState): number | null {
-  switch (state.kind) {
-    case 'count':
-      return state.n;
-    case 'sum':
-    case 'min':
-    case 'max':
-      return state.v;
-    case 'distinct':
-      return state.members.size;
-  }
+  /**
+   * The rows: monoid states (the reference engine, tests) or groups already in stored form (any
+   * batch engine, shared/aggregate/stored-group.ts). Exactly one of the two.
+   */
+  groups?: Iterable<GroupState>;
+  stored?: Iterable<StoredGroup>;
 }
 
 /** Writes `finalPath` atomically (temp + fsync + rename + dir fsync). Returns the rows written. */
@@ -85,15 +76,17 @@ function insertAll(db: Database.Database, c: RunFileContent): number {
   }
   let rows = 0;
   const values: (string | number | null)[] = [];
-  for (const g of c.groups) {
+  if ((c.groups === undefined) === (c.stored === undefined)) throw new LambdaError('INTERNAL', 'a run file takes either groups or stored groups');
+  const groups = c.stored ?? toStoredGroups(c.groups as Iterable<GroupState>);
+  for (const g of groups) {
     const ins = inserts.get(g.view);
     if (ins === undefined) throw new LambdaError('INTERNAL', `aggregate has a group of unknown view "${g.view}"`);
     values.length = 0;
     values.push(g.granularity, g.bucketStart, ...g.dims);
     for (const m of ins.measures) {
-      const s = g.measures[m];
-      if (s === undefined) throw new LambdaError('INTERNAL', `group of view "${g.view}" lacks measure "${m}"`);
-      values.push(storedValue(s));
+      const v = g.values[m];
+      if (v === undefined) throw new LambdaError('INTERNAL', `group of view "${g.view}" lacks measure "${m}"`);
+      values.push(v);
     }
     ins.stmt.run(values);
     rows++;

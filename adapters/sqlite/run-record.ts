@@ -3,6 +3,7 @@
  * `BatchRunRecord` extends the port's `BatchRunInfo` (shared/ports.ts) with the timings and the
  * extra counts docs/design-decisions.md §5 asks to keep with a run; anything typed as BatchRunInfo accepts it.
  */
+import type { BatchEngineName } from '../../shared/batch-engine.js';
 import type { ArchiveGap, BatchRunInfo } from '../../shared/ports.js';
 
 export type RunPhase = 'starting' | 'snapshot' | 'map' | 'merge' | 'write' | 'publish';
@@ -72,8 +73,10 @@ export interface BatchRunRecord extends BatchRunInfo {
   };
   /** in the catalog: all set; in the run file (written before it is complete): write/publish/total are null */
   timings: RunTimings;
-  /** worker threads that mapped the files */
+  /** worker threads that mapped the files (the duckdb engine: DuckDB's threads) */
   workers: number;
+  /** the batch engine that computed the run (LAMBDA_BATCH_ENGINE); absent in runs of older versions */
+  engine?: BatchEngineName;
   /** the views source (file name) the run computed, for humans; viewsHash identifies the definitions */
   viewsSource: string;
   completeness?: RunCompleteness;

@@ -9,11 +9,10 @@
  * Any failure before the publish leaves the previous run served and its temp file is removed;
  * a kill leaves a temp file and a lease that the next run removes / takes over.
  */
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../platform/config.js';
 import type { Logger } from '../../platform/logger.js';
-import { Aggregate } from '../../shared/aggregate/aggregate.js';
+import type { BatchEngine } from '../../shared/batch-engine.js';
 import { isLambdaError, LambdaError } from '../../shared/errors.js';
 import type { MasterDataset } from '../../shared/ports.js';
 import type { ViewSet } from '../../shared/views/definition.js';
@@ -22,16 +21,12 @@ import { describeTopic } from '../../adapters/kafka/topics.js';
 import { BatchCatalog } from '../../adapters/sqlite/catalog.js';
 import { runFileName, type BatchRunRecord, type RunPhase, type RunProgress } from '../../adapters/sqlite/run-record.js';
 import { writeRunFile } from '../../adapters/sqlite/run-file-writer.js';
-import { IdDeduper } from './dedupe.js';
-import { mapFiles } from './map-pool.js';
+import { createBatchEngine } from './engines.js';
 import { newRunId, removeRunFiles, removeStaleFiles, runsDir } from './run-files.js';
 import { RunLease } from './run-lease.js';
 import { viewsDocumentText } from './views-text.js';
 import { decideCompleteness, runSnapshot, vouchedFiles, type PreviousRun, type TopicView } from './completeness.js';
 
-/** Valid events per dedupe round trip, and round trips a worker may have outstanding. */
-const CHUNK_EVENTS = 4096;
-const MAX_CHUNKS_IN_FLIGHT = 8;
 const LOG_EVERY_MS = 5000;
 /** How long a run waits for Kafka's answer about the topic's partitions before it falls back. */
 const TOPIC_QUESTION_MS = 10_000;
@@ -64,6 +59,8 @@ export interface RunBatchDeps {
   onProgress?: (runId: string, p: RunProgress) => void;
   /** aborts the run (e.g. shutdown); the previous run stays served */
   signal?: AbortSignal;
+  /** the engine that computes the views; default: the one `config.batch.engine` names */
+  engine?: BatchEngine;
 }
 
 export async function runBatch(deps: RunBatchDeps): Promise<BatchRunRecord> {
@@ -134,36 +131,27 @@ export async function runBatch(deps: RunBatchDeps): Promise<BatchRunRecord> {
 
     phase('map');
     const t1 = Date.now();
-    const deduper = new IdDeduper(config.batch.dedupeMaxIds);
-    const mapped = await mapFiles({
+    const marks = { mergeAt: 0 }; // set by the engine's onMerge
+    const engine = deps.engine ?? (await createBatchEngine(config));
+    const computed = await engine.compute({
       files,
-      workers: config.batch.workers === 0 ? availableParallelism() : config.batch.workers,
-      init: {
-        viewsJson,
-        viewsSource: deps.views.source,
-        viewsHash: deps.views.hash,
-        master: { masterUrl: config.masterUrl, s3: config.s3 },
-        chunkEvents: CHUNK_EVENTS,
-        maxChunksInFlight: MAX_CHUNKS_IN_FLIGHT,
-        fileDelayMs: config.batch.fileDelayMs,
-      },
-      deduper,
+      views: deps.views,
+      master: deps.master,
       signal: abort.signal,
       onProgress: (p) => {
         Object.assign(progress, { filesDone: p.filesDone, bytesDone: p.bytesDone, eventsRead: p.recordsRead, updatedAt: Date.now() });
         deps.onProgress?.(runId, { ...progress });
       },
+      onMerge: () => {
+        marks.mergeAt = Date.now();
+        phase('merge');
+      },
     });
-
-    phase('merge');
-    const t2 = Date.now();
-    // Partials merge in any order (monoids), each straight from its plain form.
-    const aggregate = new Aggregate();
-    for (const p of mapped.partials) aggregate.mergePlain(p);
     abort.signal.throwIfAborted();
 
     phase('write');
     const t3 = Date.now();
+    const mergeStart = marks.mergeAt === 0 ? t3 : marks.mergeAt;
     const record: BatchRunRecord = {
       runId,
       watermark: W,
@@ -172,16 +160,17 @@ export async function runBatch(deps: RunBatchDeps): Promise<BatchRunRecord> {
       finishedAt: t3,
       counts: {
         files: files.length,
-        eventsRead: mapped.recordsRead,
-        invalid: mapped.invalid,
-        duplicates: deduper.duplicates,
-        groups: aggregate.size,
-        duplicatesDifferingPayload: deduper.differingPayload,
+        eventsRead: computed.counts.eventsRead,
+        invalid: computed.counts.invalid,
+        duplicates: computed.counts.duplicates,
+        groups: computed.groups.length,
+        duplicatesDifferingPayload: computed.counts.duplicatesDifferingPayload,
         bytesRead: progress.bytesTotal,
-        eventsKept: deduper.size,
+        eventsKept: computed.counts.eventsKept,
       },
-      timings: { snapshotMs: t1 - t0, mapMs: t2 - t1, mergeMs: t3 - t2, writeMs: null, publishMs: null, totalMs: null },
-      workers: mapped.workers,
+      timings: { snapshotMs: t1 - t0, mapMs: mergeStart - t1, mergeMs: t3 - mergeStart, writeMs: null, publishMs: null, totalMs: null },
+      workers: computed.workers,
+      engine: engine.name,
       viewsHash: deps.views.hash,
       viewsSource: deps.views.source,
       completeness,
@@ -189,7 +178,7 @@ export async function runBatch(deps: RunBatchDeps): Promise<BatchRunRecord> {
     };
     const file = runFileName(runId);
     written = file;
-    writeRunFile(join(runsDir(batchDir), file), { views: deps.views, viewsJson, record, groups: aggregate.groups() });
+    writeRunFile(join(runsDir(batchDir), file), { views: deps.views, viewsJson, record, stored: computed.groups });
     abort.signal.throwIfAborted();
 
     phase('publish');

@@ -3,7 +3,7 @@
  * (project.ts) call the same functions, so "valid" means exactly "projectable".
  */
 import { scaleNumber } from '../decimal.js';
-import { MAX_VALUE_LENGTH } from '../event-limits.js';
+import { isStorableText, MAX_VALUE_LENGTH, NOT_STORABLE } from '../event-limits.js';
 import type { Scalar, ViewDef } from './definition.js';
 
 export interface FieldError {
@@ -72,10 +72,12 @@ export function distinctMember(v: unknown): string | null | FieldError {
 
 /**
  * A string a view keeps (dimension value, distinct member): at most MAX_VALUE_LENGTH characters,
- * since it becomes part of Redis keys, SQLite rows and sketches (docs/design-decisions.md §2, "Limits").
+ * since it becomes part of Redis keys, SQLite rows and sketches (docs/design-decisions.md §2, "Limits"),
+ * and storable as text (isStorableText).
  */
 function boundedString(v: string): string | FieldError {
-  return v.length <= MAX_VALUE_LENGTH ? v : { error: `is ${v.length} characters long; at most ${MAX_VALUE_LENGTH}` };
+  if (v.length > MAX_VALUE_LENGTH) return { error: `is ${v.length} characters long; at most ${MAX_VALUE_LENGTH}` };
+  return isStorableText(v) ? v : { error: NOT_STORABLE };
 }
 
 /**

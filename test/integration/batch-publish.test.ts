@@ -16,7 +16,7 @@ import type { Config } from '../../platform/config.js';
 import { silentLogger } from '../../platform/logger.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { clickstreamLines, expectRunEqualsReference, T0, writeCheckpoints, writeSegments } from '../support/batch-master.js';
-import { testContext, type TestContext } from '../support/context.js';
+import { BATCH_ENGINE_UNDER_TEST, testContext, type TestContext } from '../support/context.js';
 
 describe('batch publish', () => {
   let ctx: TestContext;
@@ -93,7 +93,9 @@ describe('batch publish', () => {
     expect(readdirSync(join(config.batch.dir, 'runs'))).toEqual([`${good.runId}.sqlite`]);
   });
 
-  it('fails with DEDUPE_BUDGET_EXCEEDED past the budget, and the served run stays', async () => {
+  // The reference engine's id budget; the duckdb engine has none (DuckDB spills past its memory
+  // limit instead: docs/design-decisions.md, "Batch engines").
+  it.skipIf(BATCH_ENGINE_UNDER_TEST === 'duckdb')('fails with DEDUPE_BUDGET_EXCEEDED past the budget, and the served run stays', async () => {
     const { config } = ctx;
     await writeSegments(master, clickstreamLines(900), { topic: config.kafka.topic, files: 3 });
     const good = await runBatch(deps(config));

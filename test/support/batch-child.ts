@@ -29,6 +29,8 @@ export function batchEnv(config: Config, extra: Record<string, string> = {}): Re
     LAMBDA_BATCH_LEASE_MS: String(config.batch.leaseMs),
     LAMBDA_BATCH_DEDUPE_MAX_IDS: String(config.batch.dedupeMaxIds),
     LAMBDA_BATCH_FILE_DELAY_MS: String(config.batch.fileDelayMs),
+    LAMBDA_BATCH_ENGINE: config.batch.engine,
+    LAMBDA_BATCH_MEMORY_MB: String(config.batch.memoryMb),
     LAMBDA_LOG_LEVEL: 'info',
     ...(config.viewsFile === null ? {} : { LAMBDA_VIEWS_FILE: config.viewsFile }),
     ...extra,

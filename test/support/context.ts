@@ -14,6 +14,12 @@ export interface TestContext {
   cleanup(): void;
 }
 
+/**
+ * The batch engine the environment asks the tests to run (LAMBDA_BATCH_ENGINE; unset: the
+ * configuration's default). Issue 15: every batch test must pass on both engines.
+ */
+export const BATCH_ENGINE_UNDER_TEST: string | undefined = process.env.LAMBDA_BATCH_ENGINE;
+
 /** A Config for one test: its own topic, Redis key prefix, consumer groups and data folder. */
 export function testContext(overrides: Record<string, string> = {}): TestContext {
   const services = inject('services');
@@ -30,6 +36,8 @@ export function testContext(overrides: Record<string, string> = {}): TestContext
       LAMBDA_ARCHIVER_FLUSH_MS: '200',
       LAMBDA_RETRY_BASE_MS: '50',
       LAMBDA_RETRY_MAX_MS: '1000',
+      // The batch tests run on whichever engine the environment names (issue 15: both must pass).
+      ...(BATCH_ENGINE_UNDER_TEST === undefined ? {} : { LAMBDA_BATCH_ENGINE: BATCH_ENGINE_UNDER_TEST }),
       ...overrides,
     },
     process.cwd(),

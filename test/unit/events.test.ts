@@ -196,3 +196,28 @@ describe('limits (docs/design-decisions.md §2): every layer refuses the same ho
     }
   });
 });
+
+describe('storable text (issue 15): no U+0000, no lone surrogate in the id or a string a view keeps', () => {
+  const T = Date.UTC(2024, 4, 1);
+  it.each([
+    ['"\\u0000"', 'bad_id'],
+    ['"a\\u0000b"', 'bad_id'],
+    ['"\\ud800"', 'bad_id'],
+    ['"x\\udfff"', 'bad_id'],
+  ])('id %s is %s', (id, reason) => {
+    expect(parseEventLine(`{"id":${id},"ts":${T}}`, views)).toMatchObject({ ok: false, reason, message: expect.stringMatching(/U\+0000 or a lone surrogate/) });
+  });
+
+  it.each(['"\\u0000"', '"\\udbff"', '"\\ud83d"'])('dimension or member %s is bad_field naming the field', (v) => {
+    expect(parseEventLine(`{"id":"s","ts":${T},"type":"pageview","url":${v}}`, views)).toMatchObject({ ok: false, reason: 'bad_field', message: expect.stringMatching(/^field "url" holds U\+0000/) });
+    expect(parseEventLine(`{"id":"s","ts":${T},"type":"pageview","url":"/","user":${v}}`, views)).toMatchObject({ ok: false, reason: 'bad_field', message: expect.stringMatching(/^field "user"/) });
+  });
+
+  it('paired surrogates (astral characters) and escapes of other characters stay valid', () => {
+    const r = parseProjectedLine(`{"id":"\\ud83d\\ude00","ts":${T},"type":"pageview","url":"\\u00e9\\u2028","user":"😀"}`, views);
+    expect(r.ok && r.event.id).toBe('😀');
+    expect(r.ok && r.projections[0]).toEqual({ dims: ['é\u2028'], measures: { views: 1, visitors: '😀' } });
+    // Fields no view reads are not judged.
+    expect(parseEventLine(`{"id":"s","ts":${T},"note":"\\ud800\\u0000"}`, views)).toMatchObject({ ok: true });
+  });
+});

@@ -1,0 +1,181 @@
+/**
+ * The `duckdb` batch engine (issue 15; docs/design-decisions.md, "Batch layer"): the views
+ * compiled to SQL (shared/sql/) and run by embedded DuckDB, giving the same groups and counts as
+ * the reference engine.
+ *
+ *   1. lines: every line of every snapshot file, streamed through the MasterDataset port (local
+ *      files and S3 alike, the same gunzip and line splitting as the reference engine) into
+ *      DuckDB as (file, line number, text) (load-lines.ts)
+ *   2. validation + projection in SQL for plain lines (shared/sql/event-sql.ts); the other lines
+ *      through shared/events.ts (ts-path.ts), back into DuckDB in the same columns
+ *   3. exact dedupe by id, then every view at every granularity (shared/sql/job-sql.ts)
+ *
+ * Memory: DuckDB's `memory_limit` (LAMBDA_BATCH_MEMORY_MB); past it the tables, the window and
+ * the aggregations spill to `<batch dir>/duckdb/` (temp_directory), emptied before and after.
+ * No id budget: the dedupe is a DuckDB window, bounded by the disk, not by a count of ids.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBBlobValue, DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { StoredGroup } from '../../shared/aggregate/stored-group.js';
+import type { BatchEngine, BatchEngineInput, BatchEngineResult } from '../../shared/batch-engine.js';
+import { LambdaError } from '../../shared/errors.js';
+import { DUCKDB } from '../../shared/sql/dialect.js';
+import { eventsSql } from '../../shared/sql/event-sql.js';
+import { dedupeCountsSql, rankedSql, viewQueries } from '../../shared/sql/job-sql.js';
+import { projectionColumns } from '../../shared/sql/projection.js';
+import type { Granularity } from '../../shared/time.js';
+import { loadLines } from './load-lines.js';
+import { TsPath, tsPathColumns } from './ts-path.js';
+
+export interface DuckDbEngineOptions {
+  /** DuckDB's worker threads (LAMBDA_BATCH_WORKERS, 0 resolved to the cores) */
+  threads: number;
+  /** DuckDB's memory_limit in MiB (LAMBDA_BATCH_MEMORY_MB) */
+  memoryMb: number;
+  /** spill directory; emptied before and after a run */
+  workDir: string;
+  /** LAMBDA_BATCH_FILE_DELAY_MS: a pause after each file (tests catch a run in flight) */
+  fileDelayMs: number;
+}
+
+/** A DuckDB integer (BIGINT/HUGEINT arrive as bigint) as an exact JS number, or a loud failure. */
+function exact(v: unknown, what: string): number | null {
+  if (v === null || v === undefined) return null;
+  const b = typeof v === 'bigint' ? v : BigInt(v as number);
+  if (b > BigInt(Number.MAX_SAFE_INTEGER) || b < -BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new LambdaError('INTERNAL', `${what} overflowed 2^53 (exact integers); use fewer decimals for this measure`);
+  }
+  return Number(b);
+}
+
+/**
+ * Text read back from DuckDB crosses as bytes (SQL `encode(x)`, a BLOB): @duckdb/node-api decodes
+ * VARCHAR results with a TextDecoder that drops a leading U+FEFF, so a line or a dimension value
+ * starting with a byte order mark would come back changed (found by the differential test).
+ */
+function textOf(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (v instanceof DuckDBBlobValue) return Buffer.from(v.bytes.buffer, v.bytes.byteOffset, v.bytes.byteLength).toString('utf8');
+  throw new LambdaError('INTERNAL', `expected text as bytes from DuckDB, got ${typeof v}`);
+}
+
+export class DuckDbBatchEngine implements BatchEngine {
+  readonly name = 'duckdb';
+  /** lines the last run judged in SQL, and in TypeScript (ts-path.ts): what the tests and logs look at */
+  lastSplit = { sql: 0, typescript: 0 };
+  /** where the last run's time went, ms (for the bench and logs) */
+  lastTimings = { load: 0, validate: 0, typescript: 0, dedupe: 0, views: 0 };
+
+  constructor(private readonly opts: DuckDbEngineOptions) {}
+
+  async compute(input: BatchEngineInput): Promise<BatchEngineResult> {
+    const { opts } = this;
+    rmSync(opts.workDir, { recursive: true, force: true });
+    mkdirSync(opts.workDir, { recursive: true });
+    // A database file, not ':memory:': tables of an in-memory database cannot leave memory (an
+    // append past memory_limit fails with "failed to pin block"); a file's blocks can be evicted.
+    const instance = await DuckDBInstance.create(join(opts.workDir, 'run.duckdb'), {
+      threads: String(opts.threads),
+      memory_limit: `${opts.memoryMb}MiB`,
+      temp_directory: join(opts.workDir, 'spill'),
+      // Row order inside a table means nothing here (f, n carry it): let DuckDB parallelise freely.
+      preserve_insertion_order: 'false',
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+    });
+    const db = await instance.connect();
+    const side = await instance.connect();
+    const interrupt = () => db.interrupt();
+    input.signal.addEventListener('abort', interrupt, { once: true });
+    try {
+      return await this.run(db, side, input);
+    } catch (err) {
+      input.signal.throwIfAborted(); // an interrupted query reports the abort, not "INTERRUPT"
+      throw err;
+    } finally {
+      input.signal.removeEventListener('abort', interrupt);
+      side.closeSync();
+      db.closeSync();
+      instance.closeSync();
+      rmSync(opts.workDir, { recursive: true, force: true });
+    }
+  }
+
+  private async run(db: DuckDBConnection, side: DuckDBConnection, input: BatchEngineInput): Promise<BatchEngineResult> {
+    const { views, signal } = input;
+    const projection = projectionColumns(views);
+    await db.run(`CREATE TABLE ts_valid (${tsPathColumns(projection)})`);
+    const tsPath = new TsPath(views, projection, await side.createAppender('ts_valid'));
+
+    let t = performance.now();
+    const lap = (what: keyof DuckDbBatchEngine['lastTimings']) => {
+      const now = performance.now();
+      this.lastTimings[what] = Math.round(now - t);
+      t = now;
+    };
+    // 1. lines (empty ones and those holding U+0000 straight to the TypeScript path: load-lines.ts)
+    const { progress } = await loadLines(db, input, this.opts.fileDelayMs, (f, n, line) => tsPath.add(f, n, line));
+    lap('load');
+
+    // 2. validation: SQL for plain lines, shared/events.ts for the rest
+    signal.throwIfAborted();
+    await db.run(`CREATE TABLE ev AS ${eventsSql(DUCKDB, views, 'lines')}`);
+    await db.run('DROP TABLE lines');
+    lap('validate');
+    const notPlain = await db.stream('SELECT f, n, encode(line) FROM ev WHERE NOT plain');
+    for (let chunk = await notPlain.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await notPlain.fetchChunk()) {
+      for (const [f, n, line] of chunk.getRows()) tsPath.add(Number(f), Number(n), textOf(line) as string);
+    }
+    tsPath.close();
+    const [plainRows] = (await db.runAndReadAll('SELECT count(*) FROM ev WHERE plain')).getRows();
+    const sqlJudged = exact(plainRows?.[0] ?? 0, 'plain lines') ?? 0;
+    this.lastSplit = { sql: sqlJudged, typescript: progress.recordsRead - sqlJudged };
+    const invalid: Record<string, number> = { ...tsPath.invalid };
+    for (const [reason, count] of (await db.runAndReadAll('SELECT reason, count(*) FROM ev WHERE plain AND reason IS NOT NULL GROUP BY reason')).getRows()) {
+      invalid[reason as string] = (invalid[reason as string] ?? 0) + (exact(count, 'count') ?? 0);
+    }
+
+    lap('typescript');
+    // 3. dedupe and views
+    signal.throwIfAborted();
+    input.onMerge();
+    const cols = ['f', 'n', 'line', 'id', 'ts', ...projection.map((c) => c.name)].join(', ');
+    const valid = `(SELECT ${cols} FROM ev WHERE plain AND reason IS NULL UNION ALL SELECT ${cols} FROM ts_valid)`;
+    await db.run(`CREATE TABLE ranked AS ${rankedSql(views, valid)}`);
+    await db.run('DROP TABLE ev');
+    await db.run('DROP TABLE ts_valid');
+    const [counts] = (await db.runAndReadAll(dedupeCountsSql('ranked'))).getRows();
+    lap('dedupe');
+    const groups: StoredGroup[] = [];
+    for (const q of viewQueries(DUCKDB, views, 'ranked')) {
+      signal.throwIfAborted();
+      const dims = Array.from({ length: q.dims }, (_, j) => `encode(d${j})`);
+      const measures = q.measures.map((_, k) => `m${k}`);
+      const select = `SELECT ${['granularity', 'bucket_start', ...dims, ...measures].join(', ')} FROM (${q.sql})`;
+      for (const row of (await db.runAndReadAll(select)).getRows()) {
+        const values: Record<string, number | null> = {};
+        q.measures.forEach((m, k) => (values[m] = exact(row[2 + q.dims + k], `measure "${m}" of view "${q.view}"`)));
+        groups.push({
+          view: q.view,
+          granularity: row[0] as Granularity,
+          bucketStart: exact(row[1], 'bucket start') as number,
+          dims: row.slice(2, 2 + q.dims).map(textOf),
+          values,
+        });
+      }
+    }
+    lap('views');
+    return {
+      groups,
+      counts: {
+        eventsRead: progress.recordsRead,
+        invalid,
+        duplicates: exact(counts?.[1] ?? 0, 'duplicates') ?? 0,
+        duplicatesDifferingPayload: exact(counts?.[2] ?? 0, 'differing duplicates') ?? 0,
+        eventsKept: exact(counts?.[0] ?? 0, 'kept events') ?? 0,
+      },
+      workers: this.opts.threads,
+    };
+  }
+}

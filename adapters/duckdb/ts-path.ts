@@ -1,0 +1,72 @@
+/**
+ * The lines the SQL does not judge (not plain: escapes, nesting, duplicate keys a view reads,
+ * numbers of 16+ digits, anything that is not a flat object or not JSON) are validated and
+ * projected by shared/events.ts itself, and valid ones go back into DuckDB in the same columns as
+ * the SQL fills (shared/sql/projection.ts). So every record is judged by exactly the rules of the
+ * other layers: by SQL where SQL is provably the same, by the TypeScript otherwise.
+ */
+import type { DuckDBAppender } from '@duckdb/node-api';
+import { LambdaError } from '../../shared/errors.js';
+import { parseProjectedLine } from '../../shared/events.js';
+import type { ProjectionColumn } from '../../shared/sql/projection.js';
+import type { ViewSet } from '../../shared/views/definition.js';
+
+/** Columns of the table the TypeScript path fills: the same as the SQL's valid rows. */
+export function tsPathColumns(projection: readonly ProjectionColumn[]): string {
+  return ['f INTEGER', 'n INTEGER', 'line VARCHAR', 'id VARCHAR', 'ts BIGINT', ...projection.map((c) => `${c.name} ${c.type}`)].join(', ');
+}
+
+/**
+ * A DuckDB VARCHAR crosses the C API as a NUL-terminated string: a value holding U+0000 would be
+ * cut short. The event contract keeps U+0000 out of every string a view keeps (shared/views/fields.ts)
+ * and a raw U+0000 is never valid JSON, so none can reach here; checked anyway, loudly.
+ */
+function text(s: string): string {
+  if (s.includes('\u0000')) throw new LambdaError('INTERNAL', 'a string holding U+0000 cannot be handed to DuckDB');
+  return s;
+}
+
+export class TsPath {
+  readonly invalid: Record<string, number> = {};
+  valid = 0;
+
+  constructor(
+    private readonly views: ViewSet,
+    private readonly projection: readonly ProjectionColumn[],
+    private readonly appender: DuckDBAppender,
+  ) {}
+
+  /** Judges one line; a valid one is appended (file `f`, line `n`). */
+  add(f: number, n: number, line: string): void {
+    const r = parseProjectedLine(line, this.views);
+    if (!r.ok) {
+      this.invalid[r.reason] = (this.invalid[r.reason] ?? 0) + 1;
+      return;
+    }
+    const a = this.appender;
+    a.appendInteger(f);
+    a.appendInteger(n);
+    a.appendVarchar(text(line));
+    a.appendVarchar(text(r.event.id));
+    a.appendBigInt(BigInt(r.event.ts));
+    for (const c of this.projection) {
+      const p = r.projections[c.view] ?? null;
+      if (c.kind === 'on') {
+        a.appendBoolean(p !== null);
+        continue;
+      }
+      const v = p === null ? null : c.kind === 'dim' ? (p.dims[c.index] ?? null) : (p.measures[c.measure] ?? null);
+      if (v === null) a.appendNull();
+      else if (typeof v === 'string') a.appendVarchar(text(v));
+      else a.appendBigInt(BigInt(v));
+    }
+    a.endRow();
+    this.valid++;
+  }
+
+  /** Flushes the appended rows into the table. */
+  close(): void {
+    this.appender.closeSync();
+  }
+}
+

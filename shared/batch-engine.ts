@@ -1,0 +1,60 @@
+/**
+ * The batch engine port (issue 15): what a batch run asks of the engine that recomputes the views.
+ * The run (batch-layer/run/run-batch.ts) owns everything around it (lease, snapshot and
+ * completeness, the run file, the publish); an engine only turns the snapshot's master files into
+ * the groups of every view at every granularity, with exact dedupe by event id and the counts.
+ *
+ * Implementations (LAMBDA_BATCH_ENGINE): `reference`, the TypeScript map/merge over worker
+ * threads (batch-layer/run/reference-engine.ts), and `duckdb`, the views compiled to SQL
+ * (shared/sql/) and run by DuckDB (adapters/duckdb/). Both must give identical run files on the
+ * same files: the differential test holds them to that.
+ */
+import type { MasterDataset, MasterFile } from './ports.js';
+import type { StoredGroup } from './aggregate/stored-group.js';
+import type { ViewSet } from './views/definition.js';
+
+export type BatchEngineName = 'reference' | 'duckdb';
+export const BATCH_ENGINES: readonly BatchEngineName[] = Object.freeze(['reference', 'duckdb'] as const);
+
+export interface EngineProgress {
+  filesDone: number;
+  bytesDone: number;
+  recordsRead: number;
+}
+
+export interface BatchEngineInput {
+  /** the snapshot's files, in listing (key) order */
+  files: readonly MasterFile[];
+  views: ViewSet;
+  master: MasterDataset;
+  signal: AbortSignal;
+  onProgress: (p: EngineProgress) => void;
+  /** called once when reading is over and the engine combines (the run's `merge` phase) */
+  onMerge: () => void;
+}
+
+export interface BatchEngineCounts {
+  /** records (lines) read, valid or not */
+  eventsRead: number;
+  /** by InvalidReason */
+  invalid: Record<string, number>;
+  /** valid records whose id an earlier record already had */
+  duplicates: number;
+  /** of those, records whose raw line differs from the kept record's line */
+  duplicatesDifferingPayload: number;
+  /** valid, first-seen events folded into the views */
+  eventsKept: number;
+}
+
+export interface BatchEngineResult {
+  /** every group of every view at every granularity, in stored form (any order) */
+  groups: readonly StoredGroup[];
+  counts: BatchEngineCounts;
+  /** threads that did the work */
+  workers: number;
+}
+
+export interface BatchEngine {
+  readonly name: BatchEngineName;
+  compute(input: BatchEngineInput): Promise<BatchEngineResult>;
+}

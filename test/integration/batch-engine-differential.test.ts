@@ -1,0 +1,117 @@
+/**
+ * The differential test of issue 15: the `duckdb` and `reference` batch engines, run by the real
+ * batch run over the same real master files (gzip JSONL segments) full of hostile records,
+ * publish identical run files: every view table row for row, the invalid counts by reason, the
+ * run's counters. Both are also held to an independent count of the lines (shared/events.ts).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { LocalMasterDataset, openMasterDataset } from '../../adapters/master/index.js';
+import { DuckDbBatchEngine } from '../../adapters/duckdb/duckdb-engine.js';
+import { runBatch } from '../../batch-layer/run/run-batch.js';
+import { ReferenceBatchEngine } from '../../batch-layer/run/reference-engine.js';
+import { silentLogger } from '../../platform/logger.js';
+import { parseEventLine } from '../../shared/events.js';
+import { validDeduped } from '../../shared/reference-fold.js';
+import { loadViews } from '../../shared/views/load.js';
+import type { BatchRunRecord } from '../../adapters/sqlite/run-record.js';
+import { T0, writeCheckpoints, writeSegments } from '../support/batch-master.js';
+import { HOSTILE_VIEWS_JSON, hostileStream } from '../support/hostile-lines.js';
+import { testContext, type TestContext } from '../support/context.js';
+import { createTestBucket, s3Overrides } from '../support/s3-bucket.js';
+
+/** Every table of a run file, rows sorted, and the run record without what differs per run. */
+function runFileContent(path: string): Record<string, unknown> {
+  const db = new Database(path, { readonly: true });
+  try {
+    const out: Record<string, unknown> = {};
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];
+    for (const t of tables) {
+      const rows = db.prepare(`SELECT * FROM "${t}"`).raw().all() as unknown[][];
+      if (t === 'run') {
+        const record = JSON.parse(String(rows[0]?.[5])) as BatchRunRecord;
+        out.run = { counts: record.counts, watermark: record.watermark, arrivalComplete: record.arrivalComplete, viewsHash: record.viewsHash, completeness: record.completeness };
+        continue;
+      }
+      out[t] = rows.map((r) => JSON.stringify(r)).sort();
+    }
+    out.indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").raw().all();
+    return out;
+  } finally {
+    db.close();
+  }
+}
+
+describe('duckdb engine vs reference engine: identical run files', () => {
+  let ctx: TestContext;
+  const views = loadViews(HOSTILE_VIEWS_JSON, 'differential views');
+  const lines = hostileStream();
+  /** the reference engine's run file and counts, from the first test */
+  let reference: { content: Record<string, unknown>; counts: BatchRunRecord['counts'] } | null = null;
+
+  beforeAll(() => {
+    ctx = testContext({ LAMBDA_BATCH_WORKERS: '2', LAMBDA_TOPIC_PARTITIONS: '2', LAMBDA_BATCH_MEMORY_MB: '256' });
+  });
+  afterAll(() => ctx.cleanup());
+
+  it('publishes the same views, counts and invalid reasons from the same hostile master files', async () => {
+    const master = new LocalMasterDataset(fileURLToPath(ctx.config.masterUrl));
+    const topic = ctx.config.kafka.topic;
+    await writeSegments(master, lines, { topic, files: 8, partitions: 2 });
+    await writeCheckpoints(master, topic, 2, T0 + 3 * 86_400_000);
+
+    const duckdb = new DuckDbBatchEngine({ threads: 2, memoryMb: 256, workDir: join(ctx.config.batch.dir, 'duckdb'), fileDelayMs: 0 });
+    const ref = await runBatch({ config: ctx.config, views, master, log: silentLogger(), engine: new ReferenceBatchEngine(ctx.config) });
+    const duck = await runBatch({ config: ctx.config, views, master, log: silentLogger(), engine: duckdb });
+    expect(ref.engine).toBe('reference');
+    expect(duck.engine).toBe('duckdb');
+
+    // Independently of both engines: the lines' verdicts by shared/events.ts.
+    const invalid: Record<string, number> = {};
+    for (const l of lines) {
+      const r = parseEventLine(l, views);
+      if (!r.ok) invalid[r.reason] = (invalid[r.reason] ?? 0) + 1;
+    }
+    const kept = validDeduped(lines, views).length;
+    expect(ref.counts).toMatchObject({ eventsRead: lines.length, invalid, eventsKept: kept });
+    expect(ref.counts.duplicatesDifferingPayload).toBeGreaterThanOrEqual(23); // 20 "dp" pairs, 3 in the first file
+    expect(duck.counts).toEqual(ref.counts);
+    expect(Object.keys(invalid).sort()).toEqual(['bad_field', 'bad_id', 'bad_ts', 'missing_id', 'missing_ts', 'not_json', 'not_object']);
+
+    const a = runFileContent(join(ctx.config.batch.dir, 'runs', `${ref.runId}.sqlite`));
+    reference = { content: a, counts: ref.counts };
+    const b = runFileContent(join(ctx.config.batch.dir, 'runs', `${duck.runId}.sqlite`));
+    expect(Object.keys(b)).toEqual(Object.keys(a));
+    for (const key of Object.keys(a)) expect(b[key], `run file table ${key}`).toEqual(a[key]);
+    // Every view and granularity has groups, so the comparison covers them all.
+    for (const v of views.views) {
+      const rows = a[`view_${v.name}`] as string[];
+      for (const g of v.granularities) expect(rows.some((r) => r.startsWith(`["${g}"`)), `${v.name} ${g}`).toBe(true);
+    }
+    // SQL judged most lines; TypeScript only those SQL cannot read as plain text.
+    expect(duckdb.lastSplit.sql + duckdb.lastSplit.typescript).toBe(lines.length);
+    expect(duckdb.lastSplit.sql).toBeGreaterThan(lines.length * 0.8);
+  });
+
+  it('publishes the same from S3: the duckdb engine streams the objects through the MasterDataset port', async () => {
+    expect(reference, 'the local runs of the first test').not.toBeNull();
+    const bucket = await createTestBucket();
+    const remote = testContext(s3Overrides(bucket.url('lake/master'), { LAMBDA_BATCH_WORKERS: '2', LAMBDA_TOPIC_PARTITIONS: '2', LAMBDA_TOPIC: ctx.config.kafka.topic }));
+    try {
+      const topic = remote.config.kafka.topic;
+      const inS3 = openMasterDataset(remote.config, silentLogger());
+      await writeSegments(inS3, lines, { topic, files: 8, partitions: 2 });
+      await writeCheckpoints(inS3, topic, 2, T0 + 3 * 86_400_000);
+      const engine = new DuckDbBatchEngine({ threads: 2, memoryMb: 256, workDir: join(remote.config.batch.dir, 'duckdb'), fileDelayMs: 0 });
+      const run = await runBatch({ config: remote.config, views, master: inS3, log: silentLogger(), engine });
+      expect(run.counts).toEqual(reference?.counts);
+      const content = runFileContent(join(remote.config.batch.dir, 'runs', `${run.runId}.sqlite`));
+      for (const key of Object.keys(reference?.content ?? {})) expect(content[key], `run file table ${key}`).toEqual(reference?.content[key]);
+    } finally {
+      await bucket.cleanup();
+      remote.cleanup();
+    }
+  });
+});
