@@ -44,6 +44,8 @@ export interface BatchSizeResult {
   load: number;
   lambda: { eventsPerSec: Summary; totalMs: Summary; peakRssBytes: Summary; cpuMs: Summary; runs: BatchChild[] };
   duckdb: { eventsPerSec: Summary; wallMs: Summary; peakRssBytes: Summary; runs: DuckChild[] };
+  /** runBatch with LAMBDA_BATCH_ENGINE=duckdb (issue 15): the same run, the views computed by DuckDB */
+  engine: { eventsPerSec: Summary; totalMs: Summary; peakRssBytes: Summary; runs: BatchChild[]; sameGroups: boolean };
   /** lambda-arch time / DuckDB time (medians) */
   ratio: number;
   /** both computed the same groups: DuckDB's rows equal the batch run's group count */
@@ -62,6 +64,7 @@ export async function batchSection(services: BenchServices, plan: BatchPlan, log
       const load = currentLoad();
       const lambda: BatchChild[] = [];
       const duck: DuckChild[] = [];
+      const engine: BatchChild[] = [];
       for (let i = 0; i < plan.reps; i++) {
         const b = await runJsonChild<BatchChild>('bench/batch/run-child.ts', { BENCH_ENV: JSON.stringify(ctx.env) });
         lambda.push(b);
@@ -71,7 +74,9 @@ export async function batchSection(services: BenchServices, plan: BatchPlan, log
         rmSync(`${dbPath}.wal`, { force: true });
         duck.push(d);
         duckdbVersion = d.version;
-        log(`${fmtCount(events)} events: lambda-arch ${fmtMs(b.record.timings.totalMs ?? b.wallMs)}, DuckDB ${fmtMs(d.wallMs)}`);
+        const e = await runJsonChild<BatchChild>('bench/batch/run-child.ts', { BENCH_ENV: JSON.stringify({ ...ctx.env, LAMBDA_BATCH_ENGINE: 'duckdb' }) });
+        engine.push(e);
+        log(`${fmtCount(events)} events: lambda-arch ${fmtMs(b.record.timings.totalMs ?? b.wallMs)}, DuckDB ${fmtMs(d.wallMs)}, lambda-arch on its duckdb engine ${fmtMs(e.record.timings.totalMs ?? e.wallMs)}`);
       }
       const lambdaMs = lambda.map((b) => b.record.timings.totalMs ?? b.wallMs);
       const groups = lambda[0]?.record.counts.groups ?? -1;
@@ -92,6 +97,13 @@ export async function batchSection(services: BenchServices, plan: BatchPlan, log
           wallMs: summarize(duck.map((d) => d.wallMs)),
           peakRssBytes: summarize(duck.map((d) => d.peakRssBytes)),
           runs: duck,
+        },
+        engine: {
+          eventsPerSec: summarize(engine.map((e) => dataset.records / ((e.record.timings.totalMs ?? e.wallMs) / 1000))),
+          totalMs: summarize(engine.map((e) => e.record.timings.totalMs ?? e.wallMs)),
+          peakRssBytes: summarize(engine.map((e) => e.peakRssBytes)),
+          runs: engine,
+          sameGroups: engine.every((e) => e.record.counts.groups === groups),
         },
         ratio: 0,
         sameGroups: groups === duckRows,
@@ -125,6 +137,23 @@ export async function batchSection(services: BenchServices, plan: BatchPlan, log
       'Memory is bounded by the dedupe state (about 24 bytes + the id length per distinct id, LAMBDA_BATCH_DEDUPE_MAX_IDS) plus the partial aggregates (one state per group, exact distinct sets) and the chunks in flight.',
     ],
   };
+  const engineTable: Table = {
+    title: 'Batch layer: the DuckDB engine (LAMBDA_BATCH_ENGINE=duckdb, issue 15) beside the default engine and plain DuckDB, same files',
+    columns: ['events', 'duckdb engine events/s', 'duckdb engine time', 'peak RSS', 'vs plain DuckDB (time ratio)', 'vs the default engine (time ratio)', 'same groups as the default engine', 'load avg'],
+    rows: results.map((r) => [
+      fmtCount(r.events),
+      fmtSummary(r.engine.eventsPerSec, fmtRate),
+      fmtMs(r.engine.totalMs.median),
+      fmtMiB(r.engine.peakRssBytes.max),
+      `${(r.engine.totalMs.median / r.duckdb.wallMs.median).toFixed(2)}x`,
+      `${(r.engine.totalMs.median / r.lambda.totalMs.median).toFixed(2)}x`,
+      r.engine.sameGroups ? 'yes' : 'NO (see results.json)',
+      String(r.load),
+    ]),
+    notes: [
+      'runBatch with LAMBDA_BATCH_ENGINE=duckdb: the same lease, snapshot and publish; lines stream through the master dataset port into DuckDB, which validates the plain ones in SQL (the others by shared/events.ts), dedupes by id and computes every view; memory bounded by LAMBDA_BATCH_MEMORY_MB (default 2048) with spilling to a scratch database file. Not the default yet: see issue 15.',
+    ],
+  };
   const biggest = results[results.length - 1];
   const scaleTable: Table = {
     title: 'Batch layer scale: time as the master dataset grows',
@@ -134,7 +163,7 @@ export async function batchSection(services: BenchServices, plan: BatchPlan, log
   };
   const largest = results.reduce<BatchSizeResult | undefined>((a, r) => (a === undefined || r.events > a.events ? r : a), undefined);
   return {
-    tables: [table, scaleTable],
+    tables: [table, scaleTable, engineTable],
     goals: [
       goal(`Batch throughput (${biggest ? fmtCount(biggest.events) : '?'} events)`, 400_000, biggest?.lambda.eventsPerSec.median ?? null, fmtRate),
       { ...goal('Batch time vs DuckDB (same files, same views)', 3, biggest?.ratio ?? null, (v) => `${v.toFixed(2)}x`, true), target: 'within 3x' },
@@ -145,6 +174,7 @@ export async function batchSection(services: BenchServices, plan: BatchPlan, log
         met: largest ? true : null,
         distance: 'bounded by LAMBDA_BATCH_DEDUPE_MAX_IDS and the number of groups; see the batch table notes',
       },
+      { ...goal('Batch on the DuckDB engine vs plain DuckDB (same files, same views)', 1.2, biggest ? biggest.engine.totalMs.median / biggest.duckdb.wallMs.median : null, (v) => `${v.toFixed(2)}x`, true), target: 'within 1.2x' },
     ],
     data: { plan, sizes: results },
     duckdbVersion,
