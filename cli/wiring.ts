@@ -141,11 +141,31 @@ export function buildServing(rt: Runtime, master: MasterDataset, batchControl: B
       await producer.start();
     },
     stop: async () => {
-      await producer.stop();
-      await admin.disconnect().catch(() => undefined);
+      // Bounded: a signal during start-up can find the readiness check's admin.connect() in flight,
+      // and kafkajs then sometimes never settles the disconnect; shutdown must not wait for it
+      // (the CLI's grace period would end it with exit 1). What is still open dies with the process.
+      await settleWithin(log, 'Kafka producer stop', producer.stop(), CLIENT_STOP_MS);
+      await settleWithin(log, 'Kafka admin disconnect', admin.disconnect(), CLIENT_STOP_MS);
       redis.disconnect();
       batch.close();
     },
   };
   return { serving, services: [clients, serving] as Service[] };
+}
+
+/** How long one client of the serving role may take to close on shutdown. */
+const CLIENT_STOP_MS = 5_000;
+
+/** Waits for `p` at most `ms`; a failure or a timeout is logged, never thrown: shutdown goes on. */
+async function settleWithin(log: Runtime['log'], what: string, p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    p.then(
+      () => 'done' as const,
+      (err: unknown) => (log.warn({ err: (err as Error).message }, `${what} failed during shutdown`), 'done' as const),
+    ),
+    new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms))),
+  ]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') log.warn({ ms }, `${what} did not finish within ${ms} ms; shutting down without it`);
 }
