@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Cluster } from 'ioredis';
 import { createRedis } from '../../adapters/redis/client.js';
+import { allKeyPatterns } from '../../adapters/redis/keys.js';
 import type { RedisClient } from '../../adapters/redis/scripts.js';
 import { silentLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
@@ -63,14 +64,30 @@ describe('speed layer on a Redis Cluster', () => {
     expect(actual.size).toBeGreaterThan(100);
     expect(diffFromReference(actual, referenceFold(all.map((r) => r.value), views), views)).toEqual([]);
 
-    // The keys live on every master (the hash tags spread partitions and HLL slots over the cluster).
-    const perMaster = await Promise.all(
-      (redis as Cluster).nodes('master').map(async (node) => {
-        const [, keys] = await node.scan('0', 'MATCH', `${ctx.config.redis.keyPrefix}*`, 'COUNT', 100_000);
-        return keys.length;
-      }),
-    );
-    expect(perMaster).toHaveLength(3);
-    expect(perMaster.filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);
+    // The keys are spread over the masters (the hash tags spread partitions and HLL shards over
+    // slots): which master owns each key's slot, from the cluster's own slot table.
+    const cluster = redis as Cluster;
+    const slots = (await cluster.cluster('SLOTS')) as unknown as [number, number, [string, number, ...unknown[]], ...unknown[]][];
+    const ownerOf = (slot: number) => {
+      const range = slots.find(([from, to]) => slot >= from && slot <= to);
+      return range ? `${range[2][0]}:${range[2][1]}` : 'none';
+    };
+    expect(new Set(slots.map((s) => `${s[2][0]}:${s[2][1]}`)).size).toBe(3);
+    const keys = new Set<string>();
+    // Every node the client knows (its view of which are masters can lag behind the cluster's).
+    for (const node of cluster.nodes('all')) {
+      // Most keys start with a hash tag ({prefix:p0}:...): every pattern of the prefix, not prefix*.
+      for (const pattern of allKeyPatterns(ctx.config.redis.keyPrefix)) {
+        let cursor = '0';
+        do {
+          const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+          for (const key of found) keys.add(key);
+          cursor = next;
+        } while (cursor !== '0');
+      }
+    }
+    const owners = new Set(await Promise.all([...keys].map(async (key) => ownerOf(Number(await cluster.cluster('KEYSLOT', key))))));
+    expect(keys.size).toBeGreaterThan(50);
+    expect(owners.size).toBe(3);
   });
 });

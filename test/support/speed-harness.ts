@@ -149,10 +149,11 @@ export function diffFromReference(actual: Map<string, FinalValues>, expected: Ma
 
 /**
  * Deletes every key of the test's prefix (SCAN, never KEYS on a shared server). On a Redis Cluster
- * every master is scanned, and keys are deleted one by one (a multi-key DEL must stay in one slot).
+ * every node the client knows is scanned (its view of which are masters can lag behind the
+ * cluster's), and keys are deleted one by one through the cluster (a multi-key DEL must stay in one slot).
  */
 export async function deletePrefix(redis: RedisClient, prefix: string): Promise<void> {
-  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  const nodes = redis instanceof Cluster ? redis.nodes('all') : [redis];
   for (const node of nodes) {
     for (const pattern of allKeyPatterns(prefix)) {
       let cursor = '0';
