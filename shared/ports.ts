@@ -62,6 +62,11 @@ export interface MasterDataset {
   /** the gunzipped JSONL lines of one file */
   readLines(key: string): AsyncIterable<string>;
   /**
+   * Where the file lies on this machine's file system, for an engine that reads files itself
+   * (the duckdb batch engine); absent for a dataset that is not on local disk (S3).
+   */
+  localPath?(key: string): string;
+  /**
    * Atomic, durable, and fenced: creates the segment only if its name is free. The same bytes
    * already there = an idempotent replay (success); different bytes = a LambdaError CONFLICT with
    * `details.segmentConflict` (never overwritten). `replacing` (the `details.existing` of such an

@@ -64,6 +64,8 @@ export class DuckDbBatchEngine implements BatchEngine {
   readonly name = 'duckdb';
   /** lines the last run judged in SQL, and in TypeScript (ts-path.ts): what the tests and logs look at */
   lastSplit = { sql: 0, typescript: 0 };
+  /** files the last run read with DuckDB's read_csv, and through the MasterDataset port */
+  lastRead = { native: 0, streamed: 0 };
   /** where the last run's time went, ms (for the bench and logs) */
   lastTimings = { load: 0, validate: 0, typescript: 0, dedupe: 0, views: 0 };
 
@@ -115,13 +117,16 @@ export class DuckDbBatchEngine implements BatchEngine {
       t = now;
     };
     // 1. lines (empty ones and those holding U+0000 straight to the TypeScript path: load-lines.ts)
-    const { progress } = await loadLines(db, input, this.opts.fileDelayMs, (f, n, line) => tsPath.add(f, n, line));
+    const { progress, native, streamed } = await loadLines(db, input, { threads: this.opts.threads, fileDelayMs: this.opts.fileDelayMs }, (f, n, line) =>
+      tsPath.add(f, n, line),
+    );
+    this.lastRead = { native, streamed };
     lap('load');
 
     // 2. validation: SQL for plain lines, shared/events.ts for the rest
     signal.throwIfAborted();
-    await db.run(`CREATE TABLE ev AS ${eventsSql(DUCKDB, views, 'lines')}`);
-    await db.run('DROP TABLE lines');
+    await db.run(`CREATE TEMP TABLE ev AS ${eventsSql(DUCKDB, views, 'lines')}`);
+    for (const drop of ['VIEW lines', 'VIEW IF EXISTS raw_lines', 'TABLE IF EXISTS raw', 'TABLE IF EXISTS raw_ranges', 'TABLE streamed']) await db.run(`DROP ${drop}`);
     lap('validate');
     const notPlain = await db.stream('SELECT f, n, encode(line) FROM ev WHERE NOT plain');
     for (let chunk = await notPlain.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await notPlain.fetchChunk()) {
@@ -142,7 +147,7 @@ export class DuckDbBatchEngine implements BatchEngine {
     input.onMerge();
     const cols = ['f', 'n', 'line', 'id', 'ts', ...projection.map((c) => c.name)].join(', ');
     const valid = `(SELECT ${cols} FROM ev WHERE plain AND reason IS NULL UNION ALL SELECT ${cols} FROM ts_valid)`;
-    await db.run(`CREATE TABLE ranked AS ${rankedSql(views, valid)}`);
+    await db.run(`CREATE TEMP TABLE ranked AS ${rankedSql(views, valid)}`);
     await db.run('DROP TABLE ev');
     await db.run('DROP TABLE ts_valid');
     const [counts] = (await db.runAndReadAll(dedupeCountsSql('ranked'))).getRows();

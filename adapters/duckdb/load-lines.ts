@@ -1,8 +1,9 @@
 /**
  * Loads the snapshot's lines into DuckDB as `lines(f, n, line)`: file position in the listing,
- * line number in the file, text. The lines come through the MasterDataset port, so they are split
- * exactly as the reference engine splits them (readline: no line holds \n or \r), on local files
- * and S3 alike.
+ * line number in the file, text. Files on local disk are read by DuckDB itself (read-native.ts);
+ * the others (S3, and local files read_csv cannot split exactly as the port does) come through the
+ * MasterDataset port, split exactly as the reference engine splits them (readline: no line holds
+ * \n or \r).
  *
  * Lines cross into DuckDB in blocks, not one by one: consecutive lines joined with \n, one
  * appended row per block (file, first line number, text), then split back in SQL with the line
@@ -17,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { BatchEngineInput, EngineProgress } from '../../shared/batch-engine.js';
 import { LambdaError } from '../../shared/errors.js';
+import { readNative } from './read-native.js';
 
 const BLOCK_LINES = 4096;
 const BLOCK_CHARS = 4 * 1024 * 1024;
@@ -24,19 +26,39 @@ const FILES_AT_ONCE = 3;
 
 export interface LoadResult {
   progress: EngineProgress;
-  /** lines in the `lines` table */
-  loaded: number;
+  /** files read by DuckDB itself, and through the port */
+  native: number;
+  streamed: number;
 }
+
+type LoadInput = Pick<BatchEngineInput, 'files' | 'master' | 'signal' | 'onProgress'>;
 
 export async function loadLines(
   db: DuckDBConnection,
-  input: Pick<BatchEngineInput, 'files' | 'master' | 'signal' | 'onProgress'>,
-  fileDelayMs: number,
+  input: LoadInput,
+  opts: { threads: number; fileDelayMs: number },
   aside: (f: number, n: number, line: string) => void,
 ): Promise<LoadResult> {
-  await db.run('CREATE TABLE blocks (f INTEGER, n0 INTEGER, text VARCHAR)');
-  const appender = await db.createAppender('blocks');
   const progress: EngineProgress = { filesDone: 0, bytesDone: 0, recordsRead: 0 };
+  const all = input.files.map((_, f) => f);
+  const toStream = input.master.localPath === undefined ? all : (await readNative(db, input, progress, opts)).fallback;
+  await streamLines(db, input, toStream, progress, opts.fileDelayMs, aside);
+  const native = toStream === all ? '' : 'SELECT f, n, line FROM raw_lines UNION ALL ';
+  await db.run(`CREATE TEMP VIEW lines AS ${native}SELECT f, n, line FROM streamed`);
+  return { progress, native: input.files.length - toStream.length, streamed: toStream.length };
+}
+
+/** The files at `positions` through the MasterDataset port into TEMP table `streamed(f, n, line)`. */
+async function streamLines(
+  db: DuckDBConnection,
+  input: LoadInput,
+  positions: readonly number[],
+  progress: EngineProgress,
+  fileDelayMs: number,
+  aside: (f: number, n: number, line: string) => void,
+): Promise<void> {
+  await db.run('CREATE TEMP TABLE blocks (f INTEGER, n0 INTEGER, text VARCHAR)');
+  const appender = await db.createAppender('blocks', 'main', 'temp');
   let loaded = 0;
   let failed = false; // one reader failed: the others stop at their next line
   const loadFile = async (f: number) => {
@@ -81,24 +103,23 @@ export async function loadLines(
   let next = 0;
   const reader = async () => {
     try {
-      while (next < input.files.length && !failed) {
+      while (next < positions.length && !failed) {
         input.signal.throwIfAborted();
-        await loadFile(next++);
+        await loadFile(positions[next++] as number);
       }
     } catch (err) {
       failed = true;
       throw err;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(FILES_AT_ONCE, input.files.length) }, reader));
+  await Promise.all(Array.from({ length: Math.min(FILES_AT_ONCE, positions.length) }, reader));
   appender.closeSync();
   await db.run(
-    'CREATE TABLE lines AS SELECT f, CAST(n0 + i - 1 AS INTEGER) AS n, line FROM (' +
+    'CREATE TEMP TABLE streamed AS SELECT f, CAST(n0 + i - 1 AS INTEGER) AS n, line FROM (' +
       'SELECT f, n0, unnest(parts) AS line, generate_subscripts(parts, 1) AS i FROM (' +
       'SELECT f, n0, string_split(text, chr(10)) AS parts FROM blocks))',
   );
   await db.run('DROP TABLE blocks');
-  const [[count] = []] = (await db.runAndReadAll('SELECT count(*) FROM lines')).getRows();
+  const [[count] = []] = (await db.runAndReadAll('SELECT count(*) FROM streamed')).getRows();
   if (Number(count) !== loaded) throw new LambdaError('INTERNAL', `loading lines into DuckDB: ${loaded} appended, ${String(count)} in the table`);
-  return { progress, loaded };
 }

@@ -123,6 +123,11 @@ export class LocalMasterDataset implements MasterDataset {
     return files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
+  localPath(key: string): string {
+    if (!parseSegmentKey(key)) throw new LambdaError('NOT_FOUND', `${key} is not a master dataset segment key`);
+    return join(this.root, key);
+  }
+
   /** Streams the gunzipped lines: memory stays flat however large the file is. */
   async *readLines(key: string): AsyncIterable<string> {
     if (!parseSegmentKey(key)) throw new LambdaError('NOT_FOUND', `${key} is not a master dataset segment key`);

@@ -16,6 +16,15 @@ export interface Dialect {
   fullMatch(e: string, re: string): string;
   /** capture groups of the first match of `re` in `e` as a struct with fields `names` ('' when no match) */
   extractGroups(e: string, re: string, names: readonly string[]): string;
+  /**
+   * The top-level members of the JSON object text `e` (valid JSON, checked before), duplicates kept
+   * in order, as a value `memberJson` and `memberRepeats` read.
+   */
+  jsonMembers(e: string): string;
+  /** the JSON text of the first member named `key` of `jsonMembers` value `m`, NULL when absent */
+  memberJson(m: string, key: string): string;
+  /** whether `m` holds more than one member named `key` */
+  memberRepeats(m: string, key: string): string;
   /** field `name` of a struct expression */
   field(struct: string, name: string): string;
   /** removes the characters of `chars` from the start / end of `e` */
@@ -45,6 +54,13 @@ export const DUCKDB: Dialect = {
   str: (s) => `'${s.replaceAll("'", "''")}'`,
   fullMatch: (e, re) => `regexp_full_match(${e}, ${DUCKDB.str(re)})`,
   extractGroups: (e, re, names) => `regexp_extract(${e}, ${DUCKDB.str(re)}, [${names.map((n) => DUCKDB.str(n)).join(', ')}])`,
+  // One yyjson parse per line into a MAP whose entries keep every member, duplicates included (a
+  // MAP built by this cast is not deduplicated). Values are JSON text as yyjson writes it: strings
+  // quoted (unescaped text when the line has no escapes), numbers in shortest round-trip form
+  // ("1.5", "100.0", "1e-7"), and numbers too large for 64 bits kept as their raw token.
+  jsonMembers: (e) => `CAST(CAST(${e} AS JSON) AS MAP(VARCHAR, JSON))`,
+  memberJson: (m, key) => `CAST(map_extract_value(${m}, ${DUCKDB.str(key)}) AS VARCHAR)`,
+  memberRepeats: (m, key) => `(len(list_filter(map_keys(${m}), k -> k = ${DUCKDB.str(key)})) > 1)`,
   field: (struct, name) => `struct_extract(${struct}, ${DUCKDB.str(name)})`,
   trimLeft: (e, chars) => `ltrim(${e}, ${DUCKDB.str(chars)})`,
   trimRight: (e, chars) => `rtrim(${e}, ${DUCKDB.str(chars)})`,

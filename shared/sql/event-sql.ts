@@ -17,7 +17,6 @@ import type { Dialect } from './dialect.js';
 import {
   epochMsNumber,
   jsNumberString,
-  keyTokenRe,
   MAX_PLAIN_DIGITS,
   MAX_PLAIN_MAGNITUDE,
   NUMBER_PARTS_RE,
@@ -133,8 +132,9 @@ export function eventsSql(sql: Dialect, views: ViewSet, source: string): string 
   const each = (fn: (c: FieldCols, f: string) => string) => fields.map((f) => fn(col(f), f)).join(', ');
 
   const s1 = `SELECT f, n, line, ${sql.fullMatch('line', PLAIN_OBJECT_RE)} AS flat FROM ${source}`;
-  const s2 = `SELECT *, ${each((c, f) => `CASE WHEN flat THEN ${sql.extractGroups('line', keyTokenRe(f), ['tok', 'dup'])} END AS ${c.p}_g`)} FROM (${s1})`;
-  const s3 = `SELECT *, ${each((c) => `${sql.field(`${c.p}_g`, 'tok')} AS ${c.p}_t, ${sql.field(`${c.p}_g`, 'dup')} <> '' AS ${c.p}_dup`)} FROM (${s2})`;
+  // One JSON parse per plain line; tokens are the members' JSON text (dialect.ts jsonMembers).
+  const s2 = `SELECT *, CASE WHEN flat THEN ${sql.jsonMembers('line')} END AS mem FROM (${s1})`;
+  const s3 = `SELECT f, n, line, flat, ${each((c, f) => `coalesce(${sql.memberJson('mem', f)}, '') AS ${c.p}_t, ${sql.memberRepeats('mem', f)} AS ${c.p}_dup`)} FROM (${s2})`;
   const s4 = `SELECT *, ${each(
     (c) =>
       `CASE WHEN ${sql.startsWith(c.tok, '"')} THEN ${sql.substr(c.tok, '2', `${sql.codePoints(c.tok)} - 2`)} END AS ${c.p}_s, ` +
@@ -158,7 +158,7 @@ export function eventsSql(sql: Dialect, views: ViewSet, source: string): string 
   // Plain: the grammar, no key a view reads given twice, every number it reads short enough (the id
   // excepted: any number there is bad_id).
   const plainNumber = (c: FieldCols) =>
-    `(${c.num.k} IS NULL OR (${c.p}_exlen <= 6 AND ${c.num.k} <= ${MAX_PLAIN_DIGITS} AND (${c.num.k} = 0 OR ${c.num.k} + ${c.num.e} BETWEEN -${MAX_PLAIN_MAGNITUDE} AND ${MAX_PLAIN_MAGNITUDE})))`;
+    `(${c.num.k} IS NULL OR (${sql.field(`${c.p}_np`, 'ip')} <> '' AND ${c.p}_exlen <= 6 AND ${c.num.k} <= ${MAX_PLAIN_DIGITS} AND (${c.num.k} = 0 OR ${c.num.k} + ${c.num.e} BETWEEN -${MAX_PLAIN_MAGNITUDE} AND ${MAX_PLAIN_MAGNITUDE})))`;
   const plain = ['flat', ...fields.map((f) => `NOT ${col(f).p}_dup`), ...fields.filter((f) => f !== 'id').map((f) => plainNumber(col(f)))].join(' AND ');
   const ts = col('ts');
   const isoGroups = `CASE WHEN ${ts.isStr} THEN ${sql.extractGroups(ts.str, ISO_RE.source, ISO_GROUPS)} END`;

@@ -4,17 +4,20 @@
  *
  * A line is *plain* when it is one flat JSON object (every value a string, number, true, false or
  * null) with no backslash and no control character anywhere in its strings, and JSON whitespace
- * only. On such a line JSON.parse and the text agree trivially: a string's value is the text
- * between its quotes, a key can be found by its quoted name, nesting depth is 1. Lines that are
- * not plain are never judged by SQL: the engine validates them with shared/events.ts itself.
+ * only. On such a line JSON.parse and the engine's JSON reader (dialect.ts jsonMembers) agree on
+ * the members: a string's value is the text between its quotes, nesting depth is 1; only a key
+ * given twice reads differently (JavaScript keeps the last value, the SQL reader finds the first),
+ * so a line repeating a key a view reads is not plain either. Lines that are not plain are never
+ * judged by SQL: the engine validates them with shared/events.ts itself.
  *
- * Numbers: a number token of at most 15 significant digits, with its decimal point within
- * 10^±300 of 1, reads as the double whose shortest decimal form (JavaScript's String(n)) has
- * exactly those digits (any decimal of <= 15 significant digits survives the round trip through a
- * normal double, DBL_DIG = 15). So shared/decimal.ts scaleNumber, String(n) and
- * Number.isInteger can be computed exactly from the token's digits, as strings and 64-bit
- * integers, never through floating point. Other numbers (16+ significant digits, 1e-400...)
- * make the line not plain.
+ * Numbers: the SQL reader gives a number member as the double's shortest round-trip decimal
+ * ("1.5", "100.0", "1e-7"), or, for an integer beyond 64 bits or a double that overflows, as its
+ * token. A decimal of at most 15 significant digits, with its decimal point within 10^±300 of 1,
+ * is the shortest form of exactly one normal double (DBL_DIG = 15), the one JSON.parse gives and
+ * whose String(n) has those digits. So shared/decimal.ts scaleNumber, String(n) and
+ * Number.isInteger can be computed exactly from those digits, as strings and 64-bit integers,
+ * never through floating point. Other numbers (16+ significant digits, 1e400...) make the line not
+ * plain.
  */
 import type { Dialect } from './dialect.js';
 
@@ -29,16 +32,6 @@ const PAIR = `${STR}${WS}:${WS}${VALUE}`;
 
 /** A whole line that is one flat plain object (see above); used as a full match. */
 export const PLAIN_OBJECT_RE = `${WS}\\{${WS}(?:${PAIR}${WS}(?:,${WS}${PAIR}${WS})*)?\\}${WS}`;
-
-/**
- * The value token of top-level key `field` (group `tok`, '' when absent) and, when the key occurs
- * again later, that second occurrence (group `dup`). On a plain line `"field"` followed by `:`
- * can only be a key: strings hold no quote, and between a closing and an opening quote there is
- * only `:`, `,` and whitespace. Field names are identifiers (FIELD_RE), nothing to escape.
- */
-export function keyTokenRe(field: string): string {
-  return `"${field}"${WS}:${WS}("[^"]*"|[^,} \\t\\n\\r]+)(?:.*("${field}"${WS}:))?`;
-}
 
 /** Parts of a number token: sign, integer digits, fraction digits, exponent. */
 export const NUMBER_PARTS_RE = String.raw`^(-?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?$`;

@@ -1,10 +1,10 @@
 /**
  * The plain-line grammar and helpers of shared/sql/json-text.ts, checked in JavaScript (the
  * patterns are the RE2 / JavaScript common subset): a plain line always parses with JSON.parse
- * to a flat object, and a key's token is the text of the value JSON.parse gives that key.
+ * to a flat object.
  */
 import { describe, expect, it } from 'vitest';
-import { keyTokenRe, numberLiteralParts, PLAIN_OBJECT_RE } from '../../shared/sql/json-text.js';
+import { numberLiteralParts, PLAIN_OBJECT_RE } from '../../shared/sql/json-text.js';
 import { hostileStream } from '../support/hostile-lines.js';
 
 const plain = new RegExp(`^(?:${PLAIN_OBJECT_RE})$`);
@@ -29,14 +29,6 @@ describe('plain lines (shared/sql/json-text.ts)', () => {
       expect(plain.test(line), line).toBe(false);
     }
     for (const line of ['{}', ' { } ', '\t{"a" : -0.5e+3 ,"b":"日本😀","c":true,"d":null}\t']) expect(plain.test(line), line).toBe(true);
-  });
-
-  it('finds a key by its quoted name, and notices it given twice', () => {
-    const re = new RegExp(keyTokenRe('url'));
-    expect(re.exec('{"a":"url","url" : "/x","b":1}')?.slice(1)).toEqual(['"/x"', undefined]);
-    expect(re.exec('{"url":1.5e3}')?.slice(1)).toEqual(['1.5e3', undefined]);
-    expect(re.exec('{"url":"/a","x":2,"url":"/b"}')?.[2]).toBe('"url":');
-    expect(re.exec('{"xurl":"/a","urlx":1}')).toBeNull();
   });
 
   it('numberLiteralParts: the digits and exponent of the shortest form', () => {

@@ -1,0 +1,134 @@
+/**
+ * Master files on local disk read by DuckDB itself (issue 15): read_csv over the gzip files, one
+ * VARCHAR column per line, no quoting, no header, in parallel over the files. About seven times
+ * faster than streaming the lines through Node (bench/results.md, batch section), and what a user
+ * of DuckDB would write.
+ *
+ * It must split lines exactly as the MasterDataset port does (readline: LF, CR or CRLF end a
+ * line; the master writers put neither inside a line, local-master-dataset.ts), so read_csv runs
+ * strict, with options under which every file it accepts splits the same way:
+ *   - new_line LF and strict mode: a CR anywhere (CRLF files, a lone CR) is a parse error
+ *   - delimiter U+0001, no quote, no escape: a line holding U+0001 is a parse error (never valid
+ *     JSON: a control character)
+ *   - invalid UTF-8 is a parse error (readline would decode it to U+FFFD)
+ *   - an empty line arrives as NULL (read back as '')
+ * and one thing it does silently: a UTF-8 byte order mark at the start of a file is dropped, so
+ * such files are found first (startsWithBom). A file read_csv refuses, or one with a BOM, goes to
+ * `fallback`: the engine streams it through the port like an S3 file, which reads it exactly as
+ * the reference engine does, or fails the run the same way (a corrupt gzip, a missing file).
+ *
+ * Line numbers: with preserve_insertion_order the rows of each file enter `raw` in file order, one
+ * contiguous run of rowids per file (checked), so the line number is rowid minus the file's first
+ * rowid; the file's position in the listing is read_csv's file_index (plus the group's offset).
+ */
+import { open } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { constants, gunzipSync } from 'node:zlib';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { BatchEngineInput, EngineProgress } from '../../shared/batch-engine.js';
+import { LambdaError } from '../../shared/errors.js';
+
+const CSV_OPTIONS =
+  "columns = {'line': 'VARCHAR'}, header = false, delim = chr(1), quote = '', escape = '', new_line = '\\n', " +
+  "auto_detect = false, strict_mode = true, compression = 'gzip'";
+
+/** Files per read_csv call: enough to keep every thread busy, few enough to report progress. */
+function groupSize(files: number, threads: number): number {
+  return Math.max(threads * 4, Math.ceil(files / 20));
+}
+
+const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
+
+/** Whether the gunzipped file starts with a UTF-8 byte order mark (read_csv would drop it). */
+async function startsWithBom(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(4096);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    // A prefix of a gzip stream: decode what it holds, without failing on the missing end.
+    const text = gunzipSync(head.subarray(0, bytesRead), { finishFlush: constants.Z_SYNC_FLUSH });
+    return text.length >= 3 && text[0] === 0xef && text[1] === 0xbb && text[2] === 0xbf;
+  } catch {
+    return true; // not even a gzip head: let the port's reader say what is wrong with it
+  } finally {
+    await handle.close();
+  }
+}
+
+export interface NativeRead {
+  /** positions (in the listing) of the files read_csv did not take: stream them through the port */
+  fallback: number[];
+}
+
+/**
+ * Reads the files at `positions` into TEMP table `raw(f, line)` and, once all are in, builds
+ * `raw_lines(f, n, line)` (a view). Progress is reported per group of files.
+ */
+export async function readNative(
+  db: DuckDBConnection,
+  input: Pick<BatchEngineInput, 'files' | 'master' | 'signal' | 'onProgress'>,
+  progress: EngineProgress,
+  opts: { threads: number; fileDelayMs: number },
+): Promise<NativeRead> {
+  const localPath = input.master.localPath?.bind(input.master);
+  if (localPath === undefined) throw new LambdaError('INTERNAL', 'readNative needs a master dataset on local disk');
+  await db.run('CREATE TEMP TABLE raw (f INTEGER, line VARCHAR)');
+  const fallback: number[] = [];
+  const readable: number[] = [];
+  for (let f = 0; f < input.files.length; f++) {
+    if (await startsWithBom(localPath((input.files[f] as (typeof input.files)[number]).key))) fallback.push(f);
+    else readable.push(f);
+  }
+  const insert = async (positions: readonly number[]): Promise<number> => {
+    // file_index counts the list given here; positions are consecutive within a group.
+    const paths = positions.map((f) => sqlString(localPath((input.files[f] as (typeof input.files)[number]).key)));
+    const result = await db.runAndReadAll(
+      `INSERT INTO raw SELECT CAST(file_index AS INTEGER) + ${positions[0] as number}, line FROM read_csv([${paths.join(', ')}], ${CSV_OPTIONS})`,
+    );
+    return Number(result.getRows()[0]?.[0] ?? 0);
+  };
+  const done = (positions: readonly number[], rows: number) => {
+    progress.filesDone += positions.length;
+    progress.bytesDone += positions.reduce((sum, f) => sum + (input.files[f] as (typeof input.files)[number]).sizeBytes, 0);
+    progress.recordsRead += rows;
+    input.onProgress({ ...progress });
+  };
+  // Groups of consecutive positions (a BOM file splits a run), one file each when tests slow runs down.
+  const size = opts.fileDelayMs > 0 ? 1 : groupSize(input.files.length, opts.threads);
+  const groups: number[][] = [];
+  for (const f of readable) {
+    const last = groups.at(-1);
+    if (last !== undefined && last.length < size && (last.at(-1) as number) === f - 1) last.push(f);
+    else groups.push([f]);
+  }
+  await db.run('SET preserve_insertion_order = true');
+  try {
+    for (const group of groups) {
+      input.signal.throwIfAborted();
+      try {
+        done(group, await insert(group));
+      } catch (err) {
+        if (input.signal.aborted) throw err;
+        // One file of the group is one read_csv refuses: find it, read the others natively.
+        for (const f of group) {
+          try {
+            done([f], await insert([f]));
+          } catch {
+            if (input.signal.aborted) throw err;
+            fallback.push(f);
+          }
+        }
+      }
+      if (opts.fileDelayMs > 0) await sleep(opts.fileDelayMs, undefined, { signal: input.signal });
+    }
+  } finally {
+    await db.run('SET preserve_insertion_order = false');
+  }
+  await db.run('CREATE TEMP TABLE raw_ranges AS SELECT f, min(rowid) AS first, max(rowid) AS last, count(*) AS c FROM raw GROUP BY f');
+  const [[broken] = []] = (await db.runAndReadAll('SELECT count(*) FROM raw_ranges WHERE last - first + 1 <> c')).getRows();
+  if (Number(broken) !== 0) throw new LambdaError('INTERNAL', `reading master files with DuckDB: the lines of ${String(broken)} file(s) did not arrive in one run`);
+  await db.run(
+    'CREATE TEMP VIEW raw_lines AS SELECT r.f, CAST(r.rowid - g.first AS INTEGER) AS n, coalesce(r.line, \'\') AS line FROM raw r JOIN raw_ranges g ON r.f = g.f',
+  );
+  return { fallback: fallback.sort((a, b) => a - b) };
+}
