@@ -3,11 +3,11 @@
  * compiled to SQL (shared/sql/) and run by embedded DuckDB, giving the same groups and counts as
  * the reference engine.
  *
- *   1. lines: every line of every snapshot file, streamed through the MasterDataset port (local
- *      files and S3 alike, the same gunzip and line splitting as the reference engine) into
- *      DuckDB as (file, line number, text) (load-lines.ts)
- *   2. validation + projection in SQL for plain lines (shared/sql/event-sql.ts); the other lines
- *      through shared/events.ts (ts-path.ts), back into DuckDB in the same columns
+ *   1. every line of every snapshot file read (by DuckDB's read_csv where the files are on local
+ *      disk, read-native.ts; else through the MasterDataset port, the same gunzip and line
+ *      splitting as the reference engine) and, in the same pass, validated and projected in SQL
+ *      when plain (shared/sql/event-sql.ts), in read order (load-events.ts)
+ *   2. the other lines through shared/events.ts (ts-path.ts), back into DuckDB in the same columns
  *   3. exact dedupe by id, then every view at every granularity (shared/sql/job-sql.ts)
  *
  * Memory: DuckDB's `memory_limit` (LAMBDA_BATCH_MEMORY_MB); past it the tables, the window and
@@ -25,7 +25,7 @@ import { eventsSql } from '../../shared/sql/event-sql.js';
 import { dedupeCountsSql, rankedSql, viewQueries } from '../../shared/sql/job-sql.js';
 import { projectionColumns } from '../../shared/sql/projection.js';
 import type { Granularity } from '../../shared/time.js';
-import { loadLines } from './load-lines.js';
+import { loadEvents } from './load-events.js';
 import { TsPath, tsPathColumns } from './ts-path.js';
 
 export interface DuckDbEngineOptions {
@@ -67,7 +67,7 @@ export class DuckDbBatchEngine implements BatchEngine {
   /** files the last run read with DuckDB's read_csv, and through the MasterDataset port */
   lastRead = { native: 0, streamed: 0 };
   /** where the last run's time went, ms (for the bench and logs) */
-  lastTimings = { load: 0, validate: 0, typescript: 0, dedupe: 0, views: 0 };
+  lastTimings = { load: 0, typescript: 0, dedupe: 0, views: 0 };
 
   constructor(private readonly opts: DuckDbEngineOptions) {}
 
@@ -81,7 +81,7 @@ export class DuckDbBatchEngine implements BatchEngine {
       threads: String(opts.threads),
       memory_limit: `${opts.memoryMb}MiB`,
       temp_directory: join(opts.workDir, 'spill'),
-      // Row order inside a table means nothing here (f, n carry it): let DuckDB parallelise freely.
+      // Row order means nothing past the load, which sets it for its inserts (load-events.ts).
       preserve_insertion_order: 'false',
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
@@ -116,21 +116,22 @@ export class DuckDbBatchEngine implements BatchEngine {
       this.lastTimings[what] = Math.round(now - t);
       t = now;
     };
-    // 1. lines (empty ones and those holding U+0000 straight to the TypeScript path: load-lines.ts)
-    const { progress, native, streamed } = await loadLines(db, input, { threads: this.opts.threads, fileDelayMs: this.opts.fileDelayMs }, (f, n, line) =>
-      tsPath.add(f, n, line),
+    // 1. lines read and validated in one pass into `ev` (load-events.ts): SQL judges the plain ones;
+    //    empty lines and those holding U+0000 go straight to the TypeScript path
+    await db.run(`CREATE TEMP TABLE ev AS ${eventsSql(DUCKDB, views, '(SELECT CAST(NULL AS VARCHAR) AS line LIMIT 0)')}`);
+    const intoEvents = (source: string) => `INSERT INTO ev ${eventsSql(DUCKDB, views, source)}`;
+    // seq -1: such a line is never valid JSON, so it never reaches the dedupe
+    const { progress, native, streamed } = await loadEvents(db, input, { threads: this.opts.threads, fileDelayMs: this.opts.fileDelayMs }, intoEvents, (line) =>
+      tsPath.add(-1, line),
     );
     this.lastRead = { native, streamed };
     lap('load');
 
-    // 2. validation: SQL for plain lines, shared/events.ts for the rest
+    // 2. the lines SQL does not judge, by shared/events.ts; `seq` of every record: its rowid in `ev`
     signal.throwIfAborted();
-    await db.run(`CREATE TEMP TABLE ev AS ${eventsSql(DUCKDB, views, 'lines')}`);
-    for (const drop of ['VIEW lines', 'VIEW IF EXISTS raw_lines', 'TABLE IF EXISTS raw', 'TABLE IF EXISTS raw_ranges', 'TABLE streamed']) await db.run(`DROP ${drop}`);
-    lap('validate');
-    const notPlain = await db.stream('SELECT f, n, encode(line) FROM ev WHERE NOT plain');
+    const notPlain = await db.stream('SELECT rowid, encode(line) FROM ev WHERE NOT plain');
     for (let chunk = await notPlain.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await notPlain.fetchChunk()) {
-      for (const [f, n, line] of chunk.getRows()) tsPath.add(Number(f), Number(n), textOf(line) as string);
+      for (const [seq, line] of chunk.getRows()) tsPath.add(Number(seq), textOf(line) as string);
     }
     tsPath.close();
     const [plainRows] = (await db.runAndReadAll('SELECT count(*) FROM ev WHERE plain')).getRows();
@@ -145,8 +146,8 @@ export class DuckDbBatchEngine implements BatchEngine {
     // 3. dedupe and views
     signal.throwIfAborted();
     input.onMerge();
-    const cols = ['f', 'n', 'line', 'id', 'ts', ...projection.map((c) => c.name)].join(', ');
-    const valid = `(SELECT ${cols} FROM ev WHERE plain AND reason IS NULL UNION ALL SELECT ${cols} FROM ts_valid)`;
+    const cols = ['id', 'ts', ...projection.map((c) => c.name)].join(', ');
+    const valid = `(SELECT rowid AS seq, lh, ${cols} FROM ev WHERE plain AND reason IS NULL UNION ALL SELECT seq, ${DUCKDB.hash64('line')} AS lh, ${cols} FROM ts_valid)`;
     await db.run(`CREATE TEMP TABLE ranked AS ${rankedSql(views, valid)}`);
     await db.run('DROP TABLE ev');
     await db.run('DROP TABLE ts_valid');

@@ -17,9 +17,8 @@
  * `fallback`: the engine streams it through the port like an S3 file, which reads it exactly as
  * the reference engine does, or fails the run the same way (a corrupt gzip, a missing file).
  *
- * Line numbers: with preserve_insertion_order the rows of each file enter `raw` in file order, one
- * contiguous run of rowids per file (checked), so the line number is rowid minus the file's first
- * rowid; the file's position in the listing is read_csv's file_index (plus the group's offset).
+ * Order: read_csv gives a file's lines in file order and the files in the order listed, which the
+ * INSERT keeps (preserve_insertion_order, set by load-events.ts).
  */
 import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -61,74 +60,62 @@ export interface NativeRead {
 }
 
 /**
- * Reads the files at `positions` into TEMP table `raw(f, line)` and, once all are in, builds
- * `raw_lines(f, n, line)` (a view). Progress is reported per group of files.
+ * Validates the lines of the files into `ev`, a group of files per INSERT (`intoEvents`, over
+ * read_csv), reporting progress per group. A group read_csv refuses is retried file by file.
  */
 export async function readNative(
   db: DuckDBConnection,
   input: Pick<BatchEngineInput, 'files' | 'master' | 'signal' | 'onProgress'>,
   progress: EngineProgress,
   opts: { threads: number; fileDelayMs: number },
+  intoEvents: (source: string) => string,
 ): Promise<NativeRead> {
   const localPath = input.master.localPath?.bind(input.master);
   if (localPath === undefined) throw new LambdaError('INTERNAL', 'readNative needs a master dataset on local disk');
-  await db.run('CREATE TEMP TABLE raw (f INTEGER, line VARCHAR)');
+  const fileAt = (f: number) => input.files[f] as (typeof input.files)[number];
   const fallback: number[] = [];
   const readable: number[] = [];
   for (let f = 0; f < input.files.length; f++) {
-    if (await startsWithBom(localPath((input.files[f] as (typeof input.files)[number]).key))) fallback.push(f);
+    if (await startsWithBom(localPath(fileAt(f).key))) fallback.push(f);
     else readable.push(f);
   }
   const insert = async (positions: readonly number[]): Promise<number> => {
-    // file_index counts the list given here; positions are consecutive within a group.
-    const paths = positions.map((f) => sqlString(localPath((input.files[f] as (typeof input.files)[number]).key)));
-    const result = await db.runAndReadAll(
-      `INSERT INTO raw SELECT CAST(file_index AS INTEGER) + ${positions[0] as number}, line FROM read_csv([${paths.join(', ')}], ${CSV_OPTIONS})`,
-    );
+    const paths = positions.map((f) => sqlString(localPath(fileAt(f).key)));
+    // An empty line arrives as NULL: the port reads it as ''.
+    const result = await db.runAndReadAll(intoEvents(`(SELECT coalesce(line, '') AS line FROM read_csv([${paths.join(', ')}], ${CSV_OPTIONS}))`));
     return Number(result.getRows()[0]?.[0] ?? 0);
   };
   const done = (positions: readonly number[], rows: number) => {
     progress.filesDone += positions.length;
-    progress.bytesDone += positions.reduce((sum, f) => sum + (input.files[f] as (typeof input.files)[number]).sizeBytes, 0);
+    progress.bytesDone += positions.reduce((sum, f) => sum + fileAt(f).sizeBytes, 0);
     progress.recordsRead += rows;
     input.onProgress({ ...progress });
   };
-  // Groups of consecutive positions (a BOM file splits a run), one file each when tests slow runs down.
   const size = opts.fileDelayMs > 0 ? 1 : groupSize(input.files.length, opts.threads);
   const groups: number[][] = [];
   for (const f of readable) {
     const last = groups.at(-1);
-    if (last !== undefined && last.length < size && (last.at(-1) as number) === f - 1) last.push(f);
+    if (last !== undefined && last.length < size) last.push(f);
     else groups.push([f]);
   }
-  await db.run('SET preserve_insertion_order = true');
-  try {
-    for (const group of groups) {
-      input.signal.throwIfAborted();
-      try {
-        done(group, await insert(group));
-      } catch (err) {
-        if (input.signal.aborted) throw err;
-        // One file of the group is one read_csv refuses: find it, read the others natively.
-        for (const f of group) {
-          try {
-            done([f], await insert([f]));
-          } catch {
-            if (input.signal.aborted) throw err;
-            fallback.push(f);
-          }
+  for (const group of groups) {
+    input.signal.throwIfAborted();
+    try {
+      done(group, await insert(group));
+    } catch (err) {
+      if (input.signal.aborted) throw err;
+      // A file of the group is one read_csv refuses (the INSERT took none of its rows): find it,
+      // read the others natively.
+      for (const f of group) {
+        try {
+          done([f], await insert([f]));
+        } catch {
+          if (input.signal.aborted) throw err;
+          fallback.push(f);
         }
       }
-      if (opts.fileDelayMs > 0) await sleep(opts.fileDelayMs, undefined, { signal: input.signal });
     }
-  } finally {
-    await db.run('SET preserve_insertion_order = false');
+    if (opts.fileDelayMs > 0) await sleep(opts.fileDelayMs, undefined, { signal: input.signal });
   }
-  await db.run('CREATE TEMP TABLE raw_ranges AS SELECT f, min(rowid) AS first, max(rowid) AS last, count(*) AS c FROM raw GROUP BY f');
-  const [[broken] = []] = (await db.runAndReadAll('SELECT count(*) FROM raw_ranges WHERE last - first + 1 <> c')).getRows();
-  if (Number(broken) !== 0) throw new LambdaError('INTERNAL', `reading master files with DuckDB: the lines of ${String(broken)} file(s) did not arrive in one run`);
-  await db.run(
-    'CREATE TEMP VIEW raw_lines AS SELECT r.f, CAST(r.rowid - g.first AS INTEGER) AS n, coalesce(r.line, \'\') AS line FROM raw r JOIN raw_ranges g ON r.f = g.f',
-  );
   return { fallback: fallback.sort((a, b) => a - b) };
 }

@@ -13,7 +13,7 @@ import type { ViewSet } from '../../shared/views/definition.js';
 
 /** Columns of the table the TypeScript path fills: the same as the SQL's valid rows. */
 export function tsPathColumns(projection: readonly ProjectionColumn[]): string {
-  return ['f INTEGER', 'n INTEGER', 'line VARCHAR', 'id VARCHAR', 'ts BIGINT', ...projection.map((c) => `${c.name} ${c.type}`)].join(', ');
+  return ['seq BIGINT', 'line VARCHAR', 'id VARCHAR', 'ts BIGINT', ...projection.map((c) => `${c.name} ${c.type}`)].join(', ');
 }
 
 /**
@@ -36,16 +36,15 @@ export class TsPath {
     private readonly appender: DuckDBAppender,
   ) {}
 
-  /** Judges one line; a valid one is appended (file `f`, line `n`). */
-  add(f: number, n: number, line: string): void {
+  /** Judges one line; a valid one is appended with `seq`, its place in the order lines were read (job-sql.ts). */
+  add(seq: number, line: string): void {
     const r = parseProjectedLine(line, this.views);
     if (!r.ok) {
       this.invalid[r.reason] = (this.invalid[r.reason] ?? 0) + 1;
       return;
     }
     const a = this.appender;
-    a.appendInteger(f);
-    a.appendInteger(n);
+    a.appendBigInt(BigInt(seq));
     a.appendVarchar(text(line));
     a.appendVarchar(text(r.event.id));
     a.appendBigInt(BigInt(r.event.ts));

@@ -23,10 +23,18 @@ export interface Dialect {
   jsonMembers(e: string): string;
   /** the JSON text of the first member named `key` of `jsonMembers` value `m`, NULL when absent */
   memberJson(m: string, key: string): string;
-  /** whether `m` holds more than one member named `key` */
-  memberRepeats(m: string, key: string): string;
+  /** how many members of `m` have one of the names `keys` (a name given twice counts twice) */
+  membersNamed(m: string, keys: readonly string[]): string;
+  /** does `e` hold the literal `part` */
+  contains(e: string, part: string): string;
+  /** lower case */
+  lower(e: string): string;
+  /** the `index`-th (1-based) part of `e` split at the literal `sep` ('' past the last) */
+  splitPart(e: string, sep: string, index: number): string;
   /** field `name` of a struct expression */
   field(struct: string, name: string): string;
+  /** a 64-bit hash of the text `e` (equal texts, equal hashes) */
+  hash64(e: string): string;
   /** removes the characters of `chars` from the start / end of `e` */
   trimLeft(e: string, chars: string): string;
   trimRight(e: string, chars: string): string;
@@ -60,7 +68,11 @@ export const DUCKDB: Dialect = {
   // ("1.5", "100.0", "1e-7"), and numbers too large for 64 bits kept as their raw token.
   jsonMembers: (e) => `CAST(CAST(${e} AS JSON) AS MAP(VARCHAR, JSON))`,
   memberJson: (m, key) => `CAST(map_extract_value(${m}, ${DUCKDB.str(key)}) AS VARCHAR)`,
-  memberRepeats: (m, key) => `(len(list_filter(map_keys(${m}), k -> k = ${DUCKDB.str(key)})) > 1)`,
+  membersNamed: (m, keys) => `len(list_filter(map_keys(${m}), k -> k IN (${keys.map((k) => DUCKDB.str(k)).join(', ')})))`,
+  contains: (e, part) => `contains(${e}, ${DUCKDB.str(part)})`,
+  lower: (e) => `lower(${e})`,
+  splitPart: (e, sep, index) => `split_part(${e}, ${DUCKDB.str(sep)}, ${index})`,
+  hash64: (e) => `hash(${e})`,
   field: (struct, name) => `struct_extract(${struct}, ${DUCKDB.str(name)})`,
   trimLeft: (e, chars) => `ltrim(${e}, ${DUCKDB.str(chars)})`,
   trimRight: (e, chars) => `rtrim(${e}, ${DUCKDB.str(chars)})`,

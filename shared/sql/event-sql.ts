@@ -1,7 +1,9 @@
 /**
  * Event validation and projection as SQL, generated from the same rules and constants as
- * shared/events.ts (issue 15). The query reads `lines(f, n, line)` and gives one row per line:
+ * shared/events.ts (issue 15). The query reads the column `line` of a source relation and gives
+ * one row per line, in the source's order:
  *
+ *   line    the text, on lines that are not plain only; lh: a 64-bit hash of the text
  *   plain   the line is plain (json-text.ts) and SQL judged it; false: the engine must validate it
  *           with shared/events.ts instead (escapes, nesting, duplicate keys it reads, long
  *           numbers, not an object, not JSON...). Nothing below is set on such a row.
@@ -19,7 +21,6 @@ import {
   jsNumberString,
   MAX_PLAIN_DIGITS,
   MAX_PLAIN_MAGNITUDE,
-  NUMBER_PARTS_RE,
   numberLiteralParts,
   PLAIN_OBJECT_RE,
   scaledOk,
@@ -124,42 +125,52 @@ function isoEpochMs(sql: Dialect, g: string): string {
 
 const ISO_GROUPS = ['y', 'mo', 'd', 'h', 'mi', 's', 'fr', 'z', 'sg', 'oh', 'om'] as const;
 
-/** The SELECT that classifies, validates and projects every row of `source` (columns f, n, line). */
-export function eventsSql(sql: Dialect, views: ViewSet, source: string): string {
+/**
+ * The SELECT that classifies, validates and projects every row of `source` (column `line`);
+ * `carry`: other columns of `source` passed through, first.
+ */
+export function eventsSql(sql: Dialect, views: ViewSet, source: string, carry: readonly string[] = []): string {
+  const carried = carry.map((c) => `${c}, `).join('');
   const fields = readFields(views);
   const cols = new Map(fields.map((f, i) => [f, new FieldCols(`x${i}`)]));
   const col = (f: string) => cols.get(f) as FieldCols;
   const each = (fn: (c: FieldCols, f: string) => string) => fields.map((f) => fn(col(f), f)).join(', ');
 
-  const s1 = `SELECT f, n, line, ${sql.fullMatch('line', PLAIN_OBJECT_RE)} AS flat FROM ${source}`;
+  const s1 = `SELECT ${carried}line, ${sql.fullMatch('line', PLAIN_OBJECT_RE)} AS flat FROM ${source}`;
   // One JSON parse per plain line; tokens are the members' JSON text (dialect.ts jsonMembers).
   const s2 = `SELECT *, CASE WHEN flat THEN ${sql.jsonMembers('line')} END AS mem FROM (${s1})`;
-  const s3 = `SELECT f, n, line, flat, ${each((c, f) => `coalesce(${sql.memberJson('mem', f)}, '') AS ${c.p}_t, ${sql.memberRepeats('mem', f)} AS ${c.p}_dup`)} FROM (${s2})`;
+  const s3 = `SELECT ${carried}line, flat, ${sql.membersNamed('mem', fields)} AS named, ${each((c, f) => `coalesce(${sql.memberJson('mem', f)}, '') AS ${c.p}_t`)} FROM (${s2})`;
+  // Strings: the text between the quotes (a plain string holds none). Numbers: the member's text
+  // split at the exponent and the point with string functions (it is a JSON number: no grammar to
+  // check), the sign apart.
   const s4 = `SELECT *, ${each(
     (c) =>
       `CASE WHEN ${sql.startsWith(c.tok, '"')} THEN ${sql.substr(c.tok, '2', `${sql.codePoints(c.tok)} - 2`)} END AS ${c.p}_s, ` +
-      `CASE WHEN ${c.tok} <> '' AND NOT ${sql.startsWith(c.tok, '"')} AND ${c.tok} NOT IN ('true', 'false', 'null') ` +
-      `THEN ${sql.extractGroups(c.tok, NUMBER_PARTS_RE, ['sg', 'ip', 'fp', 'ex'])} END AS ${c.p}_np`,
+      `CASE WHEN ${c.tok} = '' OR ${sql.startsWith(c.tok, '"')} OR ${c.tok} IN ('true', 'false', 'null') THEN NULL ` +
+      `WHEN ${sql.startsWith(c.tok, '-')} THEN ${sql.substr(c.tok, '2')} ELSE ${c.tok} END AS ${c.p}_nb0, ${sql.startsWith(c.tok, '-')} AS ${c.p}_neg`,
   )} FROM (${s3})`;
-  const s5 = `SELECT *, ${each(
+  // The engine writes a lower-case e; only a number kept as its token (past 64 bits) may hold E.
+  const s4b = `SELECT *, ${each((c) => `CASE WHEN ${sql.contains(`${c.p}_nb0`, 'E')} THEN ${sql.lower(`${c.p}_nb0`)} ELSE ${c.p}_nb0 END AS ${c.p}_nb`)} FROM (${s4})`;
+  const s5 = `SELECT *, ${each((c) => `${sql.splitPart(`${c.p}_nb`, 'e', 1)} AS ${c.p}_m, ${sql.splitPart(`${c.p}_nb`, 'e', 2)} AS ${c.p}_x`)} FROM (${s4b})`;
+  const s5b = `SELECT *, ${each((c) => `${sql.splitPart(`${c.p}_m`, '.', 1)} AS ${c.p}_ip, ${sql.splitPart(`${c.p}_m`, '.', 2)} AS ${c.p}_fp`)} FROM (${s5})`;
+  const s5c = `SELECT *, ${each(
     (c) =>
-      `${sql.trimLeft(`${sql.field(`${c.p}_np`, 'ip')} || ${sql.field(`${c.p}_np`, 'fp')}`, '0')} AS ${c.p}_l, ` +
-      `${sql.field(`${c.p}_np`, 'sg')} = '-' AS ${c.p}_neg, ` +
-      `CASE WHEN ${sql.field(`${c.p}_np`, 'ex')} = '' THEN 0 ELSE ${sql.tryBigint(sql.trimLeft(sql.field(`${c.p}_np`, 'ex'), '+'))} END ` +
-      `- ${sql.codePoints(sql.field(`${c.p}_np`, 'fp'))} AS ${c.p}_e0, ` +
-      `${sql.codePoints(sql.field(`${c.p}_np`, 'ex'))} AS ${c.p}_exlen`,
-  )} FROM (${s4})`;
+      `${sql.trimLeft(`${c.p}_ip || ${c.p}_fp`, '0')} AS ${c.p}_l, ` +
+      `CASE WHEN ${c.p}_x = '' THEN 0 ELSE ${sql.tryBigint(sql.trimLeft(`${c.p}_x`, '+'))} END - ${sql.codePoints(`${c.p}_fp`)} AS ${c.p}_e0, ` +
+      `${sql.codePoints(`${c.p}_x`)} AS ${c.p}_exlen`,
+  )} FROM (${s5b})`;
   const s6 = `SELECT *, ${each(
     (c) =>
       `${sql.trimRight(`${c.p}_l`, '0')} AS ${c.p}_d, ` +
       `${c.p}_e0 + ${sql.codePoints(`${c.p}_l`)} - ${sql.codePoints(sql.trimRight(`${c.p}_l`, '0'))} AS ${c.p}_e, ` +
       `${sql.codePoints(sql.trimRight(`${c.p}_l`, '0'))} AS ${c.p}_k`,
-  )} FROM (${s5})`;
+  )} FROM (${s5c})`;
   // Plain: the grammar, no key a view reads given twice, every number it reads short enough (the id
   // excepted: any number there is bad_id).
   const plainNumber = (c: FieldCols) =>
-    `(${c.num.k} IS NULL OR (${sql.field(`${c.p}_np`, 'ip')} <> '' AND ${c.p}_exlen <= 6 AND ${c.num.k} <= ${MAX_PLAIN_DIGITS} AND (${c.num.k} = 0 OR ${c.num.k} + ${c.num.e} BETWEEN -${MAX_PLAIN_MAGNITUDE} AND ${MAX_PLAIN_MAGNITUDE})))`;
-  const plain = ['flat', ...fields.map((f) => `NOT ${col(f).p}_dup`), ...fields.filter((f) => f !== 'id').map((f) => plainNumber(col(f)))].join(' AND ');
+    `(${c.num.k} IS NULL OR (${c.p}_ip <> '' AND ${c.p}_exlen <= 6 AND ${c.num.k} <= ${MAX_PLAIN_DIGITS} AND (${c.num.k} = 0 OR ${c.num.k} + ${c.num.e} BETWEEN -${MAX_PLAIN_MAGNITUDE} AND ${MAX_PLAIN_MAGNITUDE})))`;
+  const present = fields.map((f) => `CASE WHEN ${col(f).tok} = '' THEN 0 ELSE 1 END`).join(' + ');
+  const plain = ['flat', `named = ${present}`, ...fields.filter((f) => f !== 'id').map((f) => plainNumber(col(f)))].join(' AND ');
   const ts = col('ts');
   const isoGroups = `CASE WHEN ${ts.isStr} THEN ${sql.extractGroups(ts.str, ISO_RE.source, ISO_GROUPS)} END`;
   const s7 = `SELECT *, coalesce(${plain}, false) AS plain, ${isoGroups} AS ts_iso FROM (${s6})`;
@@ -186,7 +197,8 @@ export function eventsSql(sql: Dialect, views: ViewSet, source: string): string 
     return `CASE WHEN plain THEN ${v} END AS ${p.name}`;
   });
   return (
-    `SELECT f, n, line, plain, CASE WHEN plain THEN ${reason} END AS reason, ` +
+    // The text itself only where TypeScript will judge the line; the dedupe compares hashes (job-sql.ts).
+    `SELECT ${carried}CASE WHEN NOT plain THEN line END AS line, ${sql.hash64('line')} AS lh, plain, CASE WHEN plain THEN ${reason} END AS reason, ` +
     `CASE WHEN plain THEN ${id.str} END AS id, ts_ms AS ts${projections.map((p) => `, ${p}`).join('')} FROM (${s8})`
   );
 }

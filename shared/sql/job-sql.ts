@@ -2,12 +2,15 @@
  * The batch job after validation, as SQL (issue 15): exact dedupe by event id and every view at
  * every granularity, the same as the reference engine computes it.
  *
- * - Dedupe: of the valid records sharing an id, the first in (file, line) order is kept: `f` is
- *   the file's position in the snapshot's key-ordered listing, `n` the line in the file. The
- *   reference engine leaves the winner between files unspecified (docs/design-decisions.md,
- *   "Batch layer"); this order is one of the orders it may take, and a deterministic one.
+ * - Dedupe: of the valid records sharing an id, the first by `seq` is kept: the record's place in
+ *   the order the engine read the lines, a file's lines in file order (adapters/duckdb/
+ *   load-events.ts). The reference engine leaves the winner between files unspecified
+ *   (docs/design-decisions.md, "Batch layer"); this order is one of the orders it may take, and a
+ *   deterministic one.
  * - `differs`: a dropped copy whose raw line is not the kept record's line
- *   (duplicatesDifferingPayload; compared exactly, where the reference compares 32-bit hashes).
+ *   (duplicatesDifferingPayload), compared by the lines' 64-bit hashes `lh` (the reference engine
+ *   compares 32-bit hashes): carrying every line's text through the window cost more than the
+ *   rest of the dedupe.
  * - Views: count(*), count(DISTINCT member) (NULL members ignored, as the reference's sets skip
  *   them), sums/min/max of the scaled integers (sum 0 and min/max NULL when no event carried the
  *   field), bucket = floor(ts / g) * g.
@@ -17,12 +20,12 @@ import type { ViewSet } from '../views/definition.js';
 import type { Dialect } from './dialect.js';
 import { projectionColumns } from './projection.js';
 
-/** The valid records with their rank among the records of their id. */
+/** The valid records (columns seq, lh, id, ts, the projection) with their rank among the records of their id. */
 export function rankedSql(views: ViewSet, valid: string): string {
-  const cols = ['f', 'n', 'id', 'ts', ...projectionColumns(views).map((c) => c.name)].join(', ');
+  const cols = ['id', 'ts', ...projectionColumns(views).map((c) => c.name)].join(', ');
   return (
-    `SELECT ${cols}, row_number() OVER w AS rn, line <> first_value(line) OVER w AS differs ` +
-    `FROM ${valid} WINDOW w AS (PARTITION BY id ORDER BY f, n)`
+    `SELECT ${cols}, row_number() OVER w AS rn, lh <> first_value(lh) OVER w AS differs ` +
+    `FROM ${valid} WINDOW w AS (PARTITION BY id ORDER BY seq)`
   );
 }
 

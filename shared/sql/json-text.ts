@@ -33,8 +33,6 @@ const PAIR = `${STR}${WS}:${WS}${VALUE}`;
 /** A whole line that is one flat plain object (see above); used as a full match. */
 export const PLAIN_OBJECT_RE = `${WS}\\{${WS}(?:${PAIR}${WS}(?:,${WS}${PAIR}${WS})*)?\\}${WS}`;
 
-/** Parts of a number token: sign, integer digits, fraction digits, exponent. */
-export const NUMBER_PARTS_RE = String.raw`^(-?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?$`;
 
 /** Largest significant digits a plain number may have (see above). */
 export const MAX_PLAIN_DIGITS = 15;

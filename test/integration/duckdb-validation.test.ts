@@ -73,7 +73,7 @@ describe('event validation in SQL (DuckDB) vs shared/events.ts', () => {
   });
 
   it('gives every plain line the verdict, reason and projection TypeScript gives it', async () => {
-    const rows = (await db.runAndReadAll(`${SELECT} FROM (${eventsSql(DUCKDB, views, 'lines')}) ORDER BY n`)).getRowObjects();
+    const rows = (await db.runAndReadAll(`${SELECT} FROM (${eventsSql(DUCKDB, views, 'lines', ['n'])}) ORDER BY n`)).getRowObjects();
     expect(rows).toHaveLength(lines.length);
     const mismatches: string[] = [];
     let plain = 0;
@@ -112,7 +112,7 @@ describe('event validation in SQL (DuckDB) vs shared/events.ts', () => {
       a.endRow();
     });
     a.closeSync();
-    const rows = (await db.runAndReadAll(`${SELECT} FROM (${eventsSql(DUCKDB, views, 'edges')}) ORDER BY n`)).getRowObjects();
+    const rows = (await db.runAndReadAll(`${SELECT} FROM (${eventsSql(DUCKDB, views, 'edges', ['n'])}) ORDER BY n`)).getRowObjects();
     for (const row of rows) {
       const line = edges[Number(row.n)] as string;
       expect(row.plain, line).toBe(true);

@@ -1,11 +1,15 @@
 /**
- * Loads the snapshot's lines into DuckDB as `lines(f, n, line)`: file position in the listing,
- * line number in the file, text. Files on local disk are read by DuckDB itself (read-native.ts);
- * the others (S3, and local files read_csv cannot split exactly as the port does) come through the
- * MasterDataset port, split exactly as the reference engine splits them (readline: no line holds
- * \n or \r).
+ * Reads the snapshot's lines and validates them into TEMP table `ev` in one pass, one row per line
+ * in (file, line) order: the row's rowid is the line's place in that order (the dedupe keeps the
+ * first copy of an id by it; job-sql.ts). Files on local disk are read by DuckDB itself
+ * (read-native.ts); the others (S3, and local files read_csv cannot split exactly as the port does)
+ * come through the MasterDataset port, split exactly as the reference engine splits them (readline:
+ * no line holds \n or \r), into `streamed(f, n, line)`, then into `ev` in (f, n) order.
  *
- * Lines cross into DuckDB in blocks, not one by one: consecutive lines joined with \n, one
+ * The inserts run with preserve_insertion_order, so rows enter `ev` in the order the source gives
+ * them: a file's lines in file order, files in the order they are read.
+ *
+ * Streamed lines cross into DuckDB in blocks, not one by one: consecutive lines joined with \n, one
  * appended row per block (file, first line number, text), then split back in SQL with the line
  * numbers (string_split + generate_subscripts, which DuckDB runs in lock step). Four calls into
  * the native module per line cost more than the rest of the load.
@@ -33,19 +37,31 @@ export interface LoadResult {
 
 type LoadInput = Pick<BatchEngineInput, 'files' | 'master' | 'signal' | 'onProgress'>;
 
-export async function loadLines(
+/**
+ * Fills `ev`, created before: `intoEvents(source)` is the INSERT that validates the rows of
+ * `source` (a relation with a VARCHAR column `line`) into it (shared/sql/event-sql.ts).
+ */
+export async function loadEvents(
   db: DuckDBConnection,
   input: LoadInput,
   opts: { threads: number; fileDelayMs: number },
-  aside: (f: number, n: number, line: string) => void,
+  intoEvents: (source: string) => string,
+  aside: (line: string) => void,
 ): Promise<LoadResult> {
   const progress: EngineProgress = { filesDone: 0, bytesDone: 0, recordsRead: 0 };
-  const all = input.files.map((_, f) => f);
-  const toStream = input.master.localPath === undefined ? all : (await readNative(db, input, progress, opts)).fallback;
-  await streamLines(db, input, toStream, progress, opts.fileDelayMs, aside);
-  const native = toStream === all ? '' : 'SELECT f, n, line FROM raw_lines UNION ALL ';
-  await db.run(`CREATE TEMP VIEW lines AS ${native}SELECT f, n, line FROM streamed`);
-  return { progress, native: input.files.length - toStream.length, streamed: toStream.length };
+  await db.run('SET preserve_insertion_order = true');
+  try {
+    const all = input.files.map((_, f) => f);
+    const toStream = input.master.localPath === undefined ? all : (await readNative(db, input, progress, opts, intoEvents)).fallback;
+    if (toStream.length > 0) {
+      await streamLines(db, input, toStream, progress, opts.fileDelayMs, aside);
+      await db.run(intoEvents('(SELECT line FROM streamed ORDER BY f, n)'));
+      await db.run('DROP TABLE streamed');
+    }
+    return { progress, native: input.files.length - toStream.length, streamed: toStream.length };
+  } finally {
+    await db.run('SET preserve_insertion_order = false');
+  }
 }
 
 /** The files at `positions` through the MasterDataset port into TEMP table `streamed(f, n, line)`. */
@@ -55,7 +71,7 @@ async function streamLines(
   positions: readonly number[],
   progress: EngineProgress,
   fileDelayMs: number,
-  aside: (f: number, n: number, line: string) => void,
+  aside: (line: string) => void,
 ): Promise<void> {
   await db.run('CREATE TEMP TABLE blocks (f INTEGER, n0 INTEGER, text VARCHAR)');
   const appender = await db.createAppender('blocks', 'main', 'temp');
@@ -83,7 +99,7 @@ async function streamLines(
       if (failed) return;
       if (line.length === 0 || line.includes('\u0000')) {
         flush();
-        aside(f, n, line);
+        aside(line);
       } else {
         if (block.length === 0) n0 = n;
         block.push(line);
