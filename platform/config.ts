@@ -60,7 +60,7 @@ const EnvSchema = z.object({
   LAMBDA_BATCH_DEDUPE_MAX_IDS: int(1000).default(10_000_000),
   LAMBDA_BATCH_LEASE_MS: int(1000).default(30_000),
   // The engine that recomputes the views (issue 15): the TypeScript map/merge or DuckDB (SQL).
-  LAMBDA_BATCH_ENGINE: z.enum(['reference', 'duckdb']).default('reference'),
+  LAMBDA_BATCH_ENGINE: z.enum(['reference', 'duckdb']).default('duckdb'),
   // DuckDB's memory_limit for the duckdb engine; past it DuckDB spills to <batch dir>/duckdb/.
   LAMBDA_BATCH_MEMORY_MB: int(128, 1_048_576).default(2048),
   // A pause after each master file a batch worker reads. 0 in production; crash tests and demos

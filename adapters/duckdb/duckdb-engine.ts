@@ -118,8 +118,8 @@ export class DuckDbBatchEngine implements BatchEngine {
     };
     // 1. lines read and validated in one pass into `ev` (load-events.ts): SQL judges the plain ones;
     //    empty lines and those holding U+0000 go straight to the TypeScript path
-    await db.run(`CREATE TEMP TABLE ev AS ${eventsSql(DUCKDB, views, '(SELECT CAST(NULL AS VARCHAR) AS line LIMIT 0)')}`);
-    const intoEvents = (source: string) => `INSERT INTO ev ${eventsSql(DUCKDB, views, source)}`;
+    await db.run(`CREATE TEMP TABLE ev AS ${eventsSql(DUCKDB, views, '(SELECT CAST(NULL AS BIGINT) AS seq, CAST(NULL AS VARCHAR) AS line LIMIT 0)', ['seq'])}`);
+    const intoEvents = (source: string) => `INSERT INTO ev ${eventsSql(DUCKDB, views, source, ['seq'])}`;
     // seq -1: such a line is never valid JSON, so it never reaches the dedupe
     const { progress, native, streamed } = await loadEvents(db, input, { threads: this.opts.threads, fileDelayMs: this.opts.fileDelayMs }, intoEvents, (line) =>
       tsPath.add(-1, line),
@@ -127,9 +127,9 @@ export class DuckDbBatchEngine implements BatchEngine {
     this.lastRead = { native, streamed };
     lap('load');
 
-    // 2. the lines SQL does not judge, by shared/events.ts; `seq` of every record: its rowid in `ev`
+    // 2. the lines SQL does not judge, by shared/events.ts
     signal.throwIfAborted();
-    const notPlain = await db.stream('SELECT rowid, encode(line) FROM ev WHERE NOT plain');
+    const notPlain = await db.stream('SELECT seq, encode(line) FROM ev WHERE NOT plain');
     for (let chunk = await notPlain.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await notPlain.fetchChunk()) {
       for (const [seq, line] of chunk.getRows()) tsPath.add(Number(seq), textOf(line) as string);
     }
@@ -147,7 +147,7 @@ export class DuckDbBatchEngine implements BatchEngine {
     signal.throwIfAborted();
     input.onMerge();
     const cols = ['id', 'ts', ...projection.map((c) => c.name)].join(', ');
-    const valid = `(SELECT rowid AS seq, lh, ${cols} FROM ev WHERE plain AND reason IS NULL UNION ALL SELECT seq, ${DUCKDB.hash64('line')} AS lh, ${cols} FROM ts_valid)`;
+    const valid = `(SELECT seq, lh, ${cols} FROM ev WHERE plain AND reason IS NULL UNION ALL SELECT seq, ${DUCKDB.hash64('line')} AS lh, ${cols} FROM ts_valid)`;
     await db.run(`CREATE TEMP TABLE ranked AS ${rankedSql(views, valid)}`);
     await db.run('DROP TABLE ev');
     await db.run('DROP TABLE ts_valid');

@@ -1,13 +1,12 @@
 /**
- * Reads the snapshot's lines and validates them into TEMP table `ev` in one pass, one row per line
- * in (file, line) order: the row's rowid is the line's place in that order (the dedupe keeps the
- * first copy of an id by it; job-sql.ts). Files on local disk are read by DuckDB itself
+ * Reads the snapshot's lines and validates them into TEMP table `ev`, one row per line, numbered
+ * `seq` in (file, line) order (the dedupe keeps the first copy of an id by it; job-sql.ts). Files on local disk are read by DuckDB itself
  * (read-native.ts); the others (S3, and local files read_csv cannot split exactly as the port does)
  * come through the MasterDataset port, split exactly as the reference engine splits them (readline:
  * no line holds \n or \r), into `streamed(f, n, line)`, then into `ev` in (f, n) order.
  *
- * The inserts run with preserve_insertion_order, so rows enter `ev` in the order the source gives
- * them: a file's lines in file order, files in the order they are read.
+ * Lines are copied with preserve_insertion_order, so their rowids follow the order the source
+ * gives them: a file's lines in file order, files in the order they are read (OrderedEvents).
  *
  * Streamed lines cross into DuckDB in blocks, not one by one: consecutive lines joined with \n, one
  * appended row per block (file, first line number, text), then split back in SQL with the line
@@ -38,9 +37,37 @@ export interface LoadResult {
 type LoadInput = Pick<BatchEngineInput, 'files' | 'master' | 'signal' | 'onProgress'>;
 
 /**
- * Fills `ev`, created before: `intoEvents(source)` is the INSERT that validates the rows of
- * `source` (a relation with a VARCHAR column `line`) into it (shared/sql/event-sql.ts).
+ * Validates lines into `ev` in the order they are read, numbering them (`seq`) as they come. Each
+ * batch of lines is first copied into a table with insertion order kept (cheap), then validated
+ * from it with order free (`seq` carries it): validation in the same pipeline as an
+ * order-preserving read ran on little more than one thread.
  */
+export class OrderedEvents {
+  private next = 0;
+
+  /** `intoEvents(source)`: the INSERT that validates the rows of `source` (columns seq, line) into `ev` (shared/sql/event-sql.ts) */
+  constructor(
+    private readonly db: DuckDBConnection,
+    private readonly intoEvents: (source: string) => string,
+  ) {}
+
+  /** `ordered`: a query whose column `line` gives lines in read order. Returns how many; if it fails, none were added. */
+  async add(ordered: string): Promise<number> {
+    await this.db.run('SET preserve_insertion_order = true');
+    try {
+      await this.db.run(`CREATE OR REPLACE TEMP TABLE raw AS ${ordered}`);
+    } finally {
+      await this.db.run('SET preserve_insertion_order = false');
+    }
+    const [[count] = []] = (await this.db.runAndReadAll('SELECT count(*) FROM raw')).getRows();
+    await this.db.run(this.intoEvents(`(SELECT ${this.next} + rowid AS seq, line FROM raw)`));
+    await this.db.run('DROP TABLE raw');
+    this.next += Number(count);
+    return Number(count);
+  }
+}
+
+/** Fills `ev`, created before, with every line of the snapshot (see above). */
 export async function loadEvents(
   db: DuckDBConnection,
   input: LoadInput,
@@ -49,19 +76,15 @@ export async function loadEvents(
   aside: (line: string) => void,
 ): Promise<LoadResult> {
   const progress: EngineProgress = { filesDone: 0, bytesDone: 0, recordsRead: 0 };
-  await db.run('SET preserve_insertion_order = true');
-  try {
-    const all = input.files.map((_, f) => f);
-    const toStream = input.master.localPath === undefined ? all : (await readNative(db, input, progress, opts, intoEvents)).fallback;
-    if (toStream.length > 0) {
-      await streamLines(db, input, toStream, progress, opts.fileDelayMs, aside);
-      await db.run(intoEvents('(SELECT line FROM streamed ORDER BY f, n)'));
-      await db.run('DROP TABLE streamed');
-    }
-    return { progress, native: input.files.length - toStream.length, streamed: toStream.length };
-  } finally {
-    await db.run('SET preserve_insertion_order = false');
+  const events = new OrderedEvents(db, intoEvents);
+  const all = input.files.map((_, f) => f);
+  const toStream = input.master.localPath === undefined ? all : (await readNative(db, input, progress, opts, events)).fallback;
+  if (toStream.length > 0) {
+    await streamLines(db, input, toStream, progress, opts.fileDelayMs, aside);
+    await events.add('SELECT line FROM streamed ORDER BY f, n');
+    await db.run('DROP TABLE streamed');
   }
+  return { progress, native: input.files.length - toStream.length, streamed: toStream.length };
 }
 
 /** The files at `positions` through the MasterDataset port into TEMP table `streamed(f, n, line)`. */

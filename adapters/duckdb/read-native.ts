@@ -18,7 +18,7 @@
  * the reference engine does, or fails the run the same way (a corrupt gzip, a missing file).
  *
  * Order: read_csv gives a file's lines in file order and the files in the order listed, which the
- * INSERT keeps (preserve_insertion_order, set by load-events.ts).
+ * copy keeps (load-events.ts OrderedEvents).
  */
 import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,6 +26,7 @@ import { constants, gunzipSync } from 'node:zlib';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { BatchEngineInput, EngineProgress } from '../../shared/batch-engine.js';
 import { LambdaError } from '../../shared/errors.js';
+import type { OrderedEvents } from './load-events.js';
 
 const CSV_OPTIONS =
   "columns = {'line': 'VARCHAR'}, header = false, delim = chr(1), quote = '', escape = '', new_line = '\\n', " +
@@ -33,7 +34,7 @@ const CSV_OPTIONS =
 
 /** Files per read_csv call: enough to keep every thread busy, few enough to report progress. */
 function groupSize(files: number, threads: number): number {
-  return Math.max(threads * 4, Math.ceil(files / 20));
+  return Math.max(threads * 4, Math.ceil(files / 10));
 }
 
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
@@ -60,15 +61,15 @@ export interface NativeRead {
 }
 
 /**
- * Validates the lines of the files into `ev`, a group of files per INSERT (`intoEvents`, over
- * read_csv), reporting progress per group. A group read_csv refuses is retried file by file.
+ * Validates the lines of the files into `ev`, a group of files per read_csv, reporting progress per
+ * group. A group read_csv refuses is retried file by file.
  */
 export async function readNative(
   db: DuckDBConnection,
   input: Pick<BatchEngineInput, 'files' | 'master' | 'signal' | 'onProgress'>,
   progress: EngineProgress,
   opts: { threads: number; fileDelayMs: number },
-  intoEvents: (source: string) => string,
+  events: OrderedEvents,
 ): Promise<NativeRead> {
   const localPath = input.master.localPath?.bind(input.master);
   if (localPath === undefined) throw new LambdaError('INTERNAL', 'readNative needs a master dataset on local disk');
@@ -82,8 +83,7 @@ export async function readNative(
   const insert = async (positions: readonly number[]): Promise<number> => {
     const paths = positions.map((f) => sqlString(localPath(fileAt(f).key)));
     // An empty line arrives as NULL: the port reads it as ''.
-    const result = await db.runAndReadAll(intoEvents(`(SELECT coalesce(line, '') AS line FROM read_csv([${paths.join(', ')}], ${CSV_OPTIONS}))`));
-    return Number(result.getRows()[0]?.[0] ?? 0);
+    return events.add(`SELECT coalesce(line, '') AS line FROM read_csv([${paths.join(', ')}], ${CSV_OPTIONS})`);
   };
   const done = (positions: readonly number[], rows: number) => {
     progress.filesDone += positions.length;

@@ -16,7 +16,8 @@ export interface TestContext {
 
 /**
  * The batch engine the environment asks the tests to run (LAMBDA_BATCH_ENGINE; unset: the
- * configuration's default). Issue 15: every batch test must pass on both engines.
+ * configuration's default, duckdb). Issue 15: every batch test must pass on both engines
+ * (`LAMBDA_BATCH_ENGINE=reference npx vitest run test/integration/batch-*`).
  */
 export const BATCH_ENGINE_UNDER_TEST: string | undefined = process.env.LAMBDA_BATCH_ENGINE;
 
