@@ -15,6 +15,7 @@ import { rangeQuery, resolveQuery } from '../../serving-layer/query/params.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import type { BucketRow } from '../../shared/ports.js';
 import { FakeBatchStore, fakeContext, fakeSketch, runInfo, type FakeSketch } from '../support/serving-fakes.js';
+import { describeUnique } from '../../serving-layer/dashboard/src/unique-figure.js';
 
 const views = defaultViewSet();
 const pageviews = views.byName.pageviews!;
@@ -173,5 +174,24 @@ describe('series with combined groups (issue 16)', () => {
     const cache = new ServingCache({ cacheBytes: 1 << 20, speedMaxStaleMs: 0 }, null, ctx.now);
     const rq = q({ groupBy: '', measures: 'visitors' });
     expect((await cachedSeriesAnswer(ctx, cache, pageviews, rq)).body.body.toString()).toBe(JSON.stringify(s));
+  });
+});
+
+describe('the dashboard\'s "unique over the range" figure (issue 16)', () => {
+  it('says exact, approximate (with the standard error and the layers) or unavailable, as the totals answer does', async () => {
+    const ctx = fixture();
+    const week = (await totalsAnswer(ctx, pageviews, q({ groupBy: '', measures: 'visitors' }))).answer;
+    expect(describeUnique(week, 'visitors')).toEqual({
+      value: week.totals[0]!.values.visitors,
+      exactness: 'approximate',
+      standardError: expect.closeTo(0.008125, 6),
+      how: 'HyperLogLog estimate (standard error 0.81%): the union of the sketches of 20 batch bucket(s) of run run-1 and 6 speed bucket(s) from Redis',
+    });
+    const one = (await totalsAnswer(ctx, pageviews, q({ groupBy: '', filter: 'url:/a', from: String(T0 + 5 * H), to: String(T0 + 6 * H) }))).answer;
+    expect(describeUnique(one, 'visitors')).toEqual({ value: 30, exactness: 'exact', standardError: null, how: 'exact count of one stored group: 1 batch bucket(s) of run run-1' });
+    const none = (await totalsAnswer(ctx, pageviews, q({ groupBy: '', filter: 'url:/nowhere' }))).answer;
+    expect(describeUnique(none, 'visitors')).toMatchObject({ value: 0, exactness: 'exact' });
+    const sketchless = (await totalsAnswer(fixture({ batchSketches: false }), pageviews, q({ groupBy: '' }))).answer;
+    expect(describeUnique(sketchless, 'visitors')).toMatchObject({ value: null, exactness: 'unavailable', how: expect.stringMatching(/keeps no HyperLogLog sketches/) });
   });
 });
