@@ -86,7 +86,7 @@ export class RunFileReader {
    */
   sketches(q: SeriesQuery, measure: string): SketchRow[] | null {
     const view = this.view(q);
-    if (view.measures[measure]?.type !== 'distinct' || !Object.hasOwn(view.measures, measure)) {
+    if (!Object.hasOwn(view.measures, measure) || view.measures[measure]?.type !== 'distinct') {
       throw new LambdaError('VALIDATION', `view "${view.name}" has no distinct measure "${measure}"`, { details: { view: view.name, measure } });
     }
     if (!this.hasSketches) return null;
