@@ -63,6 +63,9 @@ const EnvSchema = z.object({
   LAMBDA_BATCH_ENGINE: z.enum(['reference', 'duckdb']).default('duckdb'),
   // DuckDB's memory_limit for the duckdb engine; past it DuckDB spills to <batch dir>/duckdb/.
   LAMBDA_BATCH_MEMORY_MB: int(128, 1_048_576).default(2048),
+  // HyperLogLog sketches of the distinct measures in each run file (issue 16): distinct counts over
+  // any range and groupBy. Off: smaller, faster runs; such totals across batch buckets are unavailable.
+  LAMBDA_BATCH_SKETCHES: bool.default(true),
   // A pause after each master file a batch worker reads. 0 in production; crash tests and demos
   // use it to catch a run in flight.
   LAMBDA_BATCH_FILE_DELAY_MS: int(0, 60_000).default(0),
@@ -133,6 +136,8 @@ export interface Config {
     readonly engine: 'reference' | 'duckdb';
     /** the duckdb engine's memory_limit in MiB (LAMBDA_BATCH_MEMORY_MB) */
     readonly memoryMb: number;
+    /** build the distinct measures' sketches into each run file (LAMBDA_BATCH_SKETCHES) */
+    readonly sketches: boolean;
   };
   readonly archiver: { readonly flushMs: number; readonly flushEvents: number; readonly groupId: string };
   readonly speed: {
@@ -212,6 +217,7 @@ export function loadConfig(env: Env, cwd: string): Config {
       fileDelayMs: e.LAMBDA_BATCH_FILE_DELAY_MS,
       engine: e.LAMBDA_BATCH_ENGINE,
       memoryMb: e.LAMBDA_BATCH_MEMORY_MB,
+      sketches: e.LAMBDA_BATCH_SKETCHES,
     },
     archiver: { flushMs: e.LAMBDA_ARCHIVER_FLUSH_MS, flushEvents: e.LAMBDA_ARCHIVER_FLUSH_EVENTS, groupId: `${e.LAMBDA_KEY_PREFIX}-archiver` },
     speed: {

@@ -10,7 +10,7 @@
  * same files: the differential test holds them to that.
  */
 import type { MasterDataset, MasterFile } from './ports.js';
-import type { StoredGroup } from './aggregate/stored-group.js';
+import type { StoredGroup, StoredSketch } from './aggregate/stored-group.js';
 import type { ViewSet } from './views/definition.js';
 
 export type BatchEngineName = 'reference' | 'duckdb';
@@ -31,6 +31,11 @@ export interface BatchEngineInput {
   onProgress: (p: EngineProgress) => void;
   /** called once when reading is over and the engine combines (the run's `merge` phase) */
   onMerge: () => void;
+  /**
+   * Build the distinct measures' sketches too (LAMBDA_BATCH_SKETCHES, issue 16): one HyperLogLog
+   * per group and distinct measure, registers identical to PFADD's. Absent or false: none.
+   */
+  sketches?: boolean;
 }
 
 export interface BatchEngineCounts {
@@ -49,6 +54,11 @@ export interface BatchEngineCounts {
 export interface BatchEngineResult {
   /** every group of every view at every granularity, in stored form (any order) */
   groups: readonly StoredGroup[];
+  /**
+   * When asked for (input.sketches): every non-empty sketch, any order. May be lazy (built while
+   * the run file is written): iterate it once, before anything else reads the engine's state.
+   */
+  sketches?: Iterable<StoredSketch>;
   counts: BatchEngineCounts;
   /** threads that did the work */
   workers: number;

@@ -174,6 +174,18 @@ export interface SeriesQuery {
   maxRows?: number;
 }
 
+/**
+ * One stored group's sketch of a distinct measure (issue 16): Redis HyperLogLog bytes (shared/hll),
+ * from a batch run file or from the speed layer. Sketches union (register-wise maximum) into
+ * distinct counts over any range and any groupBy.
+ */
+export interface SketchRow {
+  bucketStart: number;
+  /** one value per view dimension, in order (never rolled up: unions are the reader's) */
+  dims: (string | null)[];
+  sketch: Uint8Array;
+}
+
 export interface BatchViewStore {
   /** the published run, or null before the first run */
   latestRun(): BatchRunInfo | null;
@@ -181,6 +193,12 @@ export interface BatchViewStore {
   runs(): BatchRunInfo[];
   /** from the published run unless runId names a kept one */
   series(q: SeriesQuery, runId?: string): BucketRow[];
+  /**
+   * The sketches of distinct measure `measure` of every stored group of the query's range and
+   * filter (`keep` is ignored), or null when the run keeps no sketches. Optional: a store without
+   * it keeps none.
+   */
+  sketches?(q: SeriesQuery, measure: string, runId?: string): SketchRow[] | null;
   /**
    * The published run and the kept runs as of now, held for the length of one answer: a run
    * published or pruned meanwhile changes nothing the snapshot reads. Optional: a store without
@@ -204,6 +222,8 @@ export interface BatchSnapshot {
    * opened on demand and throws LambdaError NOT_FOUND if it was pruned by then.
    */
   series(q: SeriesQuery, runId?: string): BucketRow[];
+  /** BatchViewStore.sketches of the same run: null when it keeps none */
+  sketches(q: SeriesQuery, measure: string, runId?: string): SketchRow[] | null;
   /** ends the answer: the store may now close files of runs pruned meanwhile. Idempotent. */
   release(): void;
 }

@@ -26,6 +26,7 @@ import { dedupeCountsSql, rankedSql, viewQueries } from '../../shared/sql/job-sq
 import { projectionColumns } from '../../shared/sql/projection.js';
 import type { Granularity } from '../../shared/time.js';
 import { loadEvents } from './load-events.js';
+import { sketchRows } from './sketch-rows.js';
 import { TsPath, tsPathColumns } from './ts-path.js';
 
 export interface DuckDbEngineOptions {
@@ -171,9 +172,12 @@ export class DuckDbBatchEngine implements BatchEngine {
         });
       }
     }
+    // The distinct measures' sketches (issue 16), from the same kept records.
+    const sketches = input.sketches === true ? await sketchRows(db, side, views, 'ranked', signal) : undefined;
     lap('views');
     return {
       groups,
+      ...(sketches !== undefined ? { sketches } : {}),
       counts: {
         eventsRead: progress.recordsRead,
         invalid,

@@ -7,7 +7,7 @@
  */
 import { LambdaError } from '../../shared/errors.js';
 import { unscale } from '../../shared/decimal.js';
-import type { BucketRow, LateClassEvent, SeriesQuery, SpeedRowWithCounters, SpeedViewStore } from '../../shared/ports.js';
+import type { BucketRow, LateClassEvent, SeriesQuery, SketchRow, SpeedRowWithCounters, SpeedViewStore } from '../../shared/ports.js';
 import { floorTo, type Granularity } from '../../shared/time.js';
 import { keepsEveryDimension, type MeasureDef, type ViewDef, type ViewSet } from '../../shared/views/definition.js';
 import { getView } from '../../shared/views/load.js';
@@ -34,6 +34,9 @@ import { readSpeedStatus, type RedisSpeedStatus } from './speed-status.js';
 export type { RedisSpeedStatus, SpeedPartitionStatus } from './speed-status.js';
 import { loadScripts, type RedisClient, type SpeedScripts } from './scripts.js';
 
+
+/** keys per MGET of HLLs (one slot each) */
+const MGET_CHUNK = 512;
 
 export interface DistinctEstimate {
   dims: (string | null)[];
@@ -146,6 +149,43 @@ export class RedisSpeedViewStore implements SpeedViewStore {
       }),
     );
     return unions.filter((u): u is DistinctEstimate => u !== null);
+  }
+
+  /**
+   * The raw HyperLogLog of distinct measure `measure` of every stored group of the query's range
+   * and filter (`keep` ignored), for unions with other groups, buckets and the batch layer's
+   * sketches (issue 16). One MGET per HLL slot (its keys share the slot's hash tag, so this holds
+   * on a Cluster too), in chunks; a group whose key does not exist has no member and no row.
+   */
+  async distinctSketches(q: SeriesQuery, measure: string): Promise<SketchRow[]> {
+    const view = this.view(q.view);
+    this.distinctMeasure(view, measure);
+    const groups = await readGroups(this.scripts, this.opts.prefix, await this.partitions(), { ...q, view });
+    const bySlot = new Map<string, { keys: string[]; groups: StoredGroup[] }>();
+    for (const g of groups) {
+      const tag = hllTag(this.opts.prefix, view.name, q.granularity, g.bucketStart);
+      let slot = bySlot.get(tag);
+      if (slot === undefined) bySlot.set(tag, (slot = { keys: [], groups: [] }));
+      slot.keys.push(distinctHllKey(this.opts.prefix, this.ref(view, q.granularity, g), measure, g.encodedDims));
+      slot.groups.push(g);
+    }
+    const reads: Promise<(Buffer | null)[]>[] = [];
+    const owners: StoredGroup[][] = [];
+    for (const { keys, groups: gs } of bySlot.values()) {
+      for (let i = 0; i < keys.length; i += MGET_CHUNK) {
+        reads.push(this.redis.mgetBuffer(...keys.slice(i, i + MGET_CHUNK)));
+        owners.push(gs.slice(i, i + MGET_CHUNK));
+      }
+    }
+    const raws = await redisCall('read HLLs', () => Promise.all(reads));
+    const out: SketchRow[] = [];
+    raws.forEach((chunk, c) =>
+      chunk.forEach((sketch, i) => {
+        const g = owners[c]![i]!;
+        if (sketch !== null) out.push({ bucketStart: g.bucketStart, dims: g.dims, sketch });
+      }),
+    );
+    return out;
   }
 
   async batchWatermark(): Promise<number | null> {

@@ -11,7 +11,7 @@
  */
 import { join } from 'node:path';
 import { LambdaError } from '../../shared/errors.js';
-import type { BatchSnapshot, BatchViewStore, BucketRow, SeriesQuery } from '../../shared/ports.js';
+import type { BatchSnapshot, BatchViewStore, BucketRow, SeriesQuery, SketchRow } from '../../shared/ports.js';
 import { BatchCatalog, type FailureInfo, type KeptRun, type LeaseInfo } from './catalog.js';
 import { RunFileReader } from './run-file-reader.js';
 import type { BatchRunRecord } from './run-record.js';
@@ -46,6 +46,11 @@ export class SqliteBatchViewStore implements BatchViewStore {
   /** From the published run, or from the kept run `runId`. Throws NOT_FOUND for an unknown run or view. */
   series(q: SeriesQuery, runId?: string): BucketRow[] {
     return this.openRun(runId).series(q);
+  }
+
+  /** Sketches of a distinct measure (issue 16) from the published or a kept run; null when it keeps none. */
+  sketches(q: SeriesQuery, measure: string, runId?: string): SketchRow[] | null {
+    return this.openRun(runId).sketches(q, measure);
   }
 
   /**
@@ -107,15 +112,17 @@ export class SqliteBatchViewStore implements BatchViewStore {
       }
     }
     let released = false;
+    const reader = (runId: string | undefined): RunFileReader => {
+      if (released) throw new LambdaError('INTERNAL', 'batch snapshot read after release');
+      const id = runId ?? run?.runId;
+      if (id === undefined) throw new LambdaError('NOT_FOUND', 'no batch run had been published when this answer began');
+      return held.get(id) ?? hold(id);
+    };
     return {
       run,
       runs: kept,
-      series: (q, runId) => {
-        if (released) throw new LambdaError('INTERNAL', 'batch snapshot read after release');
-        const id = runId ?? run?.runId;
-        if (id === undefined) throw new LambdaError('NOT_FOUND', 'no batch run had been published when this answer began');
-        return (held.get(id) ?? hold(id)).series(q);
-      },
+      series: (q, runId) => reader(runId).series(q),
+      sketches: (q, measure, runId) => reader(runId).sketches(q, measure),
       release: () => {
         if (released) return;
         released = true;

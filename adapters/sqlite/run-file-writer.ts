@@ -9,9 +9,20 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { LambdaError } from '../../shared/errors.js';
 import type { GroupState } from '../../shared/aggregate/aggregate.js';
-import { toStoredGroups, type StoredGroup } from '../../shared/aggregate/stored-group.js';
+import { toStoredGroups, type StoredGroup, type StoredSketch } from '../../shared/aggregate/stored-group.js';
 import type { ViewSet } from '../../shared/views/definition.js';
-import { createRunIndexes, createRunSchema, dimensionColumns, measureColumn, quoteIdent, RUN_FILE_FORMAT, viewTable } from './run-schema.js';
+import {
+  createRunIndexes,
+  createRunSchema,
+  dimensionColumns,
+  measureColumn,
+  quoteIdent,
+  RUN_FILE_FORMAT,
+  SKETCH_FORMAT,
+  sketchedViews,
+  sketchTable,
+  viewTable,
+} from './run-schema.js';
 import { TEMP_SUFFIX, type BatchRunRecord } from './run-record.js';
 
 export interface RunFileContent {
@@ -25,12 +36,20 @@ export interface RunFileContent {
    */
   groups?: Iterable<GroupState>;
   stored?: Iterable<StoredGroup>;
+  /**
+   * The distinct measures' sketches (issue 16; run-schema.ts). Present (even empty): the file gets
+   * sketch tables and says so in meta; absent: the run keeps none. Iterated once, inside the write.
+   */
+  sketches?: Iterable<StoredSketch>;
+  /** called with the number of sketches written (the record is written first, so it cannot hold it) */
+  onSketches?: (n: number) => void;
 }
 
-/** Writes `finalPath` atomically (temp + fsync + rename + dir fsync). Returns the rows written. */
+/** Writes `finalPath` atomically (temp + fsync + rename + dir fsync). Returns the view rows written. */
 export function writeRunFile(finalPath: string, content: RunFileContent): number {
   const tmpPath = `${finalPath}${TEMP_SUFFIX}`;
   rmSync(tmpPath, { force: true });
+  const sketched = { sketches: content.sketches !== undefined };
   let rows = 0;
   try {
     const db = new Database(tmpPath);
@@ -38,11 +57,12 @@ export function writeRunFile(finalPath: string, content: RunFileContent): number
       // A temp file nobody reads until it is complete needs neither a journal nor per-commit syncs.
       db.pragma('journal_mode = OFF');
       db.pragma('synchronous = OFF');
-      createRunSchema(db, content.views);
+      createRunSchema(db, content.views, sketched);
       db.transaction(() => {
         rows = insertAll(db, content);
+        if (content.sketches !== undefined) content.onSketches?.(insertSketches(db, content.views, content.sketches));
       })();
-      createRunIndexes(db, content.views);
+      createRunIndexes(db, content.views, sketched);
     } finally {
       db.close();
     }
@@ -62,6 +82,7 @@ function insertAll(db: Database.Database, c: RunFileContent): number {
   meta.run('views_json', c.viewsJson);
   meta.run('views_hash', c.views.hash);
   meta.run('views_source', c.views.source);
+  if (c.sketches !== undefined) meta.run('sketches', SKETCH_FORMAT);
   const r = c.record;
   db.prepare('INSERT INTO run VALUES (?, ?, ?, ?, ?, ?)').run(r.runId, r.startedAt, r.finishedAt, r.arrivalComplete, r.watermark, JSON.stringify(r));
   const invalid = db.prepare('INSERT INTO invalid (reason, count) VALUES (?, ?)');
@@ -92,6 +113,29 @@ function insertAll(db: Database.Database, c: RunFileContent): number {
     rows++;
   }
   return rows;
+}
+
+function insertSketches(db: Database.Database, views: ViewSet, sketches: Iterable<StoredSketch>): number {
+  const inserts = new Map<string, { stmt: Database.Statement; distinct: Set<string> }>();
+  for (const view of sketchedViews(views)) {
+    const cols = ['measure', 'granularity', 'bucket_start', ...dimensionColumns(view), 'hll'];
+    const sql = `INSERT INTO ${quoteIdent(sketchTable(view))} (${cols.map(quoteIdent).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
+    const distinct = new Set(Object.entries(view.measures).filter(([, m]) => m.type === 'distinct').map(([name]) => name));
+    inserts.set(view.name, { stmt: db.prepare(sql), distinct });
+  }
+  let n = 0;
+  const values: (string | number | null | Uint8Array)[] = [];
+  for (const s of sketches) {
+    const ins = inserts.get(s.view);
+    if (ins === undefined || !ins.distinct.has(s.measure)) {
+      throw new LambdaError('INTERNAL', `a sketch of "${s.view}"."${s.measure}", which is not a distinct measure of a view`);
+    }
+    values.length = 0;
+    values.push(s.measure, s.granularity, s.bucketStart, ...s.dims, s.sketch);
+    ins.stmt.run(values);
+    n++;
+  }
+  return n;
 }
 
 /** Data and directory entries reach the disk before the rename / the publish that relies on them. */

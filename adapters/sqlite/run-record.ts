@@ -70,6 +70,11 @@ export interface BatchRunRecord extends BatchRunInfo {
     bytesRead: number;
     /** valid, first-seen events folded into the views */
     eventsKept: number;
+    /**
+     * distinct-measure sketches written to the run file (issue 16): one per group and distinct
+     * measure with members. Absent: the run keeps none (LAMBDA_BATCH_SKETCHES=false, or older).
+     */
+    sketches?: number;
   };
   /** in the catalog: all set; in the run file (written before it is complete): write/publish/total are null */
   timings: RunTimings;

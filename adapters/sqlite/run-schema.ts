@@ -14,6 +14,20 @@
  * and hash), `run` (the run record as of the write: the catalog holds the final one, with the
  * write/publish timings) and `invalid` (invalid records by reason).
  *
+ * Sketches (issue 16), when the run built them (LAMBDA_BATCH_SKETCHES; meta `sketches` names the
+ * format): per view with a distinct measure one more table,
+ *
+ *   sketch_<name>(measure TEXT, granularity TEXT, bucket_start INTEGER,
+ *                 dim_<field> TEXT NULL ... as in view_<name>,
+ *                 hll BLOB)   Redis's HyperLogLog string (shared/hll): registers identical to
+ *                             PFADD's of the group's members; SET into Redis it is a PFCOUNT-able key
+ *   index (measure, granularity, bucket_start, dim_...)
+ *
+ * one row per group and distinct measure with at least one member (no row: the empty sketch). The
+ * exact count stays in view_<name>. Readers of files without them (older runs, or sketches off)
+ * answer distinct unions over batch buckets as unavailable. Additive: the format number stays 1,
+ * and a reader that knows nothing of sketches reads such a file as before.
+ *
  * Prefixes `dim_`/`m_` keep a dimension and a measure with the same name apart and keep user
  * names clear of `granularity`/`bucket_start`; identifiers are always quoted, so SQL keywords are
  * fine as field names.
@@ -45,7 +59,19 @@ export function measureColumn(measure: string): string {
   return `m_${measure}`;
 }
 
-export function createRunSchema(db: Database, views: ViewSet): void {
+/** meta `sketches`: the format of the sketch tables (absent: the run keeps none) */
+export const SKETCH_FORMAT = 'redis-hll-p14';
+
+export function sketchTable(view: ViewDef): string {
+  return `sketch_${view.name}`;
+}
+
+/** The views that get a sketch table: those with a distinct measure. */
+export function sketchedViews(views: ViewSet): ViewDef[] {
+  return views.views.filter((v) => Object.values(v.measures).some((m) => m.type === 'distinct'));
+}
+
+export function createRunSchema(db: Database, views: ViewSet, opts: { sketches?: boolean } = {}): void {
   db.exec(`
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE run (
@@ -60,13 +86,24 @@ export function createRunSchema(db: Database, views: ViewSet): void {
       `CREATE TABLE ${quoteIdent(viewTable(view))} (granularity TEXT NOT NULL, bucket_start INTEGER NOT NULL${[...dims, ...measures].map((c) => `, ${c}`).join('')})`,
     );
   }
+  if (opts.sketches !== true) return;
+  for (const view of sketchedViews(views)) {
+    const dims = dimensionColumns(view).map((c) => `, ${quoteIdent(c)} TEXT`);
+    db.exec(`CREATE TABLE ${quoteIdent(sketchTable(view))} (measure TEXT NOT NULL, granularity TEXT NOT NULL, bucket_start INTEGER NOT NULL${dims.join('')}, hll BLOB NOT NULL)`);
+  }
 }
 
 /** Indexes are built after the bulk insert: one sort instead of a b-tree update per row. */
-export function createRunIndexes(db: Database, views: ViewSet): void {
+export function createRunIndexes(db: Database, views: ViewSet, opts: { sketches?: boolean } = {}): void {
   for (const view of views.views) {
     const table = viewTable(view);
     const cols = ['granularity', 'bucket_start', ...dimensionColumns(view).map(quoteIdent)].join(', ');
+    db.exec(`CREATE INDEX ${quoteIdent(`${table}_bucket`)} ON ${quoteIdent(table)} (${cols})`);
+  }
+  if (opts.sketches !== true) return;
+  for (const view of sketchedViews(views)) {
+    const table = sketchTable(view);
+    const cols = ['measure', 'granularity', 'bucket_start', ...dimensionColumns(view).map(quoteIdent)].join(', ');
     db.exec(`CREATE INDEX ${quoteIdent(`${table}_bucket`)} ON ${quoteIdent(table)} (${cols})`);
   }
 }

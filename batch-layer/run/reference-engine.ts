@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os';
 import type { Config } from '../../platform/config.js';
 import { Aggregate } from '../../shared/aggregate/aggregate.js';
+import { groupSketches } from '../../shared/aggregate/sketches.js';
 import { toStoredGroup } from '../../shared/aggregate/stored-group.js';
 import type { BatchEngine, BatchEngineInput, BatchEngineResult } from '../../shared/batch-engine.js';
 import { IdDeduper } from './dedupe.js';
@@ -48,6 +49,8 @@ export class ReferenceBatchEngine implements BatchEngine {
     input.signal.throwIfAborted();
     return {
       groups: Array.from(aggregate.groups(), toStoredGroup),
+      // Hashed from the exact member sets while the run file is written (nothing kept twice).
+      ...(input.sketches === true ? { sketches: groupSketches(aggregate.groups()) } : {}),
       counts: {
         eventsRead: mapped.recordsRead,
         invalid: mapped.invalid,

@@ -146,6 +146,7 @@ export async function runBatch(deps: RunBatchDeps): Promise<BatchRunRecord> {
         marks.mergeAt = Date.now();
         phase('merge');
       },
+      sketches: config.batch.sketches,
     });
     abort.signal.throwIfAborted();
 
@@ -178,7 +179,13 @@ export async function runBatch(deps: RunBatchDeps): Promise<BatchRunRecord> {
     };
     const file = runFileName(runId);
     written = file;
-    writeRunFile(join(runsDir(batchDir), file), { views: deps.views, viewsJson, record, stored: computed.groups });
+    writeRunFile(join(runsDir(batchDir), file), {
+      views: deps.views,
+      viewsJson,
+      record,
+      stored: computed.groups,
+      ...(config.batch.sketches ? { sketches: computed.sketches ?? [], onSketches: (n: number) => (record.counts.sketches = n) } : {}),
+    });
     abort.signal.throwIfAborted();
 
     phase('publish');

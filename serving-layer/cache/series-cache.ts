@@ -9,15 +9,16 @@
  * of groups are cached beside the unfiltered ones.
  */
 import { chooseSource, incompleteBuckets, servingBoundary } from '../../shared/merge.js';
-import type { BatchRunInfo, BatchSnapshot, BucketRow, SeriesQuery, SpeedStatus } from '../../shared/ports.js';
+import type { BatchRunInfo, BatchSnapshot, BucketRow, SeriesQuery, SketchRow, SpeedStatus } from '../../shared/ports.js';
 import { granularityMs } from '../../shared/time.js';
-import type { ViewDef } from '../../shared/views/definition.js';
+import { keepsEveryDimension, type ViewDef } from '../../shared/views/definition.js';
 import type { QueryContext } from '../query/context.js';
 import type { ResolvedQuery } from '../query/params.js';
 import { rollUp, type Group, type Values } from '../query/rollup.js';
 import { groupTotals, mergeTotals, runRange, seriesBucket, seriesEnvelope, topGroups } from '../query/series.js';
 import { takeSnapshot } from '../query/snapshot.js';
 import { checkAnswerRows, maxAnswerRows } from '../query/limits.js';
+import { distinctAsked, fillCombinedDistinct, type DistinctFacts } from '../query/uniques.js';
 import { PreparedJson } from '../http/prepared.js';
 import type { SeriesAnswer } from '../http/schemas/series.js';
 import type { FreshRead } from './fresh-reads.js';
@@ -28,7 +29,8 @@ interface BatchPart extends RunBound {
   /** the buckets' JSON objects joined by commas, every group kept */
   bytes: Buffer;
   totals: Map<string, Values>;
-  combined: boolean;
+  /** the batch buckets' distinct facts: combined groups are sketch unions (query/uniques.ts) */
+  distinct: DistinctFacts;
   /** rows the part was computed from (the answer's bound counts them) */
   rows: number;
   /** with `limit`: the bytes for one set of kept groups (a few sets at most) */
@@ -44,6 +46,8 @@ interface Answer extends RunBound {
   batch: BatchPart | null;
   status: FreshRead<SpeedStatus>;
   speed: FreshRead<BucketRow[]> | null;
+  /** the speed part's sketches per distinct measure, when groups may combine (issue 16) */
+  sketches: FreshRead<Map<string, SketchRow[]>> | null;
   body: PreparedJson<SeriesAnswer>;
   incompleteCount: number;
 }
@@ -90,55 +94,71 @@ async function answerFrom(ctx: QueryContext, cache: ServingCache, snap: BatchSna
   const max = maxAnswerRows(ctx);
   const base = { view: view.name, granularity: g, filter: rq.filter, keep: rq.groupBy, maxRows: max } satisfies Omit<SeriesQuery, 'from' | 'to'>;
   const readKey = JSON.stringify([view.name, g, rq.filter, rq.groupBy, speedRange?.from, speedRange?.to]);
-  const [status, speed] = await Promise.all([
+  // Groups that combine stored groups take their distinct values from sketch unions: the speed
+  // part's sketches are one shared read too, made whenever groupBy drops a dimension.
+  const distinctMeasures = distinctAsked(view, rq);
+  const sketchKey = JSON.stringify(['sketches', view.name, g, rq.filter, distinctMeasures, speedRange?.from, speedRange?.to]);
+  const readSketches = speedRange !== null && distinctMeasures.length > 0 && !keepsEveryDimension(view, rq.groupBy);
+  const { filter } = rq;
+  const [status, speed, sketches] = await Promise.all([
     cache.speedRead('status', () => ctx.speed.status()),
     speedRange ? cache.speedRead(readKey, () => ctx.speed.series({ ...base, ...speedRange })) : Promise.resolve(null),
+    readSketches
+      ? cache.speedRead(sketchKey, async () => {
+          const q = { view: view.name, granularity: g, filter, maxRows: max, ...speedRange };
+          return new Map(await Promise.all(distinctMeasures.map(async (m) => [m, await ctx.speed.distinctSketches(q, m)] as const)));
+        })
+      : Promise.resolve(null),
   ]);
   const key = queryKey(view, rq);
-  const prior = cache.get<Answer>('answer', key, (a) => a.status === status && a.speed === speed && a.run === run);
+  const prior = cache.get<Answer>('answer', key, (a) => a.status === status && a.speed === speed && a.sketches === sketches && a.run === run);
   if (prior) return prior;
   const runIds = run ? [run.runId] : [];
 
-  const batch = run && batchRange ? batchPart(cache, snap, run, view, rq, batchBuckets, batchRange, max) : null;
+  const batch = run && batchRange ? await batchPart(ctx, cache, snap, run, view, rq, batchBuckets, batchRange, max) : null;
   checkAnswerRows((batch?.rows ?? 0) + (speed?.value.length ?? 0), max);
   const speedRows = (speed?.value ?? []).filter((r) => chooseSource(r.bucketStart, boundary) === 'speed');
   const speedGroups = rollUp(view, speedRows, rq.groupBy);
+  const sourceOf = (b: number) => chooseSource(b, boundary);
+  const speedDistinct = await fillCombinedDistinct(ctx, snap, view, rq, speedGroups, sourceOf, { batchRange: null, speedRange }, (_q, m) => Promise.resolve(sketches?.value.get(m) ?? []));
   const speedTotals = groupTotals(view, speedGroups);
   const keep = rq.limit === null ? null : topGroups(view, mergeTotals(view, batch?.totals ?? new Map(), speedTotals), rq.limit);
-  const batchBytes = batch === null ? EMPTY : keep === null ? batch.bytes : keptBytes(cache, snap, view, rq, batch, batchBuckets, batchRange!, keep);
+  const batchBytes = batch === null ? EMPTY : keep === null ? batch.bytes : await keptBytes(ctx, cache, snap, view, rq, batch, batchBuckets, batchRange!, keep);
   // The answer is as of the older of its reads: the speed layer was read no earlier than that.
   const readAt = Math.min(status.readAt, speed?.readAt ?? status.readAt);
   const incomplete = incompleteBuckets(rq.buckets, { boundary, coveredSince: status.value.coveredSince, g, speedRetentionMs: ctx.speed.retentionMs(g), now: readAt });
   const reasons = new Map(incomplete.map((i) => [i.bucketStart, i.reason]));
   const speedJson = speedBuckets.map((b) => JSON.stringify(seriesBucket(rq, b, 'speed', reasons.get(b), speedGroups.get(b) ?? [], keep))).join(',');
-  const combined = (batch?.combined ?? false) || [...speedGroups.values()].some((gs) => gs.some((x) => x.parts > 1));
-  const head = JSON.stringify(seriesEnvelope(view, rq, { run, boundary, speed: status.value, readAt, incomplete, combined }, []));
+  // In the oracle's order (the view's distinct measures): either part may make a measure approximate.
+  const either = (pick: (d: DistinctFacts) => string[]) => distinctMeasures.filter((m) => pick(speedDistinct).includes(m) || (batch !== null && pick(batch.distinct).includes(m)));
+  const distinct: DistinctFacts = { approximate: either((d) => d.approximate), unavailable: either((d) => d.unavailable) };
+  const head = JSON.stringify(seriesEnvelope(view, rq, { run, boundary, speed: status.value, readAt, incomplete, distinct }, []));
   // head ends with "buckets":[]} : splice the bucket bytes in between the brackets.
   const body = Buffer.concat([
     Buffer.from(head.slice(0, -2)),
     batchBytes,
     Buffer.from(`${batchBytes.length > 0 && speedJson.length > 0 ? ',' : ''}${speedJson}]}`),
   ]);
-  const etag = cache.etag('series', key, run?.runId ?? '', run?.startedAt ?? '', run?.finishedAt ?? '', status.generation, speed?.generation ?? '');
-  const answer: Answer = { runIds, run, batch, status, speed, body: new PreparedJson<SeriesAnswer>(body, etag), incompleteCount: incomplete.length };
+  const etag = cache.etag('series', key, run?.runId ?? '', run?.startedAt ?? '', run?.finishedAt ?? '', status.generation, speed?.generation ?? '', sketches?.generation ?? '');
+  const answer: Answer = { runIds, run, batch, status, speed, sketches, body: new PreparedJson<SeriesAnswer>(body, etag), incompleteCount: incomplete.length };
   cache.set('answer', key, answer, body.length + key.length);
   return answer;
 }
 
-function batchPart(cache: ServingCache, snap: BatchSnapshot, run: BatchRunInfo, view: ViewDef, rq: ResolvedQuery, buckets: readonly number[], range: { from: number; to: number }, max: number): BatchPart {
+async function batchPart(ctx: QueryContext, cache: ServingCache, snap: BatchSnapshot, run: BatchRunInfo, view: ViewDef, rq: ResolvedQuery, buckets: readonly number[], range: { from: number; to: number }, max: number): Promise<BatchPart> {
   const key = batchKey(view, rq, run.runId, range);
   const hit = cache.get<BatchPart>('batch', key);
   if (hit) return hit;
   const rows = batchRows(snap, view, rq, range, max);
   checkAnswerRows(rows.read, max);
-  const byBucket = rollUp(view, rows.kept, rq.groupBy);
+  const { byBucket, distinct } = await batchGroups(ctx, snap, view, rq, rows.kept, range);
   const bytes = bucketBytes(rq, buckets, byBucket, null);
   const totals = groupTotals(view, byBucket);
   const part: BatchPart = {
     runIds: [run.runId],
     bytes,
     totals,
-    combined: [...byBucket.values()].some((gs) => gs.some((x) => x.parts > 1)),
+    distinct,
     rows: rows.read,
     kept: new Map(),
     key,
@@ -149,6 +169,14 @@ function batchPart(cache: ServingCache, snap: BatchSnapshot, run: BatchRunInfo, 
   return part;
 }
 
+/** The batch rows rolled up to groupBy, with the distinct values of combined groups from the run's sketches. */
+async function batchGroups(ctx: QueryContext, snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, rows: readonly BucketRow[], range: { from: number; to: number }) {
+  const byBucket = rollUp(view, rows, rq.groupBy);
+  const boundary = servingBoundary(snap.run?.watermark ?? null, rq.granularity);
+  const distinct = await fillCombinedDistinct(ctx, snap, view, rq, byBucket, (b) => chooseSource(b, boundary), { batchRange: range, speedRange: null });
+  return { byBucket, distinct };
+}
+
 /** The run's rows of the batch range: how many were read (the bound counts them), and those before the boundary. */
 function batchRows(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, range: { from: number; to: number }, max: number): { read: number; kept: BucketRow[] } {
   const boundary = servingBoundary(snap.run?.watermark ?? null, rq.granularity);
@@ -156,11 +184,22 @@ function batchRows(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, range:
   return { read: rows.length, kept: rows.filter((r) => chooseSource(r.bucketStart, boundary) === 'batch') };
 }
 
-function keptBytes(cache: ServingCache, snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, part: BatchPart, buckets: readonly number[], range: { from: number; to: number }, keep: ReadonlySet<string>): Buffer {
+async function keptBytes(
+  ctx: QueryContext,
+  cache: ServingCache,
+  snap: BatchSnapshot,
+  view: ViewDef,
+  rq: ResolvedQuery,
+  part: BatchPart,
+  buckets: readonly number[],
+  range: { from: number; to: number },
+  keep: ReadonlySet<string>,
+): Promise<Buffer> {
   const k = keepKey(keep);
   const hit = part.kept.get(k);
   if (hit) return hit;
-  const bytes = bucketBytes(rq, buckets, rollUp(view, batchRows(snap, view, rq, range, Number.MAX_SAFE_INTEGER).kept, rq.groupBy), keep);
+  const { byBucket } = await batchGroups(ctx, snap, view, rq, batchRows(snap, view, rq, range, Number.MAX_SAFE_INTEGER).kept, range);
+  const bytes = bucketBytes(rq, buckets, byBucket, keep);
   if (part.kept.size >= MAX_KEPT_SETS) {
     const oldest = part.kept.keys().next().value!;
     part.weight -= part.kept.get(oldest)!.length + oldest.length;

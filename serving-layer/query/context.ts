@@ -3,7 +3,7 @@
  * needs to judge completeness. Wired by the CLI; the serving layer never imports another layer.
  */
 import type { ViewSet, ViewDef } from '../../shared/views/definition.js';
-import type { BatchViewStore, LateClassEvent, SeriesQuery, SpeedRowWithCounters, SpeedViewStore } from '../../shared/ports.js';
+import type { BatchViewStore, LateClassEvent, SeriesQuery, SketchRow, SpeedRowWithCounters, SpeedViewStore } from '../../shared/ports.js';
 import type { Granularity } from '../../shared/time.js';
 import { LambdaError } from '../../shared/errors.js';
 
@@ -13,8 +13,11 @@ export interface SpeedReadModel extends SpeedViewStore {
   seriesWithCounters(q: SeriesQuery): Promise<SpeedRowWithCounters[]>;
   /** late-class events of the range past `through` of their partition: what a run that read up to it lacks */
   lateClassAfter(q: SeriesQuery, through: Readonly<Record<string, number>>): Promise<LateClassEvent[]>;
-  /** per dimension tuple, a distinct measure unioned over every bucket of the range (HyperLogLog) */
-  distinctTotals(q: SeriesQuery, measure: string): Promise<{ dims: (string | null)[]; estimate: number }[]>;
+  /**
+   * The raw HyperLogLog (Redis bytes) of a distinct measure of every stored group of the range and
+   * filter (`keep` ignored), for unions across buckets, groups and layers (query/uniques.ts)
+   */
+  distinctSketches(q: SeriesQuery, measure: string): Promise<SketchRow[]>;
   /** how long after its end a bucket of granularity g stays in the speed layer */
   retentionMs(g: Granularity): number;
 }

@@ -2,8 +2,9 @@
  * Rolls bucket rows up to the dimensions asked for (`groupBy`) and over a range (totals), with
  * each measure's own monoid on final values: counts and sums add (sums on scaled integers, so no
  * floating-point noise), min and max compare. An exact distinct count cannot be combined from
- * parts (the same visitor may be in both), so a rolled-up distinct is `null` and reported as
- * unavailable, never guessed; totals that can union sketches do so elsewhere (totals.ts).
+ * parts (the same visitor may be in both), so a rolled-up distinct is `null` here, never guessed;
+ * the series and totals then fill it with the union of the combined groups' sketches
+ * (uniques.ts, issue 16).
  */
 import { keepsEveryDimension, type ViewDef, type MeasureDef } from '../../shared/views/definition.js';
 import { pow10, unscale } from '../../shared/decimal.js';

@@ -10,7 +10,8 @@ import type { ViewDef } from '../../shared/views/definition.js';
 import type { BucketRow, SeriesQuery, SpeedStatus, BatchRunInfo, BatchSnapshot } from '../../shared/ports.js';
 import type { QueryContext } from './context.js';
 import type { ResolvedQuery } from './params.js';
-import { rollUp, unavailableDistinct, combineValues, pickMeasures, type Group, type Values } from './rollup.js';
+import { rollUp, combineValues, pickMeasures, type Group, type Values } from './rollup.js';
+import { fillCombinedDistinct, noSketchesReason, HLL_STANDARD_ERROR, type DistinctFacts } from './uniques.js';
 import { withSnapshot } from './snapshot.js';
 import { checkAnswerRows, maxAnswerRows } from './limits.js';
 import type { SeriesAnswer } from '../http/schemas/series.js';
@@ -130,8 +131,8 @@ export interface SeriesFacts {
   speed: SpeedStatus;
   readAt: number;
   incomplete: IncompleteBucket[];
-  /** whether any group combined several stored rows (a distinct measure is then unavailable) */
-  combined: boolean;
+  /** which distinct values are estimates, and which are null for want of batch sketches (query/uniques.ts) */
+  distinct: DistinctFacts;
 }
 
 /**
@@ -141,7 +142,8 @@ export interface SeriesFacts {
  */
 export function seriesEnvelope<B>(view: ViewDef, rq: ResolvedQuery, f: SeriesFacts, buckets: B[]) {
   // Only the measures asked for: a warning about a measure the user does not look at is noise.
-  const unavailable = (f.combined ? Object.entries(view.measures).filter(([, d]) => d.type === 'distinct').map(([n]) => n) : []).filter((m) => rq.measures.includes(m));
+  const unavailable = f.distinct.unavailable.filter((m) => rq.measures.includes(m));
+  const approximate = f.distinct.approximate.filter((m) => rq.measures.includes(m));
   const warnings: string[] = [];
   if (f.incomplete.length > 0) {
     warnings.push(`${f.incomplete.length} bucket(s) are incomplete: ${[...new Set(f.incomplete.map((i) => i.reason))].join(', ')} (see "incomplete")`);
@@ -153,7 +155,7 @@ export function seriesEnvelope<B>(view: ViewDef, rq: ResolvedQuery, f: SeriesFac
     warnings.push(`batch run ${f.run?.runId} lacks ${lost} record(s) Kafka deleted before the archiver read them (${where}${gaps.length > 5 ? ', ...' : ''}): batch buckets of the time they arrived may be short; the run record lists them (completeness.gaps)`);
   }
   if (unavailable.length > 0) {
-    warnings.push(`distinct measure(s) ${unavailable.join(', ')} are null where several dimension groups were combined: an exact distinct count cannot be added up`);
+    warnings.push(`distinct measure(s) ${unavailable.join(', ')} are null where several dimension groups of batch buckets were combined: ${noSketchesReason(f.run)}`);
   }
   return {
     ...queryEcho(view, rq),
@@ -163,6 +165,8 @@ export function seriesEnvelope<B>(view: ViewDef, rq: ResolvedQuery, f: SeriesFac
     provenance: describeSources(f),
     incomplete: f.incomplete,
     unavailable,
+    approximate,
+    standardError: Object.fromEntries(approximate.map((name) => [name, HLL_STANDARD_ERROR])),
     warnings,
     buckets,
   };
@@ -170,11 +174,18 @@ export function seriesEnvelope<B>(view: ViewDef, rq: ResolvedQuery, f: SeriesFac
 
 /** The merged series computed from scratch: the oracle the cached path (series-cache.ts) must equal byte for byte. */
 export async function seriesAnswer(ctx: QueryContext, view: ViewDef, rq: ResolvedQuery): Promise<{ answer: SeriesAnswer; incompleteCount: number }> {
-  const m = await withSnapshot(ctx.batch, 1, (snap) => mergedRows(ctx, snap, view, rq));
-  const byBucket = rollUp(view, m.rows, rq.groupBy);
-  const keep = topGroups(view, groupTotals(view, byBucket), rq.limit);
-  const incompleteByBucket = new Map(m.incomplete.map((i) => [i.bucketStart, i.reason]));
-  const buckets = rq.buckets.map((start) => seriesBucket(rq, start, m.sourceOf(start), incompleteByBucket.get(start), byBucket.get(start) ?? [], keep));
-  const combined = unavailableDistinct(view, [...byBucket.values()].flat()).length > 0;
-  return { answer: seriesEnvelope(view, rq, { ...m, combined }, buckets), incompleteCount: m.incomplete.length };
+  return withSnapshot(ctx.batch, 1, async (snap) => {
+    const m = await mergedRows(ctx, snap, view, rq);
+    const byBucket = rollUp(view, m.rows, rq.groupBy);
+    // Groups that combine stored groups: their distinct values are unions of sketches (issue 16).
+    const len = granularityMs(rq.granularity);
+    const distinct = await fillCombinedDistinct(ctx, snap, view, rq, byBucket, m.sourceOf, {
+      batchRange: runRange(rq.buckets.filter((b) => m.sourceOf(b) === 'batch'), len),
+      speedRange: runRange(rq.buckets.filter((b) => m.sourceOf(b) === 'speed'), len),
+    });
+    const keep = topGroups(view, groupTotals(view, byBucket), rq.limit);
+    const incompleteByBucket = new Map(m.incomplete.map((i) => [i.bucketStart, i.reason]));
+    const buckets = rq.buckets.map((start) => seriesBucket(rq, start, m.sourceOf(start), incompleteByBucket.get(start), byBucket.get(start) ?? [], keep));
+    return { answer: seriesEnvelope(view, rq, { ...m, distinct }, buckets), incompleteCount: m.incomplete.length };
+  });
 }

@@ -21,6 +21,7 @@ export function takeSnapshot(store: BatchViewStore, hold = 1): BatchSnapshot {
     run,
     runs,
     series: (q, runId) => store.series(q, runId ?? run?.runId),
+    sketches: (q, measure, runId) => store.sketches?.(q, measure, runId ?? run?.runId) ?? null,
     release: () => undefined,
   };
 }

@@ -18,6 +18,22 @@ export interface StoredGroup {
   readonly values: Readonly<Record<string, number | null>>;
 }
 
+/**
+ * One distinct measure of one group as a run file keeps it beside the exact count (issue 16): the
+ * HyperLogLog of the group's members, in Redis's own string format (shared/hll), so sketches of
+ * several buckets and groups, and the speed layer's HLLs, union into distinct counts over any
+ * range. A group whose measure has no member has no sketch (the empty sketch).
+ */
+export interface StoredSketch {
+  readonly view: string;
+  readonly granularity: Granularity;
+  readonly bucketStart: number;
+  readonly dims: readonly (string | null)[];
+  readonly measure: string;
+  /** Redis HyperLogLog bytes: sparse while small, dense otherwise (shared/hll/sketch.ts) */
+  readonly sketch: Uint8Array;
+}
+
 /** The integer a column stores for a monoid state. */
 export function storedValue(state: MeasureState): number | null {
   switch (state.kind) {

@@ -4,7 +4,8 @@
  * events follow. The page must show the merged series with the right number of buckets and each
  * bucket's source, the watermark line at the watermark's time, a drift table equal to the drift
  * API, refresh on its own, and run a batch from its dialog (token refused, then accepted) with
- * the run id and watermark moving on the page. Screenshots go to test-results/.
+ * the run id and watermark moving on the page; for a distinct measure, the unique count over the
+ * range, labelled approximate as the totals API says (issue 16). Screenshots go to test-results/.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdirSync } from 'node:fs';
@@ -99,6 +100,8 @@ describe('dashboard', () => {
     await page.goto(`${app.url}/?view=pageviews&granularity=minute&measure=views&buckets=${BUCKETS}&refresh=2`);
     await page.locator(`#series-chart[data-state="ready"][data-run-id="${run1}"]`).waitFor();
     expect(await page.locator('#series-chart canvas').count()).toBeGreaterThan(0);
+    // A count is shown: no "unique over the range" figure (that is for distinct measures).
+    expect(await page.locator('#unique-figure').isHidden()).toBe(true);
     const snap = await readDashboard(page);
     expect(snap.chart.bucketCount).toBe(String(BUCKETS));
     const q = `granularity=minute&from=${snap.chart.from}&to=${snap.chart.to}`;
@@ -217,6 +220,23 @@ describe('dashboard', () => {
     const want = filtered.buckets.reduce((s: number, b: { groups: { values: { views: number } }[] }) => s + (b.groups[0]?.values.views ?? 0), 0);
     expect(want).toBe(late.length / 2);
     await waitForChartTotal(page, want);
+
+    // 8. A distinct measure (issue 16): the unique visitors over the whole range the chart shows,
+    // the totals API's union of the batch run's sketches and the speed layer's HLLs, labelled.
+    await page.getByLabel('Measure', { exact: true }).selectOption('visitors');
+    await page.waitForURL(/measure=visitors/);
+    const figure = page.locator('#unique-figure[data-exactness]');
+    await figure.waitFor();
+    const shownRange = (await readDashboard(page)).chart;
+    const uniques = (await app.get(`/api/v1/views/pageviews/totals?granularity=minute&from=${shownRange.from}&to=${shownRange.to}&groupBy=&filter=url:/late/0&measures=visitors`)).body;
+    expect(uniques.approximate).toEqual(['visitors']);
+    expect(uniques.sources.batchBuckets).toBeGreaterThan(0);
+    // 12 late visitors of /late/0, each in its own minute: a union of 12 sketches, not a guess.
+    expect(uniques.totals[0].values.visitors).toBe(late.length / 2);
+    await expect.poll(() => figure.getAttribute('data-value')).toBe(String(late.length / 2));
+    expect(await figure.getAttribute('data-exactness')).toBe('approximate');
+    expect(await figure.textContent()).toMatch(/Unique visitors over the range .*≈ 12 approximate.*standard error 0\.81%.*batch bucket\(s\) of run/);
+    await page.screenshot({ path: `${resultsDir}dashboard-uniques.png` });
 
     // The deliberate wrong token was the one refused request; nothing else may have gone wrong.
     expect(session.errors).toEqual(['HTTP 403: POST /api/v1/batch/runs']);

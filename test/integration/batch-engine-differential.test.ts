@@ -2,7 +2,9 @@
  * The differential test of issue 15: the `duckdb` and `reference` batch engines, run by the real
  * batch run over the same real master files (gzip JSONL segments) full of hostile records,
  * publish identical run files: every view table row for row, the invalid counts by reason, the
- * run's counters. Both are also held to an independent count of the lines (shared/events.ts).
+ * run's counters, and (issue 16) every sketch table byte for byte. Both are also held to an
+ * independent count of the lines (shared/events.ts), and the sketches to HyperLogLogs built by
+ * the plain HyperLogLog class from the members of the valid, deduplicated events.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,6 +21,11 @@ import { silentLogger } from '../../platform/logger.js';
 import { parseEventLine } from '../../shared/events.js';
 import { validDeduped } from '../../shared/reference-fold.js';
 import { loadViews } from '../../shared/views/load.js';
+import { project } from '../../shared/views/project.js';
+import { floorTo } from '../../shared/time.js';
+import { HyperLogLog } from '../../shared/hll/hll.js';
+import { toRedis } from '../../shared/hll/hll-format.js';
+import type { ViewSet } from '../../shared/views/definition.js';
 import type { BatchRunRecord } from '../../adapters/sqlite/run-record.js';
 import { T0, writeCheckpoints, writeSegments } from '../support/batch-master.js';
 import { HOSTILE_VIEWS_JSON, hostileStream } from '../support/hostile-lines.js';
@@ -45,6 +52,41 @@ function runFileContent(path: string): Record<string, unknown> {
   } finally {
     db.close();
   }
+}
+
+/**
+ * Every sketch a run file should hold, built independently of both engines: the members of the
+ * valid, deduplicated events per group and distinct measure, fed one by one to the plain
+ * HyperLogLog (not shared/hll/sketch.ts, which both engines use), as the JSON row of the sketch
+ * table: [measure, granularity, bucket_start, ...dims, hll].
+ */
+function expectedSketchRows(lines: readonly string[], views: ViewSet): Record<string, string[]> {
+  const sets = new Map<string, { table: string; head: unknown[]; members: Set<string> }>();
+  for (const event of validDeduped(lines, views)) {
+    for (const view of views.views) {
+      const p = project(view, event);
+      if (p === null) continue;
+      for (const [measure, def] of Object.entries(view.measures)) {
+        const member = p.measures[measure];
+        if (def.type !== 'distinct' || typeof member !== 'string') continue;
+        for (const g of view.granularities) {
+          const head = [measure, g, floorTo(event.ts, g), ...p.dims];
+          const key = JSON.stringify([view.name, head]);
+          let entry = sets.get(key);
+          if (entry === undefined) sets.set(key, (entry = { table: `sketch_${view.name}`, head, members: new Set() }));
+          entry.members.add(member);
+        }
+      }
+    }
+  }
+  const out: Record<string, string[]> = {};
+  for (const { table, head, members } of sets.values()) {
+    const h = new HyperLogLog();
+    for (const m of members) h.add(m);
+    (out[table] ??= []).push(JSON.stringify([...head, Buffer.from(toRedis(h))]));
+  }
+  for (const rows of Object.values(out)) rows.sort();
+  return out;
 }
 
 describe('duckdb engine vs reference engine: identical run files', () => {
@@ -93,6 +135,12 @@ describe('duckdb engine vs reference engine: identical run files', () => {
       const rows = a[`view_${v.name}`] as string[];
       for (const g of v.granularities) expect(rows.some((r) => r.startsWith(`["${g}"`)), `${v.name} ${g}`).toBe(true);
     }
+    // Sketches (issue 16): one table per view with a distinct measure, compared above byte for
+    // byte between the engines, and equal to the sketches of the members themselves.
+    const sketches = expectedSketchRows(lines, views);
+    expect(Object.keys(sketches).sort()).toEqual(['sketch_api', 'sketch_by_country_type', 'sketch_flags', 'sketch_pageviews']);
+    for (const [table, rows] of Object.entries(sketches)) expect(a[table], `reference ${table}`).toEqual(rows);
+    expect(ref.counts.sketches).toBe(Object.values(sketches).reduce((n, rows) => n + rows.length, 0));
     // SQL judged most lines; TypeScript only those SQL cannot read as plain text.
     expect(duckdb.lastSplit.sql + duckdb.lastSplit.typescript).toBe(lines.length);
     expect(duckdb.lastSplit.sql).toBeGreaterThan(lines.length * 0.8);
@@ -140,6 +188,33 @@ describe('duckdb engine vs reference engine: identical run files', () => {
       for (const key of Object.keys(a)) expect(b[key], `run file table ${key}`).toEqual(a[key]);
     } finally {
       local.cleanup();
+    }
+  });
+
+  it('sketches of large groups (Redis dense encoding) are identical too, and equal the members\' sketch', async () => {
+    // 9000 visitors of one URL in one minute: past the sparse encoding's 3000 bytes at every
+    // granularity, beside a second URL with three.
+    const big = testContext({ LAMBDA_BATCH_WORKERS: '2', LAMBDA_TOPIC_PARTITIONS: '1' });
+    try {
+      const pageviews = loadViews(JSON.stringify({ views: [views.byName.pageviews] }), 'pageviews only');
+      const many = Array.from({ length: 9000 }, (_, i) => JSON.stringify({ id: `b${i}`, ts: T0 + (i % 60) * 1000, type: 'pageview', url: '/big', user: `visitor-${i}` }));
+      const few = ['x', 'y', 'x', 'z'].map((user, i) => JSON.stringify({ id: `s${i}`, ts: T0 + i, type: 'pageview', url: '/small', user }));
+      const master = new LocalMasterDataset(fileURLToPath(big.config.masterUrl));
+      await writeSegments(master, [...many, ...few], { topic: big.config.kafka.topic, files: 3, partitions: 1 });
+      await writeCheckpoints(master, big.config.kafka.topic, 1, T0 + 86_400_000);
+      const engine = new DuckDbBatchEngine({ threads: 2, memoryMb: 256, workDir: join(big.config.batch.dir, 'duckdb'), fileDelayMs: 0 });
+      const ref = await runBatch({ config: big.config, views: pageviews, master, log: silentLogger(), engine: new ReferenceBatchEngine(big.config) });
+      const duck = await runBatch({ config: big.config, views: pageviews, master, log: silentLogger(), engine });
+      const a = runFileContent(join(big.config.batch.dir, 'runs', `${ref.runId}.sqlite`));
+      const b = runFileContent(join(big.config.batch.dir, 'runs', `${duck.runId}.sqlite`));
+      const want = expectedSketchRows([...many, ...few], pageviews).sketch_pageviews;
+      expect(a.sketch_pageviews).toEqual(want);
+      expect(b.sketch_pageviews).toEqual(want);
+      const encodings = (want ?? []).map((r) => ((JSON.parse(r) as unknown[]).at(-1) as { data: number[] }).data[4]);
+      expect(encodings.filter((e) => e === 0)).toHaveLength(3); // /big at minute, hour and day: dense
+      expect(encodings.filter((e) => e === 1)).toHaveLength(3); // /small: sparse
+    } finally {
+      big.cleanup();
     }
   });
 

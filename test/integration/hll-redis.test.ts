@@ -3,11 +3,14 @@
  * sketch built by shared/hll equal those PFADD builds; the sketch written into Redis as a string
  * counts (PFCOUNT) exactly as the PFADD-built key; our estimator gives the same number; and the
  * union (PFMERGE) of a batch-built sketch with a speed-layer HLL is the sketch of the union.
+ * Also for the bytes a batch run file stores (shared/hll/sketch.ts, the engines' path) and for the
+ * serving layer's union of many batch sketches and speed HLLs (SketchUnion).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { HyperLogLog } from '../../shared/hll/hll.js';
 import { fromRedis, toRedis } from '../../shared/hll/hll-format.js';
+import { SketchUnion, sketchOfMembers } from '../../shared/hll/sketch.js';
 import { testContext, type TestContext } from '../support/context.js';
 import { deletePrefix } from '../support/speed-harness.js';
 import { rand, type Rand } from '../unit/_prng.js';
@@ -79,6 +82,42 @@ describe('HyperLogLog: batch-built sketches and Redis agree', () => {
       // And merged here instead of in Redis: the same registers.
       const speedSketch = fromRedis((await redis.getBuffer(s))!);
       expect(new HyperLogLog(Uint8Array.from(batchSketch.registers)).merge(speedSketch).registers).toEqual(union.registers);
+    }
+  });
+
+  it('run-file sketches: SET into Redis they count as PFADD; the union of several buckets\' sketches and speed HLLs is PFMERGE\'s, estimated as PFCOUNT', async () => {
+    const r = rand(1616);
+    for (let n = 0; n < 10; n++) {
+      // A week of one URL: batch buckets (run-file bytes) and speed buckets (PFADD keys), visitors returning.
+      const pool = Array.from({ length: r.int(1, 8000) }, () => member(r));
+      const bucket = () => Array.from({ length: r.pick([0, 1, 5, 40, 900, 4000]) }, () => r.pick(pool));
+      const batchBuckets = Array.from({ length: r.int(1, 6) }, bucket);
+      const speedBuckets = Array.from({ length: r.int(0, 3) }, bucket);
+      const keys: string[] = [];
+      const union = new SketchUnion();
+      for (const [i, members] of batchBuckets.entries()) {
+        const bytes = sketchOfMembers(members);
+        const loaded = `${prefix}:run:${n}:${i}`;
+        const added = `${prefix}:pfadd:${n}:${i}`;
+        await redis.set(loaded, Buffer.from(bytes));
+        await pfadd(added, members);
+        expect(await redis.pfcount(loaded), `batch bucket of ${members.length} members`).toBe(await redis.pfcount(added));
+        keys.push(loaded);
+        union.addRedis(bytes);
+      }
+      for (const [i, members] of speedBuckets.entries()) {
+        const key = `${prefix}:speed:${n}:${i}`;
+        await pfadd(key, members);
+        keys.push(key);
+        union.addRedis((await redis.getBuffer(key))!);
+      }
+      const merged = `${prefix}:merged:${n}`;
+      const truth = `${prefix}:truth:${n}`;
+      await redis.pfmerge(merged, ...keys);
+      await pfadd(truth, [...batchBuckets, ...speedBuckets].flat());
+      expect(union.toHyperLogLog().registers).toEqual(fromRedis((await redis.getBuffer(merged))!).registers);
+      expect(union.toHyperLogLog().registers).toEqual(fromRedis((await redis.getBuffer(truth))!).registers);
+      expect(union.estimate()).toBe(await redis.pfcount(merged));
     }
   });
 });

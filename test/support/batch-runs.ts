@@ -10,6 +10,7 @@ import { RUNS_DIR } from '../../adapters/sqlite/batch-view-store.js';
 import { writeRunFile } from '../../adapters/sqlite/run-file-writer.js';
 import { runFileName, type BatchRunRecord } from '../../adapters/sqlite/run-record.js';
 import { Aggregate } from '../../shared/aggregate/aggregate.js';
+import { groupSketches } from '../../shared/aggregate/sketches.js';
 import { validDeduped } from '../../shared/reference-fold.js';
 import type { BatchViewStore } from '../../shared/ports.js';
 import type { ViewSet } from '../../shared/views/definition.js';
@@ -45,7 +46,8 @@ export class RunPublisher {
       viewsSource: this.views.source,
     };
     const file = runFileName(runId);
-    writeRunFile(join(this.batchDir, RUNS_DIR, file), { views: this.views, viewsJson: this.viewsJson, record, groups: agg.groups() });
+    // With the distinct measures' sketches, as a batch run writes them by default (issue 16).
+    writeRunFile(join(this.batchDir, RUNS_DIR, file), { views: this.views, viewsJson: this.viewsJson, record, groups: agg.groups(), sketches: groupSketches(agg.groups()) });
     const holder = `test-${runId}`;
     const lease = this.catalog.acquireLease({ holder, pid: process.pid, hostname: 'test', runId, startedAt: seq, leaseMs: 60_000 }, Date.now(), () => true);
     if (!lease.acquired) throw new Error('test publisher could not take the lease');
@@ -78,6 +80,7 @@ export function afterFirstRead(store: BatchViewStore & Required<Pick<BatchViewSt
     latestRun: () => after(store.latestRun()),
     runs: () => after(store.runs()),
     series: (q, runId) => store.series(q, runId),
+    ...(store.sketches ? { sketches: store.sketches.bind(store) } : {}),
   };
   if (opts.withSnapshot !== false) port.snapshot = (o) => after(store.snapshot(o));
   return port;

@@ -4,13 +4,36 @@
  * never roll up (`keep` is optional for a store), so the serving layer's own roll-up is exercised.
  * Integration tests use the real SQLite and Redis stores instead.
  */
-import type { BatchRunInfo, BatchViewStore, BucketRow, LateClassEvent, SeriesQuery, SpeedStatus } from '../../shared/ports.js';
+import type { BatchRunInfo, BatchViewStore, BucketRow, LateClassEvent, SeriesQuery, SketchRow, SpeedStatus } from '../../shared/ports.js';
+import type { Granularity } from '../../shared/time.js';
+import { sketchOfMembers } from '../../shared/hll/sketch.js';
 import type { QueryContext, SpeedReadModel, SpeedRowWithCounters } from '../../serving-layer/query/context.js';
 import type { ViewSet } from '../../shared/views/definition.js';
 import { floorTo } from '../../shared/time.js';
 import { LambdaError } from '../../shared/errors.js';
 
-function matches(r: BucketRow, q: SeriesQuery, dimensions: readonly string[]): boolean {
+/** A stored group's sketch of a distinct measure, as a fake store holds it. */
+export interface FakeSketch {
+  view: string;
+  granularity: Granularity;
+  measure: string;
+  bucketStart: number;
+  dims: (string | null)[];
+  sketch: Uint8Array;
+}
+
+/** The sketch of a group with these members (Redis bytes, as both real stores hold them). */
+export function fakeSketch(view: string, granularity: Granularity, measure: string, bucketStart: number, dims: (string | null)[], members: readonly string[]): FakeSketch {
+  return { view, granularity, measure, bucketStart, dims, sketch: sketchOfMembers(members) };
+}
+
+function sketchesOf(sketches: readonly FakeSketch[], q: SeriesQuery, measure: string, dimensions: readonly string[]): SketchRow[] {
+  return sketches
+    .filter((s) => s.measure === measure && matches(s, q, dimensions))
+    .map((s) => ({ bucketStart: s.bucketStart, dims: [...s.dims], sketch: s.sketch }));
+}
+
+function matches(r: Pick<BucketRow, 'view' | 'granularity' | 'bucketStart' | 'dims'>, q: SeriesQuery, dimensions: readonly string[]): boolean {
   if (r.view !== q.view || r.granularity !== q.granularity) return false;
   if (r.bucketStart < floorTo(q.from, q.granularity) || r.bucketStart >= q.to) return false;
   for (const [dim, want] of Object.entries(q.filter ?? {})) {
@@ -33,12 +56,13 @@ export function runInfo(runId: string, watermark: number, finishedAt = watermark
 
 export class FakeBatchStore implements BatchViewStore {
   /** newest first, as the port returns them */
-  readonly kept: { info: BatchRunInfo; rows: BucketRow[] }[] = [];
+  readonly kept: { info: BatchRunInfo; rows: BucketRow[]; sketches: FakeSketch[] | null }[] = [];
 
   constructor(private readonly views: ViewSet) {}
 
-  publish(info: BatchRunInfo, rows: BucketRow[]): void {
-    this.kept.unshift({ info, rows });
+  /** `sketches` absent: the run keeps none (as a run written with LAMBDA_BATCH_SKETCHES=false) */
+  publish(info: BatchRunInfo, rows: BucketRow[], sketches?: FakeSketch[]): void {
+    this.kept.unshift({ info, rows, sketches: sketches ?? null });
   }
 
   latestRun(): BatchRunInfo | null {
@@ -55,6 +79,12 @@ export class FakeBatchStore implements BatchViewStore {
     const dims = this.views.byName[q.view]?.dimensions ?? [];
     return run.rows.filter((r) => matches(r, q, dims)).map((r) => ({ ...r, values: { ...r.values } }));
   }
+
+  sketches(q: SeriesQuery, measure: string, runId?: string): SketchRow[] | null {
+    const run = runId === undefined ? this.kept[0] : this.kept.find((k) => k.info.runId === runId);
+    if (!run) throw new LambdaError('NOT_FOUND', `batch run "${runId ?? '(published)'}" is not kept`);
+    return run.sketches === null ? null : sketchesOf(run.sketches, q, measure, this.views.byName[q.view]?.dimensions ?? []);
+  }
 }
 
 export class FakeSpeedStore implements SpeedReadModel {
@@ -64,7 +94,10 @@ export class FakeSpeedStore implements SpeedReadModel {
   /** per partition, the next offset applied (status) */
   offsets: { partition: number; offset: number }[] = [];
   coveredSince: number | null = 0;
-  distinct: { dims: (string | null)[]; estimate: number }[] = [];
+  /** the HLLs of distinct measures, per stored group */
+  sketches: FakeSketch[] = [];
+  /** distinctSketches calls (what a test may count) */
+  sketchReads = 0;
 
   constructor(
     private readonly views: ViewSet,
@@ -90,8 +123,9 @@ export class FakeSpeedStore implements SpeedReadModel {
     return Promise.resolve({ coveredSince: this.coveredSince, partitions: this.offsets });
   }
 
-  distinctTotals(): Promise<{ dims: (string | null)[]; estimate: number }[]> {
-    return Promise.resolve(this.distinct);
+  distinctSketches(q: SeriesQuery, measure: string): Promise<SketchRow[]> {
+    this.sketchReads++;
+    return Promise.resolve(sketchesOf(this.sketches, q, measure, this.views.byName[q.view]?.dimensions ?? []));
   }
 
   retentionMs(): number {

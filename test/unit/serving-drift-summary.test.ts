@@ -63,12 +63,11 @@ describe('drift summary', () => {
 
 describe('warnings name only the measures asked for', () => {
   function pageviewsCtx() {
-    const ctx = fakeContext(views, NOW);
-    ctx.speed.rows = [
-      { ...row('pageviews', T0, ['/a'], { views: 2, visitors: 2 }), late: 0, duplicates: 0, unchecked: 0 },
-      { ...row('pageviews', T0, ['/b'], { views: 1, visitors: 1 }), late: 0, duplicates: 0, unchecked: 0 },
-    ];
-    return ctx;
+    // A batch run that keeps no sketches (LAMBDA_BATCH_SKETCHES=false): rolled up, the distinct
+    // visitors of its buckets cannot be unioned, so they are null and warned about.
+    const batch = new FakeBatchStore(views);
+    batch.publish(runInfo('run-1', T0 + 5 * M), [row('pageviews', T0, ['/a'], { views: 2, visitors: 2 }), row('pageviews', T0, ['/b'], { views: 1, visitors: 1 })]);
+    return fakeContext(views, NOW, batch);
   }
   const pageviews = views.byName.pageviews!;
 

@@ -5,7 +5,7 @@ import { totalsAnswer } from '../../serving-layer/query/totals.js';
 import { viewSetFromDocument } from '../../shared/views/load.js';
 import { isLambdaError } from '../../shared/errors.js';
 import { validationError } from '../../serving-layer/http/route.js';
-import { fakeContext } from '../support/serving-fakes.js';
+import { fakeContext, fakeSketch } from '../support/serving-fakes.js';
 
 const views = viewSetFromDocument(
   {
@@ -47,18 +47,19 @@ describe('groupBy', () => {
   it('so a distinct total cannot be passed off as a sketch union of the full dimensions (hole 5)', async () => {
     // Before the fix, groupBy=country,country counted as "every dimension" (2 == 2) and the
     // distinct total came back "approximate" from per-(country, channel) sketches it never had.
+    // Now a distinct total of fewer dimensions is the union of the stored groups' own sketches.
     const ctx = fakeContext(views, NOW);
     ctx.speed.rows = [
-      { view: 'sales', granularity: 'hour', bucketStart: 0, dims: ['DE', 'web'], values: { orders: 1, buyers: 1 }, late: 0, duplicates: 0, unchecked: 0 },
-      { view: 'sales', granularity: 'hour', bucketStart: H, dims: ['DE', 'app'], values: { orders: 1, buyers: 1 }, late: 0, duplicates: 0, unchecked: 0 },
+      { view: 'sales', granularity: 'hour', bucketStart: 0, dims: ['DE', 'web'], values: { orders: 2, buyers: 2 }, late: 0, duplicates: 0, unchecked: 0 },
+      { view: 'sales', granularity: 'hour', bucketStart: H, dims: ['DE', 'app'], values: { orders: 2, buyers: 2 }, late: 0, duplicates: 0, unchecked: 0 },
     ];
-    ctx.speed.distinct = [{ dims: ['DE', null], estimate: 7 }];
+    ctx.speed.sketches = [fakeSketch('sales', 'hour', 'buyers', 0, ['DE', 'web'], ['a', 'b']), fakeSketch('sales', 'hour', 'buyers', H, ['DE', 'app'], ['b', 'c'])];
     const answer = async (groupBy: string) => (await totalsAnswer(ctx, view, resolveQuery(view, rangeQuery.parse({ groupBy, from: '0', to: String(2 * H) }), NOW))).answer;
     await expect(answer('country,country')).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringMatching(/"groupBy"/) });
     const byCountry = await answer('country');
-    expect(byCountry.approximate).toEqual([]);
-    expect(byCountry.unavailable).toHaveProperty('buyers');
-    expect(byCountry.totals).toEqual([{ dims: { country: 'DE' }, values: { orders: 2, buyers: null }, buckets: 2 }]);
+    expect(byCountry.approximate).toEqual(['buyers']);
+    expect(byCountry.unavailable).toEqual({});
+    expect(byCountry.totals).toEqual([{ dims: { country: 'DE' }, values: { orders: 4, buyers: 3 }, buckets: 2, approximate: ['buyers'] }]);
   });
 
   it('other refusals name their parameter in invalidParams too', () => {

@@ -12,6 +12,8 @@ import { Aggregate, groupKey } from '../../shared/aggregate/aggregate.js';
 import { validDeduped, referenceFold } from '../../shared/reference-fold.js';
 import { loadViews } from '../../shared/views/load.js';
 import { rollUp } from '../../serving-layer/query/rollup.js';
+import { groupSketches } from '../../shared/aggregate/sketches.js';
+import { SketchUnion, sketchOfMembers } from '../../shared/hll/sketch.js';
 
 const VIEWS_JSON = JSON.stringify({
   views: [
@@ -123,6 +125,40 @@ describe('batch run file', () => {
     // ...and one of several says how many (parts) and has no distinct count (they cannot be added).
     const day = reader.series({ view: 'tricky', granularity: 'day', from: 0, to: T + 1, keep: ['Url'] });
     expect(day).toEqual([{ view: 'tricky', granularity: 'day', bucketStart: Date.UTC(2024, 0, 2), dims: [null, 'X', null], values: { n: 3, who: null, lo: -1.5, hi: 2.125, sum: 0.625 }, parts: 2 }]);
+  });
+
+  it('keeps the distinct measure\'s sketches beside the exact counts when given them, and says when it has none (issue 16)', () => {
+    const agg = new Aggregate();
+    for (const e of validDeduped(events, views)) agg.add(e, views);
+    const path = join(dir, 'r1.sqlite');
+    let written = -1;
+    writeRunFile(path, { views, viewsJson: VIEWS_JSON, record, groups: agg.groups(), sketches: groupSketches(agg.groups()), onSketches: (n) => (written = n) });
+    reader = RunFileReader.open(path, record);
+    expect(reader.hasSketches).toBe(true);
+    // Every group with a member has one sketch, and it holds exactly its members.
+    const q = { view: 'tricky', granularity: 'day' as const, from: 0, to: T + 2 * 86_400_000 };
+    const day = reader.sketches(q, 'who')!;
+    expect(day.map((r) => [r.bucketStart, r.dims])).toEqual([
+      [Date.UTC(2024, 0, 2), [null, 'X', null]],
+      [Date.UTC(2024, 0, 2), ['a"b\nc', 'X', 'x']],
+    ]);
+    expect(Buffer.from(day[1]!.sketch).equals(Buffer.from(sketchOfMembers(['u1', '7'])))).toBe(true);
+    expect(new SketchUnion().addRedis(day[0]!.sketch).addRedis(day[1]!.sketch).estimate()).toBe(2); // "7" and 7 are one visitor
+    // The day of event 4 has no user: no sketch (the empty one), while its row exists.
+    expect(reader.series(q)).toHaveLength(3);
+    expect(written).toBe([...agg.groups()].filter((g) => g.measures.who?.kind === 'distinct' && g.measures.who.members.size > 0).length);
+    // Range and filter as for series.
+    expect(reader.sketches({ ...q, granularity: 'minute', from: T, to: T + 1 }, 'who')!.map((r) => r.dims)).toEqual([['a"b\nc', 'X', 'x']]);
+    expect(reader.sketches({ ...q, filter: { order: null } }, 'who')!.map((r) => r.dims)).toEqual([[null, 'X', null]]);
+    expect(() => reader?.sketches(q, 'n')).toThrow(expect.objectContaining({ code: 'VALIDATION' }));
+    reader.close();
+
+    // Without sketches (LAMBDA_BATCH_SKETCHES=false, or a run of an older version): null, not empty.
+    const bare = join(dir, 'r2.sqlite');
+    writeRunFile(bare, { views, viewsJson: VIEWS_JSON, record, groups: agg.groups() });
+    reader = RunFileReader.open(bare, record);
+    expect(reader.hasSketches).toBe(false);
+    expect(reader.sketches(q, 'who')).toBeNull();
   });
 
   it('answers NOT_FOUND / VALIDATION for unknown views, granularities and dimensions', () => {

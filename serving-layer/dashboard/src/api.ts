@@ -7,13 +7,14 @@
 import type { Granularity, Source, Values, Dims } from '../../http/schemas/common.js';
 import type { MeasureDef, ViewDef, ViewsAnswer } from '../../http/schemas/views.js';
 import type { SeriesAnswer, SeriesBucket } from '../../http/schemas/series.js';
+import type { TotalsAnswer } from '../../http/schemas/totals.js';
 import type { DriftAnswer, DriftBucket, MeasureDrift } from '../../http/schemas/drift.js';
 import type { BatchRun, BatchStarted, RunningBatch, RunProgress, RunsAnswer } from '../../http/schemas/runs.js';
 import type { StatusAnswer } from '../../http/schemas/status.js';
 import type { SpeedPartition } from '../../http/schemas/speed.js';
 import type { Problem } from '../../http/schemas/problem.js';
 
-export type { Granularity, Source, Values, Dims, MeasureDef, ViewDef, ViewsAnswer, SeriesAnswer, SeriesBucket, DriftAnswer, DriftBucket, MeasureDrift };
+export type { Granularity, Source, Values, Dims, MeasureDef, ViewDef, ViewsAnswer, SeriesAnswer, SeriesBucket, TotalsAnswer, DriftAnswer, DriftBucket, MeasureDrift };
 export type { BatchRun, BatchStarted, RunningBatch, RunProgress, RunsAnswer, StatusAnswer, SpeedPartition };
 
 export class ApiError extends Error {
@@ -54,6 +55,7 @@ export function query(params: Record<string, string | number | string[] | undefi
 export const api = {
   views: () => call<ViewsAnswer>('/api/v1/views'),
   series: (view: string, q: string) => call<SeriesAnswer>(`/api/v1/views/${encodeURIComponent(view)}/series?${q}`),
+  totals: (view: string, q: string) => call<TotalsAnswer>(`/api/v1/views/${encodeURIComponent(view)}/totals?${q}`),
   drift: (view: string, q: string) => call<DriftAnswer>(`/api/v1/views/${encodeURIComponent(view)}/drift?${q}`),
   status: () => call<StatusAnswer>('/api/v1/status'),
   runs: () => call<RunsAnswer>('/api/v1/batch/runs'),

@@ -8,7 +8,7 @@ import { Controls } from './controls.js';
 import { byId } from './dom.js';
 import { DriftChart } from './drift-chart.js';
 import { renderDriftTable } from './drift-table.js';
-import { fmtInstant } from './format.js';
+import { fmtBucket, fmtInstant } from './format.js';
 import { Refresher } from './refresher.js';
 import { filterParam, rangeOf, readSelection, selectionSearch, type Selection } from './selection.js';
 import { SeriesChart } from './series-chart.js';
@@ -16,6 +16,8 @@ import { bucketPoints, driftPoints } from './series-data.js';
 import { renderSeriesTable } from './series-table.js';
 import { renderStatus } from './status-panel.js';
 import { setupBatchDialog } from './batch-dialog.js';
+import { describeUnique } from './unique-figure.js';
+import { renderUniqueFigure } from './unique-figure-view.js';
 
 /** How many values of a dimension the value picker offers (the top ones by the first measure). */
 const VALUE_CHOICES = 25;
@@ -47,12 +49,17 @@ async function boot(): Promise<void> {
     try {
       void loadValues(); // values come and go with the data; the picker follows
       // Only the measure shown is asked for, so the answers' warnings concern what the user sees.
-      const [series, drift, status] = await Promise.all([
+      // A distinct measure also gets its count over the whole range: a union, not the bars' sum.
+      const distinct = measureDef.type === 'distinct';
+      const [series, drift, status, totals] = await Promise.all([
         api.series(at.view, query({ granularity: at.granularity, from, to, groupBy: '', filter, measures: at.measure })),
         api.drift(at.view, query({ granularity: at.granularity, from, to, filter, measures: at.measure })),
         api.status(),
+        distinct ? api.totals(at.view, query({ granularity: at.granularity, from, to, groupBy: '', filter, measures: at.measure })) : Promise.resolve(null),
       ]);
       if (at !== sel) return; // the user picked something else meanwhile: a newer refresh follows
+      const rangeText = `${fmtBucket(from, at.granularity)} to ${fmtBucket(to - 1, at.granularity)} UTC`;
+      renderUniqueFigure(byId('unique-figure'), totals === null ? null : describeUnique(totals, at.measure), at.measure, measureDef, rangeText);
       const points = bucketPoints(series, at.measure, measureDef);
       seriesChart.render({ answer: series, points, measure: at.measure, def: measureDef, granularity: at.granularity });
       renderSeriesTable(byId('series-table-box'), series, points, at.measure, measureDef, at.granularity);

@@ -46,6 +46,7 @@ export const batchRun = z.strictObject({
     duplicatesDifferingPayload: count('duplicate ids whose raw line differed from the kept one; should be 0').optional(),
     bytesRead: count('compressed bytes of the master files read').optional(),
     eventsKept: count('valid, first-seen events folded into the views').optional(),
+    sketches: count('HyperLogLog sketches of distinct measures written (one per group and distinct measure with members); absent when the run keeps none (LAMBDA_BATCH_SKETCHES=false, or an older run)').optional(),
   }),
   viewsHash: z.string().describe('hash of the view definitions the run computed'),
   snapshot: z

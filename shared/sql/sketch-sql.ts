@@ -1,0 +1,70 @@
+/**
+ * The distinct measures' sketches as SQL (issue 16; docs/design-decisions.md, "Uniques"): the same
+ * HyperLogLog registers the reference engine hashes from its member sets, with the hashing done
+ * once per distinct member instead of once per group and member.
+ *
+ * Per view and distinct measure, over the kept records (`rn = 1`) the view's filter matched:
+ *   1. `membersSql`: every distinct member once, numbered (`mid`). The engine reads them out,
+ *      hashes each member's UTF-8 bytes with shared/hll (MurmurHash64A, Redis's seed) into its
+ *      packed register (index * 64 + count) and appends (mid, reg) to a table `registersTable`.
+ *   2. `groupsSql`: per granularity, bucket and dims, the largest packed register per register
+ *      index (the register PFADD of the group's members leaves), as one list sorted by index:
+ *      exactly the non-zero registers of the group's sketch. The engine writes the Redis bytes
+ *      from the list (shared/hll/sketch.ts redisBytesOfPacked).
+ * Groups without a member get no row (the empty sketch), as in the reference engine.
+ */
+import { granularityMs } from '../time.js';
+import type { ViewSet } from '../views/definition.js';
+import type { Dialect } from './dialect.js';
+import { projectionColumns } from './projection.js';
+
+export interface SketchQueries {
+  view: string;
+  measure: string;
+  /** number of dimension columns d0..d<dims-1> of groupsSql */
+  dims: number;
+  /** columns: mid (BIGINT), member (VARCHAR) */
+  membersSql: string;
+  /** `registers`: a table of (mid BIGINT, reg INTEGER); columns granularity, bucket_start, d0.., regs (list of INTEGER) */
+  groupsSql(members: string, registers: string): string;
+}
+
+/** The columns of the (mid, reg) table the engine fills. */
+export const REGISTERS_COLUMNS = 'mid BIGINT, reg INTEGER';
+
+/** One entry per (view, distinct measure), in view then measure order. */
+export function sketchQueries(sql: Dialect, views: ViewSet, ranked: string): SketchQueries[] {
+  const cols = projectionColumns(views);
+  const out: SketchQueries[] = [];
+  views.views.forEach((view, i) => {
+    const dims = view.dimensions.map((_, j) => `v${i}_d${j}`);
+    for (const [name, m] of Object.entries(view.measures)) {
+      if (m.type !== 'distinct') continue;
+      const member = cols.find((c) => c.view === i && c.kind === 'measure' && c.measure === name)?.name as string;
+      const kept = `${ranked}.rn = 1 AND ${ranked}.v${i}_on`;
+      out.push({
+        view: view.name,
+        measure: name,
+        dims: dims.length,
+        membersSql: `SELECT row_number() OVER () AS mid, member FROM (SELECT DISTINCT ${member} AS member FROM ${ranked} WHERE ${kept} AND ${member} IS NOT NULL)`,
+        groupsSql: (members, registers) => {
+          const perGranularity = view.granularities.map((g) => {
+            const ms = granularityMs(g);
+            const bucket = `${sql.intDiv(`${ranked}.ts`, String(ms))} * ${ms}`;
+            const dimCols = dims.map((d, j) => `${ranked}.${d} AS d${j}`);
+            const groupKey = ['bucket_start', ...dims.map((_, j) => `d${j}`)];
+            // Inner: one row per group and register index, holding that register's value (the
+            // largest packed register of the index). Outer: the group's registers as a sorted list.
+            const inner =
+              `SELECT ${[`${bucket} AS bucket_start`, ...dimCols, `max(r.reg) AS reg`].join(', ')} ` +
+              `FROM ${ranked} JOIN ${members} m ON m.member = ${ranked}.${member} JOIN ${registers} r ON r.mid = m.mid ` +
+              `WHERE ${kept} GROUP BY ${[bucket, ...dims.map((d) => `${ranked}.${d}`), sql.intDiv('r.reg', '64')].join(', ')}`;
+            return `SELECT ${sql.str(g)} AS granularity, ${groupKey.join(', ')}, list(reg ORDER BY reg) AS regs FROM (${inner}) GROUP BY ${groupKey.join(', ')}`;
+          });
+          return perGranularity.join(' UNION ALL ');
+        },
+      });
+    }
+  });
+  return out;
+}
