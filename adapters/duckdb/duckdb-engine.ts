@@ -61,6 +61,13 @@ function textOf(v: unknown): string | null {
   throw new LambdaError('INTERNAL', `expected text as bytes from DuckDB, got ${typeof v}`);
 }
 
+/**
+ * Lines judged by TypeScript per round trip. Results are read whole (runAndReadAll), never
+ * streamed: DuckDB streaming results hung at 5M events (an idle executor waiting for a task), in
+ * this engine's TS path and in the sketches' query alike.
+ */
+const TS_PAGE = 50_000;
+
 export class DuckDbBatchEngine implements BatchEngine {
   readonly name = 'duckdb';
   /** lines the last run judged in SQL, and in TypeScript (ts-path.ts): what the tests and logs look at */
@@ -88,28 +95,26 @@ export class DuckDbBatchEngine implements BatchEngine {
       autoload_known_extensions: 'false',
     });
     const db = await instance.connect();
-    const side = await instance.connect();
     const interrupt = () => db.interrupt();
     input.signal.addEventListener('abort', interrupt, { once: true });
     try {
-      return await this.run(db, side, input);
+      return await this.run(db, input);
     } catch (err) {
       input.signal.throwIfAborted(); // an interrupted query reports the abort, not "INTERRUPT"
       throw err;
     } finally {
       input.signal.removeEventListener('abort', interrupt);
-      side.closeSync();
       db.closeSync();
       instance.closeSync();
       rmSync(opts.workDir, { recursive: true, force: true });
     }
   }
 
-  private async run(db: DuckDBConnection, side: DuckDBConnection, input: BatchEngineInput): Promise<BatchEngineResult> {
+  private async run(db: DuckDBConnection, input: BatchEngineInput): Promise<BatchEngineResult> {
     const { views, signal } = input;
     const projection = projectionColumns(views);
-    await db.run(`CREATE TABLE ts_valid (${tsPathColumns(projection)})`);
-    const tsPath = new TsPath(views, projection, await side.createAppender('ts_valid'));
+    await db.run(`CREATE TEMP TABLE ts_valid (${tsPathColumns(projection)})`);
+    const tsPath = new TsPath(views, projection);
 
     let t = performance.now();
     const lap = (what: keyof DuckDbBatchEngine['lastTimings']) => {
@@ -130,11 +135,16 @@ export class DuckDbBatchEngine implements BatchEngine {
 
     // 2. the lines SQL does not judge, by shared/events.ts
     signal.throwIfAborted();
-    const notPlain = await db.stream('SELECT seq, encode(line) FROM ev WHERE NOT plain');
-    for (let chunk = await notPlain.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await notPlain.fetchChunk()) {
-      for (const [seq, line] of chunk.getRows()) tsPath.add(Number(seq), textOf(line) as string);
+    await tsPath.flush(db);
+    await db.run('CREATE TEMP TABLE not_plain AS SELECT row_number() OVER (ORDER BY seq) AS k, seq, line FROM ev WHERE NOT plain');
+    const [[notPlain] = []] = (await db.runAndReadAll('SELECT count(*) FROM not_plain')).getRows();
+    for (let from = 1; from <= Number(notPlain); from += TS_PAGE) {
+      signal.throwIfAborted();
+      const page = await db.runAndReadAll(`SELECT seq, encode(line) FROM not_plain WHERE k BETWEEN ${from} AND ${from + TS_PAGE - 1}`);
+      for (const [seq, line] of page.getRows()) tsPath.add(Number(seq), textOf(line) as string);
+      await tsPath.flush(db);
     }
-    tsPath.close();
+    await db.run('DROP TABLE not_plain');
     const [plainRows] = (await db.runAndReadAll('SELECT count(*) FROM ev WHERE plain')).getRows();
     const sqlJudged = exact(plainRows?.[0] ?? 0, 'plain lines') ?? 0;
     this.lastSplit = { sql: sqlJudged, typescript: progress.recordsRead - sqlJudged };
@@ -173,7 +183,7 @@ export class DuckDbBatchEngine implements BatchEngine {
       }
     }
     // The distinct measures' sketches (issue 16), from the same kept records.
-    const sketches = input.sketches === true ? await sketchRows(db, side, views, 'ranked', signal) : undefined;
+    const sketches = input.sketches === true ? await sketchRows(db, views, 'ranked', signal) : undefined;
     lap('views');
     return {
       groups,

@@ -6,8 +6,7 @@
  * packed registers, DuckDB takes the largest register per group and index, and TypeScript writes
  * the Redis bytes of each group's sorted register list.
  *
- * Called from the views step of duckdb-engine.ts on the `ranked` table, with a second connection
- * (`side`) for the appender while the first one streams the members.
+ * Called from the views step of duckdb-engine.ts on the `ranked` table.
  */
 import { DuckDBBlobValue, DuckDBListValue, type DuckDBConnection } from '@duckdb/node-api';
 import type { StoredSketch } from '../../shared/aggregate/stored-group.js';
@@ -18,8 +17,8 @@ import { REGISTERS_COLUMNS, sketchQueries } from '../../shared/sql/sketch-sql.js
 import type { Granularity } from '../../shared/time.js';
 import type { ViewSet } from '../../shared/views/definition.js';
 
-const MEMBERS = 'sketch_members';
 const REGISTERS = 'sketch_registers';
+const STAGED = 'sketch_staged';
 
 /**
  * Bytes of a BLOB result. Text crosses as bytes (SQL `encode`) for the reason duckdb-engine.ts
@@ -38,22 +37,22 @@ function textOf(v: unknown): string | null {
 }
 
 /** Every non-empty sketch of every distinct measure of `views`, from the kept records in `ranked`. */
-export async function sketchRows(db: DuckDBConnection, side: DuckDBConnection, views: ViewSet, ranked: string, signal: AbortSignal): Promise<StoredSketch[]> {
+export async function sketchRows(db: DuckDBConnection, views: ViewSet, ranked: string, signal: AbortSignal): Promise<StoredSketch[]> {
   const out: StoredSketch[] = [];
   for (const q of sketchQueries(DUCKDB, views, ranked)) {
     signal.throwIfAborted();
-    await db.run(`CREATE OR REPLACE TEMP TABLE ${MEMBERS} AS ${q.membersSql}`);
-    await db.run(`CREATE OR REPLACE TABLE ${REGISTERS} (${REGISTERS_COLUMNS})`);
-    // 1. hash each distinct member once
-    const appender = await side.createAppender(REGISTERS);
+    await db.run(`CREATE OR REPLACE TEMP TABLE ${REGISTERS} (${REGISTERS_COLUMNS})`);
+    // 1. hash each distinct member once (read out whole: a query streaming on one connection
+    //    while an appender fills a table, and paging by a row_number() column, both hung DuckDB at
+    //    5M events; so nothing overlaps)
+    const members = (await db.runAndReadAll(`SELECT encode(member) FROM (${q.membersSql})`)).getRows();
+    signal.throwIfAborted();
+    const appender = await db.createAppender(REGISTERS, 'main', 'temp');
     try {
-      const members = await db.stream(`SELECT mid, encode(member) FROM ${MEMBERS}`);
-      for (let chunk = await members.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await members.fetchChunk()) {
-        for (const [mid, member] of chunk.getRows()) {
-          appender.appendBigInt(mid as bigint);
-          appender.appendInteger(packedRegisterOf(bytesOf(member)));
-          appender.endRow();
-        }
+      for (const [bytes] of members) {
+        appender.appendVarchar(textOf(bytes) as string); // from the bytes: the VARCHAR decoder would drop a leading U+FEFF
+        appender.appendInteger(packedRegisterOf(bytesOf(bytes)));
+        appender.endRow();
       }
     } finally {
       appender.closeSync();
@@ -61,9 +60,13 @@ export async function sketchRows(db: DuckDBConnection, side: DuckDBConnection, v
     signal.throwIfAborted();
     // 2. per group its registers, sorted by index; the Redis bytes written from them
     const dims = Array.from({ length: q.dims }, (_, j) => `encode(d${j})`);
-    const groups = await db.stream(`SELECT granularity, bucket_start, ${[...dims, 'regs'].join(', ')} FROM (${q.groupsSql(MEMBERS, REGISTERS)})`);
-    for (let chunk = await groups.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await groups.fetchChunk()) {
-      for (const row of chunk.getRows()) {
+    // One query per granularity, read whole: the streamed UNION ALL of all of them hung DuckDB at
+    // 5M events (an idle executor waiting for a task that never came).
+    await db.run(`CREATE OR REPLACE TEMP TABLE ${STAGED} AS ${q.stageSql(REGISTERS)}`);
+    for (const groupsSql of q.groupsSql(STAGED)) {
+      signal.throwIfAborted();
+      const groups = await db.runAndReadAll(`SELECT granularity, bucket_start, ${[...dims, 'regs'].join(', ')} FROM (${groupsSql})`);
+      for (const row of groups.getRows()) {
         const regs = row[2 + q.dims];
         if (!(regs instanceof DuckDBListValue)) throw new LambdaError('INTERNAL', 'expected a list of registers from DuckDB');
         out.push({
@@ -76,7 +79,7 @@ export async function sketchRows(db: DuckDBConnection, side: DuckDBConnection, v
         });
       }
     }
-    await db.run(`DROP TABLE ${MEMBERS}`);
+    await db.run(`DROP TABLE ${STAGED}`);
     await db.run(`DROP TABLE ${REGISTERS}`);
   }
   return out;

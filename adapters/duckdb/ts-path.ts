@@ -5,7 +5,7 @@
  * the SQL fills (shared/sql/projection.ts). So every record is judged by exactly the rules of the
  * other layers: by SQL where SQL is provably the same, by the TypeScript otherwise.
  */
-import type { DuckDBAppender } from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import { LambdaError } from '../../shared/errors.js';
 import { parseProjectedLine } from '../../shared/events.js';
 import type { ProjectionColumn } from '../../shared/sql/projection.js';
@@ -26,46 +26,62 @@ function text(s: string): string {
   return s;
 }
 
+type Row = readonly (string | number | boolean | null)[];
+
+/**
+ * Judges lines and keeps the valid ones' rows until `flush` appends them to `ts_valid` (a TEMP
+ * table of the engine's connection). Rows are buffered rather than appended as they come: an
+ * appender filling a table on one connection while a query streams on another hung DuckDB (seen
+ * at 5M events), so the engine reads a page of lines, then flushes, never both at once.
+ */
 export class TsPath {
   readonly invalid: Record<string, number> = {};
   valid = 0;
+  private rows: Row[] = [];
 
   constructor(
     private readonly views: ViewSet,
     private readonly projection: readonly ProjectionColumn[],
-    private readonly appender: DuckDBAppender,
   ) {}
 
-  /** Judges one line; a valid one is appended with `seq`, its place in the order lines were read (job-sql.ts). */
+  /** Judges one line; a valid one is kept with `seq`, its place in the order lines were read (job-sql.ts). */
   add(seq: number, line: string): void {
     const r = parseProjectedLine(line, this.views);
     if (!r.ok) {
       this.invalid[r.reason] = (this.invalid[r.reason] ?? 0) + 1;
       return;
     }
-    const a = this.appender;
-    a.appendBigInt(BigInt(seq));
-    a.appendVarchar(text(line));
-    a.appendVarchar(text(r.event.id));
-    a.appendBigInt(BigInt(r.event.ts));
+    const row: (string | number | boolean | null)[] = [seq, text(line), text(r.event.id), r.event.ts];
     for (const c of this.projection) {
       const p = r.projections[c.view] ?? null;
       if (c.kind === 'on') {
-        a.appendBoolean(p !== null);
+        row.push(p !== null);
         continue;
       }
       const v = p === null ? null : c.kind === 'dim' ? (p.dims[c.index] ?? null) : (p.measures[c.measure] ?? null);
-      if (v === null) a.appendNull();
-      else if (typeof v === 'string') a.appendVarchar(text(v));
-      else a.appendBigInt(BigInt(v));
+      row.push(typeof v === 'string' ? text(v) : v);
     }
-    a.endRow();
+    this.rows.push(row);
     this.valid++;
   }
 
-  /** Flushes the appended rows into the table. */
-  close(): void {
-    this.appender.closeSync();
+  /** Appends the kept rows to `ts_valid`. */
+  async flush(db: DuckDBConnection): Promise<void> {
+    if (this.rows.length === 0) return;
+    const a: DuckDBAppender = await db.createAppender('ts_valid', 'main', 'temp');
+    try {
+      for (const row of this.rows) {
+        row.forEach((v) => {
+          if (v === null) a.appendNull();
+          else if (typeof v === 'boolean') a.appendBoolean(v);
+          else if (typeof v === 'string') a.appendVarchar(v);
+          else a.appendBigInt(BigInt(v)); // seq, ts, measures: BIGINT columns
+        });
+        a.endRow();
+      }
+    } finally {
+      a.closeSync();
+    }
+    this.rows = [];
   }
 }
-

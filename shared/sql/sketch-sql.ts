@@ -4,12 +4,13 @@
  * once per distinct member instead of once per group and member.
  *
  * Per view and distinct measure, over the kept records (`rn = 1`) the view's filter matched:
- *   1. `membersSql`: every distinct member once, numbered (`mid`). The engine reads them out,
- *      hashes each member's UTF-8 bytes with shared/hll (MurmurHash64A, Redis's seed) into its
- *      packed register (index * 64 + count) and appends (mid, reg) to a table `registersTable`.
- *   2. `groupsSql`: per granularity, bucket and dims, the largest packed register per register
- *      index (the register PFADD of the group's members leaves), as one list sorted by index:
- *      exactly the non-zero registers of the group's sketch. The engine writes the Redis bytes
+ *   1. `membersSql`: every distinct member once. The engine reads them out, hashes each member's
+ *      UTF-8 bytes with shared/hll (MurmurHash64A, Redis's seed) into its packed register
+ *      (index * 64 + count) and appends (member, reg) to a table `registers`.
+ *   2. `stageSql`: per bucket of the view's finest granularity and dims, the largest packed
+ *      register per register index (the register PFADD of the group's members leaves);
+ *      `groupsSql`: per granularity the same rolled up from those rows (registers merge by max),
+ *      as one list sorted by index: exactly the non-zero registers of the group's sketch. The engine writes the Redis bytes
  *      from the list (shared/hll/sketch.ts redisBytesOfPacked).
  * Groups without a member get no row (the empty sketch), as in the reference engine.
  */
@@ -23,14 +24,16 @@ export interface SketchQueries {
   measure: string;
   /** number of dimension columns d0..d<dims-1> of groupsSql */
   dims: number;
-  /** columns: mid (BIGINT), member (VARCHAR) */
+  /** column: member (VARCHAR) */
   membersSql: string;
-  /** `registers`: a table of (mid BIGINT, reg INTEGER); columns granularity, bucket_start, d0.., regs (list of INTEGER) */
-  groupsSql(members: string, registers: string): string;
+  /** `registers`: a table of (member VARCHAR, reg INTEGER); columns b (bucket of the finest granularity), d0.., reg: the table `groupsSql` reads */
+  stageSql(registers: string): string;
+  /** from the staged table, one query per granularity; columns granularity, bucket_start, d0.., regs (list of INTEGER) */
+  groupsSql(staged: string): string[];
 }
 
 /** The columns of the (mid, reg) table the engine fills. */
-export const REGISTERS_COLUMNS = 'mid BIGINT, reg INTEGER';
+export const REGISTERS_COLUMNS = 'member VARCHAR, reg INTEGER';
 
 /** One entry per (view, distinct measure), in view then measure order. */
 export function sketchQueries(sql: Dialect, views: ViewSet, ranked: string): SketchQueries[] {
@@ -46,23 +49,31 @@ export function sketchQueries(sql: Dialect, views: ViewSet, ranked: string): Ske
         view: view.name,
         measure: name,
         dims: dims.length,
-        membersSql: `SELECT row_number() OVER () AS mid, member FROM (SELECT DISTINCT ${member} AS member FROM ${ranked} WHERE ${kept} AND ${member} IS NOT NULL)`,
-        groupsSql: (members, registers) => {
-          const perGranularity = view.granularities.map((g) => {
+        membersSql: `SELECT DISTINCT ${member} AS member FROM ${ranked} WHERE ${kept} AND ${member} IS NOT NULL`,
+        stageSql: (registers) => {
+          // The finest granularity's registers per group: HLL registers merge by max, so every
+          // coarser granularity (a multiple of it) is rolled up from these rows, not from the events.
+          const ms = Math.min(...view.granularities.map(granularityMs));
+          const bucket = `${sql.intDiv(`${ranked}.ts`, String(ms))} * ${ms}`;
+          const dimCols = dims.map((d, j) => `${ranked}.${d} AS d${j}`);
+          return (
+            `SELECT ${[`${bucket} AS b`, ...dimCols, 'max(r.reg) AS reg'].join(', ')} ` +
+            `FROM ${ranked} JOIN ${registers} r ON r.member = ${ranked}.${member} ` +
+            `WHERE ${kept} GROUP BY ${[bucket, ...dims.map((d) => `${ranked}.${d}`), sql.intDiv('r.reg', '64')].join(', ')}`
+          );
+        },
+        groupsSql: (staged) =>
+          view.granularities.map((g) => {
             const ms = granularityMs(g);
-            const bucket = `${sql.intDiv(`${ranked}.ts`, String(ms))} * ${ms}`;
-            const dimCols = dims.map((d, j) => `${ranked}.${d} AS d${j}`);
             const groupKey = ['bucket_start', ...dims.map((_, j) => `d${j}`)];
             // Inner: one row per group and register index, holding that register's value (the
             // largest packed register of the index). Outer: the group's registers as a sorted list.
+            const bucket = `${sql.intDiv('b', String(ms))} * ${ms}`;
             const inner =
-              `SELECT ${[`${bucket} AS bucket_start`, ...dimCols, `max(r.reg) AS reg`].join(', ')} ` +
-              `FROM ${ranked} JOIN ${members} m ON m.member = ${ranked}.${member} JOIN ${registers} r ON r.mid = m.mid ` +
-              `WHERE ${kept} GROUP BY ${[bucket, ...dims.map((d) => `${ranked}.${d}`), sql.intDiv('r.reg', '64')].join(', ')}`;
+              `SELECT ${[`${bucket} AS bucket_start`, ...dims.map((_, j) => `d${j}`), 'max(reg) AS reg'].join(', ')} FROM ${staged} ` +
+              `GROUP BY ${[bucket, ...dims.map((_, j) => `d${j}`), sql.intDiv('reg', '64')].join(', ')}`;
             return `SELECT ${sql.str(g)} AS granularity, ${groupKey.join(', ')}, list(reg ORDER BY reg) AS regs FROM (${inner}) GROUP BY ${groupKey.join(', ')}`;
-          });
-          return perGranularity.join(' UNION ALL ');
-        },
+          }),
       });
     }
   });
