@@ -1,10 +1,14 @@
 /**
  * One batch run in its own process, so its peak memory (main thread, map workers and SQLite, all
  * in one RSS) is measured alone: `node --import tsx bench/batch/run-child.ts` with the run's
- * environment in BENCH_ENV (JSON). Prints one JSON line: the run record, wall time, CPU time, peak RSS.
+ * environment in BENCH_ENV (JSON). Prints one JSON line: the run record, wall time, CPU time, peak RSS,
+ * the engine's phases and the run file's size.
  */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalMasterDataset } from '../../adapters/master/index.js';
+import { createBatchEngine } from '../../batch-layer/run/engines.js';
 import { runBatch } from '../../batch-layer/run/run-batch.js';
 import { loadConfig } from '../../platform/config.js';
 import { silentLogger } from '../../platform/logger.js';
@@ -17,9 +21,13 @@ const master = new LocalMasterDataset(fileURLToPath(config.masterUrl));
 const rss = new RssSampler();
 const cpuBefore = process.cpuUsage();
 const started = performance.now();
-const record = await runBatch({ config, views: defaultViewSet(), master, log: silentLogger() });
+const engine = await createBatchEngine(config);
+const record = await runBatch({ config, views: defaultViewSet(), master, log: silentLogger(), engine });
 const wallMs = performance.now() - started;
 const cpu = process.cpuUsage(cpuBefore);
 rss.stop();
 // CPU time of every thread of the process: less sensitive than wall time to a busy shared machine.
-process.stdout.write(`${JSON.stringify({ record, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, peakRssBytes: rss.peakBytes() })}\n`);
+// Where the engine's time went (the duckdb engine's phases), and the size of the published run file.
+const phases = 'lastTimings' in engine ? (engine.lastTimings as Record<string, number>) : null;
+const runFileBytes = statSync(join(config.batch.dir, 'runs', `${record.runId}.sqlite`)).size;
+process.stdout.write(`${JSON.stringify({ record, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, peakRssBytes: rss.peakBytes(), phases, runFileBytes })}\n`);
