@@ -19,6 +19,8 @@ import { runBatch } from '../../batch-layer/run/run-batch.js';
 import { ReferenceBatchEngine } from '../../batch-layer/run/reference-engine.js';
 import { silentLogger } from '../../platform/logger.js';
 import { totalsAnswer } from '../../serving-layer/query/totals.js';
+import { driftAnswer } from '../../serving-layer/query/drift.js';
+import { SketchUnion, sketchOfMembers } from '../../shared/hll/sketch.js';
 import { seriesAnswer } from '../../serving-layer/query/series.js';
 import type { QueryContext } from '../../serving-layer/query/context.js';
 import { rangeQuery, resolveQuery } from '../../serving-layer/query/params.js';
@@ -161,5 +163,44 @@ describe('unique visitors over 7 days across a published batch run and the speed
     expect(store.latestRun()?.runId).toBe(run.runId);
     expect(run.counts.sketches).toBeGreaterThan(0);
     await expectWeekWithin2Percent();
+  });
+
+  // Last: it adds a master segment and publishes another run.
+  it("the drift report shows beside each batch count its own sketch's estimate: HyperLogLog error, the same kind as the speed layer's", async () => {
+    const from = floorTo(SPEED_SINCE, 'hour') + HOUR_MS;
+    // 3,000 visitors of one more URL in one compared hour, in the batch layer only: enough members
+    // for the sketch's estimate to differ from the exact count (a few dozen it counts exactly).
+    const busy = from + 2 * HOUR_MS;
+    const extra = Array.from({ length: 3000 }, (_, i) => ({ id: `x${i}`, ts: busy + i, type: 'pageview', url: '/extra', user: `xu-${i}` }));
+    const master = new LocalMasterDataset(fileURLToPath(ctx.config.masterUrl));
+    await master.writeSegment({ topic: ctx.config.kafka.topic, partition: 0, firstOffset: lines.length, arrivalTs: ARCHIVED - HOUR_MS, lines: extra.map((e) => JSON.stringify(e)) });
+    await writeCheckpoints(master, ctx.config.kafka.topic, 1, ARCHIVED);
+    await runBatch({ config: ctx.config, views, master, log: silentLogger(), engine: new ReferenceBatchEngine(ctx.config) });
+    const all = [...events, ...extra];
+
+    const answer = await driftAnswer(query, pageviews, resolveQuery(pageviews, rangeQuery.parse({ granularity: 'hour', from: String(from), to: String(floorTo(ARCHIVED, 'hour')) }), NOW));
+    expect(answer.bucketsCompared).toBeGreaterThan(10);
+    let rows = 0;
+    let estimated = 0;
+    for (const bucket of answer.buckets) {
+      for (const row of bucket.rows) {
+        const v = row.measures.visitors!;
+        // Independently: the sketch of the row's exact members, built here, estimated.
+        const members = new Set(all.filter((e) => e.type === 'pageview' && e.url === row.dims.url && e.ts >= bucket.start && e.ts < bucket.end).map((e) => e.user));
+        const want = members.size === 0 ? 0 : new SketchUnion().addRedis(sketchOfMembers(members)).estimate();
+        expect(v.batchSketch, `${new Date(bucket.start).toISOString()} ${row.dims.url}`).toBe(want);
+        expect(v.batch).toBe(members.size);
+        if (want !== members.size) estimated++;
+        rows++;
+      }
+      expect(bucket.causes.find((c) => c.cause === 'hll_estimate')?.detail).toMatch(/the batch run's own sketch of these rows is off its exact count by \d+\.\d+% on average/);
+    }
+    expect(rows).toBeGreaterThan(30);
+    expect(estimated, 'rows where the sketch is not exact (the /extra hour)').toBeGreaterThanOrEqual(1);
+    const extraRow = answer.buckets.find((b) => b.start === busy)?.rows.find((r) => r.dims.url === '/extra')?.measures.visitors;
+    expect(extraRow?.batch).toBe(3000);
+    expect(Math.abs(extraRow!.batchSketch! - 3000) / 3000).toBeLessThan(0.03);
+    expect(answer.summary.visitors?.batchSketchMeanRelative).toBeGreaterThan(0);
+    expect(answer.summary.views?.batchSketchMeanRelative).toBeUndefined();
   });
 });

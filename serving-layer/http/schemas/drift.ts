@@ -28,6 +28,11 @@ export const measureDrift = z.strictObject({
   diff: nullableNumber('speed - batch; null when one side has no value'),
   abs: nullableNumber('|speed - batch|; null when one side has no value'),
   rel: nullableNumber('abs / |batch|; 0 when both agree; null when batch is 0 and speed is not, or a side has no value'),
+  batchSketch: z
+    .number()
+    .nullable()
+    .optional()
+    .describe("distinct measures: the estimate of the batch run's own HyperLogLog of this row (null: the run keeps no sketches); it differs from `batch` by HyperLogLog error alone, the same kind of error as the speed layer's"),
 });
 
 export const driftBucket = z.strictObject({
@@ -54,6 +59,12 @@ export const measureSummary = z.strictObject({
   rowsWithRelative: count('rows where the relative difference exists'),
   meanRelative: z.number().nullable().describe('mean relative difference over rowsWithRelative rows; null when there are none'),
   maxRelative: z.number().nullable().describe('largest relative difference; null when there is none'),
+  batchSketchMeanRelative: z
+    .number()
+    .nullable()
+    .optional()
+    .describe("distinct measures: mean |batchSketch - batch| / batch over the rows with batch > 0: the error the batch layer's own sketch has (null: no such row, or the run keeps no sketches)"),
+  batchSketchMaxRelative: z.number().nullable().optional().describe('distinct measures: the largest of those'),
 });
 
 export const driftAnswer = z.strictObject({
