@@ -6,7 +6,7 @@
  * no line holds \n or \r), into `streamed(f, n, line)`, then into `ev` in (f, n) order.
  *
  * Lines are copied with preserve_insertion_order, so their rowids follow the order the source
- * gives them: a file's lines in file order, files in the order they are read (OrderedEvents).
+ * gives them: a file's lines in file order, files in the order they are read (ordered-events.ts).
  *
  * Streamed lines cross into DuckDB in blocks, not one by one: consecutive lines joined with \n, one
  * appended row per block (file, first line number, text), then split back in SQL with the line
@@ -21,6 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { BatchEngineInput, EngineProgress } from '../../shared/batch-engine.js';
 import { LambdaError } from '../../shared/errors.js';
+import { OrderedEvents } from './ordered-events.js';
 import { readNative } from './read-native.js';
 
 const BLOCK_LINES = 4096;
@@ -35,37 +36,6 @@ export interface LoadResult {
 }
 
 type LoadInput = Pick<BatchEngineInput, 'files' | 'master' | 'signal' | 'onProgress'>;
-
-/**
- * Validates lines into `ev` in the order they are read, numbering them (`seq`) as they come. Each
- * batch of lines is first copied into a table with insertion order kept (cheap), then validated
- * from it with order free (`seq` carries it): validation in the same pipeline as an
- * order-preserving read ran on little more than one thread.
- */
-export class OrderedEvents {
-  private next = 0;
-
-  /** `intoEvents(source)`: the INSERT that validates the rows of `source` (columns seq, line) into `ev` (shared/sql/event-sql.ts) */
-  constructor(
-    private readonly db: DuckDBConnection,
-    private readonly intoEvents: (source: string) => string,
-  ) {}
-
-  /** `ordered`: a query whose column `line` gives lines in read order. Returns how many; if it fails, none were added. */
-  async add(ordered: string): Promise<number> {
-    await this.db.run('SET preserve_insertion_order = true');
-    try {
-      await this.db.run(`CREATE OR REPLACE TEMP TABLE raw AS ${ordered}`);
-    } finally {
-      await this.db.run('SET preserve_insertion_order = false');
-    }
-    const [[count] = []] = (await this.db.runAndReadAll('SELECT count(*) FROM raw')).getRows();
-    await this.db.run(this.intoEvents(`(SELECT ${this.next} + rowid AS seq, line FROM raw)`));
-    await this.db.run('DROP TABLE raw');
-    this.next += Number(count);
-    return Number(count);
-  }
-}
 
 /** Fills `ev`, created before, with every line of the snapshot (see above). */
 export async function loadEvents(

@@ -18,7 +18,7 @@
  * the reference engine does, or fails the run the same way (a corrupt gzip, a missing file).
  *
  * Order: read_csv gives a file's lines in file order and the files in the order listed, which the
- * copy keeps (load-events.ts OrderedEvents).
+ * copy keeps (ordered-events.ts).
  */
 import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,7 +26,7 @@ import { constants, gunzipSync } from 'node:zlib';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { BatchEngineInput, EngineProgress } from '../../shared/batch-engine.js';
 import { LambdaError } from '../../shared/errors.js';
-import type { OrderedEvents } from './load-events.js';
+import type { OrderedEvents } from './ordered-events.js';
 
 const CSV_OPTIONS =
   "columns = {'line': 'VARCHAR'}, header = false, delim = chr(1), quote = '', escape = '', new_line = '\\n', " +
