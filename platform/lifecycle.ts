@@ -39,6 +39,9 @@ export async function stopAll(services: readonly Service[], log: Logger): Promis
   }
 }
 
+/** How long a process may stay alive after every service stopped before it is made to exit. */
+const LINGER_MS = 2_000;
+
 /**
  * Starts the services, then waits for SIGTERM/SIGINT and stops them; a second signal exits at once.
  * The handlers are installed first: a signal during start-up (a user's early Ctrl-C, a deployment
@@ -69,6 +72,15 @@ export async function runUntilSignal(services: readonly Service[], log: Logger, 
     const stop = await startAll(services, log, () => received !== null);
     await signal;
     await stop();
+    // Every service stopped. A client whose connect was in flight at the signal (kafkajs, during
+    // start-up) can leave a socket or a retry timer behind that keeps Node alive until the grace
+    // period ends it with exit 1 (seen in CI: Ctrl-C during start-up). Unref'd: a process with
+    // nothing left open exits before this fires, with its own exit code.
+    const linger = setTimeout(() => {
+      log.warn({ ms: LINGER_MS }, 'something kept the process alive after every service stopped; exiting');
+      process.exit();
+    }, LINGER_MS);
+    linger.unref();
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
