@@ -49,6 +49,18 @@ function actual(row: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
+/** A table `name(n, line)`: the lines with their position, as the engine's source relation (plus n to find them again). */
+async function tableOfLines(db: DuckDBConnection, name: string, lines: readonly string[]): Promise<void> {
+  await db.run(`CREATE TABLE ${name} (n INTEGER, line VARCHAR)`);
+  const a = await db.createAppender(name);
+  lines.forEach((line, n) => {
+    a.appendInteger(n);
+    a.appendVarchar(line);
+    a.endRow();
+  });
+  a.closeSync();
+}
+
 describe('event validation in SQL (DuckDB) vs shared/events.ts', () => {
   let instance: DuckDBInstance;
   let db: DuckDBConnection;
@@ -57,15 +69,7 @@ describe('event validation in SQL (DuckDB) vs shared/events.ts', () => {
   beforeAll(async () => {
     instance = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '256MiB' });
     db = await instance.connect();
-    await db.run('CREATE TABLE lines (f INTEGER, n INTEGER, line VARCHAR)');
-    const a = await db.createAppender('lines');
-    lines.forEach((line, n) => {
-      a.appendInteger(0);
-      a.appendInteger(n);
-      a.appendVarchar(line);
-      a.endRow();
-    });
-    a.closeSync();
+    await tableOfLines(db, 'lines', lines);
   });
   afterAll(() => {
     db?.closeSync();
@@ -103,15 +107,7 @@ describe('event validation in SQL (DuckDB) vs shared/events.ts', () => {
       '{"id":"e7","ts":1,"kind":"api","v":2.0,"status":-0,"ok":true,"ms":0.0000015}',
       '{"id":"e8","ts":"9999-12-31T23:59:59.999-00:01"}',
     ];
-    await db.run('CREATE TABLE edges (f INTEGER, n INTEGER, line VARCHAR)');
-    const a = await db.createAppender('edges');
-    edges.forEach((line, n) => {
-      a.appendInteger(0);
-      a.appendInteger(n);
-      a.appendVarchar(line);
-      a.endRow();
-    });
-    a.closeSync();
+    await tableOfLines(db, 'edges', edges);
     const rows = (await db.runAndReadAll(`${SELECT} FROM (${eventsSql(DUCKDB, views, 'edges', ['n'])}) ORDER BY n`)).getRowObjects();
     for (const row of rows) {
       const line = edges[Number(row.n)] as string;
