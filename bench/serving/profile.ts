@@ -1,7 +1,7 @@
 /**
  * Where the serving layer's time goes: seeds the serving bench's data, runs the serving layer
  * with V8's CPU profiler, loads one path with autocannon (50 connections), and prints the
- * functions with the most self time. `node --import tsx bench/serving/profile.ts [series|drift|ceiling] [seconds]`
+ * functions with the most self time. `node --import tsx bench/serving/profile.ts [series|drift|totals|ceiling] [seconds]`
  * (ceiling: the express route answering the same series JSON from memory, profiled the same way).
  */
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ interface ProfileNode {
   hitCount?: number;
 }
 
-const what = process.argv[2] === 'drift' ? 'drift' : process.argv[2] === 'ceiling' ? 'ceiling' : 'series';
+const what = (['drift', 'totals', 'ceiling'] as const).find((w) => w === process.argv[2]) ?? 'series';
 const seconds = Number(process.argv[3] ?? 10);
 const ctx = benchContext(findServices(process.env), 'prof', { LAMBDA_TOPIC_PARTITIONS: '2', ...(process.env.LAMBDA_SERVING_SPEED_MAX_STALE_MS ? { LAMBDA_SERVING_SPEED_MAX_STALE_MS: process.env.LAMBDA_SERVING_SPEED_MAX_STALE_MS } : {}) });
 const profDir = mkdtempSync(join(tmpdir(), 'serving-prof-'));
@@ -29,8 +29,12 @@ try {
   const data = await seedServingData(ctx, 0.1);
   const HOUR = 3_600_000;
   const to = Math.floor(data.now / HOUR) * HOUR + HOUR;
-  const path =
-    what === 'drift' ? `/api/v1/views/pageviews/drift?granularity=hour&from=${to - 24 * HOUR}&to=${to}` : `/api/v1/views/revenue/series?granularity=hour&from=${to - 7 * 24 * HOUR}&to=${to}`;
+  const paths = {
+    drift: `/api/v1/views/pageviews/drift?granularity=hour&from=${to - 24 * HOUR}&to=${to}`,
+    totals: `/api/v1/views/pageviews/totals?granularity=hour&from=${to - 7 * 24 * HOUR}&to=${to}&measures=visitors`,
+    series: `/api/v1/views/revenue/series?granularity=hour&from=${to - 7 * 24 * HOUR}&to=${to}`,
+  };
+  const path = paths[what === 'ceiling' ? 'series' : what];
   // BENCH_NO_PROFILE=1 measures without the profiler's overhead (no self-time table then).
   const flags = process.env.BENCH_NO_PROFILE ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`];
   let serve = await startReadyChild<{ url: string }>('bench/serving/serve-child.ts', ctx.env, join(ctx.dataDir, 'serve.log'), what === 'ceiling' ? [] : flags);

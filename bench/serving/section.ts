@@ -1,6 +1,6 @@
 /**
  * The serving section: requests/s and latency with 50 concurrent connections (autocannon) for a
- * 7-day hourly series and a drift report, against the serving layer as the CLI builds it, and
+ * 7-day hourly series, a drift report and 7-day distinct totals, against the serving layer as the CLI builds it, and
  * beside it two ceilings answering the same precomputed JSON: an express route and a plain Node
  * http server. Each server runs in its own process; targets alternate within every repetition.
  */
@@ -89,9 +89,16 @@ export async function servingSection(services: BenchServices, plan: ServingPlan,
     const to = Math.floor(data.now / HOUR) * HOUR + HOUR;
     const seriesPath = `/api/v1/views/revenue/series?granularity=hour&from=${to - 7 * 24 * HOUR}&to=${to}`;
     const driftPath = `/api/v1/views/pageviews/drift?granularity=hour&from=${to - 24 * HOUR}&to=${to}`;
+    // Unique visitors per URL over the 7 days: per URL a union of 168 hourly sketches, the batch
+    // run's and the speed layer's (issue 16).
+    const totalsPath = `/api/v1/views/pageviews/totals?granularity=hour&from=${to - 7 * 24 * HOUR}&to=${to}&measures=visitors`;
     const seriesRes = await fetch(serve.ready.url + seriesPath);
     const seriesBody = await seriesRes.text();
     const driftBody = await (await fetch(serve.ready.url + driftPath)).text();
+    const totalsRes = await fetch(serve.ready.url + totalsPath);
+    const totalsBody = await totalsRes.text();
+    if (!totalsRes.ok) throw new Error(`totals answered ${totalsRes.status}: ${totalsBody.slice(0, 500)}`);
+    const totals = JSON.parse(totalsBody) as { approximate: string[]; sources: { batchBuckets: number; speedBuckets: number }; totals: { buckets: number; approximate?: string[] }[] };
     if (!seriesRes.ok) throw new Error(`series answered ${seriesRes.status}: ${seriesBody.slice(0, 500)}`);
     const series = JSON.parse(seriesBody) as { buckets: { source: string; groups: unknown[] }[] };
     const drift = JSON.parse(driftBody) as { bucketsCompared?: number };
@@ -99,6 +106,8 @@ export async function servingSection(services: BenchServices, plan: ServingPlan,
     writeFileSync(bodyFile, seriesBody);
     const driftFile = join(ctx.dataDir, 'drift.json');
     writeFileSync(driftFile, driftBody);
+    const totalsFile = join(ctx.dataDir, 'totals.json');
+    writeFileSync(totalsFile, totalsBody);
     const ceiling = async (kind: 'express' | 'http', file: string, path: string, label: string, seconds: number): Promise<Target> => {
       const c = await startReadyChild<{ url: string }>('bench/serving/ceiling-child.ts', { BENCH_CEILING: JSON.stringify({ kind, bodyFile: file }) }, join(ctx.dataDir, `${kind}-${children.length}.log`));
       children.push(c.child);
@@ -110,6 +119,8 @@ export async function servingSection(services: BenchServices, plan: ServingPlan,
       await ceiling('http', bodyFile, seriesPath, 'ceiling: plain Node http server, same series JSON precomputed', plan.seconds),
       { label: 'lambda-arch: drift report, last 24 hours hourly (pageviews per URL)', url: serve.ready.url + driftPath, shots: [], seconds: plan.driftSeconds },
       await ceiling('express', driftFile, driftPath, 'ceiling: express route, same drift JSON precomputed', plan.driftSeconds),
+      { label: 'lambda-arch: unique visitors per URL over 7 days (distinct totals, both layers)', url: serve.ready.url + totalsPath, shots: [], seconds: plan.seconds },
+      await ceiling('express', totalsFile, totalsPath, 'ceiling: express route, same totals JSON precomputed', plan.seconds),
     ];
     const load = currentLoad();
     for (const t of targets) await cannon(t.url, 2, plan.connections); // warm-up (JIT, connections, caches)
@@ -138,9 +149,12 @@ export async function servingSection(services: BenchServices, plan: ServingPlan,
     const cacheMetrics = await readCacheMetrics(serve.ready.url);
     const sum = (t: Target) => ({ rps: summarize(t.shots.map((s) => s.rps)), p50: summarize(t.shots.map((s) => s.p50)), p99: summarize(t.shots.map((s) => s.p99)) });
     const stats = targets.map((t) => ({ ...t, ...sum(t), errors: t.shots.reduce((n, s) => n + s.errors + s.non2xx, 0) }));
-    const [lambdaSeries, express, http, lambdaDrift, expressDrift] = stats as [typeof stats[number], typeof stats[number], typeof stats[number], typeof stats[number], typeof stats[number]];
+    type Stat = (typeof stats)[number];
+    const [lambdaSeries, express, http, lambdaDrift, expressDrift, lambdaTotals, expressTotals] = stats as [Stat, Stat, Stat, Stat, Stat, Stat, Stat];
     const share = lambdaSeries.rps.median / express.rps.median;
     const driftShare = lambdaDrift.rps.median / expressDrift.rps.median;
+    const totalsShare = lambdaTotals.rps.median / expressTotals.rps.median;
+    const ceilingOf = (s: Stat) => (s.url.includes('/drift') ? expressDrift : s.url.includes('/totals') ? expressTotals : express);
     const openSeries = { p50: summarize(open[0]!.runs.map((r) => r.p50)), p99: summarize(open[0]!.runs.map((r) => r.p99)), rate: summarize(open[0]!.runs.map((r) => r.achievedRate)) };
     const openTable: Table = {
       title: `Serving layer: open loop at ${fmtRate(openRate)} (half the express ceiling's closed-loop rate), ${plan.seconds} s per run`,
@@ -167,10 +181,10 @@ export async function servingSection(services: BenchServices, plan: ServingPlan,
         s.rps.max === 0 ? '-' : fmtMs(s.p50.median),
         s.rps.max === 0 ? '-' : fmtSummary(s.p99, fmtMs),
         String(s.errors),
-        `${((s.rps.median / (s.url.includes('/drift') ? expressDrift : express).rps.median) * 100).toFixed(0)}%`,
+        `${((s.rps.median / ceilingOf(s).rps.median) * 100).toFixed(0)}%`,
       ]),
       notes: [
-        `Data: ${fmtCount(data.batchEvents)} events over 7 days in a published batch run (SQLite) and the last 24 hours (${fmtCount(data.speedEvents)} events) in the speed layer (Redis, 2 partitions). The series answer has ${series.buckets.length} hourly buckets (${series.buckets.filter((b) => b.source === 'batch').length} from batch), ${(seriesBody.length / 1024).toFixed(0)} KiB; the drift report compares ${drift.bucketsCompared ?? 0} buckets, ${(driftBody.length / 1024).toFixed(0)} KiB.`,
+        `Data: ${fmtCount(data.batchEvents)} events over 7 days in a published batch run (SQLite) and the last 24 hours (${fmtCount(data.speedEvents)} events) in the speed layer (Redis, 2 partitions). The series answer has ${series.buckets.length} hourly buckets (${series.buckets.filter((b) => b.source === 'batch').length} from batch), ${(seriesBody.length / 1024).toFixed(0)} KiB; the drift report compares ${drift.bucketsCompared ?? 0} buckets, ${(driftBody.length / 1024).toFixed(0)} KiB. The unique-visitors totals answer ${totals.totals.length} URLs over ${totals.sources.batchBuckets} batch and ${totals.sources.speedBuckets} speed buckets (approximate: ${totals.approximate.join(', ') || 'none'}; each URL's value the union of its hourly sketches of both layers), ${(totalsBody.length / 1024).toFixed(1)} KiB.`,
         `The ceilings answer the same JSON from memory (express computes an ETag over it per request, as it does for any body it sends); autocannon runs in the bench process on the same 2 cores (load average ${load} when it started).`,
       ],
     };
@@ -183,8 +197,9 @@ export async function servingSection(services: BenchServices, plan: ServingPlan,
           : { goal: 'Serving: 7-day hourly series p99', target: '< 50 ms', measured: `no answer within ${plan.seconds} s`, met: false, distance: `missed: over ${plan.seconds} s` },
         goal('Serving: 7-day hourly series p99, open loop at half the express ceiling', 50, openSeries.p99.median, fmtMs, true),
         goal('Serving: drift report, share of the express route serving the same JSON (requests/s)', 0.3, driftShare, (v) => `${(v * 100).toFixed(0)}%`),
+        goal('Serving: unique visitors per URL over 7 days (distinct totals), share of the express route serving the same JSON (requests/s)', 0.5, totalsShare, (v) => `${(v * 100).toFixed(0)}%`),
       ],
-      data: { plan, data, open, openRate, cacheMetrics, seriesBytes: seriesBody.length, driftBytes: driftBody.length, targets: stats.map(({ label, url, shots, rps, p50, p99 }) => ({ label, url, shots, rps, p50, p99 })), http: http.rps as Summary, lambdaDrift: lambdaDrift.rps },
+      data: { plan, data, open, openRate, cacheMetrics, seriesBytes: seriesBody.length, driftBytes: driftBody.length, totalsBytes: totalsBody.length, targets: stats.map(({ label, url, shots, rps, p50, p99 }) => ({ label, url, shots, rps, p50, p99 })), http: http.rps as Summary, lambdaDrift: lambdaDrift.rps, lambdaTotals: lambdaTotals.rps },
     };
   } finally {
     await Promise.all(children.map(stopChild));

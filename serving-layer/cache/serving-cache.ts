@@ -33,6 +33,7 @@ export class ServingCache {
   private readonly lru: ByteLru<RunBound>;
   private readonly reads: FreshReads<unknown>;
   private keptKey = '';
+  private readonly computing = new Map<string, { inputs: readonly unknown[]; pending: Promise<unknown> }>();
 
   constructor(
     readonly options: ServingCacheOptions,
@@ -66,6 +67,21 @@ export class ServingCache {
     const outcome = v === undefined ? 'miss' : isCurrent(v) ? 'hit' : 'stale';
     this.metrics?.cacheLookups.inc({ part, outcome });
     return outcome === 'hit' ? v : undefined;
+  }
+
+  /**
+   * Single flight: requests that want the same answer from the same inputs (the run and the speed
+   * reads, compared by identity) while it is being computed wait for that computation instead of
+   * each starting one. Without it, every new speed read makes all concurrent requests compute.
+   */
+  computeOnce<V>(key: string, inputs: readonly unknown[], compute: () => Promise<V>): Promise<V> {
+    const c = this.computing.get(key);
+    if (c !== undefined && c.inputs.length === inputs.length && c.inputs.every((x, i) => x === inputs[i])) return c.pending as Promise<V>;
+    const pending: Promise<V> = compute().finally(() => {
+      if (this.computing.get(key)?.pending === pending) this.computing.delete(key);
+    });
+    this.computing.set(key, { inputs, pending });
+    return pending;
   }
 
   set<V extends RunBound>(part: CachePart, key: string, value: V, bytes: number): void {

@@ -57,11 +57,23 @@ export interface UnionResult {
   batchMissing: boolean;
 }
 
+/** The unions themselves, for a caller that unions them further (the totals' batch part, kept per run). */
+export interface UnionSet {
+  unions: Map<string, SketchUnion>;
+  batchMissing: boolean;
+}
+
 /**
  * Reads the sketches of one distinct measure from the layer each bucket comes from (the batch
  * snapshot's run, the speed layer) and unions them per key.
  */
 export async function unionDistinct(ctx: QueryContext, snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, u: UnionRequest): Promise<UnionResult> {
+  const { unions, batchMissing } = await unionSketches(ctx, snap, view, rq, u);
+  return { estimates: new Map([...unions].map(([k, union]) => [k, union.estimate()])), batchMissing };
+}
+
+/** unionDistinct's unions, not yet estimated. */
+export async function unionSketches(ctx: QueryContext, snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, u: UnionRequest): Promise<UnionSet> {
   const max = maxAnswerRows(ctx);
   const base = { view: view.name, granularity: rq.granularity, filter: rq.filter, maxRows: max } satisfies Omit<SeriesQuery, 'from' | 'to'>;
   const batch = u.needBatch && u.batchRange ? snap.sketches({ ...base, ...u.batchRange }, u.measure) : [];
@@ -81,7 +93,7 @@ export async function unionDistinct(ctx: QueryContext, snap: BatchSnapshot, view
   };
   if (batch !== null) add(batch, 'batch');
   add(speed, 'speed');
-  return { estimates: new Map([...unions].map(([k, union]) => [k, union.estimate()])), batchMissing: batch === null };
+  return { unions, batchMissing: batch === null };
 }
 
 /** What a series says about its distinct values (query/series.ts seriesEnvelope). */

@@ -11,6 +11,7 @@ import type { ServingDeps } from '../deps.js';
 import { ServingCache } from '../cache/serving-cache.js';
 import { cachedSeriesAnswer } from '../cache/series-cache.js';
 import { cachedDriftAnswer } from '../cache/drift-cache.js';
+import { cachedTotalsAnswer } from '../cache/totals-cache.js';
 import { viewDef, viewsAnswer } from '../http/schemas/views.js';
 import { seriesAnswer as seriesSchema } from '../http/schemas/series.js';
 import { totalsAnswer as totalsSchema } from '../http/schemas/totals.js';
@@ -81,7 +82,14 @@ export function viewRoutes(deps: ServingDeps): RouteSpec[] {
       responses: { 200: { description: 'totals per group', schema: totalsSchema }, 400: { description: 'a bad parameter (named)' }, 404: { description: 'unknown view' } },
       handler: async ({ params, query, res }) => {
         const view = viewOr404(deps.views, params.view!);
-        const { answer, incompleteCount } = await totalsAnswer(deps, view, resolveQuery(view, query, deps.now()));
+        const rq = resolveQuery(view, query, deps.now());
+        markStaleness(res, cache);
+        if (cache.enabled) {
+          const { body, incompleteCount } = await cachedTotalsAnswer(deps, cache, view, rq);
+          markIncomplete(res, incompleteCount);
+          return body;
+        }
+        const { answer, incompleteCount } = await totalsAnswer(deps, view, rq);
         markIncomplete(res, incompleteCount);
         return answer;
       },

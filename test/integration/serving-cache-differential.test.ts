@@ -1,7 +1,7 @@
 /**
  * The serving cache against the oracle (issue 14): for random queries over real SQLite runs and
  * real Redis speed views, the cached series and drift answers are byte-identical to the answers
- * computed from scratch (rolled-up distinct values included: unions of the runs' sketches and the
+ * computed from scratch, and so are the totals (rolled-up distinct values included: unions of the runs' sketches and the
  * speed HLLs, issue 16); before and after a new run is published, and while one is published in
  * the middle of an answer (each answer from the one run its snapshot took).
  */
@@ -16,8 +16,10 @@ import { RedisSpeedStateStore } from '../../adapters/redis/speed-state-store.js'
 import { ServingCache } from '../../serving-layer/cache/serving-cache.js';
 import { cachedSeriesAnswer } from '../../serving-layer/cache/series-cache.js';
 import { cachedDriftAnswer } from '../../serving-layer/cache/drift-cache.js';
+import { cachedTotalsAnswer } from '../../serving-layer/cache/totals-cache.js';
 import { seriesAnswer } from '../../serving-layer/query/series.js';
 import { driftAnswer } from '../../serving-layer/query/drift.js';
+import { totalsAnswer } from '../../serving-layer/query/totals.js';
 import type { QueryContext } from '../../serving-layer/query/context.js';
 import { MAX_BUCKETS, rangeQuery, resolveQuery, type ResolvedQuery } from '../../serving-layer/query/params.js';
 import { HOUR_MS, MINUTE_MS, floorTo, granularityMs, type Granularity } from '../../shared/time.js';
@@ -139,6 +141,15 @@ describe('serving cache: byte-identical to the answers computed from scratch', (
       else expect(again.body.equals(cached.body.body)).toBe(true);
       const drift = await cachedDriftAnswer(q, cache, view, rq);
       expect(drift.body.toString(), `drift query ${i}`).toBe(JSON.stringify(await driftAnswer(q, view, rq)));
+      const totals = await cachedTotalsAnswer(q, cache, view, rq);
+      const totalsOracle = (await totalsAnswer(q, view, rq)).answer;
+      expect(totals.body.body.toString(), `totals query ${i}`).toBe(JSON.stringify(totalsOracle));
+      const totalsAgain = (await cachedTotalsAnswer(q, cache, view, rq)).body;
+      if (hits) expect(totalsAgain).toBe(totals.body);
+      else expect(totalsAgain.body.equals(totals.body.body)).toBe(true);
+      // Distinct totals over both layers: a batch union (kept in the cache per run) with the speed one.
+      const both = totalsOracle.sources.batchBuckets > 0 && totalsOracle.sources.speedBuckets > 0;
+      if (both && totalsOracle.totals.some((t) => t.approximate?.includes('visitors') && typeof t.values.visitors === 'number' && t.values.visitors > 0)) totalsUnions++;
       if (oracle.answer.buckets.some((b) => b.source === 'speed')) speedParts++;
       // Rolled-up distinct values in batch buckets: unions of the run file's sketches (issue 16).
       const rolled = oracle.answer.approximate.includes('visitors') && rq.groupBy.length < view.dimensions.length;
@@ -147,12 +158,14 @@ describe('serving cache: byte-identical to the answers computed from scratch', (
     return speedParts;
   }
   let batchUnions = 0;
+  let totalsUnions = 0;
 
   it('random queries before and after a new run is published', async () => {
     const cache = new ServingCache({ cacheBytes: 32 * 1024 * 1024, speedMaxStaleMs: 0 }, null, () => NOW);
     // The queries reach both layers: most answers have batch and speed buckets.
     expect(await expectSame(cache)).toBeGreaterThan(20);
     expect(batchUnions).toBeGreaterThanOrEqual(3);
+    expect(totalsUnions).toBeGreaterThanOrEqual(3);
     const batchParts = cache.entries;
     expect(batchParts).toBeGreaterThan(60);
 

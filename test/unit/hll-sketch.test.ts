@@ -98,6 +98,38 @@ describe('SketchUnion', () => {
     expect(new SketchUnion().estimate()).toBe(0);
   });
 
+  it('unions of unions: addUnion and estimateWith equal adding every part to one union, and a clone grows apart from its original', () => {
+    const r = rand(7);
+    for (let n = 0; n < 30; n++) {
+      const left = Array.from({ length: r.int(0, 4) }, () => randomRegisters(r));
+      const right = Array.from({ length: r.int(0, 4) }, () => randomRegisters(r));
+      const a = new SketchUnion();
+      const b = new SketchUnion();
+      const all = new HyperLogLog();
+      const leftOnly = new HyperLogLog();
+      for (const p of left) {
+        a.addRedis(toRedis(p));
+        all.merge(p);
+        leftOnly.merge(p);
+      }
+      for (const p of right) {
+        b.addRedis(toRedis(p));
+        all.merge(p);
+      }
+      // The cached batch union is cloned per answer: adding the speed union must not change it.
+      const before = a.estimate(); // counts a's histogram: estimateWith must not reuse it stale
+      const merged = a.clone().addUnion(b);
+      expect(merged.toHyperLogLog().registers).toEqual(all.registers);
+      expect(merged.estimate()).toBe(all.estimate());
+      expect(a.estimateWith(b)).toBe(all.estimate());
+      expect(b.estimateWith(a)).toBe(all.estimate());
+      expect(a.estimate()).toBe(before);
+      expect(a.toHyperLogLog().registers).toEqual(leftOnly.registers);
+      expect(merged.parts).toBe(left.length + right.length);
+      expect(a.memoryBytes).toBeGreaterThan(0);
+    }
+  });
+
   it('refuses bytes that are not a Redis HyperLogLog', () => {
     expect(() => new SketchUnion().addRedis(new Uint8Array(20))).toThrow('HYLL');
     const short = toRedis(new HyperLogLog());

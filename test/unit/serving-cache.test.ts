@@ -119,3 +119,29 @@ describe('cached series: staleness', () => {
     expect((await metrics.serving.cacheEntries.get()).values[0]?.value).toBe(2); // the answer and its batch part
   });
 });
+
+describe('ServingCache.computeOnce', () => {
+  it('requests for the same answer from the same inputs share one computation; other inputs, or a later request, start their own', async () => {
+    const cache = new ServingCache({ cacheBytes: 1024, speedMaxStaleMs: 0 }, null, () => 0);
+    const readA = { value: 1 };
+    const readB = { value: 1 };
+    let computed = 0;
+    let release = () => undefined as void;
+    const gate = new Promise<void>((r) => (release = r));
+    const compute = async () => {
+      computed++;
+      await gate;
+      return computed;
+    };
+    const first = cache.computeOnce('k', ['run-1', readA], compute);
+    const joined = cache.computeOnce('k', ['run-1', readA], compute);
+    // An equal-looking but different read (a newer generation) is another input: its own computation.
+    const other = cache.computeOnce('k', ['run-1', readB], compute);
+    expect(computed).toBe(2);
+    release();
+    expect(await first).toBe(await joined);
+    await other;
+    await cache.computeOnce('k', ['run-1', readB], compute);
+    expect(computed).toBe(3);
+  });
+});

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { totalsAnswer } from '../../serving-layer/query/totals.js';
 import { seriesAnswer } from '../../serving-layer/query/series.js';
 import { cachedSeriesAnswer } from '../../serving-layer/cache/series-cache.js';
+import { cachedTotalsAnswer } from '../../serving-layer/cache/totals-cache.js';
 import { ServingCache } from '../../serving-layer/cache/serving-cache.js';
 import { rangeQuery, resolveQuery } from '../../serving-layer/query/params.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
@@ -83,8 +84,12 @@ describe('distinct totals over a range (issue 16)', () => {
       expect(want).toBeLessThan(100);
       expect(Math.abs(total.values.visitors! - want)).toBeLessThanOrEqual(Math.ceil(want * 0.02));
       expect(total.values.views).toBe(HOURS.length * 30);
+      expect(total.buckets).toBe(HOURS.length);
       expect(total.approximate).toEqual(['visitors']);
     }
+    // From the serving cache (the batch part and its unions kept per run): the same bytes, twice.
+    const cache = new ServingCache({ cacheBytes: 8 * 1024 * 1024, speedMaxStaleMs: 0 }, null, () => NOW);
+    for (let i = 0; i < 2; i++) expect((await cachedTotalsAnswer(ctx, cache, pageviews, q({}))).body.body.toString()).toBe(JSON.stringify(t));
   });
 
   it('rolled up to no dimension: one union over every URL and bucket', async () => {

@@ -1,0 +1,79 @@
+/**
+ * Totals from the serving cache (docs/design-decisions.md, "Serving cache"): byte for byte the
+ * answer totalsAnswer (query/totals.ts) computes from scratch, from the same two parts:
+ * - the batch part (the groups folded over the batch buckets, and per distinct measure each
+ *   group's batch sketches unioned), computed once per (run, view, granularity, filter, groupBy,
+ *   batch range) while the run is kept: a 7-day distinct total then reads no run file and unions
+ *   no batch sketch again;
+ * - the speed rows and sketches from reads shared within the staleness bound (fresh-reads.ts),
+ *   the same reads a series over the same range shares;
+ * - the whole answer, reused while it was built from the same run and the same speed reads.
+ */
+import type { BatchRunInfo } from '../../shared/ports.js';
+import type { ViewDef } from '../../shared/views/definition.js';
+import type { QueryContext } from '../query/context.js';
+import type { SpeedRead } from '../query/drift.js';
+import type { ResolvedQuery } from '../query/params.js';
+import { takeSnapshot } from '../query/snapshot.js';
+import { batchTotals, batchTotalsBytes, type BatchTotals } from '../query/totals-parts.js';
+import { totalsReads, type TotalsReader } from '../query/totals.js';
+import { PreparedJson } from '../http/prepared.js';
+import type { TotalsAnswer } from '../http/schemas/totals.js';
+import type { RunBound, ServingCache } from './serving-cache.js';
+
+interface BatchEntry extends RunBound {
+  part: BatchTotals;
+}
+
+interface TotalsEntry extends RunBound {
+  run: BatchRunInfo | null;
+  reads: readonly SpeedRead<unknown>[];
+  body: PreparedJson<TotalsAnswer>;
+  incompleteCount: number;
+}
+
+function cachedReader(ctx: QueryContext, cache: ServingCache): TotalsReader {
+  return {
+    status: () => cache.speedRead('status', () => ctx.speed.status()),
+    // The keys are the series cache's (cache/series-cache.ts): a series and totals over the same range share one read.
+    speedRows: (q) => cache.speedRead(JSON.stringify([q.view, q.granularity, q.filter, q.keep, q.from, q.to]), () => ctx.speed.series(q)),
+    speedSketches: (q, measures) =>
+      cache.speedRead(JSON.stringify(['sketches', q.view, q.granularity, q.filter, measures, q.from, q.to]), async () => new Map(await Promise.all(measures.map(async (m) => [m, await ctx.speed.distinctSketches(q, m)] as const)))),
+    batch: (snap, view, rq, plan) => {
+      const run = plan.run!;
+      const key = JSON.stringify(['totals', run.runId, view.name, rq.granularity, rq.filter, rq.groupBy, plan.batchRange?.from, plan.batchRange?.to]);
+      const hit = cache.get<BatchEntry>('batch', key);
+      if (hit) return hit.part;
+      const part = batchTotals(snap, view, rq, plan);
+      const entry: BatchEntry = { runIds: [run.runId], part };
+      // Kept at once (answers waiting on the same speed read go on one after another, synchronously:
+      // they must find it); the unions are read when an answer first needs them, and weighed then.
+      cache.set('batch', key, entry, part.groups.size * 200 + key.length);
+      part.onUnions = () => void batchTotalsBytes(part).then((bytes) => cache.set('batch', key, entry, bytes + key.length));
+      return part;
+    },
+  };
+}
+
+export async function cachedTotalsAnswer(ctx: QueryContext, cache: ServingCache, view: ViewDef, rq: ResolvedQuery): Promise<{ body: PreparedJson<TotalsAnswer>; incompleteCount: number }> {
+  const snap = takeSnapshot(ctx.batch, 1);
+  try {
+    cache.keptRuns(snap.runs);
+    const t = await totalsReads(ctx, snap, view, rq, cachedReader(ctx, cache));
+    const run = t.plan.run;
+    const key = JSON.stringify(['totals', view.name, rq.granularity, rq.filter, rq.groupBy, rq.measures, rq.from, rq.to, rq.limit]);
+    const prior = cache.get<TotalsEntry>('answer', key, (e) => e.run === run && e.reads.length === t.reads.length && e.reads.every((r, i) => r === t.reads[i]));
+    if (prior) return prior;
+    return await cache.computeOnce(`totals|${key}`, [run, ...t.reads], async () => {
+      const { answer, incompleteCount } = await t.compute();
+      const body = Buffer.from(JSON.stringify(answer));
+      const generations = t.reads.map((r) => (r as { generation?: number }).generation ?? '');
+      const etag = cache.etag('totals', key, run?.runId ?? '', run?.startedAt ?? '', run?.finishedAt ?? '', ...generations);
+      const entry: TotalsEntry = { runIds: run ? [run.runId] : [], run, reads: t.reads, body: new PreparedJson<TotalsAnswer>(body, etag), incompleteCount };
+      cache.set('answer', key, entry, body.length + key.length);
+      return entry;
+    });
+  } finally {
+    snap.release();
+  }
+}
