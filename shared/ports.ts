@@ -1,7 +1,8 @@
 /**
  * Narrow ports between the layers and their infrastructure (hexagonal style).
  * Interfaces only: adapters (local files / S3, Kafka, SQLite, Redis) implement
- * them, tests substitute in-memory fakes. A first draft: extend, don't widen.
+ * them, tests substitute in-memory fakes (test/support/serving-fakes.ts; fold-layers.ts there
+ * fills them from the reference fold). A first draft: extend, don't widen.
  */
 import type { Granularity } from './time.js';
 
