@@ -101,6 +101,27 @@ export interface EventLog {
   close(): Promise<void>;
 }
 
+/** An invalid record on its way to the dead-letter topic (docs/design-decisions.md §2: never dropped silently). */
+export interface DeadLetter {
+  value: string | null;
+  key: string | null;
+  topic: string;
+  partition: number;
+  offset: number;
+  /** Which layer found it invalid (archiver | speed). */
+  layer: string;
+  reason: string;
+  message: string;
+}
+
+/** Where a layer sends invalid records: the dead-letter topic (adapters/kafka/dead-letter-sink.ts). */
+export interface DeadLetterSink {
+  start(): Promise<void>;
+  /** resolves once every letter is durable; rejects (retriable) when the log is unreachable */
+  send(letters: readonly DeadLetter[]): Promise<void>;
+  stop(): Promise<void>;
+}
+
 // ---- batch views (SQLite, one file per run) -------------------------------------
 
 export interface BatchRunInfo {
