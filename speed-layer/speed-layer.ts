@@ -148,7 +148,10 @@ export class SpeedLayer implements Service {
       heartbeatInterval: Math.max(500, Math.min(3_000, Math.floor(session / 3))),
       allowAutoTopicCreation: false,
     });
-    consumer.on(consumer.events.GROUP_JOIN, (e) => this.onAssignment(e.payload.memberAssignment[config.kafka.topic] ?? []));
+    // kafkajs ignores a listener's promise; onAssignment handles its own failures, this catch is for a bug in it.
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      this.onAssignment(e.payload.memberAssignment[config.kafka.topic] ?? []).catch((err: unknown) => this.log.error({ err }, 'assignment handling failed'));
+    });
     consumer.on(consumer.events.CRASH, (e) => {
       if (e.payload.restart || this.stopping) return;
       // kafkajs gave up (a non-retriable error, e.g. a bug or a misconfiguration an operator can
