@@ -18,7 +18,7 @@ export default tseslint.config(
     },
   },
   {
-    // Type-aware rules (docs/design-decisions.md, "Habits"): a promise nobody awaits or catches is
+    // Type-aware rules (docs/design-decisions.md, "Static checks"): a promise nobody awaits or catches is
     // a crash or a lost error in this callback-heavy code (kafkajs handlers, timers, Express). Only
     // these two rules read types, so the cost is one TypeScript program per tsconfig (the root one
     // and the dashboard's, found by the project service).
