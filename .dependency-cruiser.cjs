@@ -3,7 +3,8 @@
  *  - no cycles anywhere;
  *  - shared/ is pure: it imports only shared/ and zod (no layer, no adapter, no client library, no I/O);
  *  - the three layers never import each other; adapters and platform import no layer;
- *  - only the CLI wires layers together;
+ *  - only the CLI wires layers together, and adapters to the speed and serving layers, which reach
+ *    infrastructure only through ports (docs/design-decisions.md, "Ports");
  *  - the browser dashboard imports only itself, uPlot and the answer types (type-only), and the
  *    response schemas it takes them from import no server code (docs/design-decisions.md, "Dashboard").
  */
@@ -32,6 +33,14 @@ module.exports = {
       severity: 'error',
       from: { path: '^(adapters|platform)/' },
       to: { path: `^(${LAYERS.join('|')}|cli)/` },
+    },
+    {
+      name: 'layers-import-no-adapter',
+      comment:
+        'The speed and serving layers use ports (shared/ports.ts, shared/speed/ports.ts, serving-layer/query/context.ts); cli/ builds the adapters. batch-layer/ still imports adapters (issue 19).',
+      severity: 'error',
+      from: { path: '^(speed-layer|serving-layer)/' },
+      to: { path: '^adapters/' },
     },
     {
       name: 'platform-imports-no-adapter',

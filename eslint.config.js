@@ -18,7 +18,19 @@ export default tseslint.config(
     },
   },
   {
-    files: ['cli/main.ts', 'batch-layer/main.ts', 'batch-layer/archiver/main.ts', 'speed-layer/main.ts', 'test/support/global-setup.ts', 'test/support/context.ts', 'vitest.config.ts', 'bench/**', 'scripts/**'],
+    // Type-aware rules (docs/design-decisions.md, "Static checks"): a promise nobody awaits or catches is
+    // a crash or a lost error in this callback-heavy code (kafkajs handlers, timers, Express). Only
+    // these two rules read types, so the cost is one TypeScript program per tsconfig (the root one
+    // and the dashboard's, found by the project service).
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
+  {
+    files: ['cli/main.ts', 'batch-layer/main.ts', 'batch-layer/archiver/main.ts', 'cli/speed-main.ts', 'test/support/global-setup.ts', 'test/support/context.ts', 'vitest.config.ts', 'bench/**', 'scripts/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

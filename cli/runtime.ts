@@ -29,10 +29,21 @@ export function runtime(env: NodeJS.ProcessEnv, logTo: LogTo = 'stdout'): Runtim
 export function metricsEndpoint(rt: Runtime): Service | null {
   const port = rt.config.http.metricsPort;
   if (port === 0) return null;
-  const server = createServer(async (req, res) => {
+  const server = createServer((req, res) => {
     if (req.url === '/metrics') {
-      res.setHeader('Content-Type', rt.metrics.registry.contentType);
-      res.end(await rt.metrics.registry.metrics());
+      // Node ignores the handler's promise: a collector that throws would be an unhandled
+      // rejection (the process exits), so it is a 500 and a log line instead.
+      rt.metrics.registry.metrics().then(
+        (text) => {
+          res.setHeader('Content-Type', rt.metrics.registry.contentType);
+          res.end(text);
+        },
+        (err: unknown) => {
+          rt.log.error({ err }, 'metrics collection failed');
+          res.statusCode = 500;
+          res.end();
+        },
+      );
     } else if (req.url === '/livez') {
       res.setHeader('Content-Type', 'application/json');
       res.end('{"status":"ok"}');

@@ -17,7 +17,8 @@ import { SqliteBatchViewStore } from '../adapters/sqlite/batch-view-store.js';
 import { openVerifiedMasterDataset } from '../adapters/master/index.js';
 import { Archiver } from '../batch-layer/archiver/archiver.js';
 import { BatchLayer } from '../batch-layer/batch-layer.js';
-import { SpeedLayer } from '../speed-layer/speed-layer.js';
+import type { SpeedLayer } from '../speed-layer/speed-layer.js';
+import { createSpeedLayer } from './speed-wiring.js';
 import { ServingLayer } from '../serving-layer/serving-layer.js';
 import type { BatchControl, HealthCheck, MasterSummary } from '../serving-layer/deps.js';
 import type { Runtime } from './runtime.js';
@@ -70,7 +71,7 @@ export function buildBatch(rt: Runtime, master: MasterDataset, opts: { schedule:
 }
 
 export function buildSpeed(rt: Runtime): SpeedLayer {
-  return new SpeedLayer({ config: rt.config, views: rt.views, log: rt.log.child({ role: 'speed' }), metrics: rt.metrics });
+  return createSpeedLayer({ config: rt.config, views: rt.views, log: rt.log.child({ role: 'speed' }), metrics: rt.metrics });
 }
 
 function cached<T>(ms: number, fn: () => Promise<T>): () => Promise<T> {

@@ -9,10 +9,7 @@ ensure_node_deps
 # The dashboard test drives Debian's Chromium (playwright-core downloads no browser).
 ensure_command chromium chromium
 log "static checks: tsc, eslint, import graph"
-npx tsc --noEmit -p tsconfig.json
-npx tsc --noEmit -p serving-layer/dashboard/tsconfig.json
-npx eslint --max-warnings 0 .
-npx depcruise --config .dependency-cruiser.cjs --output-type err shared batch-layer speed-layer serving-layer adapters platform cli
+bash scripts/lint.sh
 if [ -z "${KAFKA_BROKERS:-}" ] || [ -z "${REDIS_URL:-}" ]; then
   if ! docker info >/dev/null 2>&1; then
     bash scripts/services.sh up >/dev/null

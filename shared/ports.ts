@@ -1,7 +1,8 @@
 /**
  * Narrow ports between the layers and their infrastructure (hexagonal style).
  * Interfaces only: adapters (local files / S3, Kafka, SQLite, Redis) implement
- * them, tests substitute in-memory fakes. A first draft: extend, don't widen.
+ * them, tests substitute in-memory fakes (test/support/serving-fakes.ts; fold-layers.ts there
+ * fills them from the reference fold). A first draft: extend, don't widen.
  */
 import type { Granularity } from './time.js';
 
@@ -98,6 +99,27 @@ export interface EventLog {
   /** resolves once the broker acknowledged every record */
   produce(records: EventRecord[]): Promise<void>;
   close(): Promise<void>;
+}
+
+/** An invalid record on its way to the dead-letter topic (docs/design-decisions.md §2: never dropped silently). */
+export interface DeadLetter {
+  value: string | null;
+  key: string | null;
+  topic: string;
+  partition: number;
+  offset: number;
+  /** Which layer found it invalid (archiver | speed). */
+  layer: string;
+  reason: string;
+  message: string;
+}
+
+/** Where a layer sends invalid records: the dead-letter topic (adapters/kafka/dead-letter-sink.ts). */
+export interface DeadLetterSink {
+  start(): Promise<void>;
+  /** resolves once every letter is durable; rejects (retriable) when the log is unreachable */
+  send(letters: readonly DeadLetter[]): Promise<void>;
+  stop(): Promise<void>;
 }
 
 // ---- batch views (SQLite, one file per run) -------------------------------------

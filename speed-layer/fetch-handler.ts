@@ -21,20 +21,18 @@
  * batch is not advanced until its apply succeeded.
  */
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
-import type { EventProducer } from '../adapters/kafka/producer.js';
-import { sendDeadLetters } from '../adapters/kafka/dlq.js';
-import { assertStateTopic, type PartitionState, type RedisSpeedStateStore } from '../adapters/redis/speed-state-store.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
 import { withRetry } from '../platform/retry.js';
+import type { DeadLetterSink } from '../shared/ports.js';
 import type { LostRange } from '../shared/speed/apply.js';
+import { assertStateTopic, type PartitionState, type SpeedStateStore } from '../shared/speed/ports.js';
 import type { ViewSet } from '../shared/views/definition.js';
 import { claimRequests, parseRecords, planBatch, resolveClaims, type BatchPlan, type InvalidRecord, type ParsedRecord } from './plan.js';
 import type { ProgressTracker } from './progress.js';
 
 export interface FetchHandlerDeps {
   topic: string;
-  dlqTopic: string;
   prefix: string;
   views: ViewSet;
   dedupe: boolean;
@@ -43,8 +41,9 @@ export interface FetchHandlerDeps {
   allowedLatenessMs: number;
   applyMaxEvents: number;
   retry: { baseMs: number; maxMs: number };
-  store: RedisSpeedStateStore;
-  producer: EventProducer;
+  store: SpeedStateStore;
+  /** the dead-letter topic's sink (started and stopped by the speed layer) */
+  deadLetters: Pick<DeadLetterSink, 'send'>;
   metrics: Metrics;
   log: Logger;
   progress: ProgressTracker;
@@ -213,7 +212,7 @@ export class FetchHandler {
     const last = todo[todo.length - 1];
     if (last === undefined) return;
     const letters = todo.map((r) => ({ ...r, topic: this.d.topic, partition, layer: 'speed' }));
-    await this.retrying('kafka', payload, () => sendDeadLetters(this.d.producer, this.d.dlqTopic, letters));
+    await this.retrying('kafka', payload, () => this.d.deadLetters.send(letters));
     this.dlqSentThrough.set(partition, last.offset);
   }
 

@@ -3,11 +3,9 @@
  * start, a new state whose offset comes from Kafka's offsetsForTimes and whose coveredSince says
  * from which event time its views are complete (coverage.ts).
  */
-import type { Kafka } from 'kafkajs';
-import { offsetsForTime } from '../adapters/kafka/topics.js';
-import { assertStateTopic, type PartitionState, type RedisSpeedStateStore } from '../adapters/redis/speed-state-store.js';
 import type { Logger } from '../platform/logger.js';
 import { LambdaError } from '../shared/errors.js';
+import { assertStateTopic, type PartitionState, type SpeedStateStore, type TopicOffsets } from '../shared/speed/ports.js';
 import { coverageStart, type CoverFrom } from './coverage.js';
 
 /** Any failure talking to Kafka outside a batch: retriable, the callers back off and try again. */
@@ -16,8 +14,8 @@ export function kafkaDown(err: unknown, what: string): LambdaError {
 }
 
 export interface PartitionInitDeps {
-  store: RedisSpeedStateStore;
-  kafka: Kafka;
+  store: SpeedStateStore;
+  offsets: Pick<TopicOffsets, 'offsetsForTime'>;
   topic: string;
   prefix: string;
   coverFrom: CoverFrom;
@@ -34,7 +32,7 @@ export async function ensurePartitionState(d: PartitionInitDeps, partition: numb
   const { seekTimestamp, coveredSince } = coverageStart(d.coverFrom, Date.now());
   let offsets: Map<number, number>;
   try {
-    offsets = await offsetsForTime(d.kafka, d.topic, seekTimestamp);
+    offsets = await d.offsets.offsetsForTime(d.topic, seekTimestamp);
   } catch (err) {
     throw kafkaDown(err, 'offsetsForTimes');
   }

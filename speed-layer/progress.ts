@@ -3,7 +3,7 @@
  * partition end at the last fetch (so lag = end - next) and the newest event time applied. Feeds
  * the Prometheus gauges and the status hash the serving layer reads.
  */
-import type { PartitionProgress } from '../adapters/redis/speed-state-store.js';
+import type { PartitionProgress } from '../shared/speed/ports.js';
 import type { Metrics } from '../platform/metrics.js';
 
 interface Known {

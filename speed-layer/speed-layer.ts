@@ -1,25 +1,22 @@
 /**
  * The speed layer (docs/design-decisions.md §6): a Kafka consumer group that keeps every view at every granularity
  * in Redis, exactly-once in effect. The consumer logic per Kafka fetch is in fetch-handler.ts; this
- * module owns the lifecycle: topics, clients, the consumer (restarted if kafkajs gives up), the
- * seek to Redis's offsets on every assignment, and the periodic status report.
+ * module owns the lifecycle: topics, the consumer (restarted if kafkajs gives up), the seek to
+ * Redis's offsets on every assignment, and the periodic status report. It reaches Redis and Kafka
+ * through the ports of shared/speed/ports.ts; cli/speed-wiring.ts builds the adapters
+ * (docs/design-decisions.md, "Ports").
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Consumer, Kafka } from 'kafkajs';
-import type { RedisClient } from '../adapters/redis/scripts.js';
-import { createKafka } from '../adapters/kafka/client.js';
-import { EventProducer } from '../adapters/kafka/producer.js';
-import { endOffsets, ensureTopics, logStartOffsets } from '../adapters/kafka/topics.js';
-import { createRedis } from '../adapters/redis/client.js';
-import { retentionPolicy } from '../adapters/redis/retention.js';
-import { RedisSpeedStateStore, type PartitionState } from '../adapters/redis/speed-state-store.js';
 import type { Config } from '../platform/config.js';
 import type { Service } from '../platform/lifecycle.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
 import { backoffDelay, withRetry } from '../platform/retry.js';
 import { isLambdaError } from '../shared/errors.js';
+import type { DeadLetterSink } from '../shared/ports.js';
+import type { PartitionState, SpeedStateStore, TopicOffsets } from '../shared/speed/ports.js';
 import type { ViewSet } from '../shared/views/definition.js';
 import { FetchHandler } from './fetch-handler.js';
 import { ensurePartitionState, kafkaDown } from './partition-init.js';
@@ -31,8 +28,17 @@ export interface SpeedLayerDeps {
   views: ViewSet;
   log: Logger;
   metrics: Metrics;
-  /** a client to use instead of one built from config.redis.url (closed by its owner) */
-  redis?: RedisClient;
+  /**
+   * The Kafka client the consumer group is made with. Still kafkajs's own type: a consumer
+   * lifecycle port (one factory for both consumers) is issue 19's remaining work.
+   */
+  kafka: Pick<Kafka, 'consumer'>;
+  offsets: TopicOffsets;
+  store: SpeedStateStore;
+  /** started with the layer and stopped after its consumer */
+  deadLetters: DeadLetterSink;
+  /** releases what the wiring opened for this layer alone (its own Redis client), after everything stopped */
+  release?: () => void;
   /** how often progress is written to Redis and Redis's offsets are checked (default 2 s) */
   statusIntervalMs?: number;
 }
@@ -40,11 +46,6 @@ export interface SpeedLayerDeps {
 export class SpeedLayer implements Service {
   readonly name = 'speed-layer';
   private readonly log: Logger;
-  private readonly kafka: Kafka;
-  private readonly redis: RedisClient;
-  private readonly ownsRedis: boolean;
-  private readonly producer: EventProducer;
-  private readonly store: RedisSpeedStateStore;
   private readonly progress: ProgressTracker;
   private readonly positions = new Map<number, number>();
   private readonly assigned = new Set<number>();
@@ -62,15 +63,9 @@ export class SpeedLayer implements Service {
     // Host and pid, plus a nonce: two instances in one process (tests) stay distinguishable.
     const instance = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.log = deps.log.child({ component: 'speed' });
-    this.kafka = createKafka(config.kafka.brokers, `lambda-speed-${process.pid}`, this.log);
-    this.ownsRedis = deps.redis === undefined;
-    this.redis = deps.redis ?? createRedis(config.redis.url, this.log, 'lambda-speed');
-    this.producer = new EventProducer(this.kafka);
-    this.store = new RedisSpeedStateStore(this.redis, config.redis.keyPrefix, retentionPolicy(config), config.speed.dedupeWindowMs);
     this.progress = new ProgressTracker(instance, metrics);
     this.handler = new FetchHandler({
       topic: config.kafka.topic,
-      dlqTopic: config.kafka.dlqTopic,
       prefix: config.redis.keyPrefix,
       views: deps.views,
       dedupe: config.speed.dedupe,
@@ -78,8 +73,8 @@ export class SpeedLayer implements Service {
       allowedLatenessMs: config.allowedLatenessMs,
       applyMaxEvents: config.speed.applyMaxEvents,
       retry: config.retry,
-      store: this.store,
-      producer: this.producer,
+      store: deps.store,
+      deadLetters: deps.deadLetters,
       metrics,
       log: this.log,
       progress: this.progress,
@@ -87,7 +82,7 @@ export class SpeedLayer implements Service {
       ensurePartition: (p) => this.ensurePartition(p),
       logStartOffset: async (p) => {
         try {
-          return (await logStartOffsets(this.kafka, config.kafka.topic)).get(p) ?? 0;
+          return (await deps.offsets.logStartOffsets(config.kafka.topic)).get(p) ?? 0;
         } catch (err) {
           throw kafkaDown(err, 'fetch log start offsets');
         }
@@ -96,7 +91,7 @@ export class SpeedLayer implements Service {
       stopping: () => this.stopping,
     });
     this.status = new StatusReporter({
-      store: this.store,
+      store: deps.store,
       progress: this.progress,
       log: this.log,
       intervalMs: deps.statusIntervalMs ?? 2_000,
@@ -109,11 +104,11 @@ export class SpeedLayer implements Service {
   async start(): Promise<void> {
     const { kafka: k } = this.deps.config;
     await this.untilStopped('prepare topics and producer', async () => {
-      await ensureTopics(this.kafka, [
+      await this.deps.offsets.ensureTopics([
         { topic: k.topic, partitions: k.partitions },
         { topic: k.dlqTopic, partitions: k.partitions },
       ]);
-      await this.producer.start();
+      await this.deps.deadLetters.start();
     });
     await this.untilStopped('start consumer', () => this.runConsumer());
     this.status.start();
@@ -128,14 +123,14 @@ export class SpeedLayer implements Service {
     // kafkajs waits for the batch in flight; its retry loop sees `stopping` and gives up.
     await this.consumer?.disconnect().catch((err: unknown) => this.log.warn({ err }, 'consumer disconnect failed'));
     await this.status.flush();
-    await this.producer.stop().catch((err: unknown) => this.log.warn({ err }, 'producer disconnect failed'));
-    if (this.ownsRedis) this.redis.disconnect();
+    await this.deps.deadLetters.stop().catch((err: unknown) => this.log.warn({ err }, 'producer disconnect failed'));
+    this.deps.release?.();
   }
 
   private ensurePartition(partition: number): Promise<PartitionState> {
     const { config } = this.deps;
     return ensurePartitionState(
-      { store: this.store, kafka: this.kafka, topic: config.kafka.topic, prefix: config.redis.keyPrefix, coverFrom: config.speed.coverFrom, log: this.log },
+      { store: this.deps.store, offsets: this.deps.offsets, topic: config.kafka.topic, prefix: config.redis.keyPrefix, coverFrom: config.speed.coverFrom, log: this.log },
       partition,
     );
   }
@@ -147,13 +142,16 @@ export class SpeedLayer implements Service {
   private async runConsumer(): Promise<void> {
     const { config } = this.deps;
     const session = config.kafka.sessionTimeoutMs;
-    const consumer = this.kafka.consumer({
+    const consumer = this.deps.kafka.consumer({
       groupId: config.speed.groupId,
       sessionTimeout: session,
       heartbeatInterval: Math.max(500, Math.min(3_000, Math.floor(session / 3))),
       allowAutoTopicCreation: false,
     });
-    consumer.on(consumer.events.GROUP_JOIN, (e) => this.onAssignment(e.payload.memberAssignment[config.kafka.topic] ?? []));
+    // kafkajs ignores a listener's promise; onAssignment handles its own failures, this catch is for a bug in it.
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      this.onAssignment(e.payload.memberAssignment[config.kafka.topic] ?? []).catch((err: unknown) => this.log.error({ err }, 'assignment handling failed'));
+    });
     consumer.on(consumer.events.CRASH, (e) => {
       if (e.payload.restart || this.stopping) return;
       // kafkajs gave up (a non-retriable error, e.g. a bug or a misconfiguration an operator can
@@ -209,7 +207,7 @@ export class SpeedLayer implements Service {
     }
     try {
       // The partition ends give the first lag figures and the topic's real partition count.
-      const ends = await endOffsets(this.kafka, this.deps.config.kafka.topic);
+      const ends = await this.deps.offsets.endOffsets(this.deps.config.kafka.topic);
       for (const p of partitions) {
         const end = ends.get(p);
         if (end !== undefined) this.progress.noteFetch(p, end);

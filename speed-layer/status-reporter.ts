@@ -5,12 +5,12 @@
  * what Redis holds, so the views and the offset stay one consistent prefix of the log, even while
  * no new records arrive to reveal the gap.
  */
-import type { PartitionState, RedisSpeedStateStore } from '../adapters/redis/speed-state-store.js';
 import type { Logger } from '../platform/logger.js';
+import type { PartitionState, SpeedStateStore } from '../shared/speed/ports.js';
 import type { ProgressTracker } from './progress.js';
 
 export interface StatusReporterDeps {
-  store: Pick<RedisSpeedStateStore, 'readPartition' | 'writeStatus'>;
+  store: Pick<SpeedStateStore, 'readPartition' | 'writeStatus'>;
   progress: ProgressTracker;
   log: Logger;
   intervalMs: number;

@@ -2,19 +2,10 @@
  * The dead-letter topic (docs/design-decisions.md §2): invalid records are never dropped silently. Each goes to
  * `<topic>.dlq` unchanged, with headers naming where it came from and what was wrong.
  */
+import type { DeadLetter } from '../../shared/ports.js';
 import type { EventProducer } from './producer.js';
 
-export interface DeadLetter {
-  value: string | null;
-  key: string | null;
-  topic: string;
-  partition: number;
-  offset: number;
-  /** Which layer found it invalid (archiver | speed). */
-  layer: string;
-  reason: string;
-  message: string;
-}
+export type { DeadLetter };
 
 export const DLQ_HEADERS = {
   topic: 'lambda.original.topic',

@@ -8,7 +8,7 @@
  *   retention(g) = one bucket length + 2 x batch period + allowed lateness
  *   expireAt     = bucketStart + length(g) + retention(g)
  *
- * The extra bucket length is a margin (DESIGN states the TTL that way). Expiry is absolute (set
+ * The extra bucket length is a margin (docs/design-decisions.md §6 states the TTL that way). Expiry is absolute (set
  * from the bucket, not from the write), so every bucket at or after B_g is whole and a late write
  * never shortens or extends a bucket's life. The batch period is the longest gap between two
  * fires of the batch cron.

@@ -27,38 +27,16 @@ import {
 } from './keys.js';
 import type { RetentionPolicy } from './retention.js';
 import { loadScripts, type RedisClient, type SpeedScripts } from './scripts.js';
+import { assertStateTopic, type ApplyOutcome, type PartitionProgress, type PartitionState, type SpeedStateStore } from '../../shared/speed/ports.js';
 
-export interface PartitionState {
-  /** next offset to apply */
-  next: number;
-  /** event time from which this partition's views are complete */
-  coveredSince: number;
-  topic: string;
-}
-
-/** Progress of one partition as the consumer last saw it (JSON in the status hash). */
-export interface PartitionProgress {
-  partition: number;
-  next: number;
-  /** partition end when last fetched; null before the first fetch */
-  highWatermark: number | null;
-  lag: number | null;
-  /** newest event time applied (epoch ms); null before the first apply */
-  maxEventTs: number | null;
-  updatedAt: number;
-  /** which consumer wrote this (host, pid and a nonce) */
-  instance: string;
-}
-
-export type ApplyOutcome =
-  | { applied: true; expiredGroups: number }
-  /** the stored offset moved since planning (replay, zombie, Redis rollback), or no state of this layout */
-  | { applied: false; storedNext: number | null };
+// The port's types, for the other Redis modules that read what this store writes.
+export type { ApplyOutcome, PartitionProgress, PartitionState };
 
 /** Slack past the dedupe window before a claim hash expires: a consumer lagging less still finds it. */
 export const CLAIM_EXPIRY_SLACK_MS = HOUR_MS;
 
-export class RedisSpeedStateStore {
+/** The speed layer's SpeedStateStore port on Redis. */
+export class RedisSpeedStateStore implements SpeedStateStore {
   private readonly scripts: SpeedScripts;
 
   constructor(
@@ -207,13 +185,4 @@ export function parseWatermark(raw: string | null): number | null {
 function parseState(next: string | null, coveredSince: string | null, topic: string | null, layout: string | null): PartitionState | null {
   if (next === null || layout !== String(LAYOUT_VERSION)) return null;
   return { next: Number(next), coveredSince: Number(coveredSince ?? 0), topic: topic ?? '' };
-}
-
-export function assertStateTopic(state: PartitionState, topic: string, prefix: string): void {
-  if (state.topic !== topic) {
-    throw new LambdaError(
-      'CONFIG_INVALID',
-      `Redis key prefix "${prefix}" already holds speed views of topic "${state.topic}", not "${topic}": use another LAMBDA_KEY_PREFIX`,
-    );
-  }
 }

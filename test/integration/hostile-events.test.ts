@@ -16,7 +16,8 @@ import { silentLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
 import { referenceFold } from '../../shared/reference-fold.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
-import { SpeedLayer } from '../../speed-layer/speed-layer.js';
+import { createSpeedLayer } from '../../cli/speed-wiring.js';
+import type { SpeedLayer } from '../../speed-layer/speed-layer.js';
 import { produceAll, readWholeTopic } from '../support/archiver-kafka.js';
 import { checkpointsCover, readMaster } from '../support/master-read.js';
 import { diffFromReference, readAllViews, viewStore, waitCaughtUp } from '../support/speed-harness.js';
@@ -71,7 +72,7 @@ describe('hostile events straight to Kafka', () => {
 
     const log = silentLogger();
     const master = openMasterDataset(ctx.config, log);
-    speed = new SpeedLayer({ config: ctx.config, views, log, metrics: createMetrics() });
+    speed = createSpeedLayer({ config: ctx.config, views, log, metrics: createMetrics() });
     archiver = new Archiver({ config: ctx.config, log, metrics: createMetrics(), views, master });
     await Promise.all([speed.start(), archiver.start()]);
     await waitCaughtUp(kafka, redis, ctx.config);

@@ -12,7 +12,8 @@ import { createMetrics } from '../../platform/metrics.js';
 import { parseEventLine } from '../../shared/events.js';
 import { referenceFold } from '../../shared/reference-fold.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
-import { SpeedLayer } from '../../speed-layer/speed-layer.js';
+import { createSpeedLayer } from '../../cli/speed-wiring.js';
+import type { SpeedLayer } from '../../speed-layer/speed-layer.js';
 import { clickRecords, produceAll, readWholeTopic, testKafka } from '../support/archiver-kafka.js';
 import type { TestContext } from '../support/context.js';
 import { capturingLogger, feed, startPrivateKafka, stopWithin, type PrivateKafka } from '../support/kafka-broker.js';
@@ -55,7 +56,7 @@ describe('speed layer when Kafka goes down', () => {
     ]);
     const records = clickRecords(3000, 29, Date.now() - 2 * 3_600_000);
     const { log, lines } = capturingLogger();
-    layer = new SpeedLayer({ config, views, log, metrics: createMetrics(), statusIntervalMs: 200 });
+    layer = createSpeedLayer({ config, views, log, metrics: createMetrics(), statusIntervalMs: 200 });
     await layer.start();
 
     // Kafka stops while records are still arriving and being applied.

@@ -14,7 +14,8 @@ import { silentLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
 import { referenceFold } from '../../shared/reference-fold.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
-import { SpeedLayer } from '../../speed-layer/speed-layer.js';
+import { createSpeedLayer } from '../../cli/speed-wiring.js';
+import type { SpeedLayer } from '../../speed-layer/speed-layer.js';
 import { ensureTopics } from '../../adapters/kafka/topics.js';
 import { clickRecords, deleteTopics, produceAll, testKafka } from '../support/archiver-kafka.js';
 import { deletePrefix, diffFromReference, readAllViews, speedContext, viewStore, waitCaughtUp } from '../support/speed-harness.js';
@@ -54,7 +55,7 @@ describe('speed layer on a Redis Cluster', () => {
     const all = [...records, ...copies];
     await produceAll(kafka, k.topic, all.map((r) => ({ key: r.key, value: r.value })));
     for (let i = 0; i < 2; i++) {
-      const layer = new SpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics: createMetrics(), statusIntervalMs: 200 });
+      const layer = createSpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics: createMetrics(), statusIntervalMs: 200 });
       layers.push(layer);
       await layer.start();
     }

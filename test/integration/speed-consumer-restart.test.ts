@@ -12,7 +12,8 @@ import { silentLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
 import { referenceFold } from '../../shared/reference-fold.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
-import { SpeedLayer } from '../../speed-layer/speed-layer.js';
+import { createSpeedLayer } from '../../cli/speed-wiring.js';
+import type { SpeedLayer } from '../../speed-layer/speed-layer.js';
 import { clickRecords, deleteTopics, produceAll, testKafka } from '../support/archiver-kafka.js';
 import { deletePrefix, diffFromReference, readAllViews, speedContext, viewStore, waitCaughtUp } from '../support/speed-harness.js';
 import { waitUntil } from '../support/wait.js';
@@ -48,7 +49,7 @@ describe('speed layer consumer restarts', () => {
 
     const metrics = createMetrics();
     const restarts = async () => (await metrics.registry.getSingleMetric('lambda_speed_consumer_restarts_total')?.get())?.values[0]?.value ?? 0;
-    layer = new SpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics });
+    layer = createSpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics });
     await layer.start();
     await waitUntil(restarts, (n) => n >= 2, { what: 'the consumer to crash and be restarted twice', timeoutMs: 90_000 });
 

@@ -24,7 +24,8 @@ import { referenceFold } from '../../shared/reference-fold.js';
 import { CLAIM_DUPLICATE, CLAIM_OWNED } from '../../shared/speed/apply.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { claimRequests, parseRecords, planBatch, resolveClaims } from '../../speed-layer/plan.js';
-import { SpeedLayer } from '../../speed-layer/speed-layer.js';
+import { createSpeedLayer } from '../../cli/speed-wiring.js';
+import type { SpeedLayer } from '../../speed-layer/speed-layer.js';
 import { clickRecords, deleteTopics, produceAll, testKafka } from '../support/archiver-kafka.js';
 import { deletePrefix, diffFromReference, readAllViews, spawnSpeed, speedContext, undedupedTruth, viewStore, waitCaughtUp, type SpeedProcess } from '../support/speed-harness.js';
 import { waitUntil } from '../support/wait.js';
@@ -79,7 +80,7 @@ describe('speed layer data model', () => {
     const { unique, records, copies } = crossPartitionCopies(2000, 61);
     expect(copies).toBeGreaterThan(300);
     await produceAll(kafka, ctx.config.kafka.topic, records);
-    layer = new SpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics: createMetrics() });
+    layer = createSpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics: createMetrics() });
     await layer.start();
     await waitCaughtUp(kafka, redis, ctx.config);
 
@@ -98,7 +99,7 @@ describe('speed layer data model', () => {
     await setUp({ LAMBDA_SPEED_DEDUPE: 'false' });
     const { records } = crossPartitionCopies(1500, 62);
     await produceAll(kafka, ctx.config.kafka.topic, records);
-    layer = new SpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics: createMetrics() });
+    layer = createSpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics: createMetrics() });
     await layer.start();
     await waitCaughtUp(kafka, redis, ctx.config);
 
@@ -168,7 +169,7 @@ describe('speed layer data model', () => {
     await produceAll(kafka, ctx.config.kafka.topic, records.map((r) => ({ key: r.key, value: r.value })));
     // What the previous version left: a state hash without a layout field, far along the log.
     for (const p of [0, 1]) await redis.hset(partitionStateKey(ctx.config.redis.keyPrefix, p), 'next', '700', 'coveredSince', '0', 'topic', ctx.config.kafka.topic);
-    layer = new SpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics: createMetrics() });
+    layer = createSpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics: createMetrics() });
     await layer.start();
     const layouts = () => Promise.all([0, 1].map((p) => redis.hget(partitionStateKey(ctx.config.redis.keyPrefix, p), 'layout')));
     await waitUntil(layouts, (l) => l.every((v) => v === String(LAYOUT_VERSION)), { what: 'both partitions re-initialised under the current layout' });

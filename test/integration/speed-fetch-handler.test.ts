@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
+import { KafkaDeadLetterSink } from '../../adapters/kafka/dead-letter-sink.js';
 import { EventProducer } from '../../adapters/kafka/producer.js';
 import { ensureTopics, logStartOffsets } from '../../adapters/kafka/topics.js';
 import { partitionStateKey } from '../../adapters/redis/keys.js';
@@ -62,7 +63,6 @@ function handlerFor(config: Config, logStartOffset: (p: number) => Promise<numbe
   const calls: Calls = { seeks: [], resolved: [] };
   const handler = new FetchHandler({
     topic: config.kafka.topic,
-    dlqTopic: config.kafka.dlqTopic,
     prefix: config.redis.keyPrefix,
     views,
     dedupe: true,
@@ -71,7 +71,7 @@ function handlerFor(config: Config, logStartOffset: (p: number) => Promise<numbe
     applyMaxEvents: config.speed.applyMaxEvents,
     retry: config.retry,
     store,
-    producer: producer(),
+    deadLetters: new KafkaDeadLetterSink(producer(), config.kafka.dlqTopic),
     metrics: createMetrics(),
     log: silentLogger(),
     progress: new ProgressTracker('test', createMetrics()),

@@ -12,7 +12,8 @@ import { silentLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
 import { referenceFold } from '../../shared/reference-fold.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
-import { SpeedLayer } from '../../speed-layer/speed-layer.js';
+import { createSpeedLayer } from '../../cli/speed-wiring.js';
+import type { SpeedLayer } from '../../speed-layer/speed-layer.js';
 import { clickRecords, deleteTopics, produceAll, testKafka } from '../support/archiver-kafka.js';
 import { appliedCount, deletePrefix, diffFromReference, readAllViews, speedContext, viewStore, waitCaughtUp } from '../support/speed-harness.js';
 import { waitUntil } from '../support/wait.js';
@@ -44,7 +45,7 @@ describe('speed layer group membership changes', () => {
     const waves = [records.slice(0, 1200), records.slice(1200, 2400), records.slice(2400)];
     const send = (wave: typeof records) => produceAll(kafka, topic, wave.map((r) => ({ key: r.key, value: r.value })), 100);
     const newLayer = () => {
-      const l = new SpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics: createMetrics(), statusIntervalMs: 200 });
+      const l = createSpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics: createMetrics(), statusIntervalMs: 200 });
       layers.push(l);
       return l;
     };

@@ -13,7 +13,8 @@ import { silentLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
 import { referenceFold } from '../../shared/reference-fold.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
-import { SpeedLayer } from '../../speed-layer/speed-layer.js';
+import { createSpeedLayer } from '../../cli/speed-wiring.js';
+import type { SpeedLayer } from '../../speed-layer/speed-layer.js';
 import { clickRecords, deleteTopics, produceAll, testKafka } from '../support/archiver-kafka.js';
 import { startRedisServer, type OwnRedisServer } from '../support/redis-server.js';
 import { appliedCount, diffFromReference, readAllViews, speedContext, viewStore, waitCaughtUp } from '../support/speed-harness.js';
@@ -50,7 +51,7 @@ describe('speed layer when Redis restarts', () => {
     const metrics = createMetrics();
     const redisRetries = async () => (await metrics.registry.getSingleMetric('lambda_speed_retries_total')?.get())?.values.find((v) => v.labels.dependency === 'redis')?.value ?? 0;
 
-    layer = new SpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics, statusIntervalMs: 200 });
+    layer = createSpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics, statusIntervalMs: 200 });
     await layer.start();
     await send(0, 1000);
     await waitUntil(() => appliedCount(redis, ctx.config.redis.keyPrefix, partitions), (n) => n > 0, { what: 'first applies' });
@@ -75,7 +76,7 @@ describe('speed layer when Redis restarts', () => {
     await ensureTopics(kafka, [{ topic, partitions }]);
     const records = clickRecords(2000, 17, Date.now() - 2 * 3_600_000);
     const send = (from: number, to: number) => produceAll(kafka, topic, records.slice(from, to).map((r) => ({ key: r.key, value: r.value })), 100);
-    layer = new SpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics: createMetrics(), statusIntervalMs: 200 });
+    layer = createSpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics: createMetrics(), statusIntervalMs: 200 });
     await layer.start();
     await send(0, 1000);
     await waitCaughtUp(kafka, redis, ctx.config);

@@ -17,7 +17,8 @@ import { dimsKey, referenceFold, referenceTotals, validDeduped } from '../../sha
 import { floorTo } from '../../shared/time.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { project } from '../../shared/views/project.js';
-import { SpeedLayer } from '../../speed-layer/speed-layer.js';
+import { createSpeedLayer } from '../../cli/speed-wiring.js';
+import type { SpeedLayer } from '../../speed-layer/speed-layer.js';
 import { rollUp } from '../../serving-layer/query/rollup.js';
 import { clickRecords, produceAll, readWholeTopic } from '../support/archiver-kafka.js';
 import { diffFromReference, readAllViews, undedupedTruth, viewStore, waitCaughtUp } from '../support/speed-harness.js';
@@ -58,7 +59,7 @@ describe('speed layer views', () => {
     await produceAll(kafka, ctx.config.kafka.topic, records.map((r) => ({ key: r.key, value: r.value })));
 
     const metrics = createMetrics();
-    layer = new SpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics, statusIntervalMs: 200 });
+    layer = createSpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics, statusIntervalMs: 200 });
     await layer.start();
     await waitCaughtUp(kafka, redis, ctx.config);
 
@@ -156,7 +157,7 @@ describe('speed layer views', () => {
     await setUp({ LAMBDA_SPEED_DEDUPE: 'false' });
     const records = clickRecords(1500, 42, Date.now() - 3_600_000);
     await produceAll(kafka, ctx.config.kafka.topic, records.map((r) => ({ key: r.key, value: r.value })));
-    layer = new SpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics: createMetrics() });
+    layer = createSpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics: createMetrics() });
     await layer.start();
     await waitCaughtUp(kafka, redis, ctx.config);
 

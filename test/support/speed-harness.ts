@@ -70,10 +70,10 @@ export interface SpeedProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `node --import tsx speed-layer/main.ts` (no wrapper process, so SIGKILL hits it); output goes to `logPath`. */
+/** Starts `node --import tsx cli/speed-main.ts` (no wrapper process, so SIGKILL hits it); output goes to `logPath`. */
 export function spawnSpeed(config: Config, logPath: string): SpeedProcess {
   const out = openSync(logPath, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'speed-layer/main.ts'], { cwd: root, env: speedEnv(config), stdio: ['ignore', out, out] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/speed-main.ts'], { cwd: root, env: speedEnv(config), stdio: ['ignore', out, out] });
   closeSync(out);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, exited };
