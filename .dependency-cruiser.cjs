@@ -5,6 +5,7 @@
  *  - the three layers never import each other; adapters and platform import no layer;
  *  - only the CLI wires layers together, and adapters to the speed and serving layers, which reach
  *    infrastructure only through ports (docs/design-decisions.md, "Ports");
+ *  - the teaching lab (lab/) is a client of the public HTTP API: it imports only itself and shared/;
  *  - the browser dashboard imports only itself, uPlot and the answer types (type-only), and the
  *    response schemas it takes them from import no server code (docs/design-decisions.md, "Dashboard").
  */
@@ -41,6 +42,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^(speed-layer|serving-layer)/' },
       to: { path: '^adapters/' },
+    },
+    {
+      name: 'lab-is-an-api-client',
+      comment: 'The teaching lab (lab/) drives a running service through its public HTTP API only: it imports itself and shared/, no layer, adapter or platform code.',
+      severity: 'error',
+      from: { path: '^lab/' },
+      to: { pathNot: ['^lab/', '^shared/'] },
     },
     {
       name: 'platform-imports-no-adapter',

@@ -8,4 +8,4 @@ cd "$ROOT"
 npx tsc --noEmit -p tsconfig.json
 npx tsc --noEmit -p serving-layer/dashboard/tsconfig.json
 npx eslint --max-warnings 0 .
-npx depcruise --config .dependency-cruiser.cjs --output-type err shared batch-layer speed-layer serving-layer adapters platform cli
+npx depcruise --config .dependency-cruiser.cjs --output-type err shared lab batch-layer speed-layer serving-layer adapters platform cli

@@ -4,6 +4,7 @@ import { servicesCommand } from './services.js';
 import { archiverCommand, batchCommand, speedCommand, serveCommand, allCommand } from './roles.js';
 import { generateCommand } from './generate.js';
 import { importCommand } from './import.js';
+import { labCommand } from './lab.js';
 
 export const COMMANDS: readonly Command[] = [
   allCommand,
@@ -13,5 +14,6 @@ export const COMMANDS: readonly Command[] = [
   speedCommand,
   generateCommand,
   importCommand,
+  labCommand,
   servicesCommand,
 ];
