@@ -112,7 +112,7 @@ export class SpeedLayer implements Service {
       await ensureTopics(this.kafka, [
         { topic: k.topic, partitions: k.partitions },
         { topic: k.dlqTopic, partitions: k.partitions },
-      ]);
+      ], k.replication);
       await this.producer.start();
     });
     await this.untilStopped('start consumer', () => this.runConsumer());
