@@ -25,7 +25,8 @@ export function redisNodePidFile(port: number): string {
 }
 
 export function faultSkipReason(): string | null {
-  const missing = [kafkaNodePidFile(1), redisNodePidFile(7101)].filter((f) => !existsSync(f));
+  const firstRedisPort = Number(/:(\d+)/.exec(inject('services').redisClusterUrl.replace('redis-cluster://', ''))?.[1]);
+  const missing = [kafkaNodePidFile(1), redisNodePidFile(firstRedisPort)].filter((f) => !existsSync(f));
   if (missing.length > 0) return `the cluster is not this checkout's own (no ${missing.join(', ')}): the fault tests kill its processes`;
   return clusterSkipReason();
 }
