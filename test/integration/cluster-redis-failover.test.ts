@@ -1,14 +1,18 @@
 /**
  * Fault on the cluster topology (issue 18): the Redis master holding partition 0's speed state is
- * SIGKILLed while two speed instances apply the stream; its replica is promoted by the cluster
- * (observed: ROLE turns master), the stream goes on, then the killed node is restarted and rejoins
- * as a replica of the promoted one. Replication is asynchronous, so the promoted replica may lack the
- * last applies: their state and views together (one script, one slot), so the speed layer finds
- * Redis behind its position and replays from there. Replay, never double count: with speed dedupe
- * off (a record applied twice would count twice) the views equal the reference fold.
+ * SIGKILLed while two speed instances apply the stream, at a moment its replica lacks its last
+ * applies (the replica is stopped while a large write fills the replication link, so the next apply
+ * stays in the master's output buffer: asynchronous replication losing acknowledged writes, made
+ * certain). The replica is promoted (observed: ROLE turns master, the slot table follows), the
+ * stream goes on, the killed node restarts and rejoins as a replica. A partition's state and its
+ * counters move together (one script, one slot), so the speed layer finds Redis behind it and
+ * replays: with speed dedupe off (a record applied twice would count twice) counts and sums equal
+ * the reference fold. Distinct measures are HyperLogLogs in slots of their own: adds lost with the
+ * master for partitions whose state lives elsewhere are not replayed, so they may come out short
+ * (reported), never over (asserted).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Cluster } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { pino } from 'pino';
 import { createRedis } from '../../adapters/redis/client.js';
@@ -22,7 +26,7 @@ import { defaultViewSet } from '../../shared/views/default-views.js';
 import { SpeedLayer } from '../../speed-layer/speed-layer.js';
 import { clickRecords, deleteTopics, produceAll, testKafka } from '../support/archiver-kafka.js';
 import { clusterContext } from '../support/cluster.js';
-import { faultSkipReason, redisNodePidFile, redisRole, servicesUp, sigkill } from '../support/cluster-faults.js';
+import { faultSkipReason, readPid, redisNodePidFile, redisRole, servicesUp, sigkill } from '../support/cluster-faults.js';
 import { appliedCount, deletePrefix, diffFromReference, readAllViews, undedupedTruth, viewStore, waitCaughtUp } from '../support/speed-harness.js';
 import { waitUntil } from '../support/wait.js';
 import type { TestContext } from '../support/context.js';
@@ -66,7 +70,7 @@ describe.skipIf(skip !== null)(`Redis master killed mid-stream, its replica prom
     ctx.cleanup();
   });
 
-  it('SIGKILL of the master of partition 0: promotion observed, views equal the reference fold', async () => {
+  it('SIGKILL of the master of partition 0 with applies not yet replicated: promotion observed, counts replayed exactly, distinct never over', async () => {
     const k = ctx.config.kafka;
     const { keyPrefix } = ctx.config.redis;
     await ensureTopics(kafka, [{ topic: k.topic, partitions: k.partitions }, { topic: k.dlqTopic, partitions: k.partitions }], k.replication);
@@ -89,10 +93,38 @@ describe.skipIf(skip !== null)(`Redis master killed mid-stream, its replica prom
     expect(replicas).toHaveLength(1);
     const replica = replicas[0]!;
     expect(await redisRole(replica)).toEqual({ role: 'slave', masterPort: master });
-    await sigkill(redisNodePidFile(master));
-    expect(appliedAtKill).toBeLessThan(records.length);
 
-    await produceAll(kafka, k.topic, during, 100);
+    // Make the promoted replica miss the master's last applies, as asynchronous replication can:
+    // the replica stops reading (SIGSTOP) while a 32 MB write fills the replication link's buffers,
+    // so the next apply of partition 0 stays in the master's output buffer; then the master dies.
+    const stateKey = partitionStateKey(keyPrefix, 0);
+    const onMaster = new Redis({ port: master, host: '127.0.0.1', retryStrategy: () => null });
+    onMaster.on('error', () => undefined); // it is about to be killed
+    const replicaPid = readPid(redisNodePidFile(replica));
+    const producing = produceAll(kafka, k.topic, during, 100);
+    let nextOnMaster: number;
+    process.kill(replicaPid, 'SIGSTOP');
+    try {
+      await onMaster.set(stateKey.replace(/:state$/, ':failover-ballast'), Buffer.alloc(32 << 20, 120));
+      const ballastAt = Number(await onMaster.hget(stateKey, 'next'));
+      nextOnMaster = await waitUntil(async () => Number(await onMaster.hget(stateKey, 'next')), (n) => n > ballastAt, {
+        what: `an apply of partition 0 on master ${master} after the ballast`,
+        timeoutMs: 2_000,
+        intervalMs: 5,
+      });
+      await sigkill(redisNodePidFile(master));
+    } finally {
+      process.kill(replicaPid, 'SIGCONT');
+      onMaster.disconnect();
+    }
+    expect(appliedAtKill).toBeLessThan(records.length);
+    // What the replica holds now is what it serves once promoted (its master is gone).
+    const onReplica = new Redis({ port: replica, host: '127.0.0.1' });
+    await onReplica.call('READONLY');
+    const nextOnReplica = await waitUntil(async () => Number(await onReplica.hget(stateKey, 'next')), (n) => n > 0, { what: 'the replica to answer', timeoutMs: 10_000 });
+    onReplica.disconnect();
+    expect(nextOnReplica, 'the replica misses applies the killed master had acknowledged').toBeLessThan(nextOnMaster);
+    await producing;
     // The fault landed: the cluster promoted the replica (node timeout 3 s, then the election).
     await waitUntil(() => redisRole(replica), (r) => r.role === 'master', { what: `replica ${replica} promoted after master ${master} was killed`, timeoutMs: 60_000, intervalMs: 200 });
     // The other nodes learn of the promotion by gossip, a moment later.
@@ -118,12 +150,27 @@ describe.skipIf(skip !== null)(`Redis master killed mid-stream, its replica prom
     await waitCaughtUp(kafka, redis, ctx.config, 90_000);
     const truth = undedupedTruth(records.map((r) => r.value), views);
     const actual = await readAllViews(viewStore(redis, ctx.config, views), views);
-    expect(diffFromReference(actual, referenceFold(truth.lines, views), views)).toEqual([]);
-    const replays = logLines.filter((l) => l.includes('Redis is behind the consumer position')).length;
+    // Counts, sums, min and max: exact. The promoted replica lacked applies the master had made
+    // (asserted above), so they were applied again from Kafka, once: a replay (on the group's
+    // rebalance the instances seek to Redis's offsets; or mid-fetch, to the stored offset). Distinct measures: their
+    // HyperLogLogs live in slots of their own (docs/design-decisions.md, "Redis Cluster"), and the
+    // adds the killed master had acknowledged for partitions whose state is on another master are
+    // not replayed: those can only be short, never over.
+    const distinct = new Set(views.views.flatMap((v) => Object.entries(v.measures).filter(([, m]) => m.type === 'distinct').map(([name]) => name)));
+    const problems = diffFromReference(actual, referenceFold(truth.lines, views), views);
+    const isDistinct = (p: string) => [...distinct].some((name) => p.includes(` ${name}: speed `));
+    expect(problems.filter((p) => !isDistinct(p))).toEqual([]);
+    const over = problems.filter(isDistinct).filter((p) => {
+      const [, got, want] = /speed (\d+), reference (\d+)$/.exec(p) ?? [];
+      return Number(got) > Number(want);
+    });
+    expect(over, 'a distinct count above the truth').toEqual([]);
+    const short = problems.filter(isDistinct).length;
+    const replays = logLines.filter((l) => l.includes('Redis holds an older offset than this consumer applied')).length;
     const refused = logLines.filter((l) => l.includes('stored offset moved since planning')).length;
     const warnings = new Set(logLines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level >= 40).map((l) => l.msg));
     console.info(
-      `redis failover test: ${replays} replay(s) from the promoted replica's offset, ${refused} apply(s) refused by the offset check; warnings: ${JSON.stringify([...warnings])}`,
+      `redis failover test: partition 0 at ${nextOnMaster} on the killed master, ${nextOnReplica} on the promoted replica; ${short} distinct value(s) short beyond the HLL tolerance; ${replays} "Redis holds an older offset" warning(s), ${refused} apply(s) refused by the offset check; warnings: ${JSON.stringify([...warnings])}`,
     );
   });
 });
