@@ -41,7 +41,7 @@ export function createSpeedLayer(o: SpeedLayerOptions): SpeedLayer {
     metrics: o.metrics,
     statusIntervalMs: o.statusIntervalMs,
     kafka,
-    offsets: kafkaTopicOffsets(kafka),
+    offsets: kafkaTopicOffsets(kafka, config.kafka.replication),
     store: new RedisSpeedStateStore(redis, config.redis.keyPrefix, retentionPolicy(config), config.speed.dedupeWindowMs),
     deadLetters: new KafkaDeadLetterSink(new EventProducer(kafka), config.kafka.dlqTopic),
     // A client passed in belongs to the caller; one made here closes with the layer.

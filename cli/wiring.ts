@@ -138,7 +138,7 @@ export function buildServing(rt: Runtime, master: MasterDataset, batchControl: B
       await ensureTopics(kafka, [
         { topic: config.kafka.topic, partitions: config.kafka.partitions },
         { topic: config.kafka.dlqTopic, partitions: config.kafka.partitions },
-      ]);
+      ], config.kafka.replication);
       await producer.start();
     },
     stop: async () => {

@@ -31,6 +31,9 @@ const EnvSchema = z.object({
     .default('redis://127.0.0.1:6380'),
   LAMBDA_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]{1,200}$/).default('events'),
   LAMBDA_TOPIC_PARTITIONS: int(1, 1024).default(2),
+  // Copies of each partition when the service creates the topics: 'auto' = 3 on a cluster of three
+  // brokers or more, else one per broker (adapters/kafka/replication.ts); min.insync.replicas follows.
+  LAMBDA_TOPIC_REPLICATION: z.union([z.literal('auto'), int(1, 32)]).default('auto'),
   // How long a consumer (archiver, speed layer) may be silent before Kafka reassigns its partitions;
   // also how long a restarted member waits for a killed one. Brokers accept 6 s at the least.
   LAMBDA_KAFKA_SESSION_TIMEOUT_MS: int(6_000, 3_600_000).default(30_000),
@@ -104,6 +107,8 @@ export interface Config {
     readonly topic: string;
     readonly dlqTopic: string;
     readonly partitions: number;
+    /** copies per partition of the topics the service creates ('auto': from the cluster size) */
+    readonly replication: 'auto' | number;
     readonly sessionTimeoutMs: number;
   };
   readonly redis: { readonly url: string; readonly keyPrefix: string };
@@ -189,7 +194,7 @@ export function loadConfig(env: Env, cwd: string): Config {
     throw new LambdaError('CONFIG_INVALID', 'invalid configuration:\n  LAMBDA_S3_ACCESS_KEY_ID and LAMBDA_S3_SECRET_ACCESS_KEY: set both or neither');
   }
   return deepFreeze<Config>({
-    kafka: { brokers: e.KAFKA_BROKERS, topic: e.LAMBDA_TOPIC, dlqTopic: `${e.LAMBDA_TOPIC}.dlq`, partitions: e.LAMBDA_TOPIC_PARTITIONS, sessionTimeoutMs: e.LAMBDA_KAFKA_SESSION_TIMEOUT_MS },
+    kafka: { brokers: e.KAFKA_BROKERS, topic: e.LAMBDA_TOPIC, dlqTopic: `${e.LAMBDA_TOPIC}.dlq`, partitions: e.LAMBDA_TOPIC_PARTITIONS, replication: e.LAMBDA_TOPIC_REPLICATION, sessionTimeoutMs: e.LAMBDA_KAFKA_SESSION_TIMEOUT_MS },
     redis: { url: e.REDIS_URL, keyPrefix: e.LAMBDA_KEY_PREFIX },
     dataDir,
     masterUrl,

@@ -11,6 +11,10 @@ REDIS_DATA="$DATA_DIR/redis"
 # Redis Cluster (services.sh up redis-cluster): six nodes on consecutive ports, three masters with one replica each.
 REDIS_CLUSTER_PORT="${LAMBDA_LOCAL_REDIS_CLUSTER_PORT:-7101}"
 REDIS_CLUSTER_DATA="$DATA_DIR/redis-cluster"
+# Kafka cluster (services.sh up kafka-cluster): three KRaft nodes, brokers and controllers on consecutive ports.
+KAFKA_CLUSTER_PORT="${LAMBDA_LOCAL_KAFKA_CLUSTER_PORT:-9192}"
+KAFKA_CLUSTER_CONTROLLER_PORT="${LAMBDA_LOCAL_KAFKA_CLUSTER_CONTROLLER_PORT:-9195}"
+KAFKA_CLUSTER_DATA="$DATA_DIR/kafka-cluster"
 
 log() { printf '[lambda-arch] %s\n' "$*" >&2; }
 die() { printf '[lambda-arch] error: %s\n' "$*" >&2; exit 1; }

@@ -1,26 +1,33 @@
 #!/usr/bin/env bash
 # Local services for the demo and the tests, with no Docker: a real Kafka broker (KRaft, jars from
 # Maven Central), a real Redis, and S3Proxy (an S3-compatible server, also from Maven Central). Idempotent: `up` twice finds them running; data lives under data/.
-#   bash scripts/services.sh up|down|status [kafka] [redis] [s3] [redis-cluster]   (no name: the first three for up, all four for down and status)
+#   bash scripts/services.sh up|down|status [kafka] [redis] [s3] [redis-cluster] [kafka-cluster] [cluster]
+#   (no name: the first three for up, all five for down and status)
 # redis-cluster: six nodes (3 masters + 3 replicas) from port 7101, for REDIS_URL=redis-cluster://...
+# kafka-cluster: three KRaft nodes (broker+controller), brokers on 9192-9194, controllers on 9195-9197.
+# cluster: both clusters (what `lambda-arch services up --cluster` starts).
 # Naming services acts on those only, e.g. a test's private broker on other ports:
 #   LAMBDA_LOCAL_KAFKA_PORT=19092 LAMBDA_LOCAL_KAFKA_CONTROLLER_PORT=19093 LAMBDA_DATA_DIR=/tmp/x bash scripts/services.sh up kafka
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/kafka.sh"
+source "$(dirname "$0")/kafka-cluster.sh"
 source "$(dirname "$0")/redis.sh"
 source "$(dirname "$0")/redis-cluster.sh"
 source "$(dirname "$0")/s3.sh"
 
 ACTION="${1:-}"
 [ $# -gt 0 ] && shift
-SELECTED=("$@")
-# No names: the three the demo needs; `down` and `status` also cover the test's Redis Cluster.
+SELECTED=()
+for name in "$@"; do
+  if [ "$name" = cluster ]; then SELECTED+=(kafka-cluster redis-cluster); else SELECTED+=("$name"); fi
+done
+# No names: the three the demo needs; `down` and `status` also cover the test's two clusters.
 if [ ${#SELECTED[@]} -eq 0 ]; then
-  if [ "$ACTION" = "up" ]; then SELECTED=(redis kafka s3); else SELECTED=(redis kafka s3 redis-cluster); fi
+  if [ "$ACTION" = "up" ]; then SELECTED=(redis kafka s3); else SELECTED=(redis kafka s3 redis-cluster kafka-cluster); fi
 fi
 for name in "${SELECTED[@]}"; do
-  case "$name" in kafka|redis|s3|redis-cluster) ;; *) echo "unknown service \"$name\" (expected kafka, redis, s3 or redis-cluster)" >&2; exit 2 ;; esac
+  case "$name" in kafka|redis|s3|redis-cluster|kafka-cluster) ;; *) echo "unknown service \"$name\" (expected kafka, redis, s3, redis-cluster, kafka-cluster or cluster)" >&2; exit 2 ;; esac
 done
 selected() { local n; for n in "${SELECTED[@]}"; do [ "$n" = "$1" ] && return 0; done; return 1; }
 
@@ -30,6 +37,7 @@ case "$ACTION" in
     if selected kafka; then kafka_up; fi
     if selected s3; then s3_up; fi
     if selected redis-cluster; then redis_cluster_up; echo "REDIS_URL=$(redis_cluster_url)"; fi
+    if selected kafka-cluster; then kafka_cluster_up; echo "KAFKA_BROKERS=$(kafka_cluster_brokers)"; fi
     if selected kafka; then echo "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"; fi
     if selected redis; then echo "REDIS_URL=redis://127.0.0.1:$REDIS_PORT"; fi
     if selected s3; then s3_env; fi
@@ -39,13 +47,15 @@ case "$ACTION" in
     if selected redis; then redis_down; fi
     if selected s3; then s3_down; fi
     if selected redis-cluster; then redis_cluster_down; fi
+    if selected kafka-cluster; then kafka_cluster_down; fi
     ;;
   status)
     if selected kafka; then if kafka_ready; then echo "kafka: up on 127.0.0.1:$KAFKA_PORT"; else echo "kafka: down"; fi; fi
     if selected redis; then if redis_ping; then echo "redis: up on 127.0.0.1:$REDIS_PORT"; else echo "redis: down"; fi; fi
     if selected s3; then s3_status; fi
     if selected redis-cluster; then if redis_cluster_ok; then echo "redis-cluster: up, $(redis_cluster_url)"; else echo "redis-cluster: down"; fi; fi
+    if selected kafka-cluster; then kafka_cluster_status; fi
     ;;
   *)
-    echo "usage: $0 up|down|status [kafka] [redis] [s3] [redis-cluster]" >&2; exit 2 ;;
+    echo "usage: $0 up|down|status [kafka] [redis] [s3] [redis-cluster] [kafka-cluster] [cluster]" >&2; exit 2 ;;
 esac

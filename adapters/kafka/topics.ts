@@ -1,16 +1,23 @@
 /** Creates the event topic and its dead-letter topic if missing (idempotent, safe to race). */
 import type { Kafka } from 'kafkajs';
+import { topicReplication, type ReplicationSetting } from './replication.js';
 
 /** kafkajs' ConfigResourceTypes.TOPIC (the CommonJS module does not expose it as a named ES export). */
 const TOPIC_RESOURCE = 2;
 
-export async function ensureTopics(kafka: Kafka, topics: readonly { topic: string; partitions: number }[]): Promise<void> {
+/** `replication`: LAMBDA_TOPIC_REPLICATION; 'auto' sizes it from the cluster (adapters/kafka/replication.ts). */
+export async function ensureTopics(
+  kafka: Kafka,
+  topics: readonly { topic: string; partitions: number }[],
+  replication: ReplicationSetting = 'auto',
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t.topic));
     if (missing.length === 0) return;
+    const copies = topicReplication(replication, (await admin.describeCluster()).brokers.length);
     try {
       await admin.createTopics({
         waitForLeaders: true,
@@ -20,8 +27,11 @@ export async function ensureTopics(kafka: Kafka, topics: readonly { topic: strin
         topics: missing.map((t) => ({
           topic: t.topic,
           numPartitions: t.partitions,
-          replicationFactor: -1,
-          configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
+          replicationFactor: copies.replicationFactor,
+          configEntries: [
+            { name: 'message.timestamp.type', value: 'LogAppendTime' },
+            { name: 'min.insync.replicas', value: String(copies.minInsyncReplicas) },
+          ],
         })),
       });
     } catch (err) {

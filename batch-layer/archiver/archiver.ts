@@ -107,7 +107,7 @@ export class Archiver implements Service {
   private async connect(): Promise<void> {
     const { config } = this.deps;
     const partitions = config.kafka.partitions;
-    await ensureTopics(this.kafka, [{ topic: this.topic, partitions }, { topic: config.kafka.dlqTopic, partitions }]);
+    await ensureTopics(this.kafka, [{ topic: this.topic, partitions }, { topic: config.kafka.dlqTopic, partitions }], config.kafka.replication);
     this.timestampType = await topicTimestampType(this.kafka, this.topic);
     if (this.timestampType !== 'LogAppendTime') {
       this.log.warn(

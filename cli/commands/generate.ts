@@ -56,7 +56,7 @@ export const generateCommand: Command = {
       await ensureTopics(kafka, [
         { topic: config.kafka.topic, partitions: config.kafka.partitions },
         { topic: config.kafka.dlqTopic, partitions: config.kafka.partitions },
-      ]);
+      ], config.kafka.replication);
       await producer.start();
     }
     const options = generatorOptions(values);

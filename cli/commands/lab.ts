@@ -8,14 +8,15 @@ import { LambdaError } from '../../shared/errors.js';
 import { httpLabApi } from '../../lab/lab-api.js';
 import { LATE_EXPLANATION, lateArrivals } from '../../lab/experiments/late-arrivals.js';
 import { BATCH_NOW_EXPLANATION, batchNow } from '../../lab/experiments/batch-now.js';
+import { DUPLICATES_EXPLANATION, duplicates } from '../../lab/experiments/duplicates.js';
 import { num, type Command } from '../args.js';
 
-const EXPERIMENTS = ['late', 'batch-now'] as const;
+const EXPERIMENTS = ['late', 'duplicates', 'batch-now'] as const;
 
 export const labCommand: Command = {
   name: 'lab',
   usage: `lab ${EXPERIMENTS.join('|')} [--url URL] [--count N] [--admin-token T] [--json]`,
-  summary: 'Teaching experiments against a running service: late arrivals and their exact drift cause; a batch run now and the buckets it takes over from the speed layer.',
+  summary: 'Teaching experiments against a running service: late arrivals and their exact drift cause; duplicates and the speed dedupe; a batch run now and the buckets it takes over from the speed layer.',
   options: {
     url: { type: 'string' },
     count: { type: 'string' },
@@ -24,7 +25,7 @@ export const labCommand: Command = {
   },
   optionHelp: {
     url: 'the serving layer (default http://127.0.0.1:$LAMBDA_HTTP_PORT, port 8080)',
-    count: 'late: how many late events to send (default 25)',
+    count: 'late, duplicates: how many events to send (default 25)',
     'admin-token': 'batch-now: the admin token (default $LAMBDA_ADMIN_TOKEN)',
     json: 'print the result as one JSON line (for scripts and tests)',
   },
@@ -37,16 +38,26 @@ export const labCommand: Command = {
     const token = typeof values['admin-token'] === 'string' ? values['admin-token'] : env.LAMBDA_ADMIN_TOKEN;
     const api = httpLabApi(url, token);
     const say = (line: string) => process.stderr.write(`${line}\n`);
-    let result: Awaited<ReturnType<typeof lateArrivals>> | Awaited<ReturnType<typeof batchNow>>;
+    const count = num(values, 'count', 25, 1, 100_000);
+    let result: Awaited<ReturnType<typeof lateArrivals>> | Awaited<ReturnType<typeof duplicates>> | Awaited<ReturnType<typeof batchNow>>;
     if (which === 'late') {
       say(LATE_EXPLANATION);
-      result = await lateArrivals(api, { count: num(values, 'count', 25, 1, 100_000), log: say });
+      result = await lateArrivals(api, { count, log: say });
+    } else if (which === 'duplicates') {
+      say(DUPLICATES_EXPLANATION);
+      result = await duplicates(api, { count, log: say });
     } else {
       say(BATCH_NOW_EXPLANATION);
       result = await batchNow(api, { now: Date.now(), log: say });
     }
     if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-    else if ('sent' in result) {
+    else if ('dedupe' in result) {
+      process.stdout.write(
+        `sent ${result.sent} events and ${result.sent} copies for ${new Date(result.bucket).toISOString()}, speed dedupe ${result.dedupe ? 'on' : 'off'}:\n` +
+          `  copies skipped / applied by the speed layer: ${result.skipped} / ${result.applied}\n` +
+          `  drift report: late_arrivals +${result.lateAdded}, duplicates +${result.duplicatesAdded}, unexplained ${result.unexplainedAfter}\n`,
+      );
+    } else if ('sent' in result) {
       process.stdout.write(
         `sent ${result.sent} late events for ${new Date(result.bucket).toISOString()} (run ${result.runId}):\n` +
           `  late_arrivals in the drift report: ${result.lateBefore} -> ${result.lateAfter}\n` +

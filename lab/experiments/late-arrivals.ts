@@ -4,8 +4,8 @@
  * the causes: docs/design-decisions.md, "Drift"). The speed layer applies them within seconds; the
  * batch layer sees them only at its next run, which then absorbs them.
  */
-import { floorTo, MINUTE_MS } from '../../shared/time.js';
-import { expectOk, type LabApi } from '../lab-api.js';
+import type { LabApi } from '../lab-api.js';
+import { causeEvents, driftOfMinute, lastBatchMinute, pageviews, publishedRun, sendEvents, type DriftBucket } from '../service-reads.js';
 import { untilTrue } from '../wait.js';
 
 export const LATE_EXPLANATION = [
@@ -28,43 +28,19 @@ export interface LateArrivalsResult {
   unexplainedAfter: number;
 }
 
-interface DriftBucket {
-  start: number;
-  countDiff: number;
-  unexplained: number;
-  causes: { cause: string; events?: number }[];
-}
-
 export async function lateArrivals(api: LabApi, opts: { count: number; timeoutMs?: number; log?: (line: string) => void }): Promise<LateArrivalsResult> {
   const log = opts.log ?? (() => undefined);
-  const runs = expectOk('GET /api/v1/batch/runs', await api.get('/api/v1/batch/runs')) as { runs: { runId: string; watermark: number }[] };
-  const run = runs.runs[0];
-  if (run === undefined) throw new Error('no batch run is published yet: late arrivals are late for a run (run one: lambda-arch lab batch-now)');
-  // The last whole minute before W: the run holds it, and the speed layer still does (its
-  // retention outlives the batch period), so the drift report compares it.
-  const bucket = floorTo(run.watermark, 'minute') - MINUTE_MS;
-  const drift = async (): Promise<DriftBucket> => {
-    const d = expectOk('GET drift', await api.get(`/api/v1/views/pageviews/drift?granularity=minute&from=${bucket}&to=${bucket + MINUTE_MS}`)) as {
-      buckets: DriftBucket[];
-      notCompared: { start: number; reason: string }[];
-    };
-    const b = d.buckets.find((x) => x.start === bucket);
-    if (b) return b;
-    const why = d.notCompared.find((x) => x.start === bucket)?.reason ?? 'not in the report';
-    throw new Error(`the minute ${new Date(bucket).toISOString()} cannot be compared (${why}): the speed layer does not hold it whole`);
-  };
-  const late = (b: DriftBucket) => b.causes.find((c) => c.cause === 'late_arrivals')?.events ?? 0;
-  const before = await drift();
+  const run = await publishedRun(api, 'late arrivals are late for a run');
+  const bucket = lastBatchMinute(run);
+  const before = await driftOfMinute(api, bucket);
   log(`run ${run.runId}, W ${new Date(run.watermark).toISOString()}: sending ${opts.count} pageviews for the minute ${new Date(bucket).toISOString()}`);
-  const tag = `lab-late-${Date.now().toString(36)}`;
-  const lines = Array.from({ length: opts.count }, (_, i) => JSON.stringify({ id: `${tag}-${i}`, ts: bucket + ((i * 1_000) % MINUTE_MS), type: 'pageview', url: '/lab/late', user: `${tag}-u${i}` }));
-  for (let i = 0; i < lines.length; i += 500) expectOk('POST /api/v1/events', await api.post('/api/v1/events', lines.slice(i, i + 500).join('\n')));
+  await sendEvents(api, pageviews('late', opts.count, bucket));
   log('sent; waiting for the speed layer to apply them and the drift report to count them');
-  let after = before;
+  let after: DriftBucket = before;
   await untilTrue(
     async () => {
-      after = await drift();
-      return late(after) >= late(before) + opts.count;
+      after = await driftOfMinute(api, bucket);
+      return causeEvents(after, 'late_arrivals') >= causeEvents(before, 'late_arrivals') + opts.count;
     },
     { what: `the drift report to count ${opts.count} more late arrivals`, timeoutMs: opts.timeoutMs ?? 60_000 },
   );
@@ -73,8 +49,8 @@ export async function lateArrivals(api: LabApi, opts: { count: number; timeoutMs
     watermark: run.watermark,
     bucket,
     sent: opts.count,
-    lateBefore: late(before),
-    lateAfter: late(after),
+    lateBefore: causeEvents(before, 'late_arrivals'),
+    lateAfter: causeEvents(after, 'late_arrivals'),
     countDiffBefore: before.countDiff,
     countDiffAfter: after.countDiff,
     unexplainedAfter: after.unexplained,

@@ -4,6 +4,8 @@
  * from the speed layer to the batch run; `late` sends events for a minute the run covers and the
  * drift report attributes exactly that many to late_arrivals, with nothing unexplained. Each
  * experiment runs through the real CLI, as a learner runs it, and prints its result as JSON.
+ * `duplicates` sends N events and the same N records again: with dedupe on (here) the speed layer
+ * skips the copies; with dedupe off (test/e2e/lab-dedupe-off.test.ts) the report attributes them.
  */
 import { tmpdir } from 'node:os';
 import { dirname } from 'node:path';
@@ -12,6 +14,7 @@ import { endOffsets } from '../../adapters/kafka/topics.js';
 import { floorTo, MINUTE_MS } from '../../shared/time.js';
 import type { BatchNowResult } from '../../lab/experiments/batch-now.js';
 import type { LateArrivalsResult } from '../../lab/experiments/late-arrivals.js';
+import type { DuplicatesResult } from '../../lab/experiments/duplicates.js';
 import { testKafka } from '../support/archiver-kafka.js';
 import { startApp, ADMIN_TOKEN, type AppContext } from '../support/app-context.js';
 import { runCli } from '../support/cli-process.js';
@@ -70,12 +73,17 @@ describe('lambda-arch lab', () => {
     expect(late.result.lateAfter - late.result.lateBefore).toBe(17);
     expect(late.result.countDiffAfter - late.result.countDiffBefore).toBe(17);
     expect(late.result.unexplainedAfter).toBe(0);
+
+    // Dedupe on (the default): the copies are skipped, only the originals count (as late arrivals).
+    const dup = await lab<DuplicatesResult>(['duplicates', '--count', '11']);
+    expect(dup.explanation).toContain('dedupe');
+    expect(dup.result).toMatchObject({ dedupe: true, sent: 11, skipped: 11, applied: 0, lateAdded: 11, duplicatesAdded: 0, unexplainedAfter: 0 });
   });
 
   it('names what is wrong: an unknown experiment (exit 2), and batch-now without the admin token', async () => {
     const bad = await runCli(['lab', 'nope', '--url', app.url], cliEnv());
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('expected one of late, batch-now');
+    expect(bad.stderr).toContain('expected one of late, duplicates, batch-now');
     const noToken = await runCli(['lab', 'batch-now', '--url', app.url], cliEnv());
     expect(noToken.code).not.toBe(0);
     expect(noToken.stderr).toContain('admin token');

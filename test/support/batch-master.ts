@@ -67,15 +67,19 @@ export async function writeCheckpoints(master: MasterDataset, topic: string, par
 /**
  * Every bucket of every view at every granularity in the run equals the reference fold of the
  * same raw lines, and the run has no group the reference lacks. Returns the groups compared.
+ * `range`: the time range the data can touch (default: around T0; late events go back at most 30 minutes).
  */
-export function expectRunEqualsReference(run: RunFileReader, views: ViewSet, lines: readonly string[]): number {
+export function expectRunEqualsReference(
+  run: RunFileReader,
+  views: ViewSet,
+  lines: readonly string[],
+  range: { from: number; to: number } = { from: T0 - 2 * 86_400_000, to: T0 + 2 * 86_400_000 },
+): number {
   const truth = referenceFold(lines, views);
   const seen = new Set<string>();
   for (const view of views.views) {
     for (const g of view.granularities) {
-      // The whole time range the data can touch (late events go back at most 30 minutes).
-      const from = T0 - 2 * 86_400_000;
-      const to = T0 + 2 * 86_400_000;
+      const { from, to } = range;
       expect(bucketsInRange(from, to, g, 1e7).length).toBeGreaterThan(0);
       for (const row of run.series({ view: view.name, granularity: g, from, to })) {
         const key = groupKey(view.name, g, row.bucketStart, row.dims);

@@ -8,6 +8,7 @@
  * (scripts/s3.sh, started by services.sh in case 3 and on its own in cases 1 and 2).
  */
 import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 
@@ -21,17 +22,30 @@ export interface TestServices {
   s3SecretAccessKey: string;
   /** a Redis Cluster (3 masters, 1 replica each) as a redis-cluster:// URL, for the cluster tests */
   redisClusterUrl: string;
+  /**
+   * KAFKA_CLUSTER_BROKERS: three Kafka brokers (scripts/services.sh up kafka-cluster; scripts/test.sh
+   * starts them and sets it). Empty when unset: the cluster tests skip and say so. Not started here:
+   * three JVMs are too heavy to start for every single-file run on a shared 2-core machine.
+   */
+  kafkaClusterBrokers: string[];
+  /** where the project's scripts keep the clusters' data and pid files (LAMBDA_DATA_DIR or data/): the fault tests kill by pid */
+  scriptsDataDir: string;
 }
 
 type S3Services = Pick<TestServices, 's3Endpoint' | 's3AccessKeyId' | 's3SecretAccessKey'>;
 
-/** REDIS_CLUSTER_URL from the environment, else the project's own local cluster (started if needed). */
-function redisCluster(env: NodeJS.ProcessEnv): { redisClusterUrl: string } {
-  if (env.REDIS_CLUSTER_URL) return { redisClusterUrl: env.REDIS_CLUSTER_URL };
+/**
+ * REDIS_CLUSTER_URL from the environment, else the project's own local cluster (started if needed);
+ * and the Kafka cluster's brokers from KAFKA_CLUSTER_BROKERS.
+ */
+function redisCluster(env: NodeJS.ProcessEnv): { redisClusterUrl: string; kafkaClusterBrokers: string[]; scriptsDataDir: string } {
+  const kafkaClusterBrokers = (env.KAFKA_CLUSTER_BROKERS ?? '').split(',').filter(Boolean);
+  const scriptsDataDir = env.LAMBDA_DATA_DIR ? resolve(root, env.LAMBDA_DATA_DIR) : join(root, 'data');
+  if (env.REDIS_CLUSTER_URL) return { redisClusterUrl: env.REDIS_CLUSTER_URL, kafkaClusterBrokers, scriptsDataDir };
   const up = spawnSync('bash', ['scripts/services.sh', 'up', 'redis-cluster'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const url = up.status === 0 ? printedVars(up.stdout).REDIS_URL : undefined;
   if (!url) throw new Error(`scripts/services.sh up redis-cluster failed (exit ${up.status}):\n${up.stdout}`);
-  return { redisClusterUrl: url };
+  return { redisClusterUrl: url, kafkaClusterBrokers, scriptsDataDir };
 }
 
 /** KEY=VALUE lines printed by the project's scripts. */
