@@ -98,10 +98,14 @@ export function imageOf(dockerfile: string): { workdir: string; entrypoint: stri
   return { workdir, entrypoint: JSON.parse(entry) as string[] };
 }
 
-/** The services built from this repository's Dockerfile (Kafka, Redis, MinIO, Prometheus are images of others). */
+/**
+ * The services built from this repository's Dockerfile (Kafka, Redis, MinIO, Prometheus are images
+ * of others) that `docker compose up` starts: none of a profile (`scale` needs a Kafka cluster and
+ * a Redis Cluster, whose host names this translation does not map).
+ */
 export function applicationServices(compose: ComposeFile): string[] {
   return Object.entries(compose.services)
-    .filter(([, svc]) => svc.build !== undefined)
+    .filter(([, svc]) => svc.build !== undefined && !svc.profiles?.length)
     .map(([name]) => name);
 }
 
