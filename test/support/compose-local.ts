@@ -85,6 +85,19 @@ export class ComposeServiceError extends Error {
   }
 }
 
+/**
+ * The compose text with `from` replaced by `to` inside one service's block only: the mistakes the
+ * tests of this translation make on purpose. Throws when the block has no `from` (the file changed).
+ */
+export function mutateService(text: string, service: string, from: string, to: string): string {
+  const start = text.indexOf(`\n  ${service}:\n`);
+  const next = text.slice(start + 1).search(/\n {0,2}\S/);
+  const end = next < 0 ? text.length : start + 1 + next;
+  const block = text.slice(start, end);
+  if (start < 0 || !block.includes(from)) throw new Error(`docker-compose.yml: service ${service} has no ${JSON.stringify(from)} to change`);
+  return text.slice(0, start) + block.replace(from, to) + text.slice(end);
+}
+
 export function parseCompose(text: string): ComposeFile {
   // merge: the file shares the roles' environment through YAML anchors and `<<:` merge keys.
   return parse(text, { merge: true }) as ComposeFile;
