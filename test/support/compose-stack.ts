@@ -69,6 +69,8 @@ export class ComposeStack {
    */
   async start(names: readonly string[], timeoutMs = 60_000): Promise<void> {
     const translated = await Promise.all(names.map((n) => this.translate(n)));
+    // The working directory is the stack's temporary folder, not the repository (the image's /app):
+    // a relative path in the file then never writes into the working tree.
     for (const service of translated) {
       for (const dir of service.volumeDirs) mkdirSync(dir, { recursive: true }); // Docker makes a named volume on first use
       const proc = startCli(service.args, service.env, { cwd: this.targets.volumesDir });
