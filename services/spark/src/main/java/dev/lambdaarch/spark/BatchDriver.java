@@ -1,0 +1,107 @@
+package dev.lambdaarch.spark;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.util.Iterator;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.monotonically_increasing_id;
+
+/**
+ * The Spark batch engine's driver (adapters/spark/; docs/design-decisions.md, "Batch engines").
+ * Deliberately no logic of the batch job: the Node batch layer generates every statement
+ * (shared/sql/) and sends them one JSON command per line on stdin; each gets one JSON reply
+ * line on stdout. Spark's own logging goes to stderr (System.out is redirected there too, so
+ * nothing else can corrupt the replies).
+ *
+ *   {"op":"lines","view":V,"paths":[...]}  view V(f, n, line): every line of the files, f the
+ *                                           file's position in paths, n its line number (0-based)
+ *   {"op":"json","view":V,"path":P,"schema":DDL}  view V over a JSON-lines file Node wrote
+ *   {"op":"sql","sql":S}                   runs a statement (CREATE TEMP VIEW, CACHE TABLE...)
+ *   {"op":"dump","sql":S,"path":P}          the query's rows as JSON lines into file P
+ *   {"op":"stop"}                           ends the session; so does the end of stdin
+ *
+ * Session settings come as -Dspark.* system properties (SparkConf reads them): the master, the
+ * cores, the local dirs.
+ */
+public final class BatchDriver {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  public static void main(String[] args) throws Exception {
+    PrintStream replies = System.out;
+    System.setOut(System.err);
+    SparkSession spark = SparkSession.builder().appName("lambda-arch batch").getOrCreate();
+    replies.println("{\"ok\":true,\"ready\":true,\"version\":\"" + spark.version() + "\"}");
+    replies.flush();
+    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    try {
+      for (String line = in.readLine(); line != null; line = in.readLine()) {
+        JsonNode cmd = JSON.readTree(line);
+        if ("stop".equals(cmd.path("op").asText())) break;
+        ObjectNode reply = JSON.createObjectNode();
+        try {
+          reply.put("rows", run(spark, cmd));
+          reply.put("ok", true);
+        } catch (Exception e) {
+          reply.put("ok", false);
+          reply.put("error", String.valueOf(e.getMessage()));
+        }
+        replies.println(JSON.writeValueAsString(reply));
+        replies.flush();
+      }
+    } finally {
+      spark.stop();
+    }
+  }
+
+  private static long run(SparkSession spark, JsonNode cmd) throws Exception {
+    switch (cmd.path("op").asText()) {
+      case "lines": {
+        // One scan per file: a file is one partition (gzip does not split; the session's
+        // maxPartitionBytes keeps plain files whole), so the id within it is the line number.
+        Dataset<Row> all = null;
+        int f = 0;
+        for (JsonNode path : cmd.get("paths")) {
+          Dataset<Row> file = spark.read().text(path.asText())
+              .select(lit(f++).as("f"), monotonically_increasing_id().as("n"), org.apache.spark.sql.functions.col("value").as("line"));
+          all = all == null ? file : all.unionAll(file);
+        }
+        if (all == null) all = spark.sql("SELECT CAST(NULL AS INT) AS f, CAST(NULL AS BIGINT) AS n, CAST(NULL AS STRING) AS line LIMIT 0");
+        all.createOrReplaceTempView(cmd.get("view").asText());
+        return f;
+      }
+      case "json":
+        spark.read().schema(cmd.get("schema").asText()).json(cmd.get("path").asText()).createOrReplaceTempView(cmd.get("view").asText());
+        return 0;
+      case "sql":
+        spark.sql(cmd.get("sql").asText()).collect();
+        return 0;
+      case "dump": {
+        long rows = 0;
+        try (BufferedWriter out = Files.newBufferedWriter(Paths.get(cmd.get("path").asText()), StandardCharsets.UTF_8)) {
+          Iterator<String> it = spark.sql(cmd.get("sql").asText()).toJSON().toLocalIterator();
+          while (it.hasNext()) {
+            out.write(it.next());
+            out.write('\n');
+            rows++;
+          }
+        }
+        return rows;
+      }
+      default:
+        throw new IllegalArgumentException("unknown op " + cmd.path("op").asText());
+    }
+  }
+
+  private BatchDriver() {}
+}
