@@ -27,7 +27,10 @@ import static org.apache.spark.sql.functions.monotonically_increasing_id;
  *   {"op":"lines","view":V,"paths":[...]}  view V(f, n, line): every line of the files, f the
  *                                           file's position in paths, n its line number (0-based)
  *   {"op":"json","view":V,"path":P,"schema":DDL}  view V over a JSON-lines file Node wrote
- *   {"op":"sql","sql":S}                   runs a statement (CREATE TEMP VIEW, CACHE TABLE...)
+ *   {"op":"sql","sql":S}                   runs a statement (CREATE TEMP VIEW...)
+ *   {"op":"table","view":V,"sql":S,"path":P}  the query's rows written as Parquet under P, and
+ *                                           view V over them: a materialized step whose plan
+ *                                           the next statements no longer carry
  *   {"op":"dump","sql":S,"path":P}          the query's rows as JSON lines into file P
  *   {"op":"stop"}                           ends the session; so does the end of stdin
  *
@@ -83,6 +86,13 @@ public final class BatchDriver {
       case "json":
         spark.read().schema(cmd.get("schema").asText()).json(cmd.get("path").asText()).createOrReplaceTempView(cmd.get("view").asText());
         return 0;
+      case "table": {
+        String path = cmd.get("path").asText();
+        spark.sql(cmd.get("sql").asText()).write().mode("overwrite").parquet(path);
+        Dataset<Row> table = spark.read().parquet(path);
+        table.createOrReplaceTempView(cmd.get("view").asText());
+        return table.count();
+      }
       case "sql":
         spark.sql(cmd.get("sql").asText()).collect();
         return 0;
