@@ -71,14 +71,20 @@ export class SparkSession {
     const args = [
       `@${join(opts.home, 'jvm.options')}`,
       `-Xmx${opts.heapMb}m`,
+      // C1 only: a run is mostly planning and many small jobs, whose JIT work C2 never repays
+      // (a 3,000-event run: 37 s and 43 CPU-s with C2, 31 s and 28 CPU-s without). A run over
+      // much larger files may want C2 back: measure with bench/batch/engines.ts.
+      '-XX:TieredStopAtLevel=1',
       `-Dlog4j2.configurationFile=${join(opts.home, 'log4j2.properties')}`,
       `-Djava.io.tmpdir=${opts.scratchDir}`,
       `-Dspark.master=${opts.master}`,
       '-Dspark.ui.enabled=false',
       // Lenient casts and arithmetic, like DuckDB's TRY_ functions (shared/sql/spark-dialect.ts).
       '-Dspark.sql.ansi.enabled=false',
-      // A plain master file is one partition, like a gzip one: line numbers are ids within it (BatchDriver "lines").
+      // Every file one partition of its own, whole (gzip never splits; a plain staged file must
+      // not either): the row within the partition is the line number (BatchDriver "lines").
       '-Dspark.sql.files.maxPartitionBytes=1099511627776',
+      '-Dspark.sql.files.openCostInBytes=1099511627776',
       `-Dspark.sql.shuffle.partitions=${opts.shufflePartitions}`,
       // Interpreted, not compiled: the validation's wide expressions took Janino longer to compile
       // than Spark took to run them (a 4,000-line run: 158 s compiled, 72 s interpreted).

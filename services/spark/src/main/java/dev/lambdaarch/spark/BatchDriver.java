@@ -10,10 +10,19 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import static org.apache.spark.sql.functions.broadcast;
+import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.monotonically_increasing_id;
 
@@ -39,6 +48,8 @@ import static org.apache.spark.sql.functions.monotonically_increasing_id;
  */
 public final class BatchDriver {
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** monotonically_increasing_id: the partition index above bit 33, the row within it below. */
+  private static final long LINE_MASK = (1L << 33) - 1;
 
   public static void main(String[] args) throws Exception {
     PrintStream replies = System.out;
@@ -70,18 +81,40 @@ public final class BatchDriver {
   private static long run(SparkSession spark, JsonNode cmd) throws Exception {
     switch (cmd.path("op").asText()) {
       case "lines": {
-        // One scan per file: a file is one partition (gzip does not split; the session's
-        // maxPartitionBytes keeps plain files whole), so the id within it is the line number.
-        Dataset<Row> all = null;
-        int f = 0;
-        for (JsonNode path : cmd.get("paths")) {
-          Dataset<Row> file = spark.read().text(path.asText())
-              .select(lit(f++).as("f"), monotonically_increasing_id().as("n"), org.apache.spark.sql.functions.col("value").as("line"));
-          all = all == null ? file : all.unionAll(file);
+        // One scan of all the files, each file's position joined back by its name. Each file is
+        // one partition (gzip does not split; the session's maxPartitionBytes and openCostInBytes
+        // of 1 TiB keep a plain file whole and alone), so the id's low 33 bits, the row within
+        // the partition, are the line number.
+        List<String> paths = new ArrayList<>();
+        List<Row> positions = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        for (JsonNode node : cmd.get("paths")) {
+          String path = node.asText();
+          String name = path.substring(path.lastIndexOf('/') + 1);
+          names.add(name);
+          positions.add(RowFactory.create(name, paths.size()));
+          paths.add(path);
         }
-        if (all == null) all = spark.sql("SELECT CAST(NULL AS INT) AS f, CAST(NULL AS BIGINT) AS n, CAST(NULL AS STRING) AS line LIMIT 0");
+        Dataset<Row> all = null;
+        if (paths.isEmpty()) {
+          all = spark.sql("SELECT CAST(NULL AS INT) AS f, CAST(NULL AS BIGINT) AS n, CAST(NULL AS STRING) AS line LIMIT 0");
+        } else if (names.size() == paths.size()) {
+          StructType schema = new StructType().add("name", DataTypes.StringType).add("f", DataTypes.IntegerType);
+          Dataset<Row> byName = spark.createDataFrame(positions, schema);
+          Dataset<Row> lines = spark.read().text(paths.toArray(new String[0]))
+              .select(col("_metadata.file_name").as("name"), monotonically_increasing_id().as("n"), col("value").as("line"));
+          all = lines.join(broadcast(byName), "name").select(col("f"), col("n").bitwiseAND(LINE_MASK).as("n"), col("line"));
+        } else {
+          // Two files share a name (the same segment in two arrival folders): one scan per file,
+          // its position a literal (slower to plan: a scan each).
+          for (int f = 0; f < paths.size(); f++) {
+            Dataset<Row> file = spark.read().text(paths.get(f))
+                .select(lit(f).as("f"), monotonically_increasing_id().bitwiseAND(LINE_MASK).as("n"), col("value").as("line"));
+            all = all == null ? file : all.unionAll(file);
+          }
+        }
         all.createOrReplaceTempView(cmd.get("view").asText());
-        return f;
+        return paths.size();
       }
       case "json":
         spark.read().schema(cmd.get("schema").asText()).json(cmd.get("path").asText()).createOrReplaceTempView(cmd.get("view").asText());
@@ -89,9 +122,9 @@ public final class BatchDriver {
       case "table": {
         String path = cmd.get("path").asText();
         spark.sql(cmd.get("sql").asText()).write().mode("overwrite").parquet(path);
-        Dataset<Row> table = spark.read().parquet(path);
-        table.createOrReplaceTempView(cmd.get("view").asText());
-        return table.count();
+        // No row count: one more Spark job per step, and nothing reads it.
+        spark.read().parquet(path).createOrReplaceTempView(cmd.get("view").asText());
+        return 0;
       }
       case "sql":
         spark.sql(cmd.get("sql").asText()).collect();
