@@ -58,6 +58,9 @@ export class SparkSession {
     });
     this.exited = new Promise((resolve) => child.once('close', (code) => ((this.exitCode = code), resolve())));
     signal.addEventListener('abort', this.kill, { once: true });
+    // Writing to a driver that died (killed, crashed) fails with EPIPE: the failure is reported
+    // by the reply that never comes (reply()), not as an unhandled stream error.
+    child.stdin.on('error', () => undefined);
   }
 
   /** Starts the driver and waits until its SparkSession is up. */

@@ -1,7 +1,8 @@
 /**
  * The spark engine's driver (a java process) killed (SIGKILL) in the middle of a batch run: the
  * run fails without publishing, the previously published run is still served intact, and the
- * next run on Spark publishes the whole master dataset, equal to the reference fold.
+ * next run on Spark publishes the whole master dataset, equal to the reference fold. And a run
+ * aborted through its signal (shutdown, a lost lease) takes its driver down with it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
@@ -92,4 +93,26 @@ describe('spark batch run whose driver is killed mid-job', () => {
       expectRunEqualsReference(s.openRun(), views, all);
     }
   }, 300_000);
+
+  it('kills the driver when the run is aborted (shutdown), and publishes nothing', async () => {
+    const { config } = ctx;
+    const master = new LocalMasterDataset(fileURLToPath(config.masterUrl));
+    const store = new SqliteBatchViewStore(config.batch.dir);
+    stores.push(store);
+    const served = store.latestRun()?.runId;
+    const workDir = join(config.batch.dir, 'spark');
+    const engine = new SparkBatchEngine({ home: SPARK_HOME, master: 'local[2]', heapMb: 1024, threads: 2, workDir });
+    const shutdown = new AbortController();
+    const aborted = runBatch({ config, views, master, log: silentLogger(), engine, signal: shutdown.signal }).then(
+      () => null,
+      (err: unknown) => err as Error,
+    );
+    const pid = await waitUntil(() => engine.driverPid, (p) => p !== null, { what: 'the Spark driver to start', timeoutMs: 60_000, intervalMs: 20 });
+    expect(alive(pid as number)).toBe(true);
+    shutdown.abort(new Error('shutting down'));
+    expect((await aborted)?.message).toMatch(/failed: shutting down$/); // the abort, not the killed driver's missing reply
+    expect(alive(pid as number)).toBe(false);
+    expect(store.latestRun()?.runId).toBe(served);
+    expect(existsSync(workDir)).toBe(false);
+  }, 120_000);
 });
