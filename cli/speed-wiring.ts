@@ -8,7 +8,7 @@ import { KafkaDeadLetterSink } from '../adapters/kafka/dead-letter-sink.js';
 import { EventProducer } from '../adapters/kafka/producer.js';
 import { kafkaTopicOffsets } from '../adapters/kafka/topic-offsets.js';
 import { createRedis } from '../adapters/redis/client.js';
-import { retentionPolicy } from '../adapters/redis/retention.js';
+import { retentionPolicy } from '../shared/speed/retention.js';
 import type { RedisClient } from '../adapters/redis/scripts.js';
 import { RedisSpeedStateStore } from '../adapters/redis/speed-state-store.js';
 import type { Config } from '../platform/config.js';

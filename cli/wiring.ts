@@ -12,7 +12,7 @@ import { ensureTopics } from '../adapters/kafka/topics.js';
 import { EventProducer } from '../adapters/kafka/producer.js';
 import { createRedis } from '../adapters/redis/client.js';
 import { RedisSpeedViewStore } from '../adapters/redis/speed-view-store.js';
-import { retentionPolicy } from '../adapters/redis/retention.js';
+import { retentionPolicy } from '../shared/speed/retention.js';
 import { SqliteBatchViewStore } from '../adapters/sqlite/batch-view-store.js';
 import { openVerifiedMasterDataset } from '../adapters/master/index.js';
 import { Archiver } from '../batch-layer/archiver/archiver.js';

@@ -62,8 +62,15 @@ const EnvSchema = z.object({
   LAMBDA_BATCH_WORKERS: int(0, 64).default(0),
   LAMBDA_BATCH_DEDUPE_MAX_IDS: int(1000).default(10_000_000),
   LAMBDA_BATCH_LEASE_MS: int(1000).default(30_000),
-  // The engine that recomputes the views (issue 15): the TypeScript map/merge or DuckDB (SQL).
-  LAMBDA_BATCH_ENGINE: z.enum(['reference', 'duckdb']).default('duckdb'),
+  // The engine that recomputes the views (issue 15): the TypeScript map/merge, DuckDB (SQL), or
+  // Apache Spark (the same SQL; issue 17).
+  LAMBDA_BATCH_ENGINE: z.enum(['reference', 'duckdb', 'spark']).default('duckdb'),
+  // The spark engine's master: local[*] / local[N] (in the driver's JVM) or a standalone
+  // cluster's spark://host:port.
+  LAMBDA_SPARK_MASTER: z
+    .string()
+    .regex(/^(local(\[(\*|[1-9][0-9]{0,3})\])?|spark:\/\/[A-Za-z0-9.-]+:[0-9]{1,5}(,[A-Za-z0-9.-]+:[0-9]{1,5})*)$/, 'local, local[*], local[N] or spark://host:port')
+    .default('local[*]'),
   // DuckDB's memory_limit for the duckdb engine; past it DuckDB spills to <batch dir>/duckdb/.
   LAMBDA_BATCH_MEMORY_MB: int(128, 1_048_576).default(2048),
   // HyperLogLog sketches of the distinct measures in each run file (issue 16): distinct counts over
@@ -138,7 +145,9 @@ export interface Config {
     readonly leaseMs: number;
     readonly fileDelayMs: number;
     /** LAMBDA_BATCH_ENGINE */
-    readonly engine: 'reference' | 'duckdb';
+    readonly engine: 'reference' | 'duckdb' | 'spark';
+    /** the spark engine's master (LAMBDA_SPARK_MASTER) */
+    readonly sparkMaster: string;
     /** the duckdb engine's memory_limit in MiB (LAMBDA_BATCH_MEMORY_MB) */
     readonly memoryMb: number;
     /** build the distinct measures' sketches into each run file (LAMBDA_BATCH_SKETCHES) */
@@ -221,6 +230,7 @@ export function loadConfig(env: Env, cwd: string): Config {
       leaseMs: e.LAMBDA_BATCH_LEASE_MS,
       fileDelayMs: e.LAMBDA_BATCH_FILE_DELAY_MS,
       engine: e.LAMBDA_BATCH_ENGINE,
+      sparkMaster: e.LAMBDA_SPARK_MASTER,
       memoryMb: e.LAMBDA_BATCH_MEMORY_MB,
       sketches: e.LAMBDA_BATCH_SKETCHES,
     },

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The README's test command (`npm test`), and what .ci/run runs. On a fresh machine it installs what
-# is missing (npm packages, the Kafka jars, redis-server), starts the local services (and the
+# is missing (npm packages, the Kafka and Spark jars, redis-server), starts the local services (and the
 # three-broker Kafka cluster, KAFKA_CLUSTER_BROKERS), then runs the static checks (types, lint,
 # import graph) and the whole vitest suite (unit + integration).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/spark.sh"
 cd "$ROOT"
 ensure_node_deps
+# The spark batch engine's tests start the driver from services/spark/target (scripts/spark.sh).
+spark_jars
 # The dashboard test drives Debian's Chromium (playwright-core downloads no browser).
 ensure_command chromium chromium
 log "static checks: tsc, eslint, import graph"

@@ -6,15 +6,16 @@
  *
  * Implementations (LAMBDA_BATCH_ENGINE): `reference`, the TypeScript map/merge over worker
  * threads (batch-layer/run/reference-engine.ts), and `duckdb`, the views compiled to SQL
- * (shared/sql/) and run by DuckDB (adapters/duckdb/). Both must give identical run files on the
- * same files: the differential test holds them to that.
+ * (shared/sql/) and run by DuckDB (adapters/duckdb/), and `spark`, the same SQL generator's Spark
+ * dialect run by Apache Spark (adapters/spark/, issue 17). All must give identical run files on the
+ * same files: the differential tests hold them to that.
  */
 import type { MasterDataset, MasterFile } from './ports.js';
 import type { StoredGroup, StoredSketch } from './aggregate/stored-group.js';
 import type { ViewSet } from './views/definition.js';
 
-export type BatchEngineName = 'reference' | 'duckdb';
-export const BATCH_ENGINES: readonly BatchEngineName[] = Object.freeze(['reference', 'duckdb'] as const);
+export type BatchEngineName = 'reference' | 'duckdb' | 'spark';
+export const BATCH_ENGINES: readonly BatchEngineName[] = Object.freeze(['reference', 'duckdb', 'spark'] as const);
 
 export interface EngineProgress {
   filesDone: number;

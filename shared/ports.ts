@@ -88,19 +88,6 @@ export interface MasterDataset {
 
 // ---- event log (Kafka) ---------------------------------------------------------
 
-export interface EventRecord {
-  /** partitioning key (the event id, so duplicates land on one partition) */
-  key: string;
-  value: string;
-  headers?: Record<string, string>;
-}
-
-export interface EventLog {
-  /** resolves once the broker acknowledged every record */
-  produce(records: EventRecord[]): Promise<void>;
-  close(): Promise<void>;
-}
-
 /** An invalid record on its way to the dead-letter topic (docs/design-decisions.md §2: never dropped silently). */
 export interface DeadLetter {
   value: string | null;

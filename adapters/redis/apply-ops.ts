@@ -28,7 +28,7 @@ import {
   lateClassMember,
   partitionStateKey,
 } from './keys.js';
-import { bucketExpireAtMs, lastExpiredBucketStart, type RetentionPolicy } from './retention.js';
+import { bucketExpireAtMs, lastExpiredBucketStart, type RetentionPolicy } from '../../shared/speed/retention.js';
 
 export interface EncodedApply {
   /** APPLY_BATCH_LUA: the partition state, the late-class sets, then (bucket hash, bucket index) per section */

@@ -25,7 +25,7 @@ import {
   speedStatusField,
   speedStatusKey,
 } from './keys.js';
-import type { RetentionPolicy } from './retention.js';
+import type { RetentionPolicy } from '../../shared/speed/retention.js';
 import { loadScripts, type RedisClient, type SpeedScripts } from './scripts.js';
 import { assertStateTopic, type ApplyOutcome, type PartitionProgress, type PartitionState, type SpeedStateStore } from '../../shared/speed/ports.js';
 

@@ -26,7 +26,7 @@ import {
   speedPartitionsKey,
   type GroupRef,
 } from './keys.js';
-import { speedRetentionMs, type RetentionPolicy } from './retention.js';
+import { speedRetentionMs, type RetentionPolicy } from '../../shared/speed/retention.js';
 import { extremeField, readGroups, sumField, unionSketches, type StoredGroup } from './speed-read.js';
 import { parseWatermark } from './speed-state-store.js';
 import { readSpeedStatus, type RedisSpeedStatus } from './speed-status.js';

@@ -1,8 +1,10 @@
 /**
- * Picks the batch engine LAMBDA_BATCH_ENGINE names (shared/batch-engine.ts). The DuckDB adapter is
- * imported only when chosen: its native module has no business in a process that never uses it.
+ * Picks the batch engine LAMBDA_BATCH_ENGINE names (shared/batch-engine.ts). The DuckDB and Spark
+ * adapters are imported only when chosen: a native module or a JVM has no business in a process
+ * that never uses it.
  */
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import type { Config } from '../../platform/config.js';
 import type { BatchEngine } from '../../shared/batch-engine.js';
@@ -14,11 +16,28 @@ import { ReferenceBatchEngine } from './reference-engine.js';
  */
 export const DUCKDB_DIR = 'duckdb';
 
+/** `<batch dir>/spark/`: the spark engine's scratch and exchanged files, emptied like DUCKDB_DIR. */
+export const SPARK_DIR = 'spark';
+
+/** The Spark driver and its jars (scripts/spark.sh builds services/spark/target). */
+export const SPARK_HOME = fileURLToPath(new URL('../../services/spark/', import.meta.url));
+
 export async function createBatchEngine(config: Pick<Config, 'batch' | 'masterUrl' | 's3'>): Promise<BatchEngine> {
   if (config.batch.engine === 'reference') return new ReferenceBatchEngine(config);
+  const threads = config.batch.workers === 0 ? availableParallelism() : config.batch.workers;
+  if (config.batch.engine === 'spark') {
+    const { SparkBatchEngine } = await import('../../adapters/spark/spark-engine.js');
+    return new SparkBatchEngine({
+      home: SPARK_HOME,
+      master: config.batch.sparkMaster,
+      heapMb: Math.max(1024, config.batch.memoryMb),
+      threads,
+      workDir: join(config.batch.dir, SPARK_DIR),
+    });
+  }
   const { DuckDbBatchEngine } = await import('../../adapters/duckdb/duckdb-engine.js');
   return new DuckDbBatchEngine({
-    threads: config.batch.workers === 0 ? availableParallelism() : config.batch.workers,
+    threads,
     memoryMb: config.batch.memoryMb,
     workDir: join(config.batch.dir, DUCKDB_DIR),
     fileDelayMs: config.batch.fileDelayMs,

@@ -1,6 +1,7 @@
 /**
- * Both batch engines over the same generated master files, one after the other in this process:
- * `[ENGINES=reference,duckdb] node --import tsx bench/batch/engines.ts [events] [files]` (defaults 300000, 24). Prints one
+ * The batch engines over the same generated master files, one after the other in this process:
+ * `[ENGINES=reference,duckdb,spark] node --import tsx bench/batch/engines.ts [events] [files]` (defaults 300000, 24;
+ * ENGINES defaults to reference,duckdb: spark needs `bash scripts/spark.sh` first and starts a JVM per run). Prints one
  * JSON line per engine: wall time of the run and of its map+merge (the engine), events/s, the counts (which must be equal). Not
  * part of `npm run bench` yet (issue 15); the clickstream has no escapes, so the duckdb engine
  * judges every line in SQL here.
@@ -32,14 +33,14 @@ try {
     await master.writeSegment({ topic: 'events', partition: 0, firstOffset: i * per, arrivalTs: T0 + i * 60_000, lines: lines.slice(i * per, (i + 1) * per) });
   }
   await master.writeCheckpoint({ topic: 'events', partition: 0, lastOffset: lines.length, completeThrough: T0 + 86_400_000, updatedAt: T0 + 86_400_000 });
-  const engines = (process.env.ENGINES ?? 'reference,duckdb').split(',') as ('reference' | 'duckdb')[];
+  const engines = (process.env.ENGINES ?? 'reference,duckdb').split(',') as ('reference' | 'duckdb' | 'spark')[];
   for (const engine of engines) {
     const config = loadConfig(
-      { LAMBDA_DATA_DIR: join(dir, engine), LAMBDA_MASTER_URL: `file://${join(dir, 'master')}`, LAMBDA_TOPIC_PARTITIONS: '1', LAMBDA_BATCH_ENGINE: engine, LAMBDA_BATCH_WORKERS: process.env.LAMBDA_BATCH_WORKERS ?? '2', LAMBDA_BATCH_MEMORY_MB: process.env.LAMBDA_BATCH_MEMORY_MB ?? '1024', LAMBDA_BATCH_DEDUPE_MAX_IDS: '100000000' },
+      { LAMBDA_DATA_DIR: join(dir, engine), LAMBDA_MASTER_URL: `file://${join(dir, 'master')}`, LAMBDA_TOPIC_PARTITIONS: '1', LAMBDA_BATCH_ENGINE: engine, LAMBDA_SPARK_MASTER: process.env.LAMBDA_SPARK_MASTER ?? 'local[2]', LAMBDA_BATCH_WORKERS: process.env.LAMBDA_BATCH_WORKERS ?? '2', LAMBDA_BATCH_MEMORY_MB: process.env.LAMBDA_BATCH_MEMORY_MB ?? '1024', LAMBDA_BATCH_DEDUPE_MAX_IDS: '100000000' },
       process.cwd(),
     );
     const started = performance.now();
-    const engineImpl = engine === 'duckdb' ? await createBatchEngine(config) : undefined;
+    const engineImpl = engine !== 'reference' ? await createBatchEngine(config) : undefined;
     const record = await runBatch({ config, views: defaultViewSet(), master, log: silentLogger(), ...(engineImpl ? { engine: engineImpl } : {}) });
     const phases = engineImpl && 'lastTimings' in engineImpl ? engineImpl.lastTimings : undefined;
     const ms = performance.now() - started;

@@ -11,7 +11,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { LocalMasterDataset } from '../../adapters/master/index.js';
 import { ensureTopics } from '../../adapters/kafka/topics.js';
-import { retentionPolicy } from '../../adapters/redis/retention.js';
+import { retentionPolicy } from '../../shared/speed/retention.js';
 import { RedisSpeedViewStore } from '../../adapters/redis/speed-view-store.js';
 import { clickstream } from '../../shared/generator/clickstream.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';

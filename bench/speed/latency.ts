@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { Redis } from 'ioredis';
-import { retentionPolicy } from '../../adapters/redis/retention.js';
+import { retentionPolicy } from '../../shared/speed/retention.js';
 import { RedisSpeedViewStore } from '../../adapters/redis/speed-view-store.js';
 import { endOffsets, ensureTopics } from '../../adapters/kafka/topics.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { retentionPolicy } from '../../adapters/redis/retention.js';
+import { retentionPolicy } from '../../shared/speed/retention.js';
 import { RedisSpeedViewStore } from '../../adapters/redis/speed-view-store.js';
 import { loadConfig } from '../../platform/config.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';

@@ -1,8 +1,8 @@
 /**
  * The SQL dialect bits of the batch job (issue 15), kept in one place so the same generator
- * (event-sql.ts, job-sql.ts) can target another engine later (Spark SQL: its own issue). Each
- * method returns SQL text; everything else the generator writes is plain ANSI-ish SQL
- * (CASE, CAST, ||, comparisons, GROUP BY, window functions).
+ * (event-sql.ts, job-sql.ts, sketch-sql.ts) targets every SQL engine: DuckDB here, Spark SQL in
+ * spark-dialect.ts (issue 17). Each method returns SQL text; everything else the generator writes
+ * is plain ANSI-ish SQL (CASE, CAST to BIGINT, ||, comparisons, GROUP BY, window functions).
  *
  * Regular expressions are written in the RE2 / java.util.regex common subset (no look-around,
  * no back-references): DuckDB uses RE2, Spark Java's engine.
@@ -54,6 +54,10 @@ export interface Dialect {
   startsWith(e: string, prefix: string): string;
   /** number of code points of `e` at or above U+10000 (two UTF-16 code units each) */
   astralCodePoints(e: string): string;
+  /** an integer `e` as its decimal text */
+  integerText(e: string): string;
+  /** aggregate: the values of the integer column `e` in the group, as a list sorted ascending */
+  sortedList(e: string): string;
 }
 
 export const DUCKDB: Dialect = {
@@ -85,4 +89,6 @@ export const DUCKDB: Dialect = {
   repeat: (s, n) => `repeat(${s}, greatest(${n}, 0)::BIGINT)`,
   startsWith: (e, prefix) => `starts_with(${e}, ${DUCKDB.str(prefix)})`,
   astralCodePoints: (e) => `length(regexp_replace(${e}, '[^\\x{10000}-\\x{10FFFF}]', '', 'g'))`,
+  integerText: (e) => `CAST(${e} AS VARCHAR)`,
+  sortedList: (e) => `list(${e} ORDER BY ${e})`,
 };

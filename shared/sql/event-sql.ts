@@ -126,10 +126,19 @@ function isoEpochMs(sql: Dialect, g: string): string {
 const ISO_GROUPS = ['y', 'mo', 'd', 'h', 'mi', 's', 'fr', 'z', 'sg', 'oh', 'om'] as const;
 
 /**
+ * How one step of the query becomes the relation the next step reads: by default a subquery. An
+ * engine whose planner copes badly with the deep nesting (Spark: every nested SELECT inlined into
+ * one huge expression tree took minutes to plan) names a materialized table per step instead.
+ */
+export type Stage = (select: string) => string;
+
+const SUBQUERY: Stage = (select) => `(${select})`;
+
+/**
  * The SELECT that classifies, validates and projects every row of `source` (column `line`);
  * `carry`: other columns of `source` passed through, first.
  */
-export function eventsSql(sql: Dialect, views: ViewSet, source: string, carry: readonly string[] = []): string {
+export function eventsSql(sql: Dialect, views: ViewSet, source: string, carry: readonly string[] = [], stage: Stage = SUBQUERY): string {
   const carried = carry.map((c) => `${c}, `).join('');
   const fields = readFields(views);
   const cols = new Map(fields.map((f, i) => [f, new FieldCols(`x${i}`)]));
@@ -138,8 +147,8 @@ export function eventsSql(sql: Dialect, views: ViewSet, source: string, carry: r
 
   const s1 = `SELECT ${carried}line, ${sql.fullMatch('line', PLAIN_OBJECT_RE)} AS flat FROM ${source}`;
   // One JSON parse per plain line; tokens are the members' JSON text (dialect.ts jsonMembers).
-  const s2 = `SELECT *, CASE WHEN flat THEN ${sql.jsonMembers('line')} END AS mem FROM (${s1})`;
-  const s3 = `SELECT ${carried}line, flat, ${sql.membersNamed('mem', fields)} AS named, ${each((c, f) => `coalesce(${sql.memberJson('mem', f)}, '') AS ${c.p}_t`)} FROM (${s2})`;
+  const s2 = `SELECT *, CASE WHEN flat THEN ${sql.jsonMembers('line')} END AS mem FROM ${stage(s1)}`;
+  const s3 = `SELECT ${carried}line, flat, ${sql.membersNamed('mem', fields)} AS named, ${each((c, f) => `coalesce(${sql.memberJson('mem', f)}, '') AS ${c.p}_t`)} FROM ${stage(s2)}`;
   // Strings: the text between the quotes (a plain string holds none). Numbers: the member's text
   // split at the exponent and the point with string functions (it is a JSON number: no grammar to
   // check), the sign apart.
@@ -148,23 +157,23 @@ export function eventsSql(sql: Dialect, views: ViewSet, source: string, carry: r
       `CASE WHEN ${sql.startsWith(c.tok, '"')} THEN ${sql.substr(c.tok, '2', `${sql.codePoints(c.tok)} - 2`)} END AS ${c.p}_s, ` +
       `CASE WHEN ${c.tok} = '' OR ${sql.startsWith(c.tok, '"')} OR ${c.tok} IN ('true', 'false', 'null') THEN NULL ` +
       `WHEN ${sql.startsWith(c.tok, '-')} THEN ${sql.substr(c.tok, '2')} ELSE ${c.tok} END AS ${c.p}_nb0, ${sql.startsWith(c.tok, '-')} AS ${c.p}_neg`,
-  )} FROM (${s3})`;
+  )} FROM ${stage(s3)}`;
   // The engine writes a lower-case e; only a number kept as its token (past 64 bits) may hold E.
-  const s4b = `SELECT *, ${each((c) => `CASE WHEN ${sql.contains(`${c.p}_nb0`, 'E')} THEN ${sql.lower(`${c.p}_nb0`)} ELSE ${c.p}_nb0 END AS ${c.p}_nb`)} FROM (${s4})`;
-  const s5 = `SELECT *, ${each((c) => `${sql.splitPart(`${c.p}_nb`, 'e', 1)} AS ${c.p}_m, ${sql.splitPart(`${c.p}_nb`, 'e', 2)} AS ${c.p}_x`)} FROM (${s4b})`;
-  const s5b = `SELECT *, ${each((c) => `${sql.splitPart(`${c.p}_m`, '.', 1)} AS ${c.p}_ip, ${sql.splitPart(`${c.p}_m`, '.', 2)} AS ${c.p}_fp`)} FROM (${s5})`;
+  const s4b = `SELECT *, ${each((c) => `CASE WHEN ${sql.contains(`${c.p}_nb0`, 'E')} THEN ${sql.lower(`${c.p}_nb0`)} ELSE ${c.p}_nb0 END AS ${c.p}_nb`)} FROM ${stage(s4)}`;
+  const s5 = `SELECT *, ${each((c) => `${sql.splitPart(`${c.p}_nb`, 'e', 1)} AS ${c.p}_m, ${sql.splitPart(`${c.p}_nb`, 'e', 2)} AS ${c.p}_x`)} FROM ${stage(s4b)}`;
+  const s5b = `SELECT *, ${each((c) => `${sql.splitPart(`${c.p}_m`, '.', 1)} AS ${c.p}_ip, ${sql.splitPart(`${c.p}_m`, '.', 2)} AS ${c.p}_fp`)} FROM ${stage(s5)}`;
   const s5c = `SELECT *, ${each(
     (c) =>
       `${sql.trimLeft(`${c.p}_ip || ${c.p}_fp`, '0')} AS ${c.p}_l, ` +
       `CASE WHEN ${c.p}_x = '' THEN 0 ELSE ${sql.tryBigint(sql.trimLeft(`${c.p}_x`, '+'))} END - ${sql.codePoints(`${c.p}_fp`)} AS ${c.p}_e0, ` +
       `${sql.codePoints(`${c.p}_x`)} AS ${c.p}_exlen`,
-  )} FROM (${s5b})`;
+  )} FROM ${stage(s5b)}`;
   const s6 = `SELECT *, ${each(
     (c) =>
       `${sql.trimRight(`${c.p}_l`, '0')} AS ${c.p}_d, ` +
       `${c.p}_e0 + ${sql.codePoints(`${c.p}_l`)} - ${sql.codePoints(sql.trimRight(`${c.p}_l`, '0'))} AS ${c.p}_e, ` +
       `${sql.codePoints(sql.trimRight(`${c.p}_l`, '0'))} AS ${c.p}_k`,
-  )} FROM (${s5c})`;
+  )} FROM ${stage(s5c)}`;
   // Plain: the grammar, no key a view reads given twice, every number it reads short enough (the id
   // excepted: any number there is bad_id).
   const plainNumber = (c: FieldCols) =>
@@ -173,9 +182,9 @@ export function eventsSql(sql: Dialect, views: ViewSet, source: string, carry: r
   const plain = ['flat', `named = ${present}`, ...fields.filter((f) => f !== 'id').map((f) => plainNumber(col(f)))].join(' AND ');
   const ts = col('ts');
   const isoGroups = `CASE WHEN ${ts.isStr} THEN ${sql.extractGroups(ts.str, ISO_RE.source, ISO_GROUPS)} END`;
-  const s7 = `SELECT *, coalesce(${plain}, false) AS plain, ${isoGroups} AS ts_iso FROM (${s6})`;
+  const s7 = `SELECT *, coalesce(${plain}, false) AS plain, ${isoGroups} AS ts_iso FROM ${stage(s6)}`;
   const tsMs = `CASE WHEN ${ts.isNum} THEN ${epochMsNumber(sql, ts.num, MAX_EVENT_TS)} WHEN ${ts.isStr} THEN ${isoEpochMs(sql, 'ts_iso')} END`;
-  const s8 = `SELECT *, CASE WHEN plain THEN ${tsMs} END AS ts_ms FROM (${s7})`;
+  const s8 = `SELECT *, CASE WHEN plain THEN ${tsMs} END AS ts_ms FROM ${stage(s7)}`;
 
   const id = col('id');
   const matches = views.views.map((v) => viewMatch(sql, v, col));
@@ -199,7 +208,7 @@ export function eventsSql(sql: Dialect, views: ViewSet, source: string, carry: r
   return (
     // The text itself only where TypeScript will judge the line; the dedupe compares hashes (job-sql.ts).
     `SELECT ${carried}CASE WHEN NOT plain THEN line END AS line, ${sql.hash64('line')} AS lh, plain, CASE WHEN plain THEN ${reason} END AS reason, ` +
-    `CASE WHEN plain THEN ${id.str} END AS id, ts_ms AS ts${projections.map((p) => `, ${p}`).join('')} FROM (${s8})`
+    `CASE WHEN plain THEN ${id.str} END AS id, ts_ms AS ts${projections.map((p) => `, ${p}`).join('')} FROM ${stage(s8)}`
   );
 }
 

@@ -74,7 +74,7 @@ export function jsNumberString(sql: Dialect, c: NumberCols): string {
     `WHEN 0 < ${n} AND ${n} <= 21 THEN ${sql.substr(c.d, '1', n)} || '.' || ${sql.substr(c.d, `${n} + 1`)} ` +
     `WHEN -6 < ${n} AND ${n} <= 0 THEN '0.' || ${sql.repeat("'0'", `-${n}`)} || ${c.d} ` +
     `ELSE ${sql.substr(c.d, '1', '1')} || CASE WHEN ${c.k} > 1 THEN '.' || ${sql.substr(c.d, '2')} ELSE '' END || 'e' || ` +
-    `CASE WHEN ${exp} < 0 THEN '-' ELSE '+' END || CAST(abs(${exp}) AS VARCHAR) END`;
+    `CASE WHEN ${exp} < 0 THEN '-' ELSE '+' END || ${sql.integerText(`abs(${exp})`)} END`;
   return `CASE WHEN ${c.k} = 0 THEN '0' ELSE CASE WHEN ${c.neg} THEN '-' ELSE '' END || ${body} END`;
 }
 

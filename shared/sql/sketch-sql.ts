@@ -72,7 +72,7 @@ export function sketchQueries(sql: Dialect, views: ViewSet, ranked: string): Ske
             const inner =
               `SELECT ${[`${bucket} AS bucket_start`, ...dims.map((_, j) => `d${j}`), 'max(reg) AS reg'].join(', ')} FROM ${staged} ` +
               `GROUP BY ${[bucket, ...dims.map((_, j) => `d${j}`), sql.intDiv('reg', '64')].join(', ')}`;
-            return `SELECT ${sql.str(g)} AS granularity, ${groupKey.join(', ')}, list(reg ORDER BY reg) AS regs FROM (${inner}) GROUP BY ${groupKey.join(', ')}`;
+            return `SELECT ${sql.str(g)} AS granularity, ${groupKey.join(', ')}, ${sql.sortedList('reg')} AS regs FROM (${inner}) GROUP BY ${groupKey.join(', ')}`;
           }),
       });
     }

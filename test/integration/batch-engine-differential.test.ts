@@ -11,7 +11,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import Database from 'better-sqlite3';
 import { LocalMasterDataset, openMasterDataset } from '../../adapters/master/index.js';
 import { arrivalHour, segmentKey } from '../../adapters/master/layout.js';
 import { DuckDbBatchEngine } from '../../adapters/duckdb/duckdb-engine.js';
@@ -20,74 +19,13 @@ import { ReferenceBatchEngine } from '../../batch-layer/run/reference-engine.js'
 import { silentLogger } from '../../platform/logger.js';
 import { parseEventLine } from '../../shared/events.js';
 import { validDeduped } from '../../shared/reference-fold.js';
-import { loadViews } from '../../shared/views/load.js';
-import { project } from '../../shared/views/project.js';
-import { floorTo } from '../../shared/time.js';
-import { HyperLogLog } from '../../shared/hll/hll.js';
-import { toRedis } from '../../shared/hll/hll-format.js';
-import type { ViewSet } from '../../shared/views/definition.js';
 import type { BatchRunRecord } from '../../adapters/sqlite/run-record.js';
+import { loadViews } from '../../shared/views/load.js';
 import { T0, writeCheckpoints, writeSegments } from '../support/batch-master.js';
+import { expectedSketchRows, runFileContent } from '../support/run-file-content.js';
 import { HOSTILE_VIEWS_JSON, hostileStream } from '../support/hostile-lines.js';
 import { testContext, type TestContext } from '../support/context.js';
 import { createTestBucket, s3Overrides } from '../support/s3-bucket.js';
-
-/** Every table of a run file, rows sorted, and the run record without what differs per run. */
-function runFileContent(path: string): Record<string, unknown> {
-  const db = new Database(path, { readonly: true });
-  try {
-    const out: Record<string, unknown> = {};
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];
-    for (const t of tables) {
-      const rows = db.prepare(`SELECT * FROM "${t}"`).raw().all() as unknown[][];
-      if (t === 'run') {
-        const record = JSON.parse(String(rows[0]?.[5])) as BatchRunRecord;
-        out.run = { counts: record.counts, watermark: record.watermark, arrivalComplete: record.arrivalComplete, viewsHash: record.viewsHash, completeness: record.completeness };
-        continue;
-      }
-      out[t] = rows.map((r) => JSON.stringify(r)).sort();
-    }
-    out.indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").raw().all();
-    return out;
-  } finally {
-    db.close();
-  }
-}
-
-/**
- * Every sketch a run file should hold, built independently of both engines: the members of the
- * valid, deduplicated events per group and distinct measure, fed one by one to the plain
- * HyperLogLog (not shared/hll/sketch.ts, which both engines use), as the JSON row of the sketch
- * table: [measure, granularity, bucket_start, ...dims, hll].
- */
-function expectedSketchRows(lines: readonly string[], views: ViewSet): Record<string, string[]> {
-  const sets = new Map<string, { table: string; head: unknown[]; members: Set<string> }>();
-  for (const event of validDeduped(lines, views)) {
-    for (const view of views.views) {
-      const p = project(view, event);
-      if (p === null) continue;
-      for (const [measure, def] of Object.entries(view.measures)) {
-        const member = p.measures[measure];
-        if (def.type !== 'distinct' || typeof member !== 'string') continue;
-        for (const g of view.granularities) {
-          const head = [measure, g, floorTo(event.ts, g), ...p.dims];
-          const key = JSON.stringify([view.name, head]);
-          let entry = sets.get(key);
-          if (entry === undefined) sets.set(key, (entry = { table: `sketch_${view.name}`, head, members: new Set() }));
-          entry.members.add(member);
-        }
-      }
-    }
-  }
-  const out: Record<string, string[]> = {};
-  for (const { table, head, members } of sets.values()) {
-    const h = new HyperLogLog();
-    for (const m of members) h.add(m);
-    (out[table] ??= []).push(JSON.stringify([...head, Buffer.from(toRedis(h))]));
-  }
-  for (const rows of Object.values(out)) rows.sort();
-  return out;
-}
 
 describe('duckdb engine vs reference engine: identical run files', () => {
   let ctx: TestContext;

@@ -75,7 +75,7 @@ describe('the stack docker-compose.yml describes, as local processes', () => {
     // (W = arrival - LAMBDA_ALLOWED_LATENESS_MS), so the merged answer must then come wholly from
     // the batch layer; and the speed layer still holds the newest ones to compare with it (it keeps
     // a minute bucket for one bucket + 2 batch periods + the lateness after it ends: 6 minutes with
-    // the compose file's settings, adapters/redis/retention.ts).
+    // the compose file's settings, shared/speed/retention.ts).
     const eventStart = floorTo(Date.now() - 3 * MINUTE_MS, 'minute');
     const out = join(stack.targets.volumesDir, 'generated.jsonl');
     await stack.run('generator', ['--count', String(GENERATED), '--no-pace', '--seed', '18', '--start-ts', String(eventStart), '--out', out]);

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { SqliteBatchViewStore } from '../../adapters/sqlite/batch-view-store.js';
-import { retentionPolicy } from '../../adapters/redis/retention.js';
+import { retentionPolicy } from '../../shared/speed/retention.js';
 import { RedisSpeedStateStore } from '../../adapters/redis/speed-state-store.js';
 import { ServingCache } from '../../serving-layer/cache/serving-cache.js';
 import { cachedSeriesAnswer } from '../../serving-layer/cache/series-cache.js';

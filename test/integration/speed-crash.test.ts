@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { endOffsets, ensureTopics } from '../../adapters/kafka/topics.js';
-import { retentionPolicy } from '../../adapters/redis/retention.js';
+import { retentionPolicy } from '../../shared/speed/retention.js';
 import { RedisSpeedStateStore } from '../../adapters/redis/speed-state-store.js';
 import { referenceFold } from '../../shared/reference-fold.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';

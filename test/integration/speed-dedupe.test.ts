@@ -13,7 +13,7 @@ import type { Kafka } from 'kafkajs';
 import { ensureTopics } from '../../adapters/kafka/topics.js';
 import { encodeApply } from '../../adapters/redis/apply-ops.js';
 import { LAYOUT_VERSION, batchWatermarkKey, partitionStateKey } from '../../adapters/redis/keys.js';
-import { retentionPolicy } from '../../adapters/redis/retention.js';
+import { retentionPolicy } from '../../shared/speed/retention.js';
 import { RedisSpeedStateStore, publishBatchWatermark } from '../../adapters/redis/speed-state-store.js';
 import { RedisSpeedViewStore } from '../../adapters/redis/speed-view-store.js';
 import { MAX_SPEED_APPLY_EVENTS } from '../../platform/config.js';

@@ -11,7 +11,7 @@ import { KafkaDeadLetterSink } from '../../adapters/kafka/dead-letter-sink.js';
 import { EventProducer } from '../../adapters/kafka/producer.js';
 import { ensureTopics, logStartOffsets } from '../../adapters/kafka/topics.js';
 import { partitionStateKey } from '../../adapters/redis/keys.js';
-import { retentionPolicy } from '../../adapters/redis/retention.js';
+import { retentionPolicy } from '../../shared/speed/retention.js';
 import { RedisSpeedStateStore } from '../../adapters/redis/speed-state-store.js';
 import { silentLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';

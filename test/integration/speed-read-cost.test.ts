@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis, type Command } from 'ioredis';
-import { retentionPolicy } from '../../adapters/redis/retention.js';
+import { retentionPolicy } from '../../shared/speed/retention.js';
 import { RedisSpeedStateStore } from '../../adapters/redis/speed-state-store.js';
 import { RedisSpeedViewStore } from '../../adapters/redis/speed-view-store.js';
 import { HOUR_MS, floorTo } from '../../shared/time.js';

@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { LocalMasterDataset } from '../../adapters/master/index.js';
 import { DuckDbBatchEngine } from '../../adapters/duckdb/duckdb-engine.js';
 import { SqliteBatchViewStore } from '../../adapters/sqlite/batch-view-store.js';
-import { retentionPolicy } from '../../adapters/redis/retention.js';
+import { retentionPolicy } from '../../shared/speed/retention.js';
 import { RedisSpeedStateStore } from '../../adapters/redis/speed-state-store.js';
 import { runBatch } from '../../batch-layer/run/run-batch.js';
 import { ReferenceBatchEngine } from '../../batch-layer/run/reference-engine.js';

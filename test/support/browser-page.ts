@@ -67,3 +67,12 @@ export async function recordedStates(page: Page): Promise<string[]> {
   const all = await page.evaluate(() => window.recordedStates as string[]);
   return all.filter((s, i) => s !== all[i - 1]);
 }
+
+/** The Experiments panel's result (issue 20) once it is done or failed: its state, data attributes and text. */
+export async function labResult(page: Page, timeoutMs = 90_000): Promise<{ state: string; data: Record<string, string | undefined>; text: string }> {
+  await page.waitForFunction(() => ['done', 'error'].includes(document.querySelector('#lab-result')?.dataset.state ?? ''), undefined, { timeout: timeoutMs });
+  return page.evaluate(() => {
+    const r = document.querySelector('#lab-result');
+    return { state: r?.dataset.state ?? '', data: { ...r?.dataset }, text: r?.textContent ?? '' };
+  });
+}

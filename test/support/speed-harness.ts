@@ -11,7 +11,7 @@ import { Cluster } from 'ioredis';
 import type { RedisClient } from '../../adapters/redis/scripts.js';
 import { endOffsets } from '../../adapters/kafka/topics.js';
 import { allKeyPatterns, partitionStateKey } from '../../adapters/redis/keys.js';
-import { retentionPolicy } from '../../adapters/redis/retention.js';
+import { retentionPolicy } from '../../shared/speed/retention.js';
 import { RedisSpeedViewStore } from '../../adapters/redis/speed-view-store.js';
 import type { Config } from '../../platform/config.js';
 import { groupKey } from '../../shared/aggregate/aggregate.js';

@@ -102,6 +102,25 @@ describe('docker-compose.yml', () => {
       }
     }
   });
+
+  it('has a `spark` profile: a standalone Spark of the driver\'s version and a batch role that runs its job there', () => {
+    const s = compose.services;
+    const pom = readFileSync(new URL('../../services/spark/pom.xml', import.meta.url), 'utf8');
+    const version = /<spark\.version>([^<]+)<\/spark\.version>/.exec(pom)?.[1];
+    for (const name of ['spark-master', 'spark-worker', 'batch-spark']) expect(s[name]?.profiles, name).toEqual(['spark']);
+    expect(s['spark-master']?.image).toBe(`apache/spark:${version}`);
+    expect(s['spark-worker']?.image).toBe(`apache/spark:${version}`);
+    expect(s['spark-worker']?.command).toContain('spark://spark-master:7077');
+    expect(s['spark-worker']?.volumes).toContain('lambda-data:/data'); // executors read the driver's paths
+    const batch = s['batch-spark'];
+    expect(batch?.command).toEqual(['batch', 'schedule']);
+    expect(batch?.build).toMatchObject({ args: { WITH_SPARK: 'true' } });
+    const config = loadConfig(batch?.environment ?? {}, '/app');
+    expect(config.batch.engine).toBe('spark');
+    expect(config.batch.sparkMaster).toBe('spark://spark-master:7077');
+    // Not in the default `docker compose up`: every service without a profile stays as it was.
+    expect(Object.entries(s).filter(([, svc]) => svc.profiles === undefined).map(([n]) => n)).not.toContain('batch-spark');
+  });
 });
 
 describe("docker-compose.yml's scale profile (issue 18: the cluster topology)", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeApply } from '../../adapters/redis/apply-ops.js';
 import { LAYOUT_VERSION, decodeDims, splitGroupField } from '../../adapters/redis/keys.js';
-import { bucketExpireAtMs, lastExpiredBucketStart } from '../../adapters/redis/retention.js';
+import { bucketExpireAtMs, lastExpiredBucketStart } from '../../shared/speed/retention.js';
 import { Aggregate, type GroupState } from '../../shared/aggregate/aggregate.js';
 import type { GroupCounters, SpeedApply } from '../../shared/speed/apply.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';

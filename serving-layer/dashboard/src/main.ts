@@ -16,6 +16,7 @@ import { bucketPoints, driftPoints } from './series-data.js';
 import { renderSeriesTable } from './series-table.js';
 import { renderStatus } from './status-panel.js';
 import { setupBatchDialog } from './batch-dialog.js';
+import { setupLabPanel } from './lab-panel.js';
 import { describeUnique } from './unique-figure.js';
 import { renderUniqueFigure } from './unique-figure-view.js';
 
@@ -101,6 +102,7 @@ async function boot(): Promise<void> {
   });
   showAgreeing.addEventListener('change', drawDriftTable);
   setupBatchDialog(() => refresher.now());
+  setupLabPanel(() => refresher.now());
   history.replaceState(null, '', selectionSearch(sel));
   refresher.now();
 }

@@ -68,7 +68,7 @@ export const batchRun = z.strictObject({
     })
     .optional(),
   workers: count('worker threads that mapped the files').optional(),
-  engine: z.enum(['reference', 'duckdb']).optional().describe('the batch engine that computed the run (LAMBDA_BATCH_ENGINE)'),
+  engine: z.enum(['reference', 'duckdb', 'spark']).optional().describe('the batch engine that computed the run (LAMBDA_BATCH_ENGINE)'),
   viewsSource: z.string().optional().describe('the views file the run computed'),
 });
 

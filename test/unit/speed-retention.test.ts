@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { maxCronIntervalMs } from '../../adapters/redis/cron-interval.js';
-import { bucketExpireAtMs, lastExpiredBucketStart, retentionPolicy, speedRetentionMs } from '../../adapters/redis/retention.js';
+import { maxCronIntervalMs } from '../../shared/cron-interval.js';
+import { bucketExpireAtMs, lastExpiredBucketStart, retentionPolicy, speedRetentionMs } from '../../shared/speed/retention.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../shared/time.js';
 
 const SEC = 1000;

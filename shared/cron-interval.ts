@@ -9,7 +9,7 @@
  * when both are restricted, a day matches either. Computed in UTC, the zone the batch scheduler
  * runs its cron in, so there are no daylight-saving jumps to model.
  */
-import { LambdaError } from '../../shared/errors.js';
+import { LambdaError } from './errors.js';
 
 const DAY_S = 86_400;
 /** The Gregorian calendar repeats (weekdays and leap years) every 400 years = 146 097 days. */

@@ -13,8 +13,8 @@
  * never shortens or extends a bucket's life. The batch period is the longest gap between two
  * fires of the batch cron.
  */
-import { granularityMs, type Granularity } from '../../shared/time.js';
-import { maxCronIntervalMs } from './cron-interval.js';
+import { granularityMs, type Granularity } from '../time.js';
+import { maxCronIntervalMs } from '../cron-interval.js';
 
 export interface RetentionPolicy {
   /** longest gap between two batch runs (from the batch cron), ms */
