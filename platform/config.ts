@@ -185,6 +185,19 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/**
+ * LAMBDA_* variables the service does not know. A misspelt setting would otherwise be ignored
+ * silently, its default used (and the defaults point at this machine's local services, so a run
+ * may even look right): the CLI warns about each at start. LAMBDA_LOCAL_* are the service scripts'
+ * own settings (scripts/*.sh), not the service's.
+ */
+export function unknownSettings(env: Env): string[] {
+  const known = new Set(Object.keys(EnvSchema.shape));
+  return Object.keys(env)
+    .filter((k) => k.startsWith('LAMBDA_') && !k.startsWith('LAMBDA_LOCAL_') && !known.has(k))
+    .sort();
+}
+
 /** Validates the environment; throws CONFIG_INVALID naming every variable that is wrong. */
 export function loadConfig(env: Env, cwd: string): Config {
   const parsed = EnvSchema.safeParse(env);
