@@ -20,12 +20,11 @@
  * Order: read_csv gives a file's lines in file order and the files in the order listed, which the
  * copy keeps (ordered-events.ts).
  */
-import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { constants, gunzipSync } from 'node:zlib';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { BatchEngineInput, EngineProgress } from '../../shared/batch-engine.js';
 import { LambdaError } from '../../shared/errors.js';
+import { startsWithBom } from '../master/starts-with-bom.js';
 import type { OrderedEvents } from './ordered-events.js';
 
 const CSV_OPTIONS =
@@ -38,22 +37,6 @@ function groupSize(files: number, threads: number): number {
 }
 
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
-
-/** Whether the gunzipped file starts with a UTF-8 byte order mark (read_csv would drop it). */
-async function startsWithBom(path: string): Promise<boolean> {
-  const handle = await open(path, 'r');
-  try {
-    const head = Buffer.alloc(4096);
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    // A prefix of a gzip stream: decode what it holds, without failing on the missing end.
-    const text = gunzipSync(head.subarray(0, bytesRead), { finishFlush: constants.Z_SYNC_FLUSH });
-    return text.length >= 3 && text[0] === 0xef && text[1] === 0xbb && text[2] === 0xbf;
-  } catch {
-    return true; // not even a gzip head: let the port's reader say what is wrong with it
-  } finally {
-    await handle.close();
-  }
-}
 
 export interface NativeRead {
   /** positions (in the listing) of the files read_csv did not take: stream them through the port */

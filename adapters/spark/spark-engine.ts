@@ -29,7 +29,7 @@ import { dedupeCountsSql, rankedSql, viewQueries } from '../../shared/sql/job-sq
 import { projectionColumns } from '../../shared/sql/projection.js';
 import { SPARK } from '../../shared/sql/spark-dialect.js';
 import type { Granularity } from '../../shared/time.js';
-import { startsWithBom } from './bom.js';
+import { startsWithBom } from '../master/starts-with-bom.js';
 import { allRows, exactInteger, jsonRows } from './json-lines.js';
 import { SparkSession } from './spark-session.js';
 import { sparkSketches } from './spark-sketches.js';

@@ -1,13 +1,13 @@
 /**
- * Hadoop's line reader, which Spark's text source uses, drops a UTF-8 byte order mark at the start
- * of a file (LineRecordReader skips it); the MasterDataset port keeps it, and the reference engine
- * then finds the first line not_json. So such files are found first and staged through the port
- * like S3 objects (spark-engine.ts). Found by the differential test.
+ * Whether a gzip master file's text starts with a UTF-8 byte order mark. The MasterDataset port
+ * keeps the mark (the reference engine then finds the first line not_json), but both native
+ * readers drop it: DuckDB's read_csv and Hadoop's line reader under Spark. So the duckdb and spark
+ * engines check each local file first and stream such files through the port instead.
  */
 import { open } from 'node:fs/promises';
 import { constants, gunzipSync } from 'node:zlib';
 
-/** Whether the gunzipped file starts with a UTF-8 byte order mark (or cannot even be inflated: let the port say why). */
+/** Inflates the first 4 KiB only; a file that cannot even be inflated answers true: let the port's reader say what is wrong with it. */
 export async function startsWithBom(path: string): Promise<boolean> {
   const handle = await open(path, 'r');
   try {
