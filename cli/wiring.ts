@@ -95,7 +95,7 @@ export function buildServing(rt: Runtime, master: MasterDataset, batchControl: B
   const kafka = createKafka(config.kafka.brokers, 'lambda-serve', log);
   const producer = new EventProducer(kafka);
   const admin = kafka.admin();
-  const batch = new SqliteBatchViewStore(config.batch.dir);
+  const batch = new SqliteBatchViewStore(config.batch.dir, { catalogCheckMs: config.serving.catalogCheckMs });
   const speed = new RedisSpeedViewStore(redis, { prefix: config.redis.keyPrefix, views: rt.views, retention: retentionPolicy(config) });
   const health: HealthCheck[] = [
     { name: 'redis', check: cached(2000, async () => (await redis.ping().catch(() => null)) === 'PONG') },

@@ -100,6 +100,7 @@ const EnvSchema = z.object({
   LAMBDA_HTTP_BODY_LIMIT_BYTES: int(1024).default(1_048_576),
   LAMBDA_SERVING_CACHE_MB: int(0, 65_536).default(64),
   LAMBDA_SERVING_SPEED_MAX_STALE_MS: int(0, 1_000).default(200),
+  LAMBDA_SERVING_CATALOG_CHECK_MS: int(0, 1_000).default(50),
   LAMBDA_SERVING_MAX_ANSWER_ROWS: int(1).default(1_000_000),
   LAMBDA_ADMIN_TOKEN: z.string().min(8, 'must be at least 8 characters').optional(),
   LAMBDA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -170,6 +171,8 @@ export interface Config {
     readonly cacheBytes: number;
     /** a speed-layer read is reused while younger than this (LAMBDA_SERVING_SPEED_MAX_STALE_MS) */
     readonly speedMaxStaleMs: number;
+    /** a publish by another process is seen within this (LAMBDA_SERVING_CATALOG_CHECK_MS); one by this process at once */
+    readonly catalogCheckMs: number;
     /** most rows (bucket x group) one answer may read (LAMBDA_SERVING_MAX_ANSWER_ROWS) */
     readonly maxAnswerRows: number;
   };
@@ -258,7 +261,7 @@ export function loadConfig(env: Env, cwd: string): Config {
     },
     retry: { baseMs: e.LAMBDA_RETRY_BASE_MS, maxMs: e.LAMBDA_RETRY_MAX_MS },
     http: { host: e.LAMBDA_HTTP_HOST, port: e.LAMBDA_HTTP_PORT, bodyLimitBytes: e.LAMBDA_HTTP_BODY_LIMIT_BYTES, adminToken: e.LAMBDA_ADMIN_TOKEN ?? null, metricsPort: e.LAMBDA_METRICS_PORT },
-    serving: { cacheBytes: e.LAMBDA_SERVING_CACHE_MB * 1024 * 1024, speedMaxStaleMs: e.LAMBDA_SERVING_SPEED_MAX_STALE_MS, maxAnswerRows: e.LAMBDA_SERVING_MAX_ANSWER_ROWS },
+    serving: { cacheBytes: e.LAMBDA_SERVING_CACHE_MB * 1024 * 1024, speedMaxStaleMs: e.LAMBDA_SERVING_SPEED_MAX_STALE_MS, catalogCheckMs: e.LAMBDA_SERVING_CATALOG_CHECK_MS, maxAnswerRows: e.LAMBDA_SERVING_MAX_ANSWER_ROWS },
     logLevel: e.LAMBDA_LOG_LEVEL,
     shutdownGraceMs: e.LAMBDA_SHUTDOWN_GRACE_MS,
   });

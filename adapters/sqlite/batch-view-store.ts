@@ -1,8 +1,13 @@
 /**
  * BatchViewStore over the batch directory (read side; the serving layer runs it in its own
- * process). Every call first reads the catalog's pointer generation (one indexed row); when a
- * new run was published it drops the readers of runs that are no longer current or kept, so the
- * next query opens the new file. Run files are immutable, so an open reader never sees a change.
+ * process). Calls first look at the catalog's pointer generation (one indexed row); when a new
+ * run was published it drops the readers of runs that are no longer current or kept, so the next
+ * query opens the new file. Run files are immutable, so an open reader never sees a change.
+ *
+ * How often it looks (issue 16): a publish by this process is seen by the very next call (the
+ * in-process notice, publish-notice.ts); a publish by another process within `catalogCheckMs`
+ * (default 50 ms). Reading the row on every call cost a tenth of the CPU of a cached answer in
+ * the bench, several times per request, for a change that comes once per batch run.
  *
  * A snapshot (one answer) holds the readers it uses: a reader of a run pruned meanwhile is closed
  * only when the last snapshot holding it is released. The batch layer deletes a pruned run's file
@@ -13,24 +18,42 @@ import { join } from 'node:path';
 import { LambdaError } from '../../shared/errors.js';
 import type { BatchSnapshot, BatchViewStore, BucketRow, SeriesQuery, SketchRow } from '../../shared/ports.js';
 import { BatchCatalog, type FailureInfo, type KeptRun, type LeaseInfo } from './catalog.js';
+import { publishesSeen } from './publish-notice.js';
 import { RunFileReader } from './run-file-reader.js';
 import type { BatchRunRecord } from './run-record.js';
 
 export const RUNS_DIR = 'runs';
 
+/** How stale a reader's view of the catalog may be for publishes by other processes. */
+export const DEFAULT_CATALOG_CHECK_MS = 50;
+
+export interface BatchViewStoreOptions {
+  /** look at the catalog's generation at most this often (0: on every call) */
+  catalogCheckMs?: number;
+  /** the clock the bound is measured with (tests move it) */
+  now?: () => number;
+}
+
 export class SqliteBatchViewStore implements BatchViewStore {
   private readonly catalog: BatchCatalog;
   private readonly runsDir: string;
   private generation = -1;
+  private readonly checkMs: number;
+  private readonly now: () => number;
+  /** when the generation was last read, and this process's publish count then */
+  private checkedAt = -Infinity;
+  private noticesAt = -1;
   private current: string | null = null;
   private kept: KeptRun[] = [];
   private readonly readers = new Map<string, RunFileReader>();
   /** how many unreleased snapshots hold each reader */
   private readonly holds = new Map<RunFileReader, number>();
 
-  constructor(batchDir: string) {
+  constructor(batchDir: string, opts: BatchViewStoreOptions = {}) {
     this.catalog = BatchCatalog.open(batchDir);
     this.runsDir = join(batchDir, RUNS_DIR);
+    this.checkMs = opts.catalogCheckMs ?? DEFAULT_CATALOG_CHECK_MS;
+    this.now = opts.now ?? Date.now;
   }
 
   latestRun(): BatchRunRecord | null {
@@ -75,7 +98,7 @@ export class SqliteBatchViewStore implements BatchViewStore {
     } catch (err) {
       // The run may have been pruned between our catalog read and the open: a fresh look decides.
       this.generation = -1;
-      this.refresh();
+      this.refresh(true);
       if (!this.kept.some((k) => k.record.runId === id)) {
         throw new LambdaError('NOT_FOUND', `batch run "${id}" was pruned while opening it`, { details: { runId: id } });
       }
@@ -161,7 +184,12 @@ export class SqliteBatchViewStore implements BatchViewStore {
     if (this.readers.get(reader.record.runId) !== reader) reader.close();
   }
 
-  private refresh(): void {
+  private refresh(force = false): void {
+    const notices = publishesSeen(this.catalog.path);
+    const now = this.now();
+    if (!force && notices === this.noticesAt && now - this.checkedAt < this.checkMs) return;
+    this.checkedAt = now;
+    this.noticesAt = notices;
     if (this.catalog.pointer().generation === this.generation) return;
     const snap = this.catalog.snapshot();
     this.kept = snap.runs;

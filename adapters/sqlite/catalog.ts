@@ -5,7 +5,7 @@
  * - `pointer` (one row): the published run id and a generation number bumped whenever the
  *   published run or the kept runs' records change.
  *   Publishing is one transaction, so readers see the old run or the new one, never a mix; a
- *   reader checks the generation per query (one indexed read) to know when to re-open.
+ *   reader checks the generation (one indexed read, at most once per bound) to know when to re-open.
  * - `runs`: the kept runs (record JSON), pruned to the newest K in the publish transaction.
  * - `lease` (at most one row): the run in flight, its holder (pid, host), expiry and progress.
  *   Taken with BEGIN IMMEDIATE, which SQLite serialises across processes, so two processes can
@@ -17,9 +17,10 @@
  * supported setup: SQLite on a shared network file system is not).
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { LambdaError } from '../../shared/errors.js';
+import { notePublish } from './publish-notice.js';
 import type { BatchRunRecord, RunProgress } from './run-record.js';
 
 export const CATALOG_FILE = 'catalog.sqlite';
@@ -96,9 +97,12 @@ function toKept(r: RunRow): KeptRun {
 export class BatchCatalog {
   private readonly db: Database.Database;
   private readonly generationStmt: Database.Statement<[], { generation: number; run_id: string | null }>;
+  /** absolute path of the catalog file: the key of this process's publish notices */
+  readonly path: string;
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, path: string) {
     this.db = db;
+    this.path = path;
     this.generationStmt = db.prepare('SELECT generation, run_id FROM pointer WHERE id = 1');
   }
 
@@ -106,20 +110,21 @@ export class BatchCatalog {
   static open(batchDir: string): BatchCatalog {
     try {
       mkdirSync(batchDir, { recursive: true });
-      const db = new Database(join(batchDir, CATALOG_FILE));
+      const path = resolve(join(batchDir, CATALOG_FILE));
+      const db = new Database(path);
       // Another process may hold the write lock for a few ms (a publish, a heartbeat): wait, don't fail.
       db.pragma('busy_timeout = 5000');
       db.pragma('journal_mode = WAL');
       // FULL: a publish that returned is on disk; the catalog is tiny, so the fsync is cheap.
       db.pragma('synchronous = FULL');
       db.transaction(() => db.exec(SCHEMA)).immediate();
-      return new BatchCatalog(db);
+      return new BatchCatalog(db, path);
     } catch (err) {
       throw new LambdaError('STORAGE', `cannot open the batch catalog in ${batchDir}: ${(err as Error).message}`, { cause: err });
     }
   }
 
-  /** Cheap per-query check: changes whenever a run is published. */
+  /** Changes whenever a run is published (readers bound how often they look: SqliteBatchViewStore). */
   pointer(): { generation: number; runId: string | null } {
     const row = this.generationStmt.get();
     return { generation: row?.generation ?? 0, runId: row?.run_id ?? null };
@@ -167,7 +172,7 @@ export class BatchCatalog {
    * Returns the pruned runs; the caller deletes their files after the commit.
    */
   publish(holder: string, run: KeptRun, keepRuns: number): KeptRun[] {
-    return this.db
+    const pruned = this.db
       .transaction((): KeptRun[] => {
         const lease = this.db.prepare('SELECT holder FROM lease WHERE id = 1').get() as { holder: string } | undefined;
         if (lease?.holder !== holder) {
@@ -183,6 +188,8 @@ export class BatchCatalog {
         return pruned;
       })
       .immediate();
+    notePublish(this.path);
+    return pruned;
   }
 
   /** Pointer and kept runs read in one transaction (a consistent view, even while a run publishes). */
@@ -199,6 +206,7 @@ export class BatchCatalog {
         this.db.prepare('UPDATE pointer SET generation = generation + 1 WHERE id = 1').run();
       })
       .immediate();
+    notePublish(this.path);
   }
 
   /** Kept runs, newest first. */
