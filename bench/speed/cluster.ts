@@ -40,13 +40,20 @@ export async function clusterScale(cluster: ClusterServices, plan: { scaleEvents
   } finally {
     await t.ctx.cleanup();
   }
-  const one = runs[0]!.m.eventsPerSec.median;
-  const two = runs[1]!.m.eventsPerSec.median;
-  const off = runs[2]!.m.eventsPerSec.median;
-  const perEvent = (m: Measured) => m.runs[m.runs.length - 1]?.cpuUsPerEvent;
-  const cpuOne = perEvent(runs[0]!.m);
-  const sum = cpuOne && cpuOne.node !== null && cpuOne.redis !== null && cpuOne.kafka !== null ? cpuOne.node + cpuOne.redis + cpuOne.kafka : null;
+  const [on1, on2, off1] = [runs[0]!.m, runs[1]!.m, runs[2]!.m];
+  const one = on1.eventsPerSec.median;
+  const two = on2.eventsPerSec.median;
+  const off = off1.eventsPerSec.median;
+  const cpuOf = (m: Measured) => m.runs[m.runs.length - 1]?.cpuUsPerEvent;
+  const callsOf = (m: Measured) => m.runs[m.runs.length - 1]?.callsPer1000;
+  const c1 = cpuOf(on1);
+  const c2 = cpuOf(on2);
+  const sum = c1 && c1.node !== null && c1.redis !== null && c1.kafka !== null ? c1.node + c1.redis + c1.kafka : null;
   const cores = cpus().length;
+  const budget = (cores * 1e6) / one;
+  const waitCost = 1 - one / off;
+  const callsOn = callsOf(on1);
+  const callsOff = callsOf(off1);
   return {
     table: {
       title: TITLE,
@@ -62,8 +69,12 @@ export async function clusterScale(cluster: ClusterServices, plan: { scaleEvents
         String(m.load),
       ]),
       notes: [
-        `Two instances gave ${(two / one).toFixed(2)}x the rate of one (${fmtRate(two / 2)} per instance against ${fmtRate(one)} alone). On this ${cores}-core machine the limit is the CPU, not the code: the speed processes, three Kafka JVMs and six Redis nodes (each write is applied twice, on a master and its replica, and the AOF is written on both) share ${cores} cores, ${sum === null ? 'so a second instance mostly takes CPU from the others' : `and one instance's events already cost ${sum.toFixed(1)} us of CPU each over all processes, against a budget of ${((cores * 1e6) / one).toFixed(1)} us per event at that rate`}. The scaling per instance shows on machines with a core per process.`,
-        `The replica wait (WAIT 1 on each other master a batch's claims and HyperLogLog adds went to, before its apply: a failover loses none of them) cost ${((1 - one / off) * 100).toFixed(0)}% here (${fmtRate(off)} without it), one more round trip per such master per applied batch of up to LAMBDA_SPEED_APPLY_MAX_EVENTS records.`,
+        `Two instances gave ${(two / one).toFixed(2)}x the rate of one (${fmtRate(two / 2)} per instance against ${fmtRate(one)} alone). On one ${cores}-core machine a second instance adds no core: the speed processes, three Kafka JVMs and six Redis nodes (every write applied on a master and on its replica, the AOF written on both) share the same ${cores}, so it takes CPU from the others${
+          c1?.node != null && c2?.node != null ? `, and two processes spend more per event themselves (${c2.node.toFixed(1)} us against ${c1.node.toFixed(1)} us: smaller fetches each, each process's fixed work)` : ''
+        }.${sum === null ? '' : ` With one instance the events cost ${sum.toFixed(1)} us of CPU each over all those processes, ${((sum / budget) * 100).toFixed(0)}% of the ${cores} cores at that rate${sum / budget < 0.8 ? `; the rest went to other work on this shared machine (load average ${on1.load})` : ': the cores were all but full'}.`} The scaling per instance shows only with a core per process.`,
+        `The replica wait (WAIT 1 on each other master a batch's claims and HyperLogLog adds went to, before they count: a failover loses none of them) adds ${
+          callsOn && callsOff ? `${(callsOn.total - callsOff.total).toFixed(1)} Redis calls per 1000 events (${callsOn.total.toFixed(1)} against ${callsOff.total.toFixed(1)})` : 'a round trip per such master per applied batch'
+        }; ${waitCost > 0.05 ? `it cost ${(waitCost * 100).toFixed(0)}% of the rate here (${fmtRate(off)} without it)` : `the rate difference was within this machine's noise (${fmtRate(one)} with it, ${fmtRate(off)} without)`}.`,
         'Same stream and measurement as the scale table above (the topic filled before the instances start; rate from the first applied batch to the last offset). Redis calls: EVALSHA/EVAL, HMGET, GET and WAIT the masters served in that window (INFO commandstats), per 1000 events applied.',
       ],
     },
