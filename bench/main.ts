@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { parseArgs } from './lib/args.js';
 import { currentLoad, machineInfo } from './lib/machine.js';
 import { writeResults, type BenchResults, type Goal, type SectionResult, type Table } from './lib/report.js';
-import { findServices, repoRoot } from './lib/services.js';
+import { findClusterServices, findServices, repoRoot } from './lib/services.js';
 import { BATCH_FULL, BATCH_QUICK, batchSection } from './batch/section.js';
 import { SPEED_FULL, SPEED_QUICK, speedSection } from './speed/section.js';
 import { SERVING_FULL, SERVING_QUICK, servingSection } from './serving/section.js';
@@ -63,7 +63,7 @@ async function main(): Promise<number> {
     }
   };
   for (const section of args.only) {
-    if (section === 'speed') await run('speed', () => speedSection(services, args.quick ? SPEED_QUICK : SPEED_FULL, log));
+    if (section === 'speed') await run('speed', () => speedSection(services, args.quick ? SPEED_QUICK : SPEED_FULL, log, findClusterServices(process.env)));
     if (section === 'batch') {
       await run('batch', async () => {
         const r = await batchSection(services, args.quick ? BATCH_QUICK : BATCH_FULL, log);

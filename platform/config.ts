@@ -91,6 +91,10 @@ const EnvSchema = z.object({
   // Partitions one speed consumer processes at once (kafkajs partitionsConsumedConcurrently): while
   // one partition's Lua call runs in Redis, another's batch is parsed and planned in Node.
   LAMBDA_SPEED_CONCURRENT_PARTITIONS: int(1, 64).default(2),
+  // On a Redis Cluster: how long a master may take to confirm on a replica (WAIT) the claims and
+  // HLL adds a batch wrote outside its partition's slot, before the apply; 0 = do not wait (a
+  // failover may then lose distinct members and claims for good). docs "Redis Cluster".
+  LAMBDA_SPEED_REPLICA_WAIT_MS: int(0, 60_000).default(1_000),
   LAMBDA_RETRY_BASE_MS: int(1).default(200),
   LAMBDA_RETRY_MAX_MS: int(1).default(10_000),
   LAMBDA_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
@@ -163,6 +167,8 @@ export interface Config {
     readonly coverFrom: 'day-before' | 'earliest' | 'now';
     readonly applyMaxEvents: number;
     readonly concurrentPartitions: number;
+    /** LAMBDA_SPEED_REPLICA_WAIT_MS (Redis Cluster only; 0 = off) */
+    readonly replicaWaitMs: number;
   };
   readonly retry: { readonly baseMs: number; readonly maxMs: number };
   readonly http: { readonly host: string; readonly port: number; readonly bodyLimitBytes: number; readonly adminToken: string | null; readonly metricsPort: number };
@@ -258,6 +264,7 @@ export function loadConfig(env: Env, cwd: string): Config {
       coverFrom: e.LAMBDA_SPEED_COVER_FROM,
       applyMaxEvents: e.LAMBDA_SPEED_APPLY_MAX_EVENTS,
       concurrentPartitions: e.LAMBDA_SPEED_CONCURRENT_PARTITIONS,
+      replicaWaitMs: e.LAMBDA_SPEED_REPLICA_WAIT_MS,
     },
     retry: { baseMs: e.LAMBDA_RETRY_BASE_MS, maxMs: e.LAMBDA_RETRY_MAX_MS },
     http: { host: e.LAMBDA_HTTP_HOST, port: e.LAMBDA_HTTP_PORT, bodyLimitBytes: e.LAMBDA_HTTP_BODY_LIMIT_BYTES, adminToken: e.LAMBDA_ADMIN_TOKEN ?? null, metricsPort: e.LAMBDA_METRICS_PORT },

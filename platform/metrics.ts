@@ -62,6 +62,11 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
         help: 'Events applied although their id had been seen (speed dedupe switched off).',
         registers: r,
       }),
+      replayedRecords: new Counter({
+        name: 'lambda_speed_replayed_records_total',
+        help: 'Records applied again because Redis held an older offset than the consumer had applied (a failover or restore lost writes).',
+        registers: r,
+      }),
       consumerRestarts: new Counter({ name: 'lambda_speed_consumer_restarts_total', help: 'Kafka consumer restarts after kafkajs gave up.', registers: r }),
       lateEvents: new Counter({ name: 'lambda_speed_late_events_total', help: 'Events whose bucket was already behind the batch watermark on arrival.', registers: r }),
       applySeconds: new Histogram({

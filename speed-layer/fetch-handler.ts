@@ -30,6 +30,7 @@ import { assertStateTopic, type PartitionState, type SpeedStateStore } from '../
 import type { ViewSet } from '../shared/views/definition.js';
 import { claimRequests, parseRecords, planBatch, resolveClaims, type BatchPlan, type InvalidRecord, type ParsedRecord } from './plan.js';
 import type { ProgressTracker } from './progress.js';
+import type { ReplayNotes } from './replays.js';
 
 export interface FetchHandlerDeps {
   topic: string;
@@ -47,6 +48,8 @@ export interface FetchHandlerDeps {
   metrics: Metrics;
   log: Logger;
   progress: ProgressTracker;
+  /** says so when Redis is found behind what this consumer applied (a replay) */
+  replays: Pick<ReplayNotes, 'note'>;
   /** per partition, the offset the consumer will fetch next as far as we know (after a seek or an apply) */
   positions: Map<number, number>;
   ensurePartition(partition: number): Promise<PartitionState>;
@@ -173,7 +176,14 @@ export class FetchHandler {
    * offset once (nothing there to read).
    */
   private async checkGap(partition: number, next: number, first: ParsedRecord, payload: EachBatchPayload): Promise<LostRange | null | 'seeked'> {
-    if (this.d.positions.get(partition) !== next) return this.seekTo(partition, next, 'Redis is behind the consumer position');
+    const position = this.d.positions.get(partition);
+    if (position !== next) {
+      const seeked = this.seekTo(partition, next, 'Redis is behind the consumer position');
+      // Our own applies took the partition past the stored offset: Redis lost them, they are
+      // replayed. Said after the seek moved the position, so the periodic check does not say it again.
+      if (position !== undefined && position > next) await this.d.replays.note(partition, next, position, 'fetch');
+      return seeked;
+    }
     const logStart = await this.retrying('kafka', payload, () => this.d.logStartOffset(partition));
     if (logStart > next && first.offset === logStart) {
       const lost = { from: next, to: first.offset, untilTs: first.timestamp };

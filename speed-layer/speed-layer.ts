@@ -21,6 +21,7 @@ import type { ViewSet } from '../shared/views/definition.js';
 import { FetchHandler } from './fetch-handler.js';
 import { ensurePartitionState, kafkaDown } from './partition-init.js';
 import { ProgressTracker } from './progress.js';
+import { ReplayNotes } from './replays.js';
 import { StatusReporter } from './status-reporter.js';
 
 export interface SpeedLayerDeps {
@@ -64,6 +65,7 @@ export class SpeedLayer implements Service {
     const instance = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.log = deps.log.child({ component: 'speed' });
     this.progress = new ProgressTracker(instance, metrics);
+    const replays = new ReplayNotes({ store: deps.store, instance, metrics, log: this.log });
     this.handler = new FetchHandler({
       topic: config.kafka.topic,
       prefix: config.redis.keyPrefix,
@@ -78,6 +80,7 @@ export class SpeedLayer implements Service {
       metrics,
       log: this.log,
       progress: this.progress,
+      replays,
       positions: this.positions,
       ensurePartition: (p) => this.ensurePartition(p),
       logStartOffset: async (p) => {
@@ -97,6 +100,7 @@ export class SpeedLayer implements Service {
       intervalMs: deps.statusIntervalMs ?? 2_000,
       assigned: () => [...this.assigned],
       positions: this.positions,
+      replays,
       seek: (p, offset) => this.seek(p, offset),
     });
   }

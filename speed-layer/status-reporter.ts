@@ -8,6 +8,7 @@
 import type { Logger } from '../platform/logger.js';
 import type { PartitionState, SpeedStateStore } from '../shared/speed/ports.js';
 import type { ProgressTracker } from './progress.js';
+import type { ReplayNotes } from './replays.js';
 
 export interface StatusReporterDeps {
   store: Pick<SpeedStateStore, 'readPartition' | 'writeStatus'>;
@@ -16,6 +17,7 @@ export interface StatusReporterDeps {
   intervalMs: number;
   assigned(): number[];
   positions: Map<number, number>;
+  replays: Pick<ReplayNotes, 'note'>;
   seek(partition: number, offset: number): void;
 }
 
@@ -65,11 +67,12 @@ export class StatusReporter {
     const position = this.d.positions.get(partition);
     if (position === undefined) return;
     const state: PartitionState | null = await this.d.store.readPartition(partition);
-    if (state === null || state.next >= position) return;
-    this.d.log.warn({ partition, stored: state.next, position }, 'Redis holds an older offset than this consumer applied (Redis lost writes?): seeking back');
+    // The fetch handler may have found it meanwhile (it then moved the position back itself).
+    if (state === null || state.next >= position || this.d.positions.get(partition) !== position) return;
     this.d.seek(partition, state.next);
     this.d.positions.set(partition, state.next);
     this.d.progress.noteNext(partition, state.next);
+    await this.d.replays.note(partition, state.next, position, 'audit');
   }
 
   private async write(): Promise<void> {

@@ -22,6 +22,7 @@
  *                                                 copy that claimed it first
  *   P:speed:partitions                    set    partitions that have a shard
  *   P:speed:status                        hash   `p:N` -> JSON progress of partition N; `topicPartitions`
+ *   P:speed:replays                       list   JSON of the last replays (Redis found behind a consumer), newest first
  *   P:batch:watermark                     string W of the published batch run (epoch ms; only raised)
  *   {P:tmp}:hll:<nonce>:a|b               string scratch keys for unions of HLL keys in several slots
  *
@@ -140,6 +141,14 @@ export function speedPartitionsKey(prefix: string): string {
 export function speedStatusKey(prefix: string): string {
   return `${prefix}:speed:status`;
 }
+
+/** The last replays the speed layer made because Redis had lost writes (newest first, trimmed). */
+export function speedReplaysKey(prefix: string): string {
+  return `${prefix}:speed:replays`;
+}
+
+/** How many replays speedReplaysKey keeps. */
+export const KEPT_REPLAYS = 20;
 
 /** Field of speedStatusKey holding partition N's progress (JSON). */
 export function speedStatusField(partition: number): string {

@@ -7,7 +7,9 @@
  * Redis calls per fetched batch of one partition (docs/design-decisions.md, "Speed layer"): one
  * pipelined read of the state and W, one claim script per event hour in the batch (usually one),
  * one PFADD script per HLL slot touched (a few), and one apply script: independent of the number
- * of events, which only lengthens the arguments.
+ * of events, which only lengthens the arguments. On a Redis Cluster, plus one WAIT per other
+ * master the claims went to (before planning with them) and one per other master the PFADDs went
+ * to (before the apply): replication.ts.
  */
 import { LambdaError } from '../../shared/errors.js';
 import { HOUR_MS } from '../../shared/time.js';
@@ -20,14 +22,17 @@ import {
   batchWatermarkKey,
   claimHashKey,
   claimHour,
+  KEPT_REPLAYS,
   partitionStateKey,
   speedPartitionsKey,
+  speedReplaysKey,
   speedStatusField,
   speedStatusKey,
 } from './keys.js';
 import type { RetentionPolicy } from '../../shared/speed/retention.js';
 import { loadScripts, type RedisClient, type SpeedScripts } from './scripts.js';
-import { assertStateTopic, type ApplyOutcome, type PartitionProgress, type PartitionState, type SpeedStateStore } from '../../shared/speed/ports.js';
+import { ReplicaConfirm } from './replication.js';
+import { assertStateTopic, type ApplyOutcome, type PartitionProgress, type PartitionState, type ReplayRecord, type SpeedStateStore } from '../../shared/speed/ports.js';
 
 // The port's types, for the other Redis modules that read what this store writes.
 export type { ApplyOutcome, PartitionProgress, PartitionState };
@@ -38,14 +43,23 @@ export const CLAIM_EXPIRY_SLACK_MS = HOUR_MS;
 /** The speed layer's SpeedStateStore port on Redis. */
 export class RedisSpeedStateStore implements SpeedStateStore {
   private readonly scripts: SpeedScripts;
+  /** WAITs for a replica's copy of the writes outside the partition's slot (Cluster only) */
+  readonly replicas: ReplicaConfirm;
 
+  /**
+   * `opts.replicaWaitMs`: on a Redis Cluster, how long a master may take to pass the claims and
+   * HLL adds of a batch to a replica before the batch is retried (LAMBDA_SPEED_REPLICA_WAIT_MS);
+   * 0 (the default here, the CLI passes the setting) waits for nothing.
+   */
   constructor(
     private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly retention: RetentionPolicy,
     private readonly dedupeWindowMs: number,
+    opts: { replicaWaitMs?: number } = {},
   ) {
     this.scripts = loadScripts(redis);
+    this.replicas = new ReplicaConfirm(redis, opts.replicaWaitMs ?? 0);
   }
 
   /**
@@ -134,17 +148,32 @@ export class RedisSpeedStateStore implements SpeedStateStore {
         }),
       ),
     );
+    // The answers are planned with: on a Cluster, only once a replica has the claims (a failover
+    // after this would otherwise forget them, and a later copy of an id would count again).
+    await redisCall('confirm claims on a replica', () =>
+      this.replicas.confirm(
+        partitionStateKey(this.prefix, partition),
+        [...byHour.keys()].map((h) => claimHashKey(this.prefix, h)),
+      ),
+    );
     return out;
   }
 
   /**
-   * The distinct members (idempotent PFADDs, outside the atomic step: a replay adds nothing), then
-   * one atomic script: the increments, the counters, the totals and the new offset, or nothing.
+   * The distinct members (idempotent PFADDs, outside the atomic step: a replay adds nothing), on a
+   * Cluster confirmed on a replica (replication.ts), then one atomic
+   * script: the increments, the counters, the totals and the new offset, or nothing.
    */
   async apply(a: SpeedApply): Promise<ApplyOutcome> {
     const encoded = encodeApply(this.prefix, a, this.retention);
     const [status, detail] = await redisCall('apply batch', async () => {
       await Promise.all(encoded.hll.map((c) => this.scripts.hllAdd(c.keys, c.args)));
+      // One key per HLL call is enough: a call's keys share a slot. A failed confirmation fails
+      // the apply, whose retry sends the PFADDs again (idempotent) before confirming again.
+      await this.replicas.confirm(
+        partitionStateKey(this.prefix, a.partition),
+        encoded.hll.map((c) => c.keys[0] as string),
+      );
       return this.scripts.applyBatch(encoded.keys, encoded.args);
     });
     if (status === 1) return { applied: true, expiredGroups: encoded.expiredGroups };
@@ -162,6 +191,12 @@ export class RedisSpeedStateStore implements SpeedStateStore {
     if (topicPartitions !== null) fields.push(TOPIC_PARTITIONS_FIELD, String(topicPartitions));
     if (fields.length === 0) return;
     await redisCall('write status', () => this.redis.hset(speedStatusKey(this.prefix), ...fields));
+  }
+
+  /** One key (one slot): the push and the trim in one transaction. */
+  async recordReplay(replay: ReplayRecord): Promise<void> {
+    const key = speedReplaysKey(this.prefix);
+    await redisCall('record replay', () => this.redis.multi().lpush(key, JSON.stringify(replay)).ltrim(key, 0, KEPT_REPLAYS - 1).exec());
   }
 }
 

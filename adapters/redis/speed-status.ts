@@ -6,9 +6,10 @@
 import { SPEED_TOTAL_FIELDS, type LostRange, type SpeedTotals } from '../../shared/speed/apply.js';
 import type { SpeedStatus } from '../../shared/ports.js';
 import { redisCall } from './client.js';
-import { LAYOUT_VERSION, TOPIC_PARTITIONS_FIELD, partitionStateKey, speedStatusField, speedStatusKey } from './keys.js';
+import { KEPT_REPLAYS, LAYOUT_VERSION, TOPIC_PARTITIONS_FIELD, partitionStateKey, speedReplaysKey, speedStatusField, speedStatusKey } from './keys.js';
 import type { RedisClient } from './scripts.js';
 import type { PartitionProgress } from './speed-state-store.js';
+import type { ReplayRecord } from '../../shared/speed/ports.js';
 
 export interface SpeedPartitionStatus {
   partition: number;
@@ -41,16 +42,19 @@ export interface RedisSpeedStatus extends SpeedStatus {
   topicPartitions: number | null;
   /** now minus the newest event time applied, ms */
   eventTimeLagMs: number | null;
+  /** the last times a consumer found Redis behind what it had applied and replayed from Kafka, newest first */
+  replays: ReplayRecord[];
 }
 
 /** A partition's report older than this reads as stale (the reporter writes every 2 s by default). */
 export const DEFAULT_STATUS_STALE_MS = 15_000;
 
 export async function readSpeedStatus(redis: RedisClient, prefix: string, partitions: readonly number[], staleMs = DEFAULT_STATUS_STALE_MS): Promise<RedisSpeedStatus> {
-  const [statusHash, states] = await redisCall('read speed status', () =>
+  const [statusHash, states, replayList] = await redisCall('read speed status', () =>
     Promise.all([
       redis.hgetall(speedStatusKey(prefix)),
       Promise.all(partitions.map((p) => redis.hgetall(partitionStateKey(prefix, p)))),
+      redis.lrange(speedReplaysKey(prefix), 0, KEPT_REPLAYS - 1),
     ]),
   );
   const now = Date.now();
@@ -95,6 +99,7 @@ export async function readSpeedStatus(redis: RedisClient, prefix: string, partit
     lateArrivals: list.reduce((n, s) => n + s.totals.late, 0),
     topicPartitions,
     eventTimeLagMs: maxEventTs === null ? null : Math.max(0, now - maxEventTs),
+    replays: replayList.map((r) => parseJsonField<ReplayRecord>(r)).filter((r): r is ReplayRecord => r !== null),
   };
 }
 

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
+import { clusterNodes, isClusterUrl } from '../../adapters/redis/client.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig, type Config } from '../../platform/config.js';
 import { allKeyPatterns } from '../../adapters/redis/keys.js';
@@ -82,22 +83,40 @@ export async function deleteGroups(brokers: readonly string[], groupIds: string[
   }
 }
 
-/** SCAN + UNLINK of every key of the prefix (never KEYS on a shared server). */
+/**
+ * SCAN + UNLINK of every key of the prefix (never KEYS on a shared server). On a Redis Cluster every
+ * master is scanned and keys are unlinked one by one through the cluster (a multi-key UNLINK must
+ * stay in one slot).
+ */
 export async function deleteKeys(redisUrl: string, prefix: string): Promise<number> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
-  await redis.connect();
+  const cluster = isClusterUrl(redisUrl) ? new Cluster(clusterNodes(redisUrl), { redisOptions: { maxRetriesPerRequest: 3 } }) : null;
+  const redis = cluster ?? new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
+  if (cluster === null) await redis.connect();
   let deleted = 0;
   try {
-    for (const pattern of allKeyPatterns(prefix)) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
-        if (keys.length > 0) deleted += await redis.unlink(...keys);
-        cursor = next;
-      } while (cursor !== '0');
+    const nodes = cluster === null ? [redis as Redis] : await mastersOf(cluster);
+    for (const node of nodes) {
+      for (const pattern of allKeyPatterns(prefix)) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
+          if (keys.length > 0) deleted += cluster === null ? await node.unlink(...keys) : (await Promise.all(keys.map((k) => cluster.unlink(k)))).reduce((a, b) => a + b, 0);
+          cursor = next;
+        } while (cursor !== '0');
+      }
     }
   } finally {
     redis.disconnect();
   }
   return deleted;
+}
+
+/** The cluster's masters, once it has told the client its slots. */
+async function mastersOf(cluster: Cluster): Promise<Redis[]> {
+  await new Promise<void>((resolve, reject) => {
+    if (cluster.status === 'ready') return resolve();
+    cluster.once('ready', () => resolve());
+    cluster.once('error', reject);
+  });
+  return cluster.nodes('master');
 }

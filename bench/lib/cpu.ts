@@ -5,7 +5,8 @@
  * user's own Kafka elsewhere) is null, never guessed.
  */
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import type { RedisClient } from '../../adapters/redis/scripts.js';
 import { repoRoot } from './services.js';
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
@@ -23,12 +24,17 @@ export function processCpuSeconds(pid: number | undefined): number | null {
   }
 }
 
-/** Redis's own CPU seconds (user + system of the server process). */
-export async function redisCpuSeconds(redis: Redis): Promise<number | null> {
-  const info = await redis.info('cpu');
-  const user = /used_cpu_user:([\d.]+)/.exec(info)?.[1];
-  const sys = /used_cpu_sys:([\d.]+)/.exec(info)?.[1];
-  return user === undefined || sys === undefined ? null : Number(user) + Number(sys);
+/** Redis's own CPU seconds (user + system of the server process; of every node of a Cluster). */
+export async function redisCpuSeconds(redis: RedisClient): Promise<number | null> {
+  const infos = redis instanceof Cluster ? await Promise.all(redis.nodes('all').map((n) => n.info('cpu'))) : [await redis.info('cpu')];
+  let sum = 0;
+  for (const info of infos) {
+    const user = /used_cpu_user:([\d.]+)/.exec(info)?.[1];
+    const sys = /used_cpu_sys:([\d.]+)/.exec(info)?.[1];
+    if (user === undefined || sys === undefined) return null;
+    sum += Number(user) + Number(sys);
+  }
+  return sum;
 }
 
 /** A process and all its descendants (a wrapper shell's java child, say), from /proc. */
@@ -61,19 +67,30 @@ export function localKafkaPid(): number | undefined {
   }
 }
 
+/** The three nodes of the local Kafka cluster (scripts/kafka-cluster.sh writes each JVM's pid). */
+export function localKafkaClusterPids(): (number | undefined)[] {
+  return [1, 2, 3].map((n) => {
+    try {
+      const pid = Number(readFileSync(`${repoRoot}data/kafka-cluster/node-${n}/kafka.pid`, 'utf8').trim());
+      return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    } catch {
+      return undefined;
+    }
+  });
+}
+
 export interface CpuSnapshot {
   node: number | null;
   redis: number | null;
   kafka: number | null;
 }
 
-export async function cpuSnapshot(nodePids: readonly (number | undefined)[], redis: Redis): Promise<CpuSnapshot> {
+/** `kafkaPids`: the broker processes (default the local single broker); null when one cannot be read. */
+export async function cpuSnapshot(nodePids: readonly (number | undefined)[], redis: RedisClient, kafkaPids: readonly (number | undefined)[] = [localKafkaPid()]): Promise<CpuSnapshot> {
   const nodes = nodePids.map(processCpuSeconds);
-  return {
-    node: nodes.some((n) => n === null) ? null : nodes.reduce<number>((a, b) => a + (b as number), 0),
-    redis: await redisCpuSeconds(redis),
-    kafka: treeCpuSeconds(localKafkaPid()),
-  };
+  const brokers = kafkaPids.map(treeCpuSeconds);
+  const sum = (xs: (number | null)[]) => (xs.some((x) => x === null) ? null : xs.reduce<number>((a, b) => a + (b as number), 0));
+  return { node: sum(nodes), redis: await redisCpuSeconds(redis), kafka: sum(brokers) };
 }
 
 /** CPU microseconds per event of each process between two snapshots. */

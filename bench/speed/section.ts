@@ -3,22 +3,18 @@
  * it (redis-benchmark, a counting kafkajs consumer), scaling over partitions and instances, and
  * produce-to-visible latency at a fixed rate.
  */
-import { Kafka, logLevel } from 'kafkajs';
-import { ensureTopics } from '../../adapters/kafka/topics.js';
-import { benchContext, benchName, deleteKeys, type BenchContext } from '../lib/bench-context.js';
+import { benchContext, benchName, deleteKeys } from '../lib/bench-context.js';
 import { currentLoad } from '../lib/machine.js';
 import { cpus } from 'node:os';
 import { fmtCount, fmtMs, fmtRate, fmtSummary, goal, type SectionResult, type Table } from '../lib/report.js';
-import type { BenchServices } from '../lib/services.js';
+import type { BenchServices, ClusterServices } from '../lib/services.js';
 import { summarize, type Summary } from '../lib/stats.js';
 import { kafkaCountCeiling, redisCeilings } from './ceilings.js';
+import { clusterScale } from './cluster.js';
 import { measureLatency, type LatencyResult } from './latency.js';
-import { preProduce, speedStream } from './produce.js';
-import { speedRun, type SpeedRunResult } from './speed-run.js';
+import { filledTopic, measure, type Measured } from './measure.js';
 
 const machineCores = () => cpus().length;
-/** Event times of the pre-produced stream span this long before it is produced. */
-const SPAN_MS = 30 * 60_000;
 
 export interface SpeedPlan {
   events: number;
@@ -33,46 +29,8 @@ export interface SpeedPlan {
 export const SPEED_FULL: SpeedPlan = { events: 300_000, reps: 3, scaleEvents: 200_000, scaleReps: 2, latencySeconds: 30, targetRate: 20_000, redisRequests: 1_000_000 };
 export const SPEED_QUICK: SpeedPlan = { events: 60_000, reps: 1, scaleEvents: 50_000, scaleReps: 1, latencySeconds: 6, targetRate: 20_000, redisRequests: 200_000 };
 
-interface Measured {
-  label: string;
-  partitions: number;
-  instances: number;
-  dedupe: boolean;
-  events: number;
-  load: number;
-  runs: SpeedRunResult[];
-  eventsPerSec: Summary;
-}
-
-/** A topic of `partitions` holding `events` records of the speed stream (owned by the returned context). */
-async function filledTopic(services: BenchServices, partitions: number, events: number, log: (s: string) => void): Promise<{ ctx: BenchContext; produceRate: number }> {
-  // The topic is filled before the speed layer starts, with event times over the 30 minutes before
-  // now: as live traffic, not as late events. An allowed lateness past that span keeps them out of
-  // the per-event late-class record (drift attribution), which live traffic only writes for the
-  // few events that really arrive late.
-  const ctx = benchContext(services, `speed-p${partitions}`, { LAMBDA_TOPIC_PARTITIONS: String(partitions), LAMBDA_ALLOWED_LATENESS_MS: String(SPAN_MS + 5 * 60_000) });
-  const kafka = new Kafka({ clientId: 'lambda-bench', brokers: [...ctx.config.kafka.brokers], logLevel: logLevel.NOTHING });
-  await ensureTopics(kafka, [
-    { topic: ctx.config.kafka.topic, partitions },
-    { topic: ctx.config.kafka.dlqTopic, partitions },
-  ]);
-  log(`producing ${fmtCount(events)} events to a ${partitions}-partition topic`);
-  const produceRate = await preProduce(kafka, ctx.config.kafka.topic, speedStream(events, { seed: 11, endTs: Date.now(), spanMs: SPAN_MS }));
-  return { ctx, produceRate };
-}
-
-async function measure(ctx: BenchContext, label: string, o: { partitions: number; instances: number; dedupe: boolean; events: number; reps: number }, log: (s: string) => void): Promise<Measured> {
-  const runs: SpeedRunResult[] = [];
-  const load = currentLoad();
-  for (let i = 0; i < o.reps; i++) {
-    const r = await speedRun({ env: ctx.env, total: o.events, instances: o.instances, dedupe: o.dedupe, logDir: ctx.dataDir, timeoutMs: 15 * 60_000 });
-    log(`${label}: ${fmtRate(r.eventsPerSec)} (started in ${fmtMs(r.startupMs)})`);
-    runs.push(r);
-  }
-  return { label, ...o, load, runs, eventsPerSec: summarize(runs.map((r) => r.eventsPerSec)) };
-}
-
-export async function speedSection(services: BenchServices, plan: SpeedPlan, log: (s: string) => void): Promise<SectionResult> {
+/** `cluster`: the three-broker Kafka and the Redis Cluster for the cluster rows, or why they are not measured. */
+export async function speedSection(services: BenchServices, plan: SpeedPlan, log: (s: string) => void, cluster: ClusterServices = { skipped: 'no cluster given' }): Promise<SectionResult> {
   const main = await filledTopic(services, 2, plan.events, log);
   const measured: Measured[] = [];
   const scale: Measured[] = [];
@@ -111,6 +69,8 @@ export async function speedSection(services: BenchServices, plan: SpeedPlan, log
       await t.ctx.cleanup();
     }
   }
+
+  const onCluster = await clusterScale(cluster, plan, log);
 
   // At the goal's rate (or what this machine can produce), then, when the speed layer cannot
   // sustain that, at half its measured throughput: the pipeline's own latency without a backlog.
@@ -172,7 +132,7 @@ export async function speedSection(services: BenchServices, plan: SpeedPlan, log
     columns: ['what', 'count', 'bytes each'],
     rows: (() => {
       const mem = dedupeOnRun()?.memory;
-      if (mem === undefined) return [];
+      if (mem == null) return [];
       return [
         ['remembered event id (dedupe claim, window LAMBDA_SPEED_DEDUPE_TTL_S after its event hour)', fmtCount(mem.rememberedIds), mem.bytesPerId === null ? 'n/a' : mem.bytesPerId.toFixed(0)],
         ['speed group (bucket x dims of a view at one granularity: its hash fields and its HLLs)', fmtCount(mem.groups), mem.bytesPerGroup === null ? 'n/a' : mem.bytesPerGroup.toFixed(0)],
@@ -209,11 +169,11 @@ export async function speedSection(services: BenchServices, plan: SpeedPlan, log
     ],
   };
   return {
-    tables: [throughput, cpuTable, memoryTable, latencyTable, scaleTable],
+    tables: [throughput, cpuTable, memoryTable, latencyTable, scaleTable, onCluster.table],
     goals: [
       goal('Speed layer throughput (dedupe on)', 100_000, dedupeOn?.eventsPerSec.median ?? null, fmtRate),
       goal(`Produce-to-visible p99 at ${fmtRate(latency.achievedRate)}`, 1000, latency.p99Ms, fmtMs, true),
     ],
-    data: { plan, throughput: measured, kafkaCeiling, redisCeilings: redis, produceRate: main.produceRate, scale, latency: latencies },
+    data: { plan, throughput: measured, kafkaCeiling, redisCeilings: redis, produceRate: main.produceRate, scale, cluster: onCluster.data, latency: latencies },
   };
 }

@@ -7,13 +7,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
+import { createRedis, isClusterUrl } from '../../adapters/redis/client.js';
+import type { RedisClient } from '../../adapters/redis/scripts.js';
+import { silentLogger } from '../../platform/logger.js';
 import { retentionPolicy } from '../../shared/speed/retention.js';
 import { RedisSpeedViewStore } from '../../adapters/redis/speed-view-store.js';
 import { loadConfig } from '../../platform/config.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { benchName, deleteGroups, deleteKeys } from '../lib/bench-context.js';
-import { cpuPerEvent, cpuSnapshot, type CpuSnapshot } from '../lib/cpu.js';
+import { cpuPerEvent, cpuSnapshot, localKafkaClusterPids, localKafkaPid, type CpuSnapshot } from '../lib/cpu.js';
 import { repoRoot } from '../lib/services.js';
 
 export interface SpeedRunResult {
@@ -24,8 +27,28 @@ export interface SpeedRunResult {
   applyMs: number;
   /** CPU microseconds per applied event in that window: the speed processes, Redis, the Kafka broker */
   cpuUsPerEvent: CpuSnapshot;
-  /** Redis memory of the speed layout after the run (MEMORY USAGE of every key of the prefix) */
-  memory: SpeedMemory;
+  /** Redis memory of the speed layout after the run (MEMORY USAGE of every key of the prefix); null on a Redis Cluster */
+  memory: SpeedMemory | null;
+  /** on a Redis Cluster: commands the speed processes sent per 1000 applied events, and the WAITs among them */
+  callsPer1000: { total: number; wait: number } | null;
+}
+
+/**
+ * Commands clients sent to the cluster's masters (INFO commandstats): scripts (EVALSHA/EVAL), the
+ * state reads (HMGET + GET) and WAIT. Commands a script runs inside Redis count in commandstats
+ * too, so they are not summed; the bench's own status polls use other commands.
+ */
+async function clientCalls(redis: RedisClient): Promise<{ total: number; wait: number } | null> {
+  if (!(redis instanceof Cluster)) return null;
+  let total = 0;
+  let wait = 0;
+  for (const info of await Promise.all(redis.nodes('master').map((n) => n.info('commandstats')))) {
+    for (const m of info.matchAll(/^cmdstat_(evalsha|eval|hmget|get|wait):calls=(\d+)/gm)) {
+      total += Number(m[2]);
+      if (m[1] === 'wait') wait += Number(m[2]);
+    }
+  }
+  return { total, wait };
 }
 
 export interface SpeedMemory {
@@ -98,7 +121,11 @@ export async function speedRun(opts: SpeedRunOptions): Promise<SpeedRunResult> {
   const prefix = benchName('s').slice(0, 40);
   const env = { ...opts.env, LAMBDA_KEY_PREFIX: prefix, LAMBDA_SPEED_DEDUPE: String(opts.dedupe) };
   const config = loadConfig(env, repoRoot);
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 3 });
+  // On a Redis Cluster: the cluster client, Redis CPU summed over every node (replicas apply the
+  // same writes), the three local brokers' CPU; no memory figures (they scan one server).
+  const cluster = isClusterUrl(config.redis.url);
+  const redis: RedisClient = createRedis(config.redis.url, silentLogger(), 'lambda-bench');
+  const kafkaPids = cluster ? localKafkaClusterPids() : [localKafkaPid()];
   const store = new RedisSpeedViewStore(redis, { prefix, views: defaultViewSet(), retention: retentionPolicy(config) });
   const spawnedAt = performance.now();
   const children = Array.from({ length: opts.instances }, (_, i) => spawnSpeed(env, join(opts.logDir, `${prefix}-${i}.log`)));
@@ -106,6 +133,7 @@ export async function speedRun(opts: SpeedRunOptions): Promise<SpeedRunResult> {
     let firstAt: number | null = null;
     let firstApplied = 0;
     let cpuAtFirst: CpuSnapshot | null = null;
+    let callsAtFirst: { total: number; wait: number } | null = null;
     const pids = children.map((c) => c.pid);
     for (;;) {
       const applied = await appliedOffsets(store);
@@ -113,10 +141,12 @@ export async function speedRun(opts: SpeedRunOptions): Promise<SpeedRunResult> {
       if (firstAt === null && applied > 0) {
         firstAt = now;
         firstApplied = applied;
-        cpuAtFirst = await cpuSnapshot(pids, redis);
+        cpuAtFirst = await cpuSnapshot(pids, redis, kafkaPids);
+        callsAtFirst = await clientCalls(redis);
       }
       if (applied >= opts.total && firstAt !== null) {
-        const cpuAtEnd = await cpuSnapshot(pids, redis);
+        const cpuAtEnd = await cpuSnapshot(pids, redis, kafkaPids);
+        const callsAtEnd = await clientCalls(redis);
         const applyMs = Math.max(1, now - firstAt);
         const events = applied - firstApplied;
         return {
@@ -124,7 +154,11 @@ export async function speedRun(opts: SpeedRunOptions): Promise<SpeedRunResult> {
           startupMs: firstAt - spawnedAt,
           applyMs,
           cpuUsPerEvent: cpuPerEvent(cpuAtFirst as CpuSnapshot, cpuAtEnd, events),
-          memory: await speedMemory(redis, prefix),
+          memory: redis instanceof Cluster ? null : await speedMemory(redis, prefix),
+          callsPer1000:
+            callsAtFirst === null || callsAtEnd === null || events <= 0
+              ? null
+              : { total: ((callsAtEnd.total - callsAtFirst.total) * 1000) / events, wait: ((callsAtEnd.wait - callsAtFirst.wait) * 1000) / events },
         };
       }
       const dead = children.find((c) => c.exitCode !== null);

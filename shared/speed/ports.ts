@@ -29,6 +29,27 @@ export interface PartitionProgress {
   instance: string;
 }
 
+/**
+ * The speed layer found its partition's stored offset behind what it had applied itself: Redis
+ * lost acknowledged writes (a Cluster failover, a restart from an older AOF, a restore), and the
+ * records in between are applied again from Kafka (their lost effects went with the offset).
+ */
+export interface ReplayRecord {
+  partition: number;
+  /** the offset Redis held: the replay starts here */
+  from: number;
+  /** the offset this consumer had applied up to (exclusive) */
+  to: number;
+  /** to - from: records applied again */
+  records: number;
+  /** when the consumer noticed (epoch ms) */
+  detectedAt: number;
+  /** the consumer that noticed */
+  instance: string;
+  /** what noticed: the periodic check of the stored offsets, or a fetch that found Redis behind */
+  detectedBy: 'audit' | 'fetch';
+}
+
 export type ApplyOutcome =
   | { applied: true; expiredGroups: number }
   /** the stored offset moved since planning (replay, zombie, Redis rollback), or no state of this layout */
@@ -56,6 +77,8 @@ export interface SpeedStateStore {
   /** The increments, counters, totals and new offset in one atomic step, or nothing if the stored offset moved. */
   apply(a: SpeedApply): Promise<ApplyOutcome>;
   writeStatus(progress: readonly PartitionProgress[], topicPartitions: number | null): Promise<void>;
+  /** Keeps a replay for the status page (the last few, newest first). */
+  recordReplay(replay: ReplayRecord): Promise<void>;
 }
 
 /** The offsets of the event log the speed layer positions itself by (Kafka's admin API). */

@@ -19,6 +19,7 @@ import { referenceFold } from '../../shared/reference-fold.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { FetchHandler } from '../../speed-layer/fetch-handler.js';
 import { ProgressTracker } from '../../speed-layer/progress.js';
+import { ReplayNotes } from '../../speed-layer/replays.js';
 import { clickRecords, deleteTopics, produceAll, testKafka } from '../support/archiver-kafka.js';
 import { deletePrefix, diffFromReference, readAllViews, speedContext, viewStore } from '../support/speed-harness.js';
 import type { TestContext } from '../support/context.js';
@@ -75,6 +76,7 @@ function handlerFor(config: Config, logStartOffset: (p: number) => Promise<numbe
     metrics: createMetrics(),
     log: silentLogger(),
     progress: new ProgressTracker('test', createMetrics()),
+    replays: new ReplayNotes({ store, instance: 'test', metrics: createMetrics(), log: silentLogger() }),
     positions,
     ensurePartition: (p) => store.initPartition(config.kafka.topic, p, { next: 0, coveredSince: 0 }),
     logStartOffset,
@@ -146,6 +148,10 @@ describe('speed batch handler guards', () => {
     await handler.handle(payload(records.slice(450, 600), calls));
     expect(calls.seeks).toEqual([0, 400, 400]);
     expect(await stored()).toBe(400);
+    // ... and says so where the status page reads it: the 100 records it applies again.
+    expect((await viewStore(redis, config, views).status()).replays).toEqual([
+      { partition: PARTITION, from: 400, to: 500, records: 100, detectedAt: expect.any(Number) as number, instance: 'test', detectedBy: 'fetch' },
+    ]);
 
     await handler.handle(payload(records.slice(400, 600), calls));
     expect(await stored()).toBe(600);

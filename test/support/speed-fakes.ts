@@ -7,7 +7,7 @@
  */
 import type { DeadLetter, DeadLetterSink } from '../../shared/ports.js';
 import { CLAIM_DUPLICATE, CLAIM_OWNED, type ClaimItem, type SpeedApply } from '../../shared/speed/apply.js';
-import type { ApplyOutcome, PartitionProgress, PartitionState, SpeedStateStore, TopicOffsets } from '../../shared/speed/ports.js';
+import type { ApplyOutcome, PartitionProgress, PartitionState, ReplayRecord, SpeedStateStore, TopicOffsets } from '../../shared/speed/ports.js';
 
 export class FakeSpeedStateStore implements SpeedStateStore {
   readonly partitions = new Map<number, PartitionState>();
@@ -72,6 +72,14 @@ export class FakeSpeedStateStore implements SpeedStateStore {
 
   writeStatus(progress: readonly PartitionProgress[]): Promise<void> {
     this.status = progress;
+    return Promise.resolve();
+  }
+
+  /** replays recorded, newest first */
+  readonly replays: ReplayRecord[] = [];
+
+  recordReplay(replay: ReplayRecord): Promise<void> {
+    this.replays.unshift(replay);
     return Promise.resolve();
   }
 }

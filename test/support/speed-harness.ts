@@ -56,6 +56,7 @@ export function speedEnv(config: Config): Record<string, string> {
     LAMBDA_SPEED_DEDUPE_TTL_S: String(config.speed.dedupeWindowMs / 1000),
     LAMBDA_SPEED_COVER_FROM: config.speed.coverFrom,
     LAMBDA_SPEED_APPLY_MAX_EVENTS: String(config.speed.applyMaxEvents),
+    LAMBDA_SPEED_REPLICA_WAIT_MS: String(config.speed.replicaWaitMs),
     LAMBDA_RETRY_BASE_MS: String(config.retry.baseMs),
     LAMBDA_RETRY_MAX_MS: String(config.retry.maxMs),
     LAMBDA_SHUTDOWN_GRACE_MS: '20000',

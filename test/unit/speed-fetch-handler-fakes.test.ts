@@ -16,6 +16,7 @@ import { defaultViewSet } from '../../shared/views/default-views.js';
 import { FetchHandler } from '../../speed-layer/fetch-handler.js';
 import { ensurePartitionState } from '../../speed-layer/partition-init.js';
 import { ProgressTracker } from '../../speed-layer/progress.js';
+import { ReplayNotes } from '../../speed-layer/replays.js';
 import { FakeDeadLetterSink, FakeSpeedStateStore, fakeTopicOffsets } from '../support/speed-fakes.js';
 
 const views = defaultViewSet();
@@ -47,6 +48,7 @@ function fixture() {
     metrics,
     log: silentLogger(),
     progress: new ProgressTracker('test', metrics),
+    replays: new ReplayNotes({ store, instance: 'test', metrics, log: silentLogger() }),
     positions: new Map(),
     ensurePartition: (p) => store.initPartition('events', p, { next: 0, coveredSince: 0 }),
     logStartOffset: () => Promise.resolve(0),
@@ -98,6 +100,8 @@ describe('speed fetch handler on fakes', () => {
     store.rollbackBeforeNextApply = { partition: 0, next: 100 };
     await fetch(200, 350); // the apply finds 100 stored, not 200: nothing written, seek back to 100
     expect(seeks).toEqual([0, 100]);
+    // The status page is told: partition 0, offsets 100..199 applied again.
+    expect(store.replays).toMatchObject([{ partition: 0, from: 100, to: 200, records: 100, instance: 'test', detectedBy: 'fetch' }]);
     await fetch(100, 500);
     const ranges = store.applied.map((a) => [a.expectedNext, a.newNext]);
     expect(ranges.at(-1)![1]).toBe(500);

@@ -54,6 +54,7 @@ export function renderStatus(root: HTMLElement, status: StatusAnswer, series: Se
           ['Invalid events (to DLQ)', fmtCount(sum((p) => p.totals?.invalid)), 'speed-invalid'],
           ['Late arrivals', fmtCount(sum((p) => p.totals?.late))],
           ['Duplicates applied', `${fmtCount(sum((p) => p.totals?.duplicatesApplied))} (dedupe ${status.config.speedDedupe ? 'on' : 'off'})`],
+          ['Replayed after Redis lost writes', replayText(speedStatus?.replays ?? []), 'speed-replays'],
         ],
   );
   const m = status.master;
@@ -74,4 +75,11 @@ export function renderStatus(root: HTMLElement, status: StatusAnswer, series: Se
     ...(warnings.length ? warnings.map((w) => el('li', {}, w)) : [el('li', { class: 'none' }, 'none: every bucket in the range is complete')]),
   );
   fill(root, el('h2', { id: 'status-title' }, 'Status'), el('h3', {}, 'Health'), health, el('h3', {}, 'Warnings for this range'), warningList, batch, speed, master);
+}
+
+/** The last replays (newest first): how many, and the newest one in a sentence. */
+function replayText(replays: readonly { partition: number; records: number; detectedAt: number }[]): string {
+  const last = replays[0];
+  if (last === undefined) return 'never';
+  return `${fmtCount(replays.length)} time(s); last: partition ${last.partition}, ${fmtCount(last.records)} records, ${fmtInstant(last.detectedAt)}`;
 }

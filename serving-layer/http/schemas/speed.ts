@@ -48,6 +48,20 @@ export const speedStatusFields = {
   lateArrivals: count('late events applied, all partitions').optional(),
   topicPartitions: count('partitions of the topic as the consumer last saw them; null before the first start').nullable().optional(),
   eventTimeLagMs: count('now minus the newest event time applied; null before the first').nullable().optional(),
+  replays: z
+    .array(
+      z.strictObject({
+        partition: count('Kafka partition of the event topic'),
+        from: count('the offset Redis held: the replay started here'),
+        to: count('the offset the consumer had applied up to (exclusive)'),
+        records: count('records applied again (to - from)'),
+        detectedAt: instant('when the consumer noticed'),
+        instance: z.string().describe('the consumer that noticed'),
+        detectedBy: z.enum(['audit', 'fetch']).describe('the periodic check of the stored offsets, or a fetch that found Redis behind'),
+      }),
+    )
+    .describe('the last times a speed consumer found Redis holding an older offset than it had applied (Redis lost writes: a failover, an older file) and applied those records again from Kafka, newest first; their lost effects went with the offset, so nothing is counted twice')
+    .optional(),
 };
 
 export type SpeedPartition = z.infer<typeof speedPartition>;
