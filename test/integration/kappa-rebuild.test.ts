@@ -4,7 +4,8 @@
  * (the code `lambda-arch kappa rebuild` and the dashboard run):
  *
  * 1. a fully retained topic: the replay through the speed layer equals the batch run in every
- *    bucket of every view and granularity, and leaves no Redis key behind;
+ *    bucket of every view and granularity, and leaves no Redis key behind (and deletes the keys a
+ *    rebuild of a dead process left);
  * 2. after deleteRecords on partition 0 up to offset 60: exactly the buckets of those 60 events
  *    are named not rebuildable, with their event counts, Kappa short by exactly them; every other
  *    bucket is still equal.
@@ -17,7 +18,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import { endOffsets } from '../../adapters/kafka/topics.js';
-import { allKeyPatterns, kappaRebuildsKey } from '../../adapters/redis/keys.js';
+import { allKeyPatterns, kappaPrefix, kappaRebuildsKey } from '../../adapters/redis/keys.js';
 import { httpLabApi } from '../../lab/lab-api.js';
 import { kappaRebuild, type KappaOutcome } from '../../lab/experiments/kappa-rebuild.js';
 import { floorTo, HOUR_MS, MINUTE_MS, type Granularity } from '../../shared/time.js';
@@ -141,9 +142,34 @@ describe('Kappa rebuild', () => {
     const bad = await app.post('/api/v1/kappa/rebuilds?view=nope', '', { authorization: `Bearer ${ADMIN_TOKEN}` });
     expect(bad.status).toBe(400);
     expect(bad.body.invalidParams[0].parameter).toBe('view');
+    const hourly = await app.post('/api/v1/kappa/rebuilds?view=pageviews&granularity=week', '', { authorization: `Bearer ${ADMIN_TOKEN}` });
+    expect(hourly.status).toBe(400);
+    expect(hourly.body.invalidParams[0].parameter).toBe('granularity');
+  });
+
+  it('runs one rebuild at a time: a second request while one runs is a 409', async () => {
+    const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const first = await app.post('/api/v1/kappa/rebuilds?view=revenue&granularity=hour', '', auth);
+    expect(first.status).toBe(202);
+    // The replay first joins a new consumer group (hundreds of ms at least): the rebuild still runs.
+    const second = await app.post('/api/v1/kappa/rebuilds', '', auth);
+    expect(second.status).toBe(409);
+    expect(second.body.detail).toContain(first.body.rebuildId);
+    const done = await waitUntil(() => app.get('/api/v1/kappa/rebuilds'), (r) => r.body.state !== 'running', { what: 'the rebuild to end', timeoutMs: 120_000 });
+    expect(done.body).toMatchObject({ state: 'done', rebuildId: first.body.rebuildId });
+    expect(done.body.result.comparisons.map((c: { view: string; granularity: string }) => `${c.view}/${c.granularity}`)).toEqual(['revenue/hour']);
   });
 
   it('equals the batch views for a fully retained topic, and names exactly the lost buckets after deleteRecords', async () => {
+    // Keys left by a rebuild whose process died (its heartbeat is old): the next rebuild deletes them.
+    const redis = new Redis(app.config.redis.url);
+    const dead = kappaPrefix(app.config.redis.keyPrefix, 'dead-1');
+    await redis.zadd(kappaRebuildsKey(app.config.redis.keyPrefix), Date.now() - 120_000, 'dead-1');
+    await redis.hset(`{${dead}:p0}:state`, 'next', '7');
+    await redis.sadd(`${dead}:speed:partitions`, '0');
+    redis.disconnect();
+    expect(await kappaKeys()).toBe(3);
+
     const api = httpLabApi(app.url, ADMIN_TOKEN);
     const first = await kappaRebuild(api, { timeoutMs: 120_000 });
     expect(first.rebuild.records).toBe(242);
