@@ -8,9 +8,12 @@
  *    rebuild of a dead process left);
  * 2. after deleteRecords on partition 0 up to offset 60: exactly the buckets of those 60 events
  *    are named not rebuildable, with their event counts, Kappa short by exactly them; every other
- *    bucket is still equal.
+ *    bucket is still equal;
+ * 3. then 3 events produced after the batch run for a minute it covers: that minute is
+ *    `newer_in_log` with those 3 events, not `different`.
  *
- * The second rebuild runs through `lambda-arch kappa rebuild --json`. The events are produced straight to chosen partitions, so the test knows each one's offset.
+ * The second rebuild runs through `lambda-arch kappa rebuild --json`. The events are produced
+ * straight to chosen partitions, so the test knows each one's offset.
  */
 import { tmpdir } from 'node:os';
 import { dirname } from 'node:path';
@@ -195,5 +198,14 @@ describe('Kappa rebuild', () => {
     expect(second.lost).toEqual({ partitions: [{ partition: 0, logStart: 60, events: 60 }], exact: true });
     expectComparisons(second, p0.slice(0, 60));
     expect(await kappaKeys()).toBe(0);
+
+    // 3. Events that arrive after the batch run, for a minute it already covers: the log has them,
+    // the run does not (yet), and the rebuild says so with their number (not "different").
+    const minute = base + 101 * MINUTE_MS; // a pageview minute of both partitions, not lost
+    await produceTo(1, [0, 1, 2].map((i) => JSON.stringify({ id: `after-${i}`, ts: minute + i * 1_000, type: 'pageview', url: '/late', user: 'u1' })));
+    const third = await kappaRebuild(api, { view: 'pageviews', granularity: 'minute', timeoutMs: 120_000 });
+    const c = third.comparisons[0]!;
+    expect(c.counts).toEqual({ equal: 44, not_rebuildable: 45, newer_in_log: 1, different: 0 });
+    expect(c.buckets.find((b) => b.start === minute)).toMatchObject({ status: 'newer_in_log', newerEvents: 3, batch: { views: 2 }, kappa: { views: 5 } });
   }, 300_000);
 });
