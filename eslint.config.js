@@ -30,7 +30,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['cli/main.ts', 'batch-layer/main.ts', 'batch-layer/archiver/main.ts', 'cli/speed-main.ts', 'test/support/global-setup.ts', 'test/support/context.ts', 'vitest.config.ts', 'bench/**', 'scripts/**'],
+    files: ['cli/main.ts', 'test/support/global-setup.ts', 'test/support/context.ts', 'vitest.config.ts', 'bench/**', 'scripts/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

@@ -37,6 +37,16 @@ async function main(argv: string[]): Promise<number> {
   return (await cmd.run({ values, positionals, env: process.env })) ?? 0;
 }
 
+/**
+ * 2: the command line, settings or views are wrong (fix them, do not retry); 75 (EX_TEMPFAIL):
+ * another batch run holds the lease (try later; a scheduler or a test tells it from a failure);
+ * 1: anything else.
+ */
+function exitCodeOf(code: string): number {
+  if (code === 'VALIDATION' || code === 'CONFIG_INVALID' || code === 'VIEWS_INVALID') return 2;
+  return code === 'BATCH_RUNNING' ? 75 : 1;
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
@@ -44,7 +54,7 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (isLambdaError(err)) {
       process.stderr.write(`lambda-arch: ${err.code}: ${err.message}\n`);
-      process.exitCode = err.code === 'VALIDATION' || err.code === 'CONFIG_INVALID' || err.code === 'VIEWS_INVALID' ? 2 : 1;
+      process.exitCode = exitCodeOf(err.code);
     } else {
       process.stderr.write(`lambda-arch: ${(err as Error)?.stack ?? String(err)}\n`);
       process.exitCode = 1;

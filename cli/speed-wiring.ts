@@ -1,7 +1,7 @@
 /**
  * The speed layer with its adapters: the Kafka client, the Redis state store and the dead-letter
  * sink behind the ports of shared/speed/ports.ts (docs/design-decisions.md, "Ports"). The one place
- * that builds a SpeedLayer: the CLI's roles, the speed-only entry (speed-main.ts) and the tests.
+ * that builds a SpeedLayer: the CLI's roles and the tests.
  */
 import { createKafka } from '../adapters/kafka/client.js';
 import { KafkaDeadLetterSink } from '../adapters/kafka/dead-letter-sink.js';

@@ -1,6 +1,6 @@
 /**
  * Sustained speed-layer throughput: N events already in a topic, K speed-layer processes
- * (cli/speed-main.ts, the same entry the CLI's `speed` role wires) started on a fresh key prefix
+ * (`lambda-arch speed`, the CLI role users run) started on a fresh key prefix
  * and consumer group, and the time from the first applied batch until every offset is applied,
  * read from Redis like the status page reads it (RedisSpeedViewStore.status()).
  */
@@ -74,7 +74,7 @@ export interface SpeedRunOptions {
 
 export function spawnSpeed(env: Record<string, string>, logPath: string): ChildProcess {
   const out = openSync(logPath, 'a');
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', 'cli/speed-main.ts'], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', out, out] });
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', 'cli/main.ts', 'speed'], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', out, out] });
   closeSync(out);
   return child;
 }

@@ -1,14 +1,12 @@
 /**
- * Runs the archiver as a child process (batch-layer/archiver/main.ts), so a test can SIGKILL it at
+ * Runs the archiver as a child process (`lambda-arch archiver`, the real CLI), so a test can SIGKILL it at
  * any moment, as a crash or `kill -9` would. Its configuration is passed as environment variables
  * built from the test's Config, exactly as a deployment would set them.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Config } from '../../platform/config.js';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
+import { spawnCli } from './cli-child.js';
 
 export function archiverEnv(config: Config, dataDir: string): Record<string, string> {
   return {
@@ -34,17 +32,18 @@ export interface ArchiverProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `node --import tsx batch-layer/archiver/main.ts`; its output is appended to `logPath`. */
-export function spawnArchiver(config: Config, dataDir: string, logPath: string): ArchiverProcess {
+/** Starts `lambda-arch archiver` with `env` (archiverEnv and more); its output is appended to `logPath`. */
+export function spawnArchiverWith(env: Record<string, string>, logPath: string): ArchiverProcess {
   const out = openSync(logPath, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'batch-layer/archiver/main.ts'], {
-    cwd: root,
-    env: archiverEnv(config, dataDir),
-    stdio: ['ignore', out, out],
-  });
+  const child = spawnCli(['archiver'], env, ['ignore', out, out]);
   closeSync(out);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, exited };
+}
+
+/** Starts `lambda-arch archiver` configured from `config`; its output is appended to `logPath`. */
+export function spawnArchiver(config: Config, dataDir: string, logPath: string): ArchiverProcess {
+  return spawnArchiverWith(archiverEnv(config, dataDir), logPath);
 }
 
 /**

@@ -1,12 +1,11 @@
 /**
- * The batch layer as a child process (batch-layer/main.ts), for tests that kill it or race it.
- * The child gets the same settings as the test's Config, passed as environment variables.
+ * The batch layer as a child process (`lambda-arch batch run|schedule`, the real CLI), for tests
+ * that kill it or race it. The child gets the same settings as the test's Config, passed as
+ * environment variables.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import type { Config } from '../../platform/config.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+import { spawnCli } from './cli-child.js';
 
 export interface BatchChild {
   child: ChildProcess;
@@ -15,9 +14,11 @@ export interface BatchChild {
   output(): string;
 }
 
-/** Environment that makes batch-layer/main.ts load the same batch settings as `config`. */
+/** Environment that makes `lambda-arch batch` load the same batch settings as `config`. */
 export function batchEnv(config: Config, extra: Record<string, string> = {}): Record<string, string> {
   return {
+    KAFKA_BROKERS: config.kafka.brokers.join(','),
+    REDIS_URL: config.redis.url,
     LAMBDA_DATA_DIR: config.dataDir,
     LAMBDA_MASTER_URL: config.masterUrl,
     LAMBDA_TOPIC: config.kafka.topic,
@@ -38,12 +39,7 @@ export function batchEnv(config: Config, extra: Record<string, string> = {}): Re
 }
 
 export function spawnBatch(mode: 'run' | 'schedule', env: Record<string, string>): BatchChild {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'batch-layer/main.ts', mode], {
-    cwd: ROOT,
-    // Nothing inherited: every setting is explicit (node is started by absolute path).
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnCli(['batch', mode], env);
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));

@@ -3,9 +3,8 @@
  * can SIGKILL it), waiting until Redis holds every offset Kafka has, reading every speed view back
  * and comparing it with the reference fold, and cleaning up topics and keys.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Kafka } from 'kafkajs';
 import { Cluster } from 'ioredis';
 import type { RedisClient } from '../../adapters/redis/scripts.js';
@@ -22,8 +21,8 @@ import { project } from '../../shared/views/project.js';
 import type { ViewSet } from '../../shared/views/definition.js';
 import { testContext, type TestContext } from './context.js';
 import { waitUntil } from './wait.js';
+import { spawnCli } from './cli-child.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
  * A daily batch cron keeps every bucket of the test streams (event times within the last hours)
@@ -70,10 +69,10 @@ export interface SpeedProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `node --import tsx cli/speed-main.ts` (no wrapper process, so SIGKILL hits it); output goes to `logPath`. */
+/** Starts `lambda-arch speed` (the real CLI, Node's own pid, so SIGKILL hits it); output goes to `logPath`. */
 export function spawnSpeed(config: Config, logPath: string): SpeedProcess {
   const out = openSync(logPath, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/speed-main.ts'], { cwd: root, env: speedEnv(config), stdio: ['ignore', out, out] });
+  const child = spawnCli(['speed'], speedEnv(config), ['ignore', out, out]);
   closeSync(out);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, exited };
