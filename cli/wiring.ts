@@ -22,6 +22,8 @@ import { createSpeedLayer } from './speed-wiring.js';
 import { ServingLayer } from '../serving-layer/serving-layer.js';
 import type { BatchControl, HealthCheck, MasterSummary } from '../serving-layer/deps.js';
 import type { Runtime } from './runtime.js';
+import { kafkaTopicOffsets } from '../adapters/kafka/topic-offsets.js';
+import { KappaRebuilder } from './kappa/rebuilder.js';
 
 /** Opens the master dataset and checks it at start (credentials, bucket, reachability), not halfway through a run. */
 export function buildMaster(rt: Runtime): Promise<MasterDataset> {
@@ -97,6 +99,8 @@ export function buildServing(rt: Runtime, master: MasterDataset, batchControl: B
   const admin = kafka.admin();
   const batch = new SqliteBatchViewStore(config.batch.dir, { catalogCheckMs: config.serving.catalogCheckMs });
   const speed = new RedisSpeedViewStore(redis, { prefix: config.redis.keyPrefix, views: rt.views, retention: retentionPolicy(config) });
+  // The Kappa rebuild runs here, beside the batch runs it is compared with (docs/design-decisions.md, "Lambda vs Kappa").
+  const kappa = new KappaRebuilder({ config, views: rt.views, log, kafka, offsets: kafkaTopicOffsets(kafka, config.kafka.replication), redis, batch, master });
   const health: HealthCheck[] = [
     { name: 'redis', check: cached(2000, async () => (await redis.ping().catch(() => null)) === 'PONG') },
     {
@@ -129,6 +133,7 @@ export function buildServing(rt: Runtime, master: MasterDataset, batchControl: B
       ingest: { send: (records) => producer.send(config.kafka.topic, records) },
       batchControl,
       master: masterSummary,
+      kappa,
     },
     listen,
   );
@@ -151,7 +156,8 @@ export function buildServing(rt: Runtime, master: MasterDataset, batchControl: B
       batch.close();
     },
   };
-  return { serving, services: [clients, serving] as Service[] };
+  // Stopped in reverse: the HTTP server first, then a rebuild in flight, then the clients it uses.
+  return { serving, services: [clients, kappa.asService(), serving] as Service[] };
 }
 
 /** How long one client of the serving role may take to close on shutdown. */

@@ -7,6 +7,7 @@ import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
 import type { QueryContext } from './query/context.js';
 import type { RunningBatch } from './http/schemas/runs.js';
+import type { KappaRequest, KappaState } from './http/schemas/kappa.js';
 
 export interface HealthCheck {
   name: string;
@@ -19,6 +20,14 @@ export interface BatchControl {
   trigger(): Promise<{ runId: string | null }>;
   /** the run in progress (any process), or null */
   progress(): Promise<RunningBatch | null>;
+}
+
+/** The Kappa rebuild (docs/design-decisions.md, "Lambda vs Kappa"), run where the CLI wires it. */
+export interface KappaControl {
+  /** starts a rebuild; rejects with LambdaError CONFLICT while one runs, UNAVAILABLE before the first batch run */
+  start(req: KappaRequest): Promise<{ rebuildId: string }>;
+  /** the running rebuild's progress, or the last one's result */
+  state(): KappaState;
 }
 
 export interface IngestSink {
@@ -40,4 +49,6 @@ export interface ServingDeps extends QueryContext {
   ingest: IngestSink;
   batchControl: BatchControl | null;
   master: () => Promise<MasterSummary>;
+  /** absent or null: this process runs no Kappa rebuild */
+  kappa?: KappaControl | null;
 }

@@ -25,6 +25,9 @@
  *   P:speed:replays                       list   JSON of the last replays (Redis found behind a consumer), newest first
  *   P:batch:watermark                     string W of the published batch run (epoch ms; only raised)
  *   {P:tmp}:hll:<nonce>:a|b               string scratch keys for unions of HLL keys in several slots
+ *   P:kappa:<id>                          prefix of one Kappa rebuild's own speed keys (every key above,
+ *                                                 under that prefix), deleted when the rebuild ends
+ *   P:kappa-rebuilds                      zset   rebuilds under way: member = id, score = last heartbeat (ms)
  *
  * Cluster: the exactly-once apply of one fetched batch of one partition touches only `{P:pN}` keys
  * (one slot). HLLs are written outside it (PFADD is idempotent: a replay adds nothing), so they can
@@ -166,6 +169,19 @@ export function batchWatermarkKey(prefix: string): string {
 export function hllScratchKeys(prefix: string, nonce: string): [string, string] {
   const tag = `{${prefix}:tmp}`;
   return [`${tag}:hll:${nonce}:a`, `${tag}:hll:${nonce}:b`];
+}
+
+/**
+ * The key prefix of one Kappa rebuild (docs/design-decisions.md, "Lambda vs Kappa"): the speed
+ * layer's whole layout again under it, apart from the live keys, so a rebuild never touches them.
+ */
+export function kappaPrefix(prefix: string, rebuildId: string): string {
+  return `${prefix}:kappa:${rebuildId}`;
+}
+
+/** Rebuilds under way and their last heartbeat, so a rebuild left by a dead process is cleaned up by the next one. */
+export function kappaRebuildsKey(prefix: string): string {
+  return `${prefix}:kappa-rebuilds`;
 }
 
 /** Glob patterns that match every key of a prefix (for tests and an operator's cleanup, never the hot path). */

@@ -5,6 +5,7 @@ import { archiverCommand, batchCommand, speedCommand, serveCommand, allCommand }
 import { generateCommand } from './generate.js';
 import { importCommand } from './import.js';
 import { labCommand } from './lab.js';
+import { kappaCommand } from './kappa.js';
 
 export const COMMANDS: readonly Command[] = [
   allCommand,
@@ -15,5 +16,6 @@ export const COMMANDS: readonly Command[] = [
   generateCommand,
   importCommand,
   labCommand,
+  kappaCommand,
   servicesCommand,
 ];

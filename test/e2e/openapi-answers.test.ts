@@ -125,6 +125,15 @@ describe('answers conform to the schemas /openapi.json publishes', () => {
     await drift('revenue', `granularity=minute&from=${start}&to=${to}&measures=revenue,max_order`);
     expect((await status()).body.batch.lastRun.runId).toBe(run2);
 
+    // The Kappa rebuild (issue 20): idle, started, every poll (one may catch it running), its result.
+    await getValid('/api/v1/kappa/rebuilds', '/api/v1/kappa/rebuilds');
+    const kappa = await app.post('/api/v1/kappa/rebuilds?view=pageviews&granularity=minute', '', { authorization: `Bearer ${ADMIN_TOKEN}` });
+    expect(kappa.status).toBe(202);
+    expect(v.errors('post', '/api/v1/kappa/rebuilds', kappa.body)).toEqual([]);
+    const rebuilt = await waitUntil(() => getValid('/api/v1/kappa/rebuilds', '/api/v1/kappa/rebuilds'), (x) => x.body.state === 'done', { what: 'the Kappa rebuild', timeoutMs: 90_000 });
+    expect(rebuilt.body.result.comparisons[0].counts).toMatchObject({ different: 0, not_rebuildable: 0, newer_in_log: 0, equal: expect.any(Number) });
+    expect(rebuilt.body.result.comparisons[0].counts.equal).toBeGreaterThan(10);
+
     expect([...v.checked].sort()).toEqual(
       Object.entries(v.doc.paths)
         .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`))

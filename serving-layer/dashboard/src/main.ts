@@ -17,6 +17,7 @@ import { renderSeriesTable } from './series-table.js';
 import { renderStatus } from './status-panel.js';
 import { setupBatchDialog } from './batch-dialog.js';
 import { setupLabPanel } from './lab-panel.js';
+import { setupKappaPanel } from './kappa-panel.js';
 import { describeUnique } from './unique-figure.js';
 import { renderUniqueFigure } from './unique-figure-view.js';
 
@@ -103,6 +104,7 @@ async function boot(): Promise<void> {
   showAgreeing.addEventListener('change', drawDriftTable);
   setupBatchDialog(() => refresher.now());
   setupLabPanel(() => refresher.now());
+  setupKappaPanel(() => refresher.now());
   history.replaceState(null, '', selectionSearch(sel));
   refresher.now();
 }
