@@ -11,11 +11,12 @@ import { buildOpenApi } from './http/openapi.js';
 import { viewRoutes } from './routes/views.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { adminRoutes } from './routes/admin.js';
+import { speedAdminRoutes } from './routes/speed-admin.js';
 import { mountDashboard } from './dashboard/mount.js';
 import type { ServingDeps } from './deps.js';
 
 export function allRoutes(deps: ServingDeps): RouteSpec[] {
-  return [...viewRoutes(deps), ...ingestRoutes(deps), ...adminRoutes(deps)];
+  return [...viewRoutes(deps), ...ingestRoutes(deps), ...adminRoutes(deps), ...speedAdminRoutes(deps)];
 }
 
 export function buildApp(deps: ServingDeps, isDraining: () => boolean): Express {
