@@ -12,6 +12,7 @@ import { ensureTopics } from '../adapters/kafka/topics.js';
 import { EventProducer } from '../adapters/kafka/producer.js';
 import { createRedis } from '../adapters/redis/client.js';
 import { RedisSpeedViewStore } from '../adapters/redis/speed-view-store.js';
+import { changeSpeedControl, readSpeedControl } from '../adapters/redis/speed-control.js';
 import { retentionPolicy } from '../shared/speed/retention.js';
 import { SqliteBatchViewStore } from '../adapters/sqlite/batch-view-store.js';
 import { openVerifiedMasterDataset } from '../adapters/master/index.js';
@@ -20,7 +21,7 @@ import { BatchLayer } from '../batch-layer/batch-layer.js';
 import type { SpeedLayer } from '../speed-layer/speed-layer.js';
 import { createSpeedLayer } from './speed-wiring.js';
 import { ServingLayer } from '../serving-layer/serving-layer.js';
-import type { BatchControl, HealthCheck, MasterSummary } from '../serving-layer/deps.js';
+import type { BatchControl, DeadLetterCount, HealthCheck, MasterSummary } from '../serving-layer/deps.js';
 import type { Runtime } from './runtime.js';
 import { kafkaTopicOffsets } from '../adapters/kafka/topic-offsets.js';
 import { KappaRebuilder } from './kappa/rebuilder.js';
@@ -115,6 +116,12 @@ export function buildServing(rt: Runtime, master: MasterDataset, batchControl: B
       }),
     },
   ];
+  // The status reads it; the lab polls the status a few times a second (issue 20).
+  const deadLetters = cached(1_000, async (): Promise<DeadLetterCount> => {
+    await admin.connect();
+    const offsets = await admin.fetchTopicOffsets(config.kafka.dlqTopic);
+    return { topic: config.kafka.dlqTopic, records: offsets.reduce((n, o) => n + Math.max(0, Number(o.high) - Number(o.low)), 0) };
+  });
   const masterSummary = cached(10_000, async (): Promise<MasterSummary> => {
     const files = await master.listFiles();
     return { describe: master.describe(), files: files.length, bytes: files.reduce((s, f) => s + f.sizeBytes, 0) };
@@ -134,6 +141,11 @@ export function buildServing(rt: Runtime, master: MasterDataset, batchControl: B
       batchControl,
       master: masterSummary,
       kappa,
+      speedControl: {
+        read: () => readSpeedControl(redis, config.redis.keyPrefix),
+        change: (c) => changeSpeedControl(redis, config.redis.keyPrefix, c),
+      },
+      deadLetters,
     },
     listen,
   );

@@ -56,13 +56,16 @@ export async function sendEvents(api: LabApi, lines: readonly string[]): Promise
   for (let i = 0; i < lines.length; i += 500) expectOk('POST /api/v1/events', await api.post('/api/v1/events', lines.slice(i, i + 500).join('\n')));
 }
 
-/** The speed layer's running totals over every partition (GET /api/v1/status). */
+/**
+ * The speed layer's running totals over every partition (GET /api/v1/status), and the dedupe it
+ * applies: what its consumers report (an admin may switch it at runtime), else LAMBDA_SPEED_DEDUPE.
+ */
 export async function speedTotals(api: LabApi): Promise<{ dedupe: boolean; duplicatesSkipped: number; duplicatesApplied: number; events: number }> {
   const s = expectOk('GET /api/v1/status', await api.get('/api/v1/status')) as {
-    speed: { partitions?: { totals?: { duplicatesSkipped: number; duplicatesApplied: number; events: number } }[] };
+    speed: { partitions?: { totals?: { duplicatesSkipped: number; duplicatesApplied: number; events: number } }[]; dedupe?: { effective: boolean | null } };
     config: { speedDedupe: boolean };
   };
   const sum = (pick: (t: { duplicatesSkipped: number; duplicatesApplied: number; events: number }) => number) =>
     (s.speed.partitions ?? []).reduce((n, p) => n + (p.totals ? pick(p.totals) : 0), 0);
-  return { dedupe: s.config.speedDedupe, duplicatesSkipped: sum((t) => t.duplicatesSkipped), duplicatesApplied: sum((t) => t.duplicatesApplied), events: sum((t) => t.events) };
+  return { dedupe: s.speed.dedupe?.effective ?? s.config.speedDedupe, duplicatesSkipped: sum((t) => t.duplicatesSkipped), duplicatesApplied: sum((t) => t.duplicatesApplied), events: sum((t) => t.events) };
 }

@@ -12,11 +12,12 @@ import { viewRoutes } from './routes/views.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { adminRoutes } from './routes/admin.js';
 import { kappaRoutes } from './routes/kappa.js';
+import { speedAdminRoutes } from './routes/speed-admin.js';
 import { mountDashboard } from './dashboard/mount.js';
 import type { ServingDeps } from './deps.js';
 
 export function allRoutes(deps: ServingDeps): RouteSpec[] {
-  return [...viewRoutes(deps), ...ingestRoutes(deps), ...adminRoutes(deps), ...kappaRoutes(deps)];
+  return [...viewRoutes(deps), ...ingestRoutes(deps), ...adminRoutes(deps), ...kappaRoutes(deps), ...speedAdminRoutes(deps)];
 }
 
 export function buildApp(deps: ServingDeps, isDraining: () => boolean): Express {

@@ -3,6 +3,7 @@
  * layers only through these narrow interfaces (ports), never by importing them.
  */
 import type { Config } from '../platform/config.js';
+import type { SpeedControl, SpeedControlChange } from '../shared/speed/control.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
 import type { QueryContext } from './query/context.js';
@@ -31,8 +32,25 @@ export interface KappaControl {
 }
 
 export interface IngestSink {
-  /** resolves when Kafka acknowledged every record (idempotent producer, acks=all) */
-  send(records: { key: string; value: string }[]): Promise<void>;
+  /**
+   * resolves when Kafka acknowledged every record (idempotent producer, acks=all); a null key
+   * spreads records over the partitions (only the admin's raw ingest sends one)
+   */
+  send(records: { key: string | null; value: string }[]): Promise<void>;
+}
+
+/** The speed layer's runtime control (issue 20; shared/speed/control.ts): every speed instance obeys what is set here. */
+export interface SpeedControlPort {
+  read(): Promise<SpeedControl>;
+  /** applies the change and returns the control after it, with its new version */
+  change(change: SpeedControlChange): Promise<SpeedControl>;
+}
+
+/** The dead-letter topic as Kafka holds it now. */
+export interface DeadLetterCount {
+  topic: string;
+  /** records the topic holds now (end minus log start, over its partitions), every layer's letters together */
+  records: number;
 }
 
 export interface MasterSummary {
@@ -51,4 +69,8 @@ export interface ServingDeps extends QueryContext {
   master: () => Promise<MasterSummary>;
   /** absent or null: this process runs no Kappa rebuild */
   kappa?: KappaControl | null;
+  /** absent: the admin's speed routes answer 503 */
+  speedControl?: SpeedControlPort;
+  /** absent: the status has no dead-letter count */
+  deadLetters?: () => Promise<DeadLetterCount>;
 }

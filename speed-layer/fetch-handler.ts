@@ -5,7 +5,9 @@
  * sub-batch), parsed and projected once, the state read once per fetch (each sub-batch expects the
  * offset the previous one stored):
  *
- *   1. read the stored next offset N and the published W (one round trip);
+ *   1. read the stored next offset N, the published W and the runtime control (one round trip;
+ *      shared/speed/control.ts: a paused layer applies nothing and returns, the dedupe switch
+ *      decides step 3);
  *   2. drop records below N (already applied); if the batch starts above N, Redis is behind us
  *      (it lost writes, or a fetch raced with our seek): seek back to N. Only when Kafka's log
  *      start offset proves the records in between are gone (retention) is the gap accepted, and
@@ -26,6 +28,7 @@ import type { Metrics } from '../platform/metrics.js';
 import { withRetry } from '../platform/retry.js';
 import type { DeadLetterSink } from '../shared/ports.js';
 import type { LostRange } from '../shared/speed/apply.js';
+import { effectiveDedupe, type SpeedControl } from '../shared/speed/control.js';
 import { assertStateTopic, type PartitionState, type SpeedStateStore } from '../shared/speed/ports.js';
 import type { ViewSet } from '../shared/views/definition.js';
 import { claimRequests, parseRecords, planBatch, resolveClaims, type BatchPlan, type InvalidRecord, type ParsedRecord } from './plan.js';
@@ -36,6 +39,7 @@ export interface FetchHandlerDeps {
   topic: string;
   prefix: string;
   views: ViewSet;
+  /** LAMBDA_SPEED_DEDUPE: the dedupe applied while the runtime control does not force one */
   dedupe: boolean;
   /** how long after its event hour ends an id is remembered (by the record's Kafka timestamp) */
   dedupeWindowMs: number;
@@ -57,6 +61,14 @@ export interface FetchHandlerDeps {
   logStartOffset(partition: number): Promise<number>;
   seek(partition: number, offset: number): void;
   stopping(): boolean;
+  /**
+   * Hands over the runtime control read with the partition state (the layer pauses its consumer,
+   * switches dedupe) and returns the one to obey now (the newest the layer knows). Absent: the
+   * control read is obeyed as it is.
+   */
+  onControl?(control: SpeedControl): SpeedControl;
+  /** whether the layer is paused now (checked before every sub-batch); absent: never */
+  paused?(): boolean;
 }
 
 export class FetchHandler {
@@ -81,9 +93,10 @@ export class FetchHandler {
     // stored offset and goes on from the first chunk not applied.
     let from = 0;
     while (from < chunks.length) {
-      if (this.d.stopping() || !payload.isRunning() || payload.isStale()) return;
+      if (this.d.stopping() || this.d.paused?.() || !payload.isRunning() || payload.isStale()) return;
       const outcome = await this.applyChunks(partition, chunks.slice(from), lastOffset, payload);
-      if (outcome === 'seeked') return;
+      // Paused: nothing more is resolved, so kafkajs fetches the rest again after the resume.
+      if (outcome === 'seeked' || outcome === 'paused') return;
       from += outcome;
     }
   }
@@ -103,11 +116,16 @@ export class FetchHandler {
    * Applies consecutive chunks of one fetched batch, each expecting the offset the previous one
    * stored (the state is read once per fetch). A failed compare-and-set stops here: the caller
    * re-reads the state and goes on from the first chunk not applied. Returns how many chunks were
-   * applied (or skipped as already applied), or 'seeked'. (Sending chunk k+1 while Redis still
-   * applied chunk k was measured 10% slower on the 2-core bench machine: both sides are busy.)
+   * applied (or skipped as already applied), or 'seeked', or 'paused' (the runtime control says
+   * so: nothing applied). (Sending chunk k+1 while Redis still applied chunk k was measured 10%
+   * slower on the 2-core bench machine: both sides are busy.)
    */
-  private async applyChunks(partition: number, chunks: readonly KafkaMessage[][], batchLastOffset: number, payload: EachBatchPayload): Promise<number | 'seeked'> {
-    const { state, watermark } = await this.retrying('redis', payload, () => this.d.store.readStateAndWatermark(partition));
+  private async applyChunks(partition: number, chunks: readonly KafkaMessage[][], batchLastOffset: number, payload: EachBatchPayload): Promise<number | 'seeked' | 'paused'> {
+    const read = await this.retrying('redis', payload, () => this.d.store.readStateAndWatermark(partition));
+    const { state, watermark } = read;
+    const control = this.d.onControl ? this.d.onControl(read.control) : read.control;
+    if (control.paused) return 'paused';
+    const dedupe = effectiveDedupe(control, this.d.dedupe).dedupe;
     if (state === null) {
       const initialised = await this.retrying('redis', payload, () => this.d.ensurePartition(partition));
       return this.seekTo(partition, initialised.next, 'partition initialised');
@@ -117,7 +135,7 @@ export class FetchHandler {
     let skipped = 0;
     let applied = 0;
     for (const messages of chunks) {
-      if (this.d.stopping() || !payload.isRunning() || payload.isStale()) break;
+      if (this.d.stopping() || this.d.paused?.() || !payload.isRunning() || payload.isStale()) break;
       const chunk = this.parse(messages);
       const start = chunk.findIndex((r) => r.offset >= expected);
       const fresh = start < 0 ? [] : start === 0 ? chunk : chunk.slice(start);
@@ -146,7 +164,7 @@ export class FetchHandler {
         claims: resolveClaims(claims.flags, claims.at, answers),
         expectedNext: expected,
         views: this.d.views,
-        dedupe: this.d.dedupe,
+        dedupe,
         watermark,
         allowedLatenessMs: this.d.allowedLatenessMs,
         ...(lost ? { lost, coveredSince: state.coveredSince } : {}),

@@ -182,6 +182,7 @@ export function planBatch(input: PlanInput): BatchPlan {
       counters,
       lateClass,
       totals,
+      ...(invalidByReason.size > 0 ? { invalidByReason } : {}),
       ...(input.lost ? { lost: input.lost, coveredSince: Math.max(input.coveredSince ?? 0, input.lost.untilTs) } : {}),
       nowMs: input.nowMs,
     },

@@ -16,6 +16,7 @@ import type { Metrics } from '../platform/metrics.js';
 import { backoffDelay, withRetry } from '../platform/retry.js';
 import { isLambdaError } from '../shared/errors.js';
 import type { DeadLetterSink } from '../shared/ports.js';
+import { NO_CONTROL, effectiveDedupe, newerControl, type ControlReport, type SpeedControl } from '../shared/speed/control.js';
 import type { PartitionState, SpeedStateStore, TopicOffsets } from '../shared/speed/ports.js';
 import type { ViewSet } from '../shared/views/definition.js';
 import { FetchHandler } from './fetch-handler.js';
@@ -58,6 +59,12 @@ export class SpeedLayer implements Service {
   private crashStreak = 0;
   private lastCrashAt = 0;
   private wakeUp: (() => void) | null = null;
+  /** the newest runtime control read (shared/speed/control.ts) */
+  private control: SpeedControl = NO_CONTROL;
+  /** whether consumer.pause() holds on the current consumer (a new consumer starts unpaused) */
+  private consumerPaused = false;
+  /** eachBatch calls in progress: the layer reports itself paused only when none is */
+  private inFlight = 0;
 
   constructor(private readonly deps: SpeedLayerDeps) {
     const { config, metrics } = deps;
@@ -92,6 +99,8 @@ export class SpeedLayer implements Service {
       },
       seek: (p, offset) => this.seek(p, offset),
       stopping: () => this.stopping,
+      onControl: (c) => this.applyControl(c),
+      paused: () => this.control.paused,
     });
     this.status = new StatusReporter({
       store: deps.store,
@@ -102,7 +111,64 @@ export class SpeedLayer implements Service {
       positions: this.positions,
       replays,
       seek: (p, offset) => this.seek(p, offset),
+      beforeWrite: () => this.onStatusTick(),
+      controlReport: () => this.controlReport(),
     });
+  }
+
+  /** The runtime control this instance obeys, as its status reports it. */
+  controlReport(): ControlReport {
+    const { dedupe, from } = effectiveDedupe(this.control, this.deps.config.speed.dedupe);
+    return { dedupe, dedupeFrom: from, paused: this.control.paused && this.consumerPaused && this.inFlight === 0, controlVersion: this.control.version };
+  }
+
+  /**
+   * Takes a runtime control read from Redis (with a fetch's state, or on the status tick) if it is
+   * newer than the one obeyed, and pauses or resumes the consumer to match. Returns the control to
+   * obey now.
+   */
+  private applyControl(read: SpeedControl): SpeedControl {
+    const next = newerControl(this.control, read);
+    if (next !== this.control) {
+      const { dedupe, from } = effectiveDedupe(next, this.deps.config.speed.dedupe);
+      if (next.paused !== this.control.paused || dedupe !== effectiveDedupe(this.control, this.deps.config.speed.dedupe).dedupe) {
+        this.log.info({ version: next.version, paused: next.paused, dedupe, dedupeFrom: from }, 'speed layer: runtime control changed');
+      }
+      this.control = next;
+    }
+    this.matchPause();
+    return this.control;
+  }
+
+  /** consumer.pause / resume of the whole topic (kafkajs keeps it across rebalances of the same consumer). */
+  private matchPause(): void {
+    const consumer = this.consumer;
+    if (consumer === null || this.control.paused === this.consumerPaused) return;
+    const topics = [{ topic: this.deps.config.kafka.topic }];
+    try {
+      if (this.control.paused) consumer.pause(topics);
+      else consumer.resume(topics);
+      this.consumerPaused = this.control.paused;
+      this.log.info({ version: this.control.version }, this.control.paused ? 'speed consumer paused (runtime control)' : 'speed consumer resumed (runtime control)');
+    } catch (err) {
+      // Not running yet (kafkajs refuses before consumer.run): runConsumer matches it once it runs.
+      this.log.debug({ err }, 'could not pause or resume the consumer yet');
+    }
+  }
+
+  /** The status tick: the control (a paused consumer fetches nothing else that reads it), and the ends while paused. */
+  private async onStatusTick(): Promise<void> {
+    this.applyControl(await this.deps.store.readControl());
+    if (!this.control.paused || this.assigned.size === 0) return;
+    try {
+      const ends = await this.deps.offsets.endOffsets(this.deps.config.kafka.topic);
+      for (const p of this.assigned) {
+        const end = ends.get(p);
+        if (end !== undefined) this.progress.noteFetch(p, end);
+      }
+    } catch (err) {
+      this.log.debug({ err }, 'could not read partition ends while paused');
+    }
   }
 
   async start(): Promise<void> {
@@ -173,7 +239,10 @@ export class SpeedLayer implements Service {
         });
     });
     this.consumer = consumer;
+    this.consumerPaused = false;
     try {
+      // Before the consumer runs: a paused layer pauses it as soon as it can (the handler applies nothing meanwhile).
+      this.applyControl(await this.deps.store.readControl().catch(() => this.control));
       await consumer.connect();
       await consumer.subscribe({ topic: config.kafka.topic, fromBeginning: true });
       await consumer.run({
@@ -181,8 +250,16 @@ export class SpeedLayer implements Service {
         autoCommit: true,
         // Safe: every piece of per-partition state (positions, DLQ marks, Redis keys) is keyed by partition.
         partitionsConsumedConcurrently: config.speed.concurrentPartitions,
-        eachBatch: (payload) => this.handler.handle(payload),
+        eachBatch: async (payload) => {
+          this.inFlight++;
+          try {
+            await this.handler.handle(payload);
+          } finally {
+            this.inFlight--;
+          }
+        },
       });
+      this.matchPause();
     } catch (err) {
       await consumer.disconnect().catch(() => undefined);
       throw kafkaDown(err, 'consumer start');

@@ -6,6 +6,7 @@
  * no new records arrive to reveal the gap.
  */
 import type { Logger } from '../platform/logger.js';
+import type { ControlReport } from '../shared/speed/control.js';
 import type { PartitionState, SpeedStateStore } from '../shared/speed/ports.js';
 import type { ProgressTracker } from './progress.js';
 import type { ReplayNotes } from './replays.js';
@@ -19,6 +20,14 @@ export interface StatusReporterDeps {
   positions: Map<number, number>;
   replays: Pick<ReplayNotes, 'note'>;
   seek(partition: number, offset: number): void;
+  /**
+   * Run on every tick before the report is written: the layer reads the runtime control (a paused
+   * consumer fetches nothing, so only this sees the resume) and, while paused, the partition ends,
+   * so the lag keeps growing in the status. Its failure fails the tick (the next one tries again).
+   */
+  beforeWrite?(): Promise<void>;
+  /** the runtime control the consumer obeys, written beside each partition's progress */
+  controlReport?(): ControlReport;
 }
 
 export class StatusReporter {
@@ -51,6 +60,7 @@ export class StatusReporter {
     this.running = true;
     try {
       for (const p of this.d.assigned()) await this.audit(p);
+      await this.d.beforeWrite?.();
       await this.write();
       this.d.progress.updateEventTimeLag(Date.now());
     } catch (err) {
@@ -76,6 +86,8 @@ export class StatusReporter {
   }
 
   private async write(): Promise<void> {
-    await this.d.store.writeStatus(this.d.progress.snapshot(this.d.assigned(), Date.now()), null);
+    const progress = this.d.progress.snapshot(this.d.assigned(), Date.now());
+    const control = this.d.controlReport?.();
+    await this.d.store.writeStatus(control ? progress.map((p) => ({ ...p, ...control })) : progress, null);
   }
 }

@@ -24,6 +24,7 @@ import {
   encodeDims,
   groupField,
   hllTag,
+  invalidReasonField,
   lateClassKey,
   lateClassMember,
   partitionStateKey,
@@ -130,6 +131,7 @@ export function encodeApply(prefix: string, a: SpeedApply, policy: RetentionPoli
   const keys = [partitionStateKey(prefix, a.partition), ...late.keys()];
   const incrTotals: string[] = [];
   for (const f of SPEED_TOTAL_FIELDS) if (a.totals[f] !== 0) incrTotals.push(f, String(a.totals[f]));
+  for (const [reason, n] of a.invalidByReason ?? []) if (n !== 0) incrTotals.push(invalidReasonField(reason), String(n));
   const setState: string[] = [];
   if (a.lost) {
     incrTotals.push('lostOffsets', String(a.lost.to - a.lost.from));

@@ -23,6 +23,9 @@
  *   P:speed:partitions                    set    partitions that have a shard
  *   P:speed:status                        hash   `p:N` -> JSON progress of partition N; `topicPartitions`
  *   P:speed:replays                       list   JSON of the last replays (Redis found behind a consumer), newest first
+ *   P:speed:control                       hash   runtime control every speed instance obeys (issue 20):
+ *                                                 `dedupe` (1/0; absent: LAMBDA_SPEED_DEDUPE), `paused`
+ *                                                 (1/0), `version`, `updatedAt`
  *   P:batch:watermark                     string W of the published batch run (epoch ms; only raised)
  *   {P:tmp}:hll:<nonce>:a|b               string scratch keys for unions of HLL keys in several slots
  *   P:kappa:<id>                          prefix of one Kappa rebuild's own speed keys (every key above,
@@ -159,6 +162,21 @@ export function speedStatusField(partition: number): string {
 }
 
 export const TOPIC_PARTITIONS_FIELD = 'topicPartitions';
+
+/** The speed layer's runtime control (shared/speed/control.ts), set through the admin API. */
+export function speedControlKey(prefix: string): string {
+  return `${prefix}:speed:control`;
+}
+
+/** Field of a partition's state hash counting its invalid records of one reason (beside the `invalid` total). */
+export function invalidReasonField(reason: string): string {
+  return `invalid:${reason}`;
+}
+
+/** The reason of an invalidReasonField, or null for any other field. */
+export function reasonOfInvalidField(field: string): string | null {
+  return field.startsWith('invalid:') ? field.slice('invalid:'.length) : null;
+}
 
 /** Set by the batch layer's publisher; read by the speed layer to count late arrivals. */
 export function batchWatermarkKey(prefix: string): string {

@@ -234,6 +234,24 @@ end
 return out
 `;
 
+/**
+ * A change of the speed layer's runtime control (shared/speed/control.ts), with a new version, in
+ * one step: two admins changing different switches at once both get their change and a distinct
+ * version.
+ */
+export const SET_CONTROL_LUA = `
+-- KEYS[1]  control hash (P:speed:control)
+-- ARGV[1]  now, epoch ms (stored as updatedAt)
+-- ARGV[2..] (field, value) pairs: HSET, or HDEL when the value is empty
+-- returns  the hash after the change, as HGETALL's flat {field, value, ...}
+for i = 2, #ARGV - 1, 2 do
+  if ARGV[i + 1] == '' then redis.call('HDEL', KEYS[1], ARGV[i]) else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+end
+redis.call('HINCRBY', KEYS[1], 'version', 1)
+redis.call('HSET', KEYS[1], 'updatedAt', ARGV[1])
+return redis.call('HGETALL', KEYS[1])
+`;
+
 /** First start of a partition (or a layout change): where consumption starts, from when views are complete. */
 export const INIT_PARTITION_LUA = `
 -- KEYS[1]  partition state hash ({P:pN}:state)
@@ -301,6 +319,7 @@ const SCRIPTS = {
   lambdaSpeedInit: INIT_PARTITION_LUA,
   lambdaRaiseWatermark: RAISE_WATERMARK_LUA,
   lambdaHllUnion: HLL_UNION_LUA,
+  lambdaSetControl: SET_CONTROL_LUA,
 } as const;
 const defined = new WeakSet<object>();
 
@@ -319,6 +338,8 @@ export interface SpeedScripts {
   initPartition(stateKey: string, args: [topic: string, next: string, coveredSince: string, now: string, layout: string]): Promise<InitReply>;
   raiseWatermark(key: string, watermark: number): Promise<string>;
   hllUnion(scratch: readonly [string, string], sketches: readonly Buffer[]): Promise<[number, Buffer]>;
+  /** the control hash after setting `fields` (value '' deletes one), flat as HGETALL's reply */
+  setControl(key: string, now: number, fields: readonly string[]): Promise<string[]>;
 }
 
 export function loadScripts(redis: RedisClient): SpeedScripts {
@@ -363,6 +384,9 @@ export function loadScripts(redis: RedisClient): SpeedScripts {
     },
     async hllUnion(scratch, sketches) {
       return (await fn('lambdaHllUnionBuffer')(2, ...scratch, sketches)) as [number, Buffer];
+    },
+    async setControl(key, now, fields) {
+      return ((await fn('lambdaSetControl')(1, key, String(now), fields)) as unknown[]).map(String);
     },
   };
 }

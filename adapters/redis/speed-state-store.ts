@@ -5,7 +5,8 @@
  * (retriable when Redis is unreachable), so the caller's retry loop can decide.
  *
  * Redis calls per fetched batch of one partition (docs/design-decisions.md, "Speed layer"): one
- * pipelined read of the state and W, one claim script per event hour in the batch (usually one),
+ * pipelined read of the state, W and the runtime control (three commands, one round trip), one
+ * claim script per event hour in the batch (usually one),
  * one PFADD script per HLL slot touched (a few), and one apply script: independent of the number
  * of events, which only lengthens the arguments. On a Redis Cluster, plus one WAIT per other
  * master the claims went to (before planning with them) and one per other master the PFADDs went
@@ -28,14 +29,17 @@ import {
   speedReplaysKey,
   speedStatusField,
   speedStatusKey,
+  speedControlKey,
 } from './keys.js';
+import { parseControl, readSpeedControl } from './speed-control.js';
+import type { SpeedControl } from '../../shared/speed/control.js';
 import type { RetentionPolicy } from '../../shared/speed/retention.js';
 import { loadScripts, type RedisClient, type SpeedScripts } from './scripts.js';
 import { ReplicaConfirm } from './replication.js';
-import { assertStateTopic, type ApplyOutcome, type PartitionProgress, type PartitionState, type ReplayRecord, type SpeedStateStore } from '../../shared/speed/ports.js';
+import { assertStateTopic, type ApplyOutcome, type PartitionProgress, type PartitionReport, type PartitionState, type ReplayRecord, type SpeedStateStore } from '../../shared/speed/ports.js';
 
 // The port's types, for the other Redis modules that read what this store writes.
-export type { ApplyOutcome, PartitionProgress, PartitionState };
+export type { ApplyOutcome, PartitionProgress, PartitionReport, PartitionState };
 
 /** Slack past the dedupe window before a claim hash expires: a consumer lagging less still finds it. */
 export const CLAIM_EXPIRY_SLACK_MS = HOUR_MS;
@@ -103,19 +107,25 @@ export class RedisSpeedStateStore implements SpeedStateStore {
   }
 
   /**
-   * The partition's state and the published W, in one round trip: two commands issued in the same
-   * tick, which the client's auto-pipelining sends in one write (not an explicit pipeline: the two
-   * keys live in different hash slots, which a Redis Cluster pipeline may not mix).
+   * The partition's state, the published W and the runtime control, in one round trip: three
+   * commands issued in the same tick, which the client's auto-pipelining sends in one write (not an
+   * explicit pipeline: the keys live in different hash slots, which a Redis Cluster pipeline may
+   * not mix; there the client sends them in parallel).
    */
-  async readStateAndWatermark(partition: number): Promise<{ state: PartitionState | null; watermark: number | null }> {
+  async readStateAndWatermark(partition: number): Promise<{ state: PartitionState | null; watermark: number | null; control: SpeedControl }> {
     return redisCall('read partition state', async () => {
-      const [fields, w] = await Promise.all([
+      const [fields, w, control] = await Promise.all([
         this.redis.hmget(partitionStateKey(this.prefix, partition), 'next', 'coveredSince', 'topic', 'layout'),
         this.redis.get(batchWatermarkKey(this.prefix)),
+        this.redis.hgetall(speedControlKey(this.prefix)),
       ]);
       const [next, coveredSince, topic, layout] = fields;
-      return { state: parseState(next ?? null, coveredSince ?? null, topic ?? null, layout ?? null), watermark: parseWatermark(w) };
+      return { state: parseState(next ?? null, coveredSince ?? null, topic ?? null, layout ?? null), watermark: parseWatermark(w), control: parseControl(control) };
     });
+  }
+
+  readControl(): Promise<SpeedControl> {
+    return readSpeedControl(this.redis, this.prefix);
   }
 
   /**
@@ -185,7 +195,7 @@ export class RedisSpeedStateStore implements SpeedStateStore {
     return redisCall('read batch watermark', async () => parseWatermark(await this.redis.get(batchWatermarkKey(this.prefix))));
   }
 
-  async writeStatus(progress: readonly PartitionProgress[], topicPartitions: number | null): Promise<void> {
+  async writeStatus(progress: readonly PartitionReport[], topicPartitions: number | null): Promise<void> {
     const fields: string[] = [];
     for (const p of progress) fields.push(speedStatusField(p.partition), JSON.stringify(p));
     if (topicPartitions !== null) fields.push(TOPIC_PARTITIONS_FIELD, String(topicPartitions));

@@ -5,7 +5,7 @@
  * (schemas/) types what the handler returns, so it cannot drift from what the server sends
  * (docs/design-decisions.md, "Serving layer").
  */
-import type { Express, Request, Response, RequestHandler } from 'express';
+import express, { type Express, type Request, type Response, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { LambdaError } from '../../shared/errors.js';
 import { PreparedJson } from './prepared.js';
@@ -40,7 +40,7 @@ export type HandlerResult<S> = [S] extends [never]
     : unknown;
 
 export interface RouteSpec<Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType, R extends Responses = Responses> {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'put';
   /** Express path, e.g. /api/v1/views/:view/series. */
   path: string;
   summary: string;
@@ -48,13 +48,13 @@ export interface RouteSpec<Q extends z.ZodType = z.ZodType, B extends z.ZodType 
   tag: string;
   params?: z.ZodObject;
   query?: Q;
-  /** JSON body schema (documentation + validation), or 'raw' for handlers that parse themselves. */
+  /** JSON body schema (documentation + validation: the handler gets it parsed), or 'raw' for handlers that parse themselves. */
   body?: B | { raw: string; description: string };
   admin?: boolean;
   /** by status; the 200 (or 202) schema types the handler's answer and is published in /openapi.json */
   responses: R;
   /** NoInfer: R comes from `responses` alone, and the handler's answer is checked against it. */
-  handler: (ctx: { query: z.infer<Q>; params: Record<string, string>; req: Request; res: Response }) => NoInfer<HandlerResult<SuccessSchema<R>>>;
+  handler: (ctx: { query: z.infer<Q>; params: Record<string, string>; body: z.infer<B>; req: Request; res: Response }) => NoInfer<HandlerResult<SuccessSchema<R>>>;
 }
 
 /** Checks the handler's answer against the success schema at compile time, then erases the types for the route table. */
@@ -84,10 +84,15 @@ function knownParameters(schema: z.ZodType): string[] {
   return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
 }
 
+/** Parses a JSON body (application/json only) for routes that declare a zod body schema. */
+const jsonBody = express.json({ strict: true });
+
 export function mountRoutes(app: Express, routes: readonly RouteSpec[], adminGuard: RequestHandler): void {
   for (const route of routes) {
     const handlers: RequestHandler[] = [];
     if (route.admin) handlers.push(adminGuard);
+    const bodySchema = route.body && !('raw' in route.body) ? route.body : null;
+    if (bodySchema) handlers.push(jsonBody);
     handlers.push(async (req, res) => {
       const querySchema = route.query ?? NO_QUERY;
       const parsedQuery = querySchema.safeParse(req.query);
@@ -97,7 +102,14 @@ export function mountRoutes(app: Express, routes: readonly RouteSpec[], adminGua
         const parsed = route.params.safeParse(req.params);
         if (!parsed.success) throw validationError('path parameter', parsed.error);
       }
-      const result = await route.handler({ query, params: req.params as Record<string, string>, req, res });
+      let body: unknown;
+      if (bodySchema) {
+        if (!req.is('application/json')) throw new LambdaError('VALIDATION', 'the body must be JSON (Content-Type: application/json)');
+        const parsed = bodySchema.safeParse(req.body);
+        if (!parsed.success) throw validationError('body field', parsed.error, knownParameters(bodySchema));
+        body = parsed.data;
+      }
+      const result = await route.handler({ query, params: req.params as Record<string, string>, body, req, res });
       if (res.headersSent || result === undefined) return;
       if (result instanceof PreparedJson) {
         // The tag names what the bytes were computed from, so a client's revalidation costs no hashing.

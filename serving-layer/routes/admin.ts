@@ -4,6 +4,16 @@ import { LambdaError } from '../../shared/errors.js';
 import type { ServingDeps } from '../deps.js';
 import { statusAnswer } from '../http/schemas/status.js';
 import { batchStarted, runsAnswer } from '../http/schemas/runs.js';
+import type { SpeedPartition } from '../http/schemas/speed.js';
+import type { DedupeSource } from '../../shared/speed/control.js';
+
+/** The dedupe the consumers report they apply (issue 20): one answer when every fresh report agrees. */
+function dedupeInEffect(partitions: readonly SpeedPartition[]): { effective: boolean | null; from: DedupeSource | null } {
+  const reports = partitions.filter((p) => p.stale !== true && p.control !== undefined).map((p) => p.control!);
+  const first = reports[0];
+  if (first === undefined || reports.some((r) => r.dedupe !== first.dedupe || r.dedupeFrom !== first.dedupeFrom)) return { effective: null, from: null };
+  return { effective: first.dedupe, from: first.dedupeFrom };
+}
 
 export function adminRoutes(deps: ServingDeps): RouteSpec[] {
   return [
@@ -14,11 +24,12 @@ export function adminRoutes(deps: ServingDeps): RouteSpec[] {
       summary: "Each layer's health, the last batch run and its counts, the watermark, speed lag, master dataset size",
       responses: { 200: { description: 'status; every number names its source', schema: statusAnswer } },
       handler: async () => {
-        const [health, speed, progress, master] = await Promise.all([
+        const [health, speed, progress, master, deadLetters] = await Promise.all([
           Promise.all(deps.health.map(async (h) => [h.name, await h.check()] as const)),
           deps.speed.status().catch((err: Error) => ({ error: err.message })),
           deps.batchControl?.progress().catch(() => null) ?? null,
           deps.master().catch((err: Error) => ({ error: err.message })),
+          deps.deadLetters?.().catch((err: Error) => ({ error: err.message })),
         ]);
         const runs = deps.batch.runs();
         const last = runs[0] ?? null;
@@ -32,7 +43,8 @@ export function adminRoutes(deps: ServingDeps): RouteSpec[] {
             running: progress,
             schedule: deps.config.batch.cron,
           },
-          speed: { source: 'Redis (written by the speed layer)', ...speed },
+          speed: { source: 'Redis (written by the speed layer)', ...speed, ...('partitions' in speed ? { dedupe: dedupeInEffect(speed.partitions) } : {}) },
+          ...(deadLetters ? { deadLetters: { source: "Kafka: the dead-letter topic's offsets", ...deadLetters } } : {}),
           master: { source: 'a listing of the master dataset', ...master },
           config: { topic: deps.config.kafka.topic, allowedLatenessMs: deps.config.allowedLatenessMs, speedDedupe: deps.config.speed.dedupe },
         };

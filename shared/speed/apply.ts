@@ -4,6 +4,7 @@
  * atomic step with the partition's new offset. Pure types and rules, no I/O.
  */
 import type { GroupState } from '../aggregate/aggregate.js';
+import type { InvalidReason } from '../events.js';
 import { HOUR_MS } from '../time.js';
 
 /** Drift counters of one group, beside its measures (docs/design-decisions.md, "Speed layer"). */
@@ -76,6 +77,8 @@ export interface SpeedApply {
   lateClass: readonly LateClassEntry[];
   /** added to the partition's running totals */
   totals: SpeedTotals;
+  /** `totals.invalid` by reason, added to the partition's running totals beside it (absent or empty: none) */
+  invalidByReason?: ReadonlyMap<InvalidReason, number>;
   /** set when the batch starts past a range Kafka deleted before it was read */
   lost?: LostRange;
   /** the partition's new coveredSince, when a loss moves it forward (never backward) */

@@ -6,6 +6,7 @@
  */
 import { LambdaError } from '../errors.js';
 import type { ClaimItem, SpeedApply } from './apply.js';
+import type { ControlReport, SpeedControl } from './control.js';
 
 export interface PartitionState {
   /** next offset to apply */
@@ -50,6 +51,9 @@ export interface ReplayRecord {
   detectedBy: 'audit' | 'fetch';
 }
 
+/** A partition's progress with the runtime control its consumer obeys (absent in reports of older versions). */
+export type PartitionReport = PartitionProgress & Partial<ControlReport>;
+
 export type ApplyOutcome =
   | { applied: true; expiredGroups: number }
   /** the stored offset moved since planning (replay, zombie, Redis rollback), or no state of this layout */
@@ -70,13 +74,18 @@ export interface SpeedStateStore {
   registerPartition(partition: number): Promise<void>;
   /** The stored state, or null when there is none of this layout version. */
   readPartition(partition: number): Promise<PartitionState | null>;
-  /** The partition's state and the published batch watermark W (null before the first run), in one round trip. */
-  readStateAndWatermark(partition: number): Promise<{ state: PartitionState | null; watermark: number | null }>;
+  /**
+   * The partition's state, the published batch watermark W (null before the first run) and the
+   * runtime control (shared/speed/control.ts), in one round trip.
+   */
+  readStateAndWatermark(partition: number): Promise<{ state: PartitionState | null; watermark: number | null; control: SpeedControl }>;
+  /** The runtime control alone (the status tick: a paused consumer fetches nothing). */
+  readControl(): Promise<SpeedControl>;
   /** Claims each item's event id for (partition, offset), across partitions: per item CLAIM_OWNED or CLAIM_DUPLICATE. */
   claim(partition: number, items: readonly ClaimItem[]): Promise<Uint8Array>;
   /** The increments, counters, totals and new offset in one atomic step, or nothing if the stored offset moved. */
   apply(a: SpeedApply): Promise<ApplyOutcome>;
-  writeStatus(progress: readonly PartitionProgress[], topicPartitions: number | null): Promise<void>;
+  writeStatus(progress: readonly PartitionReport[], topicPartitions: number | null): Promise<void>;
   /** Keeps a replay for the status page (the last few, newest first). */
   recordReplay(replay: ReplayRecord): Promise<void>;
 }

@@ -186,6 +186,9 @@ describe('operational endpoints', () => {
     expect(metrics.body).toMatch(/lambda_serving_http_request_duration_seconds_bucket\{.*route="\/api\/v1\/views\/:view\/series"/);
     const spec = await app.get('/openapi.json');
     expect(Object.keys(spec.body.paths).sort()).toEqual([
+      '/api/v1/admin/events/raw',
+      '/api/v1/admin/speed/dedupe',
+      '/api/v1/admin/speed/pause',
       '/api/v1/batch/runs',
       '/api/v1/events',
       '/api/v1/status',
@@ -198,5 +201,9 @@ describe('operational endpoints', () => {
     const series = spec.body.paths['/api/v1/views/{view}/series'].get;
     expect(series.parameters.map((p: { name: string }) => p.name)).toEqual(['view', 'granularity', 'from', 'to', 'filter', 'groupBy', 'limit', 'measures']);
     expect(spec.body.paths['/api/v1/batch/runs'].post.security).toEqual([{ bearer: [] }]);
+    // The admin's runtime tools (issue 20): admin-only, their JSON bodies published.
+    expect(spec.body.paths['/api/v1/admin/speed/dedupe'].put.security).toEqual([{ bearer: [] }]);
+    expect(spec.body.paths['/api/v1/admin/speed/pause'].put.requestBody.content['application/json'].schema).toMatchObject({ required: ['paused'] });
+    expect(spec.body.paths['/api/v1/admin/events/raw'].post.security).toEqual([{ bearer: [] }]);
   });
 });

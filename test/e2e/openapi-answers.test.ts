@@ -133,6 +133,19 @@ describe('answers conform to the schemas /openapi.json publishes', () => {
     const rebuilt = await waitUntil(() => getValid('/api/v1/kappa/rebuilds', '/api/v1/kappa/rebuilds'), (x) => x.body.state === 'done', { what: 'the Kappa rebuild', timeoutMs: 90_000 });
     expect(rebuilt.body.result.comparisons[0].counts).toMatchObject({ different: 0, not_rebuildable: 0, newer_in_log: 0, equal: expect.any(Number) });
     expect(rebuilt.body.result.comparisons[0].counts.equal).toBeGreaterThan(10);
+    // The admin's runtime tools (issue 20): the speed switches (set to what they are) and the raw ingest.
+    const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
+    const dedupe = await app.get('/api/v1/admin/speed/dedupe', { method: 'PUT', body: '{"enabled":null}', headers: admin });
+    expect(dedupe.status).toBe(200);
+    expect(v.errors('put', '/api/v1/admin/speed/dedupe', dedupe.body)).toEqual([]);
+    const pause = await app.get('/api/v1/admin/speed/pause', { method: 'PUT', body: '{"paused":false}', headers: admin });
+    expect(v.errors('put', '/api/v1/admin/speed/pause', pause.body)).toEqual([]);
+    expect(pause.body.control).toMatchObject({ dedupe: null, paused: false, version: 2 });
+    const raw = await app.post('/api/v1/admin/events/raw?key=k1', 'not json\n{"id": 7}', { authorization: `Bearer ${ADMIN_TOKEN}` });
+    expect(raw.status).toBe(202);
+    expect(v.errors('post', '/api/v1/admin/events/raw', raw.body)).toEqual([]);
+    expect(raw.body).toEqual({ produced: 2, topic: app.config.kafka.topic, key: 'k1' });
+    await waitUntil(status, (x) => x.body.speed.partitions.some((p: { control?: { controlVersion: number } }) => p.control?.controlVersion === 2), { what: 'a report under the new control', timeoutMs: 30_000 });
 
     expect([...v.checked].sort()).toEqual(
       Object.entries(v.doc.paths)

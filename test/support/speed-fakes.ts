@@ -7,7 +7,8 @@
  */
 import type { DeadLetter, DeadLetterSink } from '../../shared/ports.js';
 import { CLAIM_DUPLICATE, CLAIM_OWNED, type ClaimItem, type SpeedApply } from '../../shared/speed/apply.js';
-import type { ApplyOutcome, PartitionProgress, PartitionState, ReplayRecord, SpeedStateStore, TopicOffsets } from '../../shared/speed/ports.js';
+import { NO_CONTROL, type SpeedControl } from '../../shared/speed/control.js';
+import type { ApplyOutcome, PartitionReport, PartitionState, ReplayRecord, SpeedStateStore, TopicOffsets } from '../../shared/speed/ports.js';
 
 export class FakeSpeedStateStore implements SpeedStateStore {
   readonly partitions = new Map<number, PartitionState>();
@@ -17,7 +18,9 @@ export class FakeSpeedStateStore implements SpeedStateStore {
   /** every apply that was written, in order */
   readonly applied: SpeedApply[] = [];
   watermark: number | null = null;
-  status: readonly PartitionProgress[] = [];
+  /** the runtime control (shared/speed/control.ts) every read returns */
+  control: SpeedControl = NO_CONTROL;
+  status: readonly PartitionReport[] = [];
   /** set: the next apply finds the store rolled back to this offset (Redis restarted from an older snapshot) */
   rollbackBeforeNextApply: { partition: number; next: number } | null = null;
 
@@ -40,8 +43,12 @@ export class FakeSpeedStateStore implements SpeedStateStore {
     return Promise.resolve(s ? { ...s } : null);
   }
 
-  async readStateAndWatermark(partition: number): Promise<{ state: PartitionState | null; watermark: number | null }> {
-    return { state: await this.readPartition(partition), watermark: this.watermark };
+  async readStateAndWatermark(partition: number): Promise<{ state: PartitionState | null; watermark: number | null; control: SpeedControl }> {
+    return { state: await this.readPartition(partition), watermark: this.watermark, control: this.control };
+  }
+
+  readControl(): Promise<SpeedControl> {
+    return Promise.resolve(this.control);
   }
 
   claim(partition: number, items: readonly ClaimItem[]): Promise<Uint8Array> {
@@ -70,7 +77,7 @@ export class FakeSpeedStateStore implements SpeedStateStore {
     return Promise.resolve({ applied: true, expiredGroups: 0 });
   }
 
-  writeStatus(progress: readonly PartitionProgress[]): Promise<void> {
+  writeStatus(progress: readonly PartitionReport[]): Promise<void> {
     this.status = progress;
     return Promise.resolve();
   }

@@ -17,6 +17,19 @@ function group(title: string, source: string, entries: readonly Entry[]): HTMLEl
   return el('section', { class: 'status-group' }, el('h3', {}, title), el('p', { class: 'source' }, `from ${source}`), list(entries));
 }
 
+/** The dedupe the consumers report (an admin may switch it at runtime), else this process's LAMBDA_SPEED_DEDUPE. */
+function dedupeText(reported: { effective: boolean | null; from: string | null } | undefined, configured: boolean): string {
+  if (reported === undefined || reported.effective === null) return configured ? 'on' : 'off';
+  return `${reported.effective ? 'on' : 'off'}${reported.from === 'admin' ? ', switched by an admin' : ''}`;
+}
+
+/** Running, pausing (asked, not every consumer there yet) or paused (issue 20: PUT /api/v1/admin/speed/pause). */
+function pausedText(parts: readonly { control?: { paused: boolean } }[], asked: boolean): string {
+  const paused = parts.filter((p) => p.control?.paused === true).length;
+  if (!asked) return paused === 0 ? 'running' : 'resuming';
+  return paused === parts.length && parts.length > 0 ? 'paused by an admin' : 'pausing';
+}
+
 export function renderStatus(root: HTMLElement, status: StatusAnswer, series: SeriesAnswer | null): void {
   const run = status.batch.lastRun;
   const running = status.batch.running;
@@ -53,7 +66,8 @@ export function renderStatus(root: HTMLElement, status: StatusAnswer, series: Se
           ['Events applied', fmtCount(sum((p) => p.totals?.events))],
           ['Invalid events (to DLQ)', fmtCount(sum((p) => p.totals?.invalid)), 'speed-invalid'],
           ['Late arrivals', fmtCount(sum((p) => p.totals?.late))],
-          ['Duplicates applied', `${fmtCount(sum((p) => p.totals?.duplicatesApplied))} (dedupe ${status.config.speedDedupe ? 'on' : 'off'})`],
+          ['Duplicates applied', `${fmtCount(sum((p) => p.totals?.duplicatesApplied))} (dedupe ${dedupeText(speedStatus?.dedupe, status.config.speedDedupe)})`, 'speed-dedupe'],
+          ['Consumers', pausedText(parts, speedStatus?.control?.paused ?? false), 'speed-paused'],
           ['Replayed after Redis lost writes', replayText(speedStatus?.replays ?? []), 'speed-replays'],
         ],
   );

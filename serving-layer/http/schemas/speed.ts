@@ -5,7 +5,8 @@
  * because another store need not have them.
  */
 import { z } from 'zod';
-import { count, coveredSince, instant } from './common.js';
+import type { DedupeSource } from '../../../shared/speed/control.js';
+import { count, coveredSince, enumOf, instant } from './common.js';
 
 export const speedTotals = z.strictObject({
   events: count('events applied'),
@@ -15,7 +16,32 @@ export const speedTotals = z.strictObject({
   invalid: count('invalid records (sent to the DLQ)'),
   unchecked: count('events applied without a dedupe check (past the dedupe window)'),
   lostOffsets: count('offsets Kafka deleted before the speed layer read them'),
+  invalidByReason: z.record(z.string(), count('records')).describe('`invalid` by reason (InvalidReason), counted exactly once like the other totals').optional(),
 });
+
+export const dedupeSource = enumOf<DedupeSource>()(['LAMBDA_SPEED_DEDUPE', 'admin']).describe(
+  "where the consumer's dedupe setting comes from: its own LAMBDA_SPEED_DEDUPE, or the admin's runtime switch (PUT /api/v1/admin/speed/dedupe)",
+);
+
+/** What the consumer of a partition obeys (issue 20): the runtime control it last read. */
+export const controlReport = z
+  .strictObject({
+    dedupe: z.boolean().describe('the dedupe it applies now'),
+    dedupeFrom: dedupeSource,
+    paused: z.boolean().describe('its consumer is paused and applies nothing (PUT /api/v1/admin/speed/pause)'),
+    controlVersion: count('the version of the runtime control it obeys'),
+  })
+  .describe("the runtime control the partition's consumer obeys, as of its last report");
+
+/** The runtime control as stored: what every speed instance is to obey. */
+export const speedControl = z
+  .strictObject({
+    dedupe: z.boolean().nullable().describe("dedupe forced on or off by an admin; null: each instance follows its LAMBDA_SPEED_DEDUPE"),
+    paused: z.boolean().describe('the speed consumers are to pause fetching'),
+    version: count('raised by every change; each partition reports the version its consumer obeys (controlVersion)'),
+    updatedAt: instant('when it last changed; null if never').nullable(),
+  })
+  .describe('the speed layer\'s runtime control (Redis), set through the admin API');
 
 export const speedPartition = z.strictObject({
   partition: count('Kafka partition of the event topic'),
@@ -29,6 +55,7 @@ export const speedPartition = z.strictObject({
   stale: z.boolean().describe('no report for longer than the stale limit: the consumer died or left the group').optional(),
   caughtUp: z.boolean().nullable().describe('applied everything up to the last reported end, and the report is fresh; null when unknown').optional(),
   instance: z.string().nullable().describe('the consumer that last reported this partition').optional(),
+  control: controlReport.optional(),
   totals: speedTotals.optional(),
   lastLost: z
     .strictObject({
@@ -62,6 +89,8 @@ export const speedStatusFields = {
     )
     .describe('the last times a speed consumer found Redis holding an older offset than it had applied (Redis lost writes: a failover, an older file) and applied those records again from Kafka, newest first; their lost effects went with the offset, so nothing is counted twice')
     .optional(),
+  control: speedControl.optional(),
 };
 
 export type SpeedPartition = z.infer<typeof speedPartition>;
+export type SpeedControlAnswer = z.infer<typeof speedControl>;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { count, instant } from './common.js';
 import { batchRun, runningBatch } from './runs.js';
 import { speedStatusFields } from './speed.js';
+import { dedupeSummary } from './speed-admin.js';
 
 /** Each group names the store its numbers come from. */
 const source = (store: string) => z.string().describe(`the store the numbers come from (${store})`);
@@ -20,7 +21,18 @@ export const statusAnswer = z.strictObject({
     running: runningBatch.nullable().describe('the run in progress, or null (also null when this process cannot tell)'),
     schedule: z.string().describe('the batch cron expression (LAMBDA_BATCH_CRON)'),
   }),
-  speed: z.union([z.strictObject({ source: source('Redis'), ...speedStatusFields }), failed('Redis')]),
+  speed: z.union([z.strictObject({ source: source('Redis'), ...speedStatusFields, dedupe: dedupeSummary.optional() }), failed('Redis')]),
+  deadLetters: z
+    .union([
+      z.strictObject({
+        source: source("Kafka: the dead-letter topic's offsets"),
+        topic: z.string().describe('the dead-letter topic (<topic>.dlq)'),
+        records: count('records it holds now (end minus log start, all partitions): one letter per invalid record from each layer that read it (speed layer, archiver), at least once'),
+      }),
+      failed("Kafka: the dead-letter topic's offsets"),
+    ])
+    .optional()
+    .describe('the dead-letter topic; absent when this process cannot tell'),
   master: z.union([
     z.strictObject({
       source: source('a listing of the master dataset'),
@@ -33,7 +45,7 @@ export const statusAnswer = z.strictObject({
   config: z.strictObject({
     topic: z.string().describe('the event topic'),
     allowedLatenessMs: count('LAMBDA_ALLOWED_LATENESS_MS'),
-    speedDedupe: z.boolean().describe('LAMBDA_SPEED_DEDUPE'),
+    speedDedupe: z.boolean().describe("LAMBDA_SPEED_DEDUPE of this process; what the speed instances apply (an admin may switch it at runtime) is speed.dedupe and speed.partitions[].control"),
   }),
 });
 
