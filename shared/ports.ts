@@ -68,6 +68,11 @@ export interface MasterDataset {
    */
   localPath?(key: string): string;
   /**
+   * `s3://bucket/object-key` of a file in S3, for an engine that reads S3 itself (the spark
+   * engine through s3a); absent for a dataset that is not in S3.
+   */
+  objectUrl?(key: string): string;
+  /**
    * Atomic, durable, and fenced: creates the segment only if its name is free. The same bytes
    * already there = an idempotent replay (success); different bytes = a LambdaError CONFLICT with
    * `details.segmentConflict` (never overwritten). `replacing` (the `details.existing` of such an

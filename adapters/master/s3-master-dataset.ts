@@ -68,6 +68,10 @@ export class S3MasterDataset implements MasterDataset {
     return this.location.url;
   }
 
+  objectUrl(key: string): string {
+    return `s3://${this.location.bucket}/${this.location.prefix}${key}`;
+  }
+
   /**
    * One cheap request that needs everything the dataset needs: the endpoint answering, the
    * credentials accepted, the bucket present and listable. The whole check is bounded by

@@ -4,9 +4,9 @@
  * dialect spark-dialect.ts) and run by Apache Spark (LAMBDA_SPARK_MASTER), giving the same groups,
  * sketches and counts as the reference engine.
  *
- *   1. Spark reads every line of the snapshot's files itself (local files; S3 objects and files
- *      with a byte order mark are first staged to local files through the MasterDataset port),
- *      numbered (file, line), and
+ *   1. Spark reads every line of the snapshot's files itself (local files, and S3 objects through
+ *      s3a; files with a byte order mark are first staged to local files through the
+ *      MasterDataset port: read-plan.ts), numbered (file, line), and
  *      validates the plain ones in SQL (shared/sql/event-sql.ts); lines that are not valid UTF-8
  *      are never plain
  *   2. the other lines come back to Node and are judged by shared/events.ts (ts-judge.ts), and the
@@ -17,8 +17,7 @@
  * Work dir `<batch dir>/spark/`: the driver's scratch and the files exchanged, emptied before and
  * after each run (only the lease holder runs).
  */
-import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
-import { once } from 'node:events';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { StoredGroup } from '../../shared/aggregate/stored-group.js';
@@ -29,9 +28,10 @@ import { dedupeCountsSql, rankedSql, viewQueries } from '../../shared/sql/job-sq
 import { projectionColumns } from '../../shared/sql/projection.js';
 import { SPARK } from '../../shared/sql/spark-dialect.js';
 import type { Granularity } from '../../shared/time.js';
-import { startsWithBom } from '../master/starts-with-bom.js';
 import { allRows, exactInteger, jsonRows } from './json-lines.js';
-import { SparkSession } from './spark-session.js';
+import { planReads } from './read-plan.js';
+import { s3aSettings, type S3Settings } from './s3a.js';
+import { SparkSession, type SparkApp } from './spark-session.js';
 import { sparkSketches } from './spark-sketches.js';
 import { judgedSchema, judgeLines } from './ts-judge.js';
 
@@ -46,6 +46,8 @@ export interface SparkEngineOptions {
   threads: number;
   /** emptied before and after a run */
   workDir: string;
+  /** how to reach an S3 master dataset (LAMBDA_S3_*): Spark then reads its objects through s3a; absent = staged through the port */
+  s3?: S3Settings;
 }
 
 /** seq = file position × 2^33 + line number: (file, line) order as one BIGINT, exact in JSON below 2^20 files. */
@@ -62,8 +64,10 @@ export class SparkBatchEngine implements BatchEngine {
   readonly name = 'spark';
   /** lines the last run judged in SQL, and in TypeScript (ts-judge.ts) */
   lastSplit = { sql: 0, typescript: 0 };
-  /** files the last run's Spark read itself, and those staged through the port first */
-  lastRead = { native: 0, staged: 0 };
+  /** files the last run's Spark read itself (from local disk, from S3 through s3a), and those staged through the port first */
+  lastRead = { local: 0, s3a: 0, staged: 0 };
+  /** the master and application id of the last run's driver (a spark:// run: an `app-...` id its master lists) */
+  lastApp: SparkApp | null = null;
   private stagedPositions: number[] = [];
   /** the driver's pid while a run is on (tests kill it), null otherwise */
   driverPid: number | null = null;
@@ -76,16 +80,26 @@ export class SparkBatchEngine implements BatchEngine {
     rmSync(opts.workDir, { recursive: true, force: true });
     mkdirSync(join(opts.workDir, 'scratch'), { recursive: true });
     let session: SparkSession | null = null;
-    this.lastRead = { native: 0, staged: 0 };
-    this.stagedPositions = [];
+    this.lastRead = { local: 0, s3a: 0, staged: 0 };
+    this.lastApp = null;
     try {
-      const paths = await this.localFiles(input);
+      const plan = await planReads(input.master, input.files, opts.s3 !== undefined, join(opts.workDir, 'staged'), input.signal);
+      this.lastRead = plan.counts;
+      this.stagedPositions = plan.stagedPositions;
       session = await SparkSession.start(
-        { home: opts.home, master: opts.master, heapMb: opts.heapMb, shufflePartitions: Math.max(2, opts.threads * 2), scratchDir: join(opts.workDir, 'scratch') },
+        {
+          home: opts.home,
+          master: opts.master,
+          heapMb: opts.heapMb,
+          shufflePartitions: Math.max(2, opts.threads * 2),
+          scratchDir: join(opts.workDir, 'scratch'),
+          ...(plan.counts.s3a > 0 && opts.s3 !== undefined ? { hadoop: s3aSettings(opts.s3) } : {}),
+        },
         input.signal,
       );
       this.driverPid = session.pid;
-      return await this.run(session, paths, input);
+      this.lastApp = session.app;
+      return await this.run(session, plan.paths, input);
     } catch (err) {
       input.signal.throwIfAborted(); // a killed driver reports the abort, not its missing reply
       throw err;
@@ -94,44 +108,6 @@ export class SparkBatchEngine implements BatchEngine {
       await session?.close();
       rmSync(opts.workDir, { recursive: true, force: true });
     }
-  }
-
-  /**
-   * Paths Spark reads: the files themselves on local disk, except those starting with a byte order
-   * mark (bom.ts); those and S3 objects staged through the port.
-   */
-  private async localFiles(input: BatchEngineInput): Promise<string[]> {
-    const localPath = input.master.localPath?.bind(input.master);
-    const dir = join(this.opts.workDir, 'staged');
-    mkdirSync(dir);
-    const paths: string[] = [];
-    for (const [i, file] of input.files.entries()) {
-      input.signal.throwIfAborted();
-      const path = localPath?.(file.key);
-      if (path !== undefined && !(await startsWithBom(path))) {
-        paths.push(pathToFileURL(path).href);
-        continue;
-      }
-      // The port splits lines as the reference engine does (no line holds \n or \r): joined
-      // with \n, Spark's reader splits them back into the very same lines. An empty first line,
-      // dropped again in SQL (the src view), keeps a leading byte order mark from Hadoop's skip.
-      const staged = join(dir, `${i}.txt`);
-      const out = createWriteStream(staged);
-      out.write('\n');
-      this.stagedPositions.push(i);
-      try {
-        for await (const line of input.master.readLines(file.key)) {
-          if (!out.write(`${line}\n`)) await once(out, 'drain');
-        }
-      } finally {
-        out.end();
-        await once(out, 'close');
-      }
-      this.lastRead.staged++;
-      paths.push(pathToFileURL(staged).href);
-    }
-    this.lastRead.native = paths.length - this.lastRead.staged;
-    return paths;
   }
 
   private async run(spark: SparkSession, paths: readonly string[], input: BatchEngineInput): Promise<BatchEngineResult> {

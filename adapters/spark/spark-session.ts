@@ -26,6 +26,18 @@ export interface SparkSessionOptions {
   shufflePartitions: number;
   /** Spark's scratch (spark.local.dir, java.io.tmpdir), inside the run's work dir */
   scratchDir: string;
+  /**
+   * Hadoop settings for the session (s3a's endpoint and keys), sent on stdin after start: never
+   * on the JVM's command line (visible to every user of the machine) and never logged.
+   */
+  hadoop?: Record<string, string>;
+}
+
+/** What the driver reports at start: the master it runs on and the application id it got. */
+export interface SparkApp {
+  master: string;
+  /** `local-...` in local mode, `app-...` on a standalone cluster (its master's /json lists it) */
+  id: string;
 }
 
 interface Reply {
@@ -33,6 +45,8 @@ interface Reply {
   rows?: number;
   error?: string;
   version?: string;
+  master?: string;
+  app?: string;
 }
 
 /** Lines of the driver's stderr kept for the error of a failed run. */
@@ -41,6 +55,8 @@ const STDERR_TAIL = 30;
 export class SparkSession {
   /** the driver process's pid (tests kill it to crash a run) */
   readonly pid: number;
+  /** set once the driver is up */
+  app: SparkApp = { master: '', id: '' };
   private readonly replies: AsyncIterator<string>;
   private readonly stderr: string[] = [];
   private readonly exited: Promise<void>;
@@ -70,7 +86,10 @@ export class SparkSession {
     if (!existsSync(join(opts.home, 'target', '.complete')) || !existsSync(jar)) {
       throw new LambdaError('CONFIG_INVALID', `the spark batch engine needs its driver built: run bash scripts/spark.sh (looked in ${opts.home}/target)`);
     }
-    const local = opts.master.startsWith('local');
+    // In local mode, and for a cluster on this machine (the tests' spark-standalone), the driver
+    // listens on loopback only, where the executors reach it; for a remote cluster Spark's default
+    // (this host's name) is what executors can resolve.
+    const loopback = opts.master.startsWith('local') || /^spark:\/\/(127\.0\.0\.1|localhost):/.test(opts.master);
     const args = [
       `@${join(opts.home, 'jvm.options')}`,
       `-Xmx${opts.heapMb}m`,
@@ -98,7 +117,7 @@ export class SparkSession {
       '-Dspark.sql.icu.caseMappings.enabled=false',
       `-Dspark.local.dir=${opts.scratchDir}`,
       `-Dspark.sql.warehouse.dir=${join(opts.scratchDir, 'warehouse')}`,
-      ...(local ? ['-Dspark.driver.host=127.0.0.1', '-Dspark.driver.bindAddress=127.0.0.1'] : []),
+      ...(loopback ? ['-Dspark.driver.host=127.0.0.1', '-Dspark.driver.bindAddress=127.0.0.1'] : []),
       '-cp',
       `${join(opts.home, 'target', 'lib', '*')}:${jar}`,
       'dev.lambdaarch.spark.BatchDriver',
@@ -108,6 +127,15 @@ export class SparkSession {
     child.once('error', () => undefined); // reported as the missing ready line below
     const ready = await session.reply();
     if (ready.version === undefined) throw session.failure('did not start');
+    session.app = { master: ready.master ?? opts.master, id: ready.app ?? '' };
+    if (opts.hadoop !== undefined) {
+      try {
+        await session.send({ op: 'hadoop', conf: opts.hadoop });
+      } catch (err) {
+        await session.close();
+        throw err;
+      }
+    }
     return session;
   }
 

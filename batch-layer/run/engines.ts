@@ -33,6 +33,8 @@ export async function createBatchEngine(config: Pick<Config, 'batch' | 'masterUr
       heapMb: Math.max(1024, config.batch.memoryMb),
       threads,
       workDir: join(config.batch.dir, SPARK_DIR),
+      // An S3 master dataset: Spark reads its objects through s3a with the same settings.
+      ...(config.masterUrl.startsWith('s3://') ? { s3: config.s3 } : {}),
     });
   }
   const { DuckDbBatchEngine } = await import('../../adapters/duckdb/duckdb-engine.js');

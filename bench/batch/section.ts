@@ -14,16 +14,19 @@ import { fmtCount, fmtMiB, fmtMs, fmtRate, fmtSummary, goal, type SectionResult,
 import type { BenchServices } from '../lib/services.js';
 import { summarize, type Summary } from '../lib/stats.js';
 import { BATCH_DATASET_DEFAULTS, writeDataset, type DatasetInfo } from './dataset.js';
+import { ENGINES_FULL, ENGINES_QUICK, enginesTable, type EngineResult, type EnginesPlan } from './engines-section.js';
 
 export interface BatchPlan {
   sizes: number[];
   reps: number;
   /** sizes above this run once, and without the reference engine (minutes per run) */
   bigAbove: number;
+  /** the three engines side by side, Spark included (engines-section.ts) */
+  engines: EnginesPlan;
 }
 
-export const BATCH_FULL: BatchPlan = { sizes: [1_000_000, 5_000_000, 20_000_000], reps: 3, bigAbove: 5_000_000 };
-export const BATCH_QUICK: BatchPlan = { sizes: [200_000], reps: 2, bigAbove: 5_000_000 };
+export const BATCH_FULL: BatchPlan = { sizes: [1_000_000, 5_000_000, 20_000_000], reps: 3, bigAbove: 5_000_000, engines: ENGINES_FULL };
+export const BATCH_QUICK: BatchPlan = { sizes: [200_000], reps: 2, bigAbove: 5_000_000, engines: ENGINES_QUICK };
 
 interface BatchChild {
   record: BatchRunRecord;
@@ -205,12 +208,13 @@ export async function batchSection(services: BenchServices, plan: BatchPlan, log
     rows: results.map((r) => [fmtCount(r.events), fmtMs(r.lambda.totalMs.median), perM(r.lambda.totalMs.median, r), perM(r.noSketches.totalMs.median, r), fmtMs(r.duckdb.wallMs.median), perM(r.duckdb.wallMs.median, r)]),
     notes: ['Sizes above 5M run once (one run each of lambda-arch, without sketches, plain DuckDB).'],
   };
+  const engines = await enginesTable(services, plan.engines, log);
   const at5M = results.find((r) => r.events === 5_000_000) ?? results[results.length - 1];
   const smallest = results[0];
   const largest = results.reduce<BatchSizeResult | undefined>((a, r) => (a === undefined || r.events > a.events ? r : a), undefined);
   const flat = smallest && largest && largest !== smallest ? largest.lambda.totalMs.median / (largest.events / 1e6) / (smallest.lambda.totalMs.median / (smallest.events / 1e6)) : null;
   return {
-    tables: [table, sketchTable, scaleTable, referenceTable],
+    tables: [table, sketchTable, scaleTable, referenceTable, engines.table],
     goals: [
       {
         ...goal(`Batch throughput (${at5M ? fmtCount(at5M.events) : '?'} events)`, 400_000, at5M?.lambda.eventsPerSec.median ?? null, fmtRate),
@@ -236,7 +240,7 @@ export async function batchSection(services: BenchServices, plan: BatchPlan, log
         distance: flat === null ? '' : flat <= 1.25 ? 'met' : `missed: ${flat.toFixed(2)}x`,
       },
     ],
-    data: { plan, sizes: results },
+    data: { plan, sizes: results, engines: engines.data satisfies EngineResult[] },
     duckdbVersion,
   };
 }

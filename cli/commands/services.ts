@@ -8,9 +8,9 @@ const script = fileURLToPath(new URL('../../scripts/services.sh', import.meta.ur
 
 export const servicesCommand: Command = {
   name: 'services',
-  usage: 'services up|down|status [--cluster] [kafka] [redis] [s3] [redis-cluster] [kafka-cluster]',
+  usage: 'services up|down|status [--cluster] [kafka] [redis] [s3] [redis-cluster] [kafka-cluster] [spark-standalone]',
   summary:
-    'Start, stop or show the local services: a real Kafka broker (KRaft, jars from Maven Central), Redis with AOF, and S3Proxy (S3-compatible); with --cluster, three Kafka brokers (ports 9192-9194) and a Redis Cluster of three masters with one replica each (ports 7101-7106).',
+    'Start, stop or show the local services: a real Kafka broker (KRaft, jars from Maven Central), Redis with AOF, and S3Proxy (S3-compatible); with --cluster, three Kafka brokers (ports 9192-9194) and a Redis Cluster of three masters with one replica each (ports 7101-7106); spark-standalone: a Spark master (spark://127.0.0.1:7177) and one worker for LAMBDA_SPARK_MASTER.',
   options: { cluster: { type: 'boolean' } },
   optionHelp: { cluster: 'the multi-node topology: the Kafka cluster and the Redis Cluster (README, "Running on more than one machine")' },
   async run({ values, positionals }) {

@@ -41,6 +41,9 @@ import static org.apache.spark.sql.functions.monotonically_increasing_id;
  *                                           view V over them: a materialized step whose plan
  *                                           the next statements no longer carry
  *   {"op":"dump","sql":S,"path":P}          the query's rows as JSON lines into file P
+ *   {"op":"hadoop","conf":{K:V,...}}        sets Hadoop settings (s3a: endpoint, credentials) on
+ *                                           the session; sent on stdin so that no secret is on a
+ *                                           command line, and never echoed
  *   {"op":"stop"}                           ends the session; so does the end of stdin
  *
  * Session settings come as -Dspark.* system properties (SparkConf reads them): the master, the
@@ -55,7 +58,13 @@ public final class BatchDriver {
     PrintStream replies = System.out;
     System.setOut(System.err);
     SparkSession spark = SparkSession.builder().appName("lambda-arch batch").getOrCreate();
-    replies.println("{\"ok\":true,\"ready\":true,\"version\":\"" + spark.version() + "\"}");
+    // The master and application id it got: a spark:// run shows an app-... id the master knows.
+    ObjectNode ready = JSON.createObjectNode();
+    ready.put("ok", true);
+    ready.put("version", spark.version());
+    ready.put("master", spark.sparkContext().master());
+    ready.put("app", spark.sparkContext().applicationId());
+    replies.println(JSON.writeValueAsString(ready));
     replies.flush();
     BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     try {
@@ -124,6 +133,14 @@ public final class BatchDriver {
         spark.sql(cmd.get("sql").asText()).write().mode("overwrite").parquet(path);
         // No row count: one more Spark job per step, and nothing reads it.
         spark.read().parquet(path).createOrReplaceTempView(cmd.get("view").asText());
+        return 0;
+      }
+      case "hadoop": {
+        Iterator<java.util.Map.Entry<String, JsonNode>> it = cmd.get("conf").fields();
+        while (it.hasNext()) {
+          java.util.Map.Entry<String, JsonNode> e = it.next();
+          spark.sparkContext().hadoopConfiguration().set(e.getKey(), e.getValue().asText());
+        }
         return 0;
       }
       case "sql":
