@@ -34,9 +34,10 @@ export interface KappaControl {
 export interface IngestSink {
   /**
    * resolves when Kafka acknowledged every record (idempotent producer, acks=all); a null key
-   * spreads records over the partitions (only the admin's raw ingest sends one)
+   * spreads records over the partitions, and `partition` overrides the key's (only the admin's
+   * raw ingest sends either)
    */
-  send(records: { key: string | null; value: string }[]): Promise<void>;
+  send(records: { key: string | null; value: string; partition?: number }[]): Promise<void>;
 }
 
 /** The speed layer's runtime control (issue 20; shared/speed/control.ts): every speed instance obeys what is set here. */

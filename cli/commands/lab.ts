@@ -9,7 +9,7 @@ import { LambdaError } from '../../shared/errors.js';
 import { httpLabApi } from '../../lab/lab-api.js';
 import { LATE_EXPLANATION, lateArrivals } from '../../lab/experiments/late-arrivals.js';
 import { BATCH_NOW_EXPLANATION, batchNow } from '../../lab/experiments/batch-now.js';
-import { DUPLICATES_EXPLANATION, DUPLICATES_SWITCH_EXPLANATION, duplicates } from '../../lab/experiments/duplicates.js';
+import { DUPLICATES_EXPLANATION, DUPLICATES_OTHER_PARTITION_EXPLANATION, DUPLICATES_SWITCH_EXPLANATION, duplicates } from '../../lab/experiments/duplicates.js';
 import { DEDUPE_EXPLANATION, switchDedupe, type DedupeResult, type DedupeSetting } from '../../lab/experiments/dedupe.js';
 import { PAUSE_EXPLANATION, pauseResume, type PauseResult } from '../../lab/experiments/pause.js';
 import { INVALID_EXPLANATION, INVALID_KINDS, invalidRecords, type InvalidKind, type InvalidResult } from '../../lab/experiments/invalid.js';
@@ -28,6 +28,7 @@ export const labCommand: Command = {
     url: { type: 'string' },
     count: { type: 'string' },
     dedupe: { type: 'string' },
+    copies: { type: 'string' },
     kinds: { type: 'string' },
     valid: { type: 'string' },
     batch: { type: 'boolean' },
@@ -38,10 +39,11 @@ export const labCommand: Command = {
     url: 'the serving layer (default http://127.0.0.1:$LAMBDA_HTTP_PORT, port 8080)',
     count: 'late, duplicates, pause: how many events to send; invalid: how many of each kind (default 25; invalid 5)',
     dedupe: 'duplicates: switch the speed dedupe on or off for this run, then back (admin)',
+    copies: 'duplicates: same-partition (default: keyed by id, beside the originals) or other-partition (originals on partition 0, copies on 1; admin)',
     kinds: `invalid: which kinds, comma-separated (default all: ${INVALID_KINDS.join(',')})`,
     valid: 'invalid: how many valid records to send among them (default 10)',
     batch: 'invalid: then run a batch and show its invalid counters (admin)',
-    'admin-token': 'batch-now, dedupe, pause, invalid, duplicates --dedupe: the admin token (default $LAMBDA_ADMIN_TOKEN)',
+    'admin-token': 'batch-now, dedupe, pause, invalid, duplicates --dedupe or --copies other-partition: the admin token (default $LAMBDA_ADMIN_TOKEN)',
     json: 'print the result as one JSON line (for scripts and tests)',
   },
   async run({ values, positionals, env }) {
@@ -60,6 +62,10 @@ export const labCommand: Command = {
       throw new LambdaError('VALIDATION', `--${name} must be on or off, got ${JSON.stringify(v)}`);
     };
     const dedupeFlag = onOff('dedupe', values.dedupe);
+    const copies = values.copies;
+    if (copies !== undefined && copies !== 'same-partition' && copies !== 'other-partition') {
+      throw new LambdaError('VALIDATION', `--copies must be same-partition or other-partition, got ${JSON.stringify(copies)}`);
+    }
     if (which === 'dedupe' || which === 'pause' || which === 'invalid') {
       const out = await runtimeExperiment(which, api, { positionals, values, count, say });
       if (values.json) process.stdout.write(`${JSON.stringify(out)}\n`);
@@ -72,8 +78,9 @@ export const labCommand: Command = {
       result = await lateArrivals(api, { count, log: say });
     } else if (which === 'duplicates') {
       say(DUPLICATES_EXPLANATION);
+      if (copies === 'other-partition') say(DUPLICATES_OTHER_PARTITION_EXPLANATION);
       if (dedupeFlag !== undefined) say(DUPLICATES_SWITCH_EXPLANATION);
-      result = await duplicates(api, { count, ...(dedupeFlag === undefined ? {} : { dedupe: dedupeFlag }), log: say });
+      result = await duplicates(api, { count, ...(dedupeFlag === undefined ? {} : { dedupe: dedupeFlag }), ...(copies === undefined ? {} : { copies }), log: say });
     } else {
       say(BATCH_NOW_EXPLANATION);
       result = await batchNow(api, { now: Date.now(), log: say });
@@ -81,7 +88,7 @@ export const labCommand: Command = {
     if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
     else if ('dedupe' in result) {
       process.stdout.write(
-        `sent ${result.sent} events and ${result.sent} copies for ${new Date(result.bucket).toISOString()}, speed dedupe ${result.dedupe ? 'on' : 'off'}` +
+        `sent ${result.sent} events and ${result.sent} copies (${result.copies === 'same-partition' ? 'beside them' : 'on another partition'}) for ${new Date(result.bucket).toISOString()}, speed dedupe ${result.dedupe ? 'on' : 'off'}` +
           `${result.switched ? ` (switched for this run, then back to ${result.switched.restoredTo === null ? 'LAMBDA_SPEED_DEDUPE' : result.switched.restoredTo ? 'on' : 'off'})` : ''}:\n` +
           `  copies skipped / applied by the speed layer: ${result.skipped} / ${result.applied}\n` +
           `  drift report: late_arrivals +${result.lateAdded}, duplicates +${result.duplicatesAdded}, unexplained ${result.unexplainedAfter}\n`,

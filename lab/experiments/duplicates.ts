@@ -5,8 +5,12 @@
  * on, it skips the N copies (its duplicatesSkipped total grows by N) and the drift report sees only
  * the N originals as late_arrivals; off, it applies them and the report attributes N more events
  * to `duplicates`. The batch layer keeps one copy per id either way (issue 20; docs/design-decisions.md, "Drift").
+ * `copies: 'other-partition'` puts the originals on partition 0 and the copies on partition 1
+ * (admin: the raw ingest, which can name a partition): the speed layer's dedupe claims ids across
+ * partitions, so the outcome is the same, though another consumer (maybe another process) meets
+ * the copy.
  */
-import type { LabApi } from '../lab-api.js';
+import { expectAdminOk, type LabApi } from '../lab-api.js';
 import { causeEvents, driftOfMinute, lastBatchMinute, pageviews, publishedRun, sendEvents, speedTotals, type DriftBucket } from '../service-reads.js';
 import { changeControl, readSpeed, untilObeyed } from '../speed-control.js';
 import { untilTrue } from '../wait.js';
@@ -17,6 +21,15 @@ export const DUPLICATES_EXPLANATION = [
   'and skips a copy; with dedupe off it applies the copy and its count is too high, until the next batch run corrects the bucket.',
   'This sends N new events for a minute the published run covers (late arrivals, so the report counts them), then the same N again.',
 ].join('\n');
+
+export const DUPLICATES_OTHER_PARTITION_EXPLANATION = [
+  'Here the copies go to another partition than the originals (originals on partition 0, copies on partition 1, through the admin\'s raw',
+  'ingest: a producer that keys by something else than the id, or a replay into another topic, does this). Another consumer, maybe in',
+  'another process, meets each copy: the speed layer still skips it, because it claims ids across partitions (in Redis), not per partition.',
+].join('\n');
+
+/** Where the copies go: beside their originals (keyed by id, as the ingest does), or on another partition. */
+export type CopiesPlacement = 'same-partition' | 'other-partition';
 
 export const DUPLICATES_SWITCH_EXPLANATION = [
   'First the speed dedupe is switched as asked, at runtime, in every speed instance (admin: PUT /api/v1/admin/speed/dedupe),',
@@ -36,6 +49,8 @@ export interface DuplicatesResult {
   lateAdded: number;
   duplicatesAdded: number;
   unexplainedAfter: number;
+  /** where the copies went */
+  copies: CopiesPlacement;
   /** set when the run switched the dedupe (opts.dedupe): to what, and the admin switch restored after it (null: LAMBDA_SPEED_DEDUPE) */
   switched?: { to: boolean; restoredTo: boolean | null };
 }
@@ -44,7 +59,16 @@ export interface DuplicatesResult {
  * `opts.dedupe`: switch the speed dedupe to this for the run (admin), then back to what was set.
  * Without it, the run takes the dedupe as it is.
  */
-export async function duplicates(api: LabApi, opts: { count: number; dedupe?: boolean; timeoutMs?: number; log?: (line: string) => void }): Promise<DuplicatesResult> {
+export interface DuplicatesOptions {
+  count: number;
+  dedupe?: boolean;
+  /** default 'same-partition'; 'other-partition' needs the admin token and two partitions or more */
+  copies?: CopiesPlacement;
+  timeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export async function duplicates(api: LabApi, opts: DuplicatesOptions): Promise<DuplicatesResult> {
   const log = opts.log ?? (() => undefined);
   if (opts.dedupe === undefined) return duplicatesAsSet(api, { ...opts, log });
   const previous = (await readSpeed(api)).control?.dedupe ?? null;
@@ -62,15 +86,29 @@ export async function duplicates(api: LabApi, opts: { count: number; dedupe?: bo
   }
 }
 
-async function duplicatesAsSet(api: LabApi, opts: { count: number; timeoutMs?: number; log: (line: string) => void }): Promise<DuplicatesResult> {
+/** Sends the lines to one partition, unvalidated (admin raw ingest). */
+async function sendToPartition(api: LabApi, lines: readonly string[], partition: number): Promise<void> {
+  for (let i = 0; i < lines.length; i += 500) {
+    expectAdminOk('POST /api/v1/admin/events/raw', await api.post(`/api/v1/admin/events/raw?partition=${partition}`, lines.slice(i, i + 500).join('\n'), { admin: true }));
+  }
+}
+
+async function duplicatesAsSet(api: LabApi, opts: DuplicatesOptions & { log: (line: string) => void }): Promise<DuplicatesResult> {
   const log = opts.log;
   const run = await publishedRun(api, 'the copies are counted against a run');
   const bucket = lastBatchMinute(run);
   const [before, totalsBefore] = [await driftOfMinute(api, bucket), await speedTotals(api)];
   const lines = pageviews('dup', opts.count, bucket);
-  log(`dedupe is ${totalsBefore.dedupe ? 'on' : 'off'}: sending ${opts.count} pageviews for ${new Date(bucket).toISOString()}, then the same ${opts.count} records again`);
-  await sendEvents(api, lines);
-  await sendEvents(api, lines);
+  const copies = opts.copies ?? 'same-partition';
+  const where = copies === 'same-partition' ? '' : ' (originals on partition 0, copies on partition 1)';
+  log(`dedupe is ${totalsBefore.dedupe ? 'on' : 'off'}: sending ${opts.count} pageviews for ${new Date(bucket).toISOString()}, then the same ${opts.count} records again${where}`);
+  if (copies === 'same-partition') {
+    await sendEvents(api, lines);
+    await sendEvents(api, lines);
+  } else {
+    await sendToPartition(api, lines, 0);
+    await sendToPartition(api, lines, 1);
+  }
   const timeoutMs = opts.timeoutMs ?? 60_000;
   let totals = totalsBefore;
   await untilTrue(
@@ -93,6 +131,7 @@ async function duplicatesAsSet(api: LabApi, opts: { count: number; timeoutMs?: n
     runId: run.runId,
     bucket,
     sent: opts.count,
+    copies,
     dedupe: totals.dedupe,
     skipped: totals.duplicatesSkipped - totalsBefore.duplicatesSkipped,
     applied: totals.duplicatesApplied - totalsBefore.duplicatesApplied,

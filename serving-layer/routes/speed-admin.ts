@@ -71,9 +71,16 @@ export function speedAdminRoutes(deps: ServingDeps): RouteSpec[] {
         'Each non-blank line of the body is produced as one record, unchanged and unvalidated, as any Kafka producer could. ' +
         'Invalid ones then reach the speed layer and the archiver, which send them to the dead-letter topic by reason; ' +
         'POST /api/v1/events refuses them before Kafka. Key: the query parameter `key` for every record (one partition, in order), ' +
+        'and `partition` sends every record to that partition whatever its key; ' +
         `else each record's "id" when it is a string, else none. Body limit ${limit} bytes.`,
       query: z.strictObject({
         key: z.string().min(1).max(MAX_KEY).optional().describe('the Kafka key of every record (they then land on one partition, in body order)'),
+        partition: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .optional()
+          .describe('the partition every record goes to, whatever its key (e.g. copies of an event on another partition than the original)'),
       }),
       body: { raw: 'application/x-ndjson, text/plain', description: 'one record per line, any bytes but a line break' },
       responses: {
@@ -92,10 +99,15 @@ export function speedAdminRoutes(deps: ServingDeps): RouteSpec[] {
           .filter((l) => l.trim() !== '');
         if (lines.length === 0) throw new LambdaError('VALIDATION', 'request body has no line to produce: send one record per line');
         const key = query.key ?? null;
-        await deps.ingest.send(lines.map((value) => ({ key: key ?? idOf(value), value })));
+        const partitions = deps.config.kafka.partitions;
+        if (query.partition !== undefined && query.partition >= partitions) {
+          throw new LambdaError('VALIDATION', `query parameter "partition": ${query.partition} is not a partition of the event topic (LAMBDA_TOPIC_PARTITIONS = ${partitions}: 0 to ${partitions - 1})`);
+        }
+        const partition = query.partition === undefined ? {} : { partition: query.partition };
+        await deps.ingest.send(lines.map((value) => ({ key: key ?? idOf(value), value, ...partition })));
         deps.metrics.serving.ingested.inc({ outcome: 'raw' }, lines.length);
         res.status(202);
-        return { produced: lines.length, topic: deps.config.kafka.topic, key };
+        return { produced: lines.length, topic: deps.config.kafka.topic, key, partition: query.partition ?? null };
       },
     }),
   ];

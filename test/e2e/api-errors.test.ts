@@ -191,6 +191,7 @@ describe('operational endpoints', () => {
       '/api/v1/admin/speed/pause',
       '/api/v1/batch/runs',
       '/api/v1/events',
+      '/api/v1/kappa/rebuilds',
       '/api/v1/status',
       '/api/v1/views',
       '/api/v1/views/{view}',

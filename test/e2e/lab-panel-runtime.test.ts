@@ -92,6 +92,14 @@ describe('the Experiments panel: runtime experiments', () => {
     expect(r.data).toMatchObject({ sent: '6', dedupe: 'false', skipped: '0', applied: '6', lateAdded: '6', duplicatesAdded: '6', unexplained: '0', switchedTo: 'false' });
     expect(await page.locator('#lab-explanation').textContent()).toContain('switched back');
     expect((await app.get('/api/v1/status')).body.speed.dedupe).toEqual({ effective: true, from: 'LAMBDA_SPEED_DEDUPE' });
+    // The copies on the other partition than their originals, dedupe still off for the run: applied, each attributed.
+    await page.locator('#lab-copies').selectOption('other-partition');
+    r = await runExperiment('Send duplicates');
+    expect(r.state, r.text).toBe('done');
+    expect(r.data).toMatchObject({ sent: '6', copies: 'other-partition', dedupe: 'false', skipped: '0', applied: '6', lateAdded: '6', duplicatesAdded: '6', unexplained: '0' });
+    expect(await page.locator('#lab-explanation').textContent()).toContain('another partition');
+    await page.locator('#lab-copies').selectOption('same-partition');
+    await page.locator('#lab-dedupe').selectOption('');
 
     // The duplicates in a run first, so the next run's kept events grow by the valid records alone.
     await archived();

@@ -1,6 +1,6 @@
 /**
  * The teaching lab's runtime experiments (issue 20) from the CLI, against the real service, with
- * the speed layer in two processes (the service's own and a `cli/speed-main.ts` child, one
+ * the speed layer in two processes (the service's own and a `lambda-arch speed` child, one
  * partition each), so every switch must reach another process through Redis:
  *  - `lab dedupe off|default`: each partition's consumer reports the dedupe it applies and where
  *    it comes from; the status says the same;
@@ -89,12 +89,18 @@ describe('lambda-arch lab: the runtime experiments', () => {
     expect(extra.status).toBe(400);
     expect(extra.body.detail).toContain('"why"');
     expect((await app.post('/api/v1/admin/events/raw', '\n \n', admin)).status).toBe(400);
+    const noSuchPartition = await app.post('/api/v1/admin/events/raw?partition=2', '{"id":"x"}', admin);
+    expect(noSuchPartition.status).toBe(400);
+    expect(noSuchPartition.body.detail).toContain('"partition": 2 is not a partition of the event topic (LAMBDA_TOPIC_PARTITIONS = 2: 0 to 1)');
     // Nothing changed: the control was never written.
     expect((await app.get('/api/v1/status')).body.speed.control).toEqual({ dedupe: null, paused: false, version: 0, updatedAt: null });
 
     const cli = await runCli(['lab', 'dedupe', 'sometimes', '--url', app.url], cliEnv({ LAMBDA_ADMIN_TOKEN: ADMIN_TOKEN }));
     expect(cli.code).toBe(2);
     expect(cli.stderr).toContain('expected one of on, off, default');
+    const sideways = await runCli(['lab', 'duplicates', '--copies', 'sideways', '--url', app.url], cliEnv({ LAMBDA_ADMIN_TOKEN: ADMIN_TOKEN }));
+    expect(sideways.code).toBe(2);
+    expect(sideways.stderr).toContain('--copies must be same-partition or other-partition');
     const kinds = await runCli(['lab', 'invalid', '--kinds', 'not_json,typo', '--url', app.url], cliEnv({ LAMBDA_ADMIN_TOKEN: ADMIN_TOKEN }));
     expect(kinds.code).toBe(2);
     expect(kinds.stderr).toContain('--kinds');
@@ -131,6 +137,12 @@ describe('lambda-arch lab: the runtime experiments', () => {
     expect(dup.explanation).toContain('switched back');
     expect(dup.result).toMatchObject({ dedupe: false, sent: 9, skipped: 0, applied: 9, lateAdded: 9, duplicatesAdded: 9, unexplainedAfter: 0, switched: { to: false, restoredTo: null } });
     expect((await app.get('/api/v1/status')).body.speed.dedupe).toEqual({ effective: true, from: 'LAMBDA_SPEED_DEDUPE' });
+
+    // Copies on the other partition, so the other process's consumer meets them: dedupe (on) still
+    // skips each, because ids are claimed across partitions.
+    const spread = await lab<DuplicatesResult>(['duplicates', '--count', '7', '--copies', 'other-partition']);
+    expect(spread.explanation).toContain('another partition');
+    expect(spread.result).toMatchObject({ copies: 'other-partition', dedupe: true, sent: 7, skipped: 7, applied: 0, lateAdded: 7, duplicatesAdded: 0, unexplainedAfter: 0 });
 
     const pause = await lab<PauseResult>(['pause', '--count', '40']);
     expect(pause.explanation).toContain('lag');

@@ -144,7 +144,7 @@ describe('answers conform to the schemas /openapi.json publishes', () => {
     const raw = await app.post('/api/v1/admin/events/raw?key=k1', 'not json\n{"id": 7}', { authorization: `Bearer ${ADMIN_TOKEN}` });
     expect(raw.status).toBe(202);
     expect(v.errors('post', '/api/v1/admin/events/raw', raw.body)).toEqual([]);
-    expect(raw.body).toEqual({ produced: 2, topic: app.config.kafka.topic, key: 'k1' });
+    expect(raw.body).toEqual({ produced: 2, topic: app.config.kafka.topic, key: 'k1', partition: null });
     await waitUntil(status, (x) => x.body.speed.partitions.some((p: { control?: { controlVersion: number } }) => p.control?.controlVersion === 2), { what: 'a report under the new control', timeoutMs: 30_000 });
 
     expect([...v.checked].sort()).toEqual(

@@ -11,7 +11,7 @@ import { httpLabApi } from '../../../lab/lab-api.js';
 import { LATE_EXPLANATION, lateArrivals } from '../../../lab/experiments/late-arrivals.js';
 import { DUPLICATES_EXPLANATION, duplicates } from '../../../lab/experiments/duplicates.js';
 import { BATCH_NOW_EXPLANATION, batchNow } from '../../../lab/experiments/batch-now.js';
-import { DUPLICATES_SWITCH_EXPLANATION } from '../../../lab/experiments/duplicates.js';
+import { DUPLICATES_OTHER_PARTITION_EXPLANATION, DUPLICATES_SWITCH_EXPLANATION } from '../../../lab/experiments/duplicates.js';
 import { DEDUPE_EXPLANATION, switchDedupe, type DedupeSetting } from '../../../lab/experiments/dedupe.js';
 import { PAUSE_EXPLANATION, pauseResume } from '../../../lab/experiments/pause.js';
 import { INVALID_EXPLANATION, invalidRecords } from '../../../lab/experiments/invalid.js';
@@ -90,6 +90,7 @@ export function setupLabPanel(onChanged: () => void): void {
   const count = byId<HTMLInputElement>('lab-count');
   const token = byId<HTMLInputElement>('lab-token');
   const dedupeForRun = byId<HTMLSelectElement>('lab-dedupe');
+  const copiesOn = byId<HTMLSelectElement>('lab-copies');
   const explanation = byId('lab-explanation');
   const result = byId('lab-result');
   const buttons = [...document.querySelectorAll<HTMLButtonElement>('#lab button[data-experiment]')];
@@ -104,7 +105,9 @@ export function setupLabPanel(onChanged: () => void): void {
 
   const run = async (which: Experiment) => {
     const switched = which === 'duplicates' && dedupeForRun.value !== '';
-    explanation.textContent = switched ? `${EXPLANATIONS[which]}\n${DUPLICATES_SWITCH_EXPLANATION}` : EXPLANATIONS[which];
+    const copies = copiesOn.value === 'other-partition' ? 'other-partition' : 'same-partition';
+    const otherPartition = which === 'duplicates' && copies === 'other-partition';
+    explanation.textContent = [EXPLANATIONS[which], ...(otherPartition ? [DUPLICATES_OTHER_PARTITION_EXPLANATION] : []), ...(switched ? [DUPLICATES_SWITCH_EXPLANATION] : [])].join('\n');
     const api = httpLabApi(location.origin, token.value || undefined);
     const n = Math.max(1, Math.min(1000, Number(count.value) || 25));
     show('running', `Running "${which}"…`);
@@ -117,13 +120,14 @@ export function setupLabPanel(onChanged: () => void): void {
           unexplained: r.unexplainedAfter,
         });
       } else if (which === 'duplicates') {
-        const r = await duplicates(api, { count: n, ...(switched ? { dedupe: dedupeForRun.value === 'on' } : {}), log: (line) => show('running', line) });
+        const r = await duplicates(api, { count: n, copies, ...(switched ? { dedupe: dedupeForRun.value === 'on' } : {}), log: (line) => show('running', line) });
         const back = r.switched ? ` (switched ${r.switched.to ? 'on' : 'off'} for this run, then back to ${r.switched.restoredTo === null ? 'LAMBDA_SPEED_DEDUPE' : r.switched.restoredTo ? 'on' : 'off'})` : '';
         show(
           'done',
-          `Sent ${r.sent} events and the same ${r.sent} records again for ${fmtInstant(r.bucket)}; speed dedupe ${r.dedupe ? 'on' : 'off'}${back}.\nSpeed layer: ${r.skipped} copies skipped, ${r.applied} applied. Drift report: late_arrivals +${r.lateAdded}, duplicates +${r.duplicatesAdded}, unexplained ${r.unexplainedAfter}.`,
+          `Sent ${r.sent} events and the same ${r.sent} records again${r.copies === 'other-partition' ? ' on another partition' : ''} for ${fmtInstant(r.bucket)}; speed dedupe ${r.dedupe ? 'on' : 'off'}${back}.\nSpeed layer: ${r.skipped} copies skipped, ${r.applied} applied. Drift report: late_arrivals +${r.lateAdded}, duplicates +${r.duplicatesAdded}, unexplained ${r.unexplainedAfter}.`,
           {
             sent: r.sent,
+            copies: r.copies,
             dedupe: String(r.dedupe),
             skipped: r.skipped,
             applied: r.applied,

@@ -31,6 +31,7 @@ export const rawIngestAnswer = z.strictObject({
   produced: count('records produced to the event topic, unvalidated'),
   topic: z.string().describe('the event topic'),
   key: z.string().nullable().describe('the Kafka key every record got (query parameter `key`); null: each record its own id when it has one, else none'),
+  partition: z.number().int().nullable().describe('the partition every record went to (query parameter `partition`); null: the key decided'),
 });
 
 export type SpeedControlChanged = z.infer<typeof speedControlChanged>;
