@@ -45,7 +45,8 @@ module.exports = {
     },
     {
       name: 'lab-is-an-api-client',
-      comment: 'The teaching lab (lab/) drives a running service through its public HTTP API only: it imports itself and shared/, no layer, adapter or platform code.',
+      comment:
+        'The teaching lab (lab/) drives a running service through its public HTTP API only: it imports itself and shared/, no layer, adapter or platform code.',
       severity: 'error',
       from: { path: '^lab/' },
       to: { pathNot: ['^lab/', '^shared/'] },
@@ -71,7 +72,8 @@ module.exports = {
     },
     {
       name: 'dashboard-imports-no-server-code',
-      comment: 'The browser bundle is the dashboard, uPlot and the lab (a client of the public API, browser-safe); answer types come from the response schemas.',
+      comment:
+        'The browser bundle is the dashboard, uPlot and the lab (a client of the public API, browser-safe); answer types come from the response schemas.',
       severity: 'error',
       from: { path: '^serving-layer/dashboard/src/' },
       to: { pathNot: ['^serving-layer/dashboard/src/', '^node_modules/uplot/', '^serving-layer/http/schemas/', '^lab/'] },

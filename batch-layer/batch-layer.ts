@@ -94,7 +94,14 @@ export class BatchLayer implements Service {
     const lease = catalog.lease();
     const running =
       lease !== null && lease.expiresAt > now
-        ? { runId: lease.runId, startedAt: lease.startedAt, progress: lease.progress, pid: lease.pid, hostname: lease.hostname, inThisProcess: lease.pid === process.pid }
+        ? {
+            runId: lease.runId,
+            startedAt: lease.startedAt,
+            progress: lease.progress,
+            pid: lease.pid,
+            hostname: lease.hostname,
+            inThisProcess: lease.pid === process.pid,
+          }
         : null;
     return {
       running,

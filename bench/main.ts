@@ -41,7 +41,9 @@ async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const services = findServices(process.env);
   const machine = machineInfo({ redisVersion: await redisVersion(services.redisUrl), kafkaVersion: kafkaVersion(services.source), duckdbVersion: null });
-  log(`${args.quick ? 'quick' : 'full'} run of ${args.only.join(', ')} on ${machine.cpuModel} (${machine.cores} cores), load ${machine.loadAverageAtStart.join(' / ')}`);
+  log(
+    `${args.quick ? 'quick' : 'full'} run of ${args.only.join(', ')} on ${machine.cpuModel} (${machine.cores} cores), load ${machine.loadAverageAtStart.join(' / ')}`,
+  );
   const tables: Table[] = [];
   const goals: Goal[] = [];
   const data: Record<string, unknown> = {};

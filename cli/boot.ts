@@ -12,6 +12,7 @@ export function boot(env: NodeJS.ProcessEnv, logTo: LogTo = 'stdout'): { config:
   const config = loadConfig(env, process.cwd());
   const log = createLogger(config.logLevel, 'lambda-arch', logTo);
   const unknown = unknownSettings(env);
-  if (unknown.length > 0) log.warn({ unknown }, `unknown setting(s) ignored: ${unknown.join(', ')} (misspelt? \`lambda-arch <command> --help\` and the README list the settings)`);
+  if (unknown.length > 0)
+    log.warn({ unknown }, `unknown setting(s) ignored: ${unknown.join(', ')} (misspelt? \`lambda-arch <command> --help\` and the README list the settings)`);
   return { config, log };
 }

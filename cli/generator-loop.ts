@@ -31,7 +31,10 @@ export class GeneratorLoop implements Service {
 
   async start(): Promise<void> {
     const o = this.o;
-    o.log.info({ seed: o.seed, rate: o.rate, startTs: o.startTs, topic: o.producer ? o.topic : null }, 'generator: started (the same --seed and --start-ts repeat this stream)');
+    o.log.info(
+      { seed: o.seed, rate: o.rate, startTs: o.startTs, topic: o.producer ? o.topic : null },
+      'generator: started (the same --seed and --start-ts repeat this stream)',
+    );
     this.running = this.run().catch((err: unknown) => this.o.log.error({ err }, 'generator stopped on an error'));
   }
 
@@ -59,7 +62,11 @@ export class GeneratorLoop implements Service {
         batch.push(rec);
       }
       if (o.out) for (const r of batch) o.out.write(`${r.value}\n`);
-      if (o.producer) await o.producer.send(o.topic, batch.map((r) => ({ key: r.key, value: r.value })));
+      if (o.producer)
+        await o.producer.send(
+          o.topic,
+          batch.map((r) => ({ key: r.key, value: r.value })),
+        );
       this.counts.sent += batch.length;
       if (o.pace) {
         const wait = began + (this.counts.sent / o.rate) * 1000 - Date.now();

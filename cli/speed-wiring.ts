@@ -42,7 +42,9 @@ export function createSpeedLayer(o: SpeedLayerOptions): SpeedLayer {
     statusIntervalMs: o.statusIntervalMs,
     kafka,
     offsets: kafkaTopicOffsets(kafka, config.kafka.replication),
-    store: new RedisSpeedStateStore(redis, config.redis.keyPrefix, retentionPolicy(config), config.speed.dedupeWindowMs, { replicaWaitMs: config.speed.replicaWaitMs }),
+    store: new RedisSpeedStateStore(redis, config.redis.keyPrefix, retentionPolicy(config), config.speed.dedupeWindowMs, {
+      replicaWaitMs: config.speed.replicaWaitMs,
+    }),
     deadLetters: new KafkaDeadLetterSink(new EventProducer(kafka), config.kafka.dlqTopic),
     // A client passed in belongs to the caller; one made here closes with the layer.
     release: o.redis === undefined ? () => redis.disconnect() : undefined,

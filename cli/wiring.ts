@@ -152,10 +152,14 @@ export function buildServing(rt: Runtime, master: MasterDataset, batchControl: B
   const clients: Service = {
     name: 'serving-clients',
     start: async () => {
-      await ensureTopics(kafka, [
-        { topic: config.kafka.topic, partitions: config.kafka.partitions },
-        { topic: config.kafka.dlqTopic, partitions: config.kafka.partitions },
-      ], config.kafka.replication);
+      await ensureTopics(
+        kafka,
+        [
+          { topic: config.kafka.topic, partitions: config.kafka.partitions },
+          { topic: config.kafka.dlqTopic, partitions: config.kafka.partitions },
+        ],
+        config.kafka.replication,
+      );
       await producer.start();
     },
     stop: async () => {

@@ -49,7 +49,9 @@ export function causeEvents(b: DriftBucket, cause: string): number {
 /** `n` pageviews of one minute with fresh ids, as NDJSON lines. */
 export function pageviews(tag: string, n: number, minute: number): string[] {
   const run = `${tag}-${Date.now().toString(36)}`;
-  return Array.from({ length: n }, (_, i) => JSON.stringify({ id: `${run}-${i}`, ts: minute + ((i * 1_000) % MINUTE_MS), type: 'pageview', url: `/lab/${tag}`, user: `${run}-u${i}` }));
+  return Array.from({ length: n }, (_, i) =>
+    JSON.stringify({ id: `${run}-${i}`, ts: minute + ((i * 1_000) % MINUTE_MS), type: 'pageview', url: `/lab/${tag}`, user: `${run}-u${i}` }),
+  );
 }
 
 export async function sendEvents(api: LabApi, lines: readonly string[]): Promise<void> {
@@ -67,5 +69,10 @@ export async function speedTotals(api: LabApi): Promise<{ dedupe: boolean; dupli
   };
   const sum = (pick: (t: { duplicatesSkipped: number; duplicatesApplied: number; events: number }) => number) =>
     (s.speed.partitions ?? []).reduce((n, p) => n + (p.totals ? pick(p.totals) : 0), 0);
-  return { dedupe: s.speed.dedupe?.effective ?? s.config.speedDedupe, duplicatesSkipped: sum((t) => t.duplicatesSkipped), duplicatesApplied: sum((t) => t.duplicatesApplied), events: sum((t) => t.events) };
+  return {
+    dedupe: s.speed.dedupe?.effective ?? s.config.speedDedupe,
+    duplicatesSkipped: sum((t) => t.duplicatesSkipped),
+    duplicatesApplied: sum((t) => t.duplicatesApplied),
+    events: sum((t) => t.events),
+  };
 }

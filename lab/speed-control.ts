@@ -67,7 +67,8 @@ export type ControlChange = { dedupe: boolean | null } | { paused: boolean };
 
 /** Sets a switch (admin) and returns the new control version the consumers are to report. */
 export async function changeControl(api: LabApi, change: ControlChange): Promise<number> {
-  const [path, body] = 'dedupe' in change ? ['/api/v1/admin/speed/dedupe', { enabled: change.dedupe }] : ['/api/v1/admin/speed/pause', { paused: change.paused }];
+  const [path, body] =
+    'dedupe' in change ? ['/api/v1/admin/speed/dedupe', { enabled: change.dedupe }] : ['/api/v1/admin/speed/pause', { paused: change.paused }];
   const r = expectAdminOk(`PUT ${path}`, await api.put(path, body)) as { control: { version: number } };
   return r.control.version;
 }
@@ -104,7 +105,9 @@ export async function untilObeyed(
 /** How many `views` the pageviews view counts for one URL in one minute (from whichever layer serves it). */
 export async function viewsOfUrl(api: LabApi, url: string, minute: number): Promise<{ views: number; source: string | null }> {
   const q = `granularity=minute&from=${minute}&to=${minute + MINUTE_MS}&groupBy=&measures=views&filter=${encodeURIComponent(`url:${url}`)}`;
-  const s = expectOk('GET series', await api.get(`/api/v1/views/pageviews/series?${q}`)) as { buckets: { source: string; groups: { values: { views?: number | null } }[] }[] };
+  const s = expectOk('GET series', await api.get(`/api/v1/views/pageviews/series?${q}`)) as {
+    buckets: { source: string; groups: { values: { views?: number | null } }[] }[];
+  };
   const b = s.buckets[0];
   return { views: b?.groups.reduce((n, g) => n + (g.values.views ?? 0), 0) ?? 0, source: b?.source ?? null };
 }

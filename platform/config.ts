@@ -6,9 +6,7 @@
 import { z } from 'zod';
 import { LambdaError } from '../shared/errors.js';
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
-  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']).transform((v) => ['true', '1', 'yes', 'on'].includes(v));
 /**
  * The most records one speed-layer apply may carry (LAMBDA_SPEED_APPLY_MAX_EVENTS): the bound the
  * tests apply in one call (test/integration/speed-dedupe.test.ts), arguments passed as arrays.
@@ -19,7 +17,12 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().in
 const brokers = z
   .string()
   .min(1)
-  .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.string().regex(/^[^:\s]+:\d{1,5}$/, 'each broker must be host:port')).min(1));
 
 /** Every setting, its variable name and its default. The README's settings table mirrors this. */
@@ -27,9 +30,15 @@ const EnvSchema = z.object({
   KAFKA_BROKERS: brokers.default(['127.0.0.1:9092']),
   REDIS_URL: z
     .string()
-    .regex(/^(rediss?:\/\/|redis-cluster:\/\/[^,:/]+:\d+(,[^,:/]+:\d+)*$)/, 'must start with redis:// or rediss://, or be redis-cluster://host:port,host:port,... (seed nodes of a Redis Cluster)')
+    .regex(
+      /^(rediss?:\/\/|redis-cluster:\/\/[^,:/]+:\d+(,[^,:/]+:\d+)*$)/,
+      'must start with redis:// or rediss://, or be redis-cluster://host:port,host:port,... (seed nodes of a Redis Cluster)',
+    )
     .default('redis://127.0.0.1:6380'),
-  LAMBDA_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]{1,200}$/).default('events'),
+  LAMBDA_TOPIC: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]{1,200}$/)
+    .default('events'),
   LAMBDA_TOPIC_PARTITIONS: int(1, 1024).default(2),
   // Copies of each partition when the service creates the topics: 'auto' = 3 on a cluster of three
   // brokers or more, else one per broker (adapters/kafka/replication.ts); min.insync.replicas follows.
@@ -42,7 +51,10 @@ const EnvSchema = z.object({
   // The S3 master dataset (LAMBDA_MASTER_URL=s3://bucket/prefix). Without an endpoint it is AWS S3
   // itself; with one (S3Proxy, MinIO, Ceph...) path-style addressing is the default.
   LAMBDA_S3_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
-  LAMBDA_S3_REGION: z.string().regex(/^[a-z0-9-]{1,40}$/, 'must be an AWS region name such as us-east-1').default('us-east-1'),
+  LAMBDA_S3_REGION: z
+    .string()
+    .regex(/^[a-z0-9-]{1,40}$/, 'must be an AWS region name such as us-east-1')
+    .default('us-east-1'),
   LAMBDA_S3_FORCE_PATH_STYLE: bool.optional(),
   // Attempts per S3 request (the SDK retries throttling, 5xx and network errors with backoff).
   LAMBDA_S3_MAX_ATTEMPTS: int(1, 20).default(5),
@@ -55,7 +67,10 @@ const EnvSchema = z.object({
   LAMBDA_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
   LAMBDA_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   LAMBDA_VIEWS_FILE: z.string().min(1).optional(),
-  LAMBDA_KEY_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]{1,40}$/).default('la'),
+  LAMBDA_KEY_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]{1,40}$/)
+    .default('la'),
   LAMBDA_ALLOWED_LATENESS_MS: int(0).default(60_000),
   LAMBDA_BATCH_CRON: z.string().min(1).default('*/5 * * * *'),
   LAMBDA_BATCH_KEEP_RUNS: int(2, 1000).default(5),
@@ -69,7 +84,10 @@ const EnvSchema = z.object({
   // cluster's spark://host:port.
   LAMBDA_SPARK_MASTER: z
     .string()
-    .regex(/^(local(\[(\*|[1-9][0-9]{0,3})\])?|spark:\/\/[A-Za-z0-9.-]+:[0-9]{1,5}(,[A-Za-z0-9.-]+:[0-9]{1,5})*)$/, 'local, local[*], local[N] or spark://host:port')
+    .regex(
+      /^(local(\[(\*|[1-9][0-9]{0,3})\])?|spark:\/\/[A-Za-z0-9.-]+:[0-9]{1,5}(,[A-Za-z0-9.-]+:[0-9]{1,5})*)$/,
+      'local, local[*], local[N] or spark://host:port',
+    )
     .default('local[*]'),
   // DuckDB's memory_limit for the duckdb engine; past it DuckDB spills to <batch dir>/duckdb/.
   LAMBDA_BATCH_MEMORY_MB: int(128, 1_048_576).default(2048),
@@ -171,7 +189,13 @@ export interface Config {
     readonly replicaWaitMs: number;
   };
   readonly retry: { readonly baseMs: number; readonly maxMs: number };
-  readonly http: { readonly host: string; readonly port: number; readonly bodyLimitBytes: number; readonly adminToken: string | null; readonly metricsPort: number };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly bodyLimitBytes: number;
+    readonly adminToken: string | null;
+    readonly metricsPort: number;
+  };
   readonly serving: {
     /** memory of the serving cache's answers and parts (LAMBDA_SERVING_CACHE_MB); 0 turns the cache off */
     readonly cacheBytes: number;
@@ -219,13 +243,23 @@ export function loadConfig(env: Env, cwd: string): Config {
   const dataDir = abs(e.LAMBDA_DATA_DIR);
   const masterUrl = e.LAMBDA_MASTER_URL ?? `file://${dataDir}/master`;
   if (!/^(file:\/\/\/|s3:\/\/[^/]+)/.test(masterUrl)) {
-    throw new LambdaError('CONFIG_INVALID', `invalid configuration:\n  LAMBDA_MASTER_URL=${JSON.stringify(masterUrl)}: must be file:///absolute/path or s3://bucket/prefix`);
+    throw new LambdaError(
+      'CONFIG_INVALID',
+      `invalid configuration:\n  LAMBDA_MASTER_URL=${JSON.stringify(masterUrl)}: must be file:///absolute/path or s3://bucket/prefix`,
+    );
   }
   if ((e.LAMBDA_S3_ACCESS_KEY_ID === undefined) !== (e.LAMBDA_S3_SECRET_ACCESS_KEY === undefined)) {
     throw new LambdaError('CONFIG_INVALID', 'invalid configuration:\n  LAMBDA_S3_ACCESS_KEY_ID and LAMBDA_S3_SECRET_ACCESS_KEY: set both or neither');
   }
   return deepFreeze<Config>({
-    kafka: { brokers: e.KAFKA_BROKERS, topic: e.LAMBDA_TOPIC, dlqTopic: `${e.LAMBDA_TOPIC}.dlq`, partitions: e.LAMBDA_TOPIC_PARTITIONS, replication: e.LAMBDA_TOPIC_REPLICATION, sessionTimeoutMs: e.LAMBDA_KAFKA_SESSION_TIMEOUT_MS },
+    kafka: {
+      brokers: e.KAFKA_BROKERS,
+      topic: e.LAMBDA_TOPIC,
+      dlqTopic: `${e.LAMBDA_TOPIC}.dlq`,
+      partitions: e.LAMBDA_TOPIC_PARTITIONS,
+      replication: e.LAMBDA_TOPIC_REPLICATION,
+      sessionTimeoutMs: e.LAMBDA_KAFKA_SESSION_TIMEOUT_MS,
+    },
     redis: { url: e.REDIS_URL, keyPrefix: e.LAMBDA_KEY_PREFIX },
     dataDir,
     masterUrl,
@@ -267,8 +301,19 @@ export function loadConfig(env: Env, cwd: string): Config {
       replicaWaitMs: e.LAMBDA_SPEED_REPLICA_WAIT_MS,
     },
     retry: { baseMs: e.LAMBDA_RETRY_BASE_MS, maxMs: e.LAMBDA_RETRY_MAX_MS },
-    http: { host: e.LAMBDA_HTTP_HOST, port: e.LAMBDA_HTTP_PORT, bodyLimitBytes: e.LAMBDA_HTTP_BODY_LIMIT_BYTES, adminToken: e.LAMBDA_ADMIN_TOKEN ?? null, metricsPort: e.LAMBDA_METRICS_PORT },
-    serving: { cacheBytes: e.LAMBDA_SERVING_CACHE_MB * 1024 * 1024, speedMaxStaleMs: e.LAMBDA_SERVING_SPEED_MAX_STALE_MS, catalogCheckMs: e.LAMBDA_SERVING_CATALOG_CHECK_MS, maxAnswerRows: e.LAMBDA_SERVING_MAX_ANSWER_ROWS },
+    http: {
+      host: e.LAMBDA_HTTP_HOST,
+      port: e.LAMBDA_HTTP_PORT,
+      bodyLimitBytes: e.LAMBDA_HTTP_BODY_LIMIT_BYTES,
+      adminToken: e.LAMBDA_ADMIN_TOKEN ?? null,
+      metricsPort: e.LAMBDA_METRICS_PORT,
+    },
+    serving: {
+      cacheBytes: e.LAMBDA_SERVING_CACHE_MB * 1024 * 1024,
+      speedMaxStaleMs: e.LAMBDA_SERVING_SPEED_MAX_STALE_MS,
+      catalogCheckMs: e.LAMBDA_SERVING_CATALOG_CHECK_MS,
+      maxAnswerRows: e.LAMBDA_SERVING_MAX_ANSWER_ROWS,
+    },
     logLevel: e.LAMBDA_LOG_LEVEL,
     shutdownGraceMs: e.LAMBDA_SHUTDOWN_GRACE_MS,
   });

@@ -51,7 +51,11 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       eventsRead: new Counter({ name: 'lambda_batch_events_read_total', help: 'Events read from the master dataset by batch runs.', registers: r }),
       duplicates: new Counter({ name: 'lambda_batch_duplicates_dropped_total', help: 'Duplicate event ids dropped by batch runs.', registers: r }),
       watermark: new Gauge({ name: 'lambda_batch_watermark_seconds', help: 'Batch watermark W of the published run (epoch seconds).', registers: r }),
-      lastSuccess: new Gauge({ name: 'lambda_batch_last_success_timestamp_seconds', help: 'When the last successful run finished (epoch seconds).', registers: r }),
+      lastSuccess: new Gauge({
+        name: 'lambda_batch_last_success_timestamp_seconds',
+        help: 'When the last successful run finished (epoch seconds).',
+        registers: r,
+      }),
     },
     speed: {
       events: new Counter({ name: 'lambda_speed_events_total', help: 'Valid events applied to the speed views.', registers: r }),
@@ -68,16 +72,30 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
         registers: r,
       }),
       consumerRestarts: new Counter({ name: 'lambda_speed_consumer_restarts_total', help: 'Kafka consumer restarts after kafkajs gave up.', registers: r }),
-      lateEvents: new Counter({ name: 'lambda_speed_late_events_total', help: 'Events whose bucket was already behind the batch watermark on arrival.', registers: r }),
+      lateEvents: new Counter({
+        name: 'lambda_speed_late_events_total',
+        help: 'Events whose bucket was already behind the batch watermark on arrival.',
+        registers: r,
+      }),
       applySeconds: new Histogram({
         name: 'lambda_speed_apply_duration_seconds',
         help: 'Time of one atomic apply (increments + offset) to Redis.',
         buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
         registers: r,
       }),
-      consumerLag: new Gauge({ name: 'lambda_speed_consumer_lag_messages', help: 'Messages behind the partition end.', labelNames: ['partition'] as const, registers: r }),
+      consumerLag: new Gauge({
+        name: 'lambda_speed_consumer_lag_messages',
+        help: 'Messages behind the partition end.',
+        labelNames: ['partition'] as const,
+        registers: r,
+      }),
       eventTimeLag: new Gauge({ name: 'lambda_speed_event_time_lag_seconds', help: 'Now minus the newest event time applied.', registers: r }),
-      retries: new Counter({ name: 'lambda_speed_retries_total', help: 'Batches retried after a Redis or Kafka failure.', labelNames: ['dependency'] as const, registers: r }),
+      retries: new Counter({
+        name: 'lambda_speed_retries_total',
+        help: 'Batches retried after a Redis or Kafka failure.',
+        labelNames: ['dependency'] as const,
+        registers: r,
+      }),
     },
     serving: {
       requestSeconds: new Histogram({
@@ -87,8 +105,17 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
         buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
         registers: r,
       }),
-      ingested: new Counter({ name: 'lambda_serving_ingest_events_total', help: 'Events received over HTTP, by outcome.', labelNames: ['outcome'] as const, registers: r }),
-      cacheBytes: new Gauge({ name: 'lambda_serving_cache_bytes', help: 'Bytes held by the serving cache (bounded by LAMBDA_SERVING_CACHE_MB).', registers: r }),
+      ingested: new Counter({
+        name: 'lambda_serving_ingest_events_total',
+        help: 'Events received over HTTP, by outcome.',
+        labelNames: ['outcome'] as const,
+        registers: r,
+      }),
+      cacheBytes: new Gauge({
+        name: 'lambda_serving_cache_bytes',
+        help: 'Bytes held by the serving cache (bounded by LAMBDA_SERVING_CACHE_MB).',
+        registers: r,
+      }),
       cacheEntries: new Gauge({ name: 'lambda_serving_cache_entries', help: 'Entries held by the serving cache.', registers: r }),
       cacheLookups: new Counter({
         name: 'lambda_serving_cache_lookups_total',

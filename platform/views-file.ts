@@ -11,7 +11,9 @@ export function loadViewSet(viewsFile: string | null): ViewSet {
   try {
     text = readFileSync(viewsFile, 'utf8');
   } catch (err) {
-    throw new LambdaError('CONFIG_INVALID', `LAMBDA_VIEWS_FILE=${viewsFile}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
+    throw new LambdaError('CONFIG_INVALID', `LAMBDA_VIEWS_FILE=${viewsFile}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
+      cause: err,
+    });
   }
   return loadViews(text, viewsFile);
 }

@@ -17,4 +17,6 @@ await mkdir(path.join(out, 'dashboard'), { recursive: true });
 await writeFile(path.join(out, 'index.html'), bundle.indexHtml);
 for (const [name, asset] of bundle.assets) await writeFile(path.join(out, 'dashboard', name), asset.body);
 const bytes = [...bundle.assets.values()].reduce((s, a) => s + a.body.length, 0);
-console.log(`dashboard built in ${Date.now() - started} ms: ${bundle.assets.size} files, ${(bytes / 1024).toFixed(0)} KiB, in ${path.relative(process.cwd(), out)}`);
+console.log(
+  `dashboard built in ${Date.now() - started} ms: ${bundle.assets.size} files, ${(bytes / 1024).toFixed(0)} KiB, in ${path.relative(process.cwd(), out)}`,
+);

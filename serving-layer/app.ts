@@ -42,7 +42,9 @@ export function buildApp(deps: ServingDeps, isDraining: () => boolean): Express 
   app.get('/livez', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
     const checks = Object.fromEntries(await Promise.all(deps.health.map(async (h) => [h.name, await h.check()] as const)));
-    const down = Object.entries(checks).filter(([, ok]) => !ok).map(([n]) => n);
+    const down = Object.entries(checks)
+      .filter(([, ok]) => !ok)
+      .map(([n]) => n);
     if (isDraining() || down.length > 0) {
       sendProblem(res, {
         type: 'urn:lambda-arch:error:unavailable',

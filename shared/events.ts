@@ -37,9 +37,7 @@ export type ParseResult = { ok: true; event: LambdaEvent } | { ok: false; reason
  * every view (index-aligned with `views.views`; null where the filter does not
  * match). The batch map step folds these directly instead of projecting again.
  */
-export type ProjectedResult =
-  | { ok: true; event: LambdaEvent; projections: (Projection | null)[] }
-  | { ok: false; reason: InvalidReason; message: string };
+export type ProjectedResult = { ok: true; event: LambdaEvent; projections: (Projection | null)[] } | { ok: false; reason: InvalidReason; message: string };
 
 // The limits every layer enforces through this module (docs/design-decisions.md §2, "Limits").
 export { MAX_EVENT_DEPTH, MAX_ID_LENGTH, MAX_VALUE_LENGTH } from './event-limits.js';
@@ -90,7 +88,10 @@ export function validateAndProject(value: unknown, views: ViewSet): ProjectedRes
   // Before anything walks the body: a valid event is safe to JSON.stringify (the ingest route does).
   const deep = tooDeepField(body);
   if (deep !== null) {
-    return invalid('bad_field', `field "${deep}" nests arrays or objects more than ${MAX_EVENT_DEPTH} levels deep (the event is level 1); at most ${MAX_EVENT_DEPTH}`);
+    return invalid(
+      'bad_field',
+      `field "${deep}" nests arrays or objects more than ${MAX_EVENT_DEPTH} levels deep (the event is level 1); at most ${MAX_EVENT_DEPTH}`,
+    );
   }
 
   // Valid means projectable through every view whose filter matches (views/project.ts).

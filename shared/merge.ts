@@ -79,7 +79,10 @@ export function incompleteBuckets(buckets: readonly number[], o: IncompleteOptio
  * starts before coveredSince, or coverage is unknown. Expired: its end plus the retention is past
  * `now` (a non-finite `now` never expires anything).
  */
-export function speedGap(b: number, o: { coveredSince: number | null; g: Granularity; speedRetentionMs: number; now: number }): 'speed_not_covered' | 'speed_expired' | null {
+export function speedGap(
+  b: number,
+  o: { coveredSince: number | null; g: Granularity; speedRetentionMs: number; now: number },
+): 'speed_not_covered' | 'speed_expired' | null {
   if (o.coveredSince === null || b < o.coveredSince) return 'speed_not_covered';
   if (Number.isFinite(o.now) && b + granularityMs(o.g) + o.speedRetentionMs <= o.now) return 'speed_expired';
   return null;

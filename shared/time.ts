@@ -78,8 +78,7 @@ export function bucketsInRange(from: number, to: number, g: Granularity, maxBuck
 // as RFC 3339 allows. A date-only or zone-less string is rejected: its meaning
 // depends on the reader's local zone, and batch and speed must agree. Exported for the batch
 // job's SQL (shared/sql/event-sql.ts), which runs this very pattern (RE2 reads it as JS does).
-export const ISO_RE =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
+export const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
 
 function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
@@ -102,7 +101,9 @@ export function parseEventTime(v: unknown): number | { error: string } {
     return v;
   }
   if (typeof v !== 'string') {
-    return { error: `ts must be epoch milliseconds (number) or an ISO-8601 string with zone, got ${v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v}` };
+    return {
+      error: `ts must be epoch milliseconds (number) or an ISO-8601 string with zone, got ${v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v}`,
+    };
   }
   if (/^-?\d+(\.\d+)?$/.test(v)) {
     return { error: `ts "${v}" is a numeric string; send epoch milliseconds as a JSON number or use ISO-8601 with zone` };

@@ -120,7 +120,12 @@ export class FetchHandler {
    * so: nothing applied). (Sending chunk k+1 while Redis still applied chunk k was measured 10%
    * slower on the 2-core bench machine: both sides are busy.)
    */
-  private async applyChunks(partition: number, chunks: readonly KafkaMessage[][], batchLastOffset: number, payload: EachBatchPayload): Promise<number | 'seeked' | 'paused'> {
+  private async applyChunks(
+    partition: number,
+    chunks: readonly KafkaMessage[][],
+    batchLastOffset: number,
+    payload: EachBatchPayload,
+  ): Promise<number | 'seeked' | 'paused'> {
     const read = await this.retrying('redis', payload, () => this.d.store.readStateAndWatermark(partition));
     const { state, watermark } = read;
     const control = this.d.onControl ? this.d.onControl(read.control) : read.control;
@@ -174,7 +179,10 @@ export class FetchHandler {
       const stopTimer = this.d.metrics.speed.applySeconds.startTimer();
       const o = await this.retrying('redis', payload, () => this.d.store.apply(plan.apply));
       if (!o.applied) {
-        this.d.log.info({ partition, planned: plan.apply.expectedNext, stored: o.storedNext }, 'stored offset moved since planning: nothing written, re-planning');
+        this.d.log.info(
+          { partition, planned: plan.apply.expectedNext, stored: o.storedNext },
+          'stored offset moved since planning: nothing written, re-planning',
+        );
         return skipped + applied;
       }
       stopTimer();
@@ -211,7 +219,10 @@ export class FetchHandler {
     const gap = `${next}:${first.offset}`;
     if (logStart <= next && this.gapSeen.get(partition) === gap) {
       this.gapSeen.delete(partition);
-      this.d.log.info({ partition, from: next, to: first.offset }, 'no records between the stored offset and the first one fetched (control records or compaction): going on');
+      this.d.log.info(
+        { partition, from: next, to: first.offset },
+        'no records between the stored offset and the first one fetched (control records or compaction): going on',
+      );
       return null;
     }
     this.gapSeen.set(partition, gap);

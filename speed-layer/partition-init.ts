@@ -41,7 +41,10 @@ export async function ensurePartitionState(d: PartitionInitDeps, partition: numb
   if (created && previousLayout !== null) {
     // The views of the old key layout are not read by this version: they are rebuilt from Kafka
     // (old keys expire on their own), and coveredSince says from when the new ones are complete.
-    d.log.warn({ partition, previousLayout, next: state.next, coveredSince: state.coveredSince }, 'speed partition stored under an older key layout: rebuilding its views from Kafka');
+    d.log.warn(
+      { partition, previousLayout, next: state.next, coveredSince: state.coveredSince },
+      'speed partition stored under an older key layout: rebuilding its views from Kafka',
+    );
   } else if (created) d.log.info({ partition, next: state.next, coveredSince: state.coveredSince, coverFrom: d.coverFrom }, 'speed partition initialised');
   return state;
 }

@@ -151,7 +151,8 @@ export function planBatch(input: PlanInput): BatchPlan {
       if (p === null || p === undefined) return;
       agg.addProjection(view, ts, p);
       if (recordLate) {
-        for (const g of view.granularities) lateClass.push({ group: agg.get(view.name, g, floorTo(ts, g), p.dims) as GroupState, offset: r.offset, arrival: r.timestamp });
+        for (const g of view.granularities)
+          lateClass.push({ group: agg.get(view.name, g, floorTo(ts, g), p.dims) as GroupState, offset: r.offset, arrival: r.timestamp });
       }
       if (!counted) return;
       for (const g of view.granularities) {

@@ -25,7 +25,15 @@ export class ReplayNotes {
 
   /** Redis holds `stored` for `partition` where this consumer had applied up to `applied` (exclusive). */
   async note(partition: number, stored: number, applied: number, detectedBy: ReplayRecord['detectedBy']): Promise<void> {
-    const replay: ReplayRecord = { partition, from: stored, to: applied, records: applied - stored, detectedAt: Date.now(), instance: this.d.instance, detectedBy };
+    const replay: ReplayRecord = {
+      partition,
+      from: stored,
+      to: applied,
+      records: applied - stored,
+      detectedAt: Date.now(),
+      instance: this.d.instance,
+      detectedBy,
+    };
     this.d.log.warn(replay, 'Redis holds an older offset than this consumer applied (Redis lost writes: a failover or an older file): replaying from Kafka');
     this.d.metrics.speed.replayedRecords.inc(replay.records);
     // Best effort: the replay itself does not depend on the record (the status page may miss it if Redis is down now).

@@ -149,7 +149,10 @@ export class SpeedLayer implements Service {
       if (this.control.paused) consumer.pause(topics);
       else consumer.resume(topics);
       this.consumerPaused = this.control.paused;
-      this.log.info({ version: this.control.version }, this.control.paused ? 'speed consumer paused (runtime control)' : 'speed consumer resumed (runtime control)');
+      this.log.info(
+        { version: this.control.version },
+        this.control.paused ? 'speed consumer paused (runtime control)' : 'speed consumer resumed (runtime control)',
+      );
     } catch (err) {
       // Not running yet (kafkajs refuses before consumer.run): runConsumer matches it once it runs.
       this.log.debug({ err }, 'could not pause or resume the consumer yet');
@@ -200,7 +203,14 @@ export class SpeedLayer implements Service {
   private ensurePartition(partition: number): Promise<PartitionState> {
     const { config } = this.deps;
     return ensurePartitionState(
-      { store: this.deps.store, offsets: this.deps.offsets, topic: config.kafka.topic, prefix: config.redis.keyPrefix, coverFrom: config.speed.coverFrom, log: this.log },
+      {
+        store: this.deps.store,
+        offsets: this.deps.offsets,
+        topic: config.kafka.topic,
+        prefix: config.redis.keyPrefix,
+        coverFrom: config.speed.coverFrom,
+        log: this.log,
+      },
       partition,
     );
   }

@@ -24,12 +24,13 @@ const TRANSIENT = /coordinator is (loading|not available)|not the correct coordi
 const KNOWN_WARNINGS = /Limiting retries for the idempotent producer/;
 
 function pinoLogCreator(log: Logger): logCreator {
-  return () => ({ namespace, level, log: entry }) => {
-    const { message, ...extra } = entry;
-    const quiet = TRANSIENT.test(String(extra.error ?? message)) || KNOWN_WARNINGS.test(String(message));
-    const name = quiet ? 'debug' : (levelName[level] ?? 'info');
-    log[name]({ kafkajs: namespace, ...extra }, message);
-  };
+  return () =>
+    ({ namespace, level, log: entry }) => {
+      const { message, ...extra } = entry;
+      const quiet = TRANSIENT.test(String(extra.error ?? message)) || KNOWN_WARNINGS.test(String(message));
+      const name = quiet ? 'debug' : (levelName[level] ?? 'info');
+      log[name]({ kafkajs: namespace, ...extra }, message);
+    };
 }
 
 /** For a client that must give up quickly (a question whose answer has a fallback). */

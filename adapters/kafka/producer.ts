@@ -21,7 +21,12 @@ export class EventProducer {
   constructor(kafka: Kafka) {
     // The default (murmur2, Java-compatible) partitioner, named so kafkajs does not warn about it:
     // records keyed by event id land on the same partition as they would from a Java producer.
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
   }
 
   async start(): Promise<void> {

@@ -74,7 +74,10 @@ export async function topicTimestampType(kafka: Kafka, topic: string): Promise<T
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const res = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: TOPIC_RESOURCE, name: topic, configNames: ['message.timestamp.type'] }] });
+    const res = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: TOPIC_RESOURCE, name: topic, configNames: ['message.timestamp.type'] }],
+    });
     const value = res.resources[0]?.configEntries.find((e) => e.configName === 'message.timestamp.type')?.configValue;
     return value === 'LogAppendTime' || value === 'CreateTime' ? value : 'unknown';
   } finally {

@@ -15,7 +15,11 @@ export interface TopicPartitions {
 
 export function arrivalComplete(checkpoints: readonly Checkpoint[], of: TopicPartitions): number | null {
   if (!Number.isSafeInteger(of.partitions) || of.partitions < 1) return null;
-  return arrivalCompleteOver(checkpoints, of.topic, Array.from({ length: of.partitions }, (_, p) => p)).arrivalComplete;
+  return arrivalCompleteOver(
+    checkpoints,
+    of.topic,
+    Array.from({ length: of.partitions }, (_, p) => p),
+  ).arrivalComplete;
 }
 
 export interface PartitionsCompleteness {

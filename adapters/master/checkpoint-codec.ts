@@ -38,7 +38,9 @@ export function encodeCheckpoint(cp: Checkpoint): string {
     lastOffset: cp.lastOffset,
     completeThrough: cp.completeThrough,
     updatedAt: cp.updatedAt,
-    ...(cp.gaps !== undefined && cp.gaps.length > 0 ? { gaps: cp.gaps.map((g) => ({ topic: g.topic, partition: g.partition, fromOffset: g.fromOffset, toOffset: g.toOffset, detectedAt: g.detectedAt })) } : {}),
+    ...(cp.gaps !== undefined && cp.gaps.length > 0
+      ? { gaps: cp.gaps.map((g) => ({ topic: g.topic, partition: g.partition, fromOffset: g.fromOffset, toOffset: g.toOffset, detectedAt: g.detectedAt })) }
+      : {}),
   };
   const checked = checkpointSchema.safeParse(doc);
   if (!checked.success) throw new LambdaError('STORAGE', `refusing to write an invalid checkpoint ${JSON.stringify(doc)}: ${checked.error.issues[0]?.message}`);

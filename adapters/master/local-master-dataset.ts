@@ -99,7 +99,8 @@ export class LocalMasterDataset implements MasterDataset {
     } catch (err) {
       throw storageError(`cannot write ${key}`, err);
     }
-    if (conflict !== null) throw segmentConflictError(key, conflict === 'changed since' ? sha256Hex(await readFile(path).catch(() => Buffer.alloc(0))) : conflict, this.url);
+    if (conflict !== null)
+      throw segmentConflictError(key, conflict === 'changed since' ? sha256Hex(await readFile(path).catch(() => Buffer.alloc(0))) : conflict, this.url);
     return { key, arrivalHour: hour, topic: seg.topic, partition: seg.partition, firstOffset: seg.firstOffset, sizeBytes: body.length };
   }
 

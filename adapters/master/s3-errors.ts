@@ -40,7 +40,10 @@ function classify(e: SdkErrorShape, ctx: S3ErrorContext): { code: 'CONFIG_INVALI
   const name = e.name ?? '';
   const { bucket } = ctx.location;
   if (name === 'AbortError' || name === 'TimeoutError' || e.code === 'ETIMEDOUT') {
-    return { code: 'DEPENDENCY_DOWN', reason: `the S3 endpoint ${endpoint} did not answer within LAMBDA_S3_REQUEST_TIMEOUT_MS=${ctx.settings.requestTimeoutMs}; check LAMBDA_S3_ENDPOINT and that the server is up` };
+    return {
+      code: 'DEPENDENCY_DOWN',
+      reason: `the S3 endpoint ${endpoint} did not answer within LAMBDA_S3_REQUEST_TIMEOUT_MS=${ctx.settings.requestTimeoutMs}; check LAMBDA_S3_ENDPOINT and that the server is up`,
+    };
   }
   if (e.code !== undefined && NETWORK_CODES.has(e.code)) {
     return { code: 'DEPENDENCY_DOWN', reason: `cannot reach the S3 endpoint ${endpoint} (${e.code}); check LAMBDA_S3_ENDPOINT and that the server is up` };
@@ -49,23 +52,41 @@ function classify(e: SdkErrorShape, ctx: S3ErrorContext): { code: 'CONFIG_INVALI
     return { code: 'CONFIG_INVALID', reason: `no S3 credentials found: set ${CREDENTIAL_SETTINGS}, or give the process an AWS profile or role` };
   }
   if (name === 'InvalidAccessKeyId') {
-    return { code: 'CONFIG_INVALID', reason: `the S3 endpoint ${endpoint} does not know the access key id: check LAMBDA_S3_ACCESS_KEY_ID (or AWS_ACCESS_KEY_ID)` };
+    return {
+      code: 'CONFIG_INVALID',
+      reason: `the S3 endpoint ${endpoint} does not know the access key id: check LAMBDA_S3_ACCESS_KEY_ID (or AWS_ACCESS_KEY_ID)`,
+    };
   }
   if (name === 'SignatureDoesNotMatch') {
-    return { code: 'CONFIG_INVALID', reason: `the S3 endpoint ${endpoint} rejected the request signature: check LAMBDA_S3_SECRET_ACCESS_KEY (or AWS_SECRET_ACCESS_KEY)` };
+    return {
+      code: 'CONFIG_INVALID',
+      reason: `the S3 endpoint ${endpoint} rejected the request signature: check LAMBDA_S3_SECRET_ACCESS_KEY (or AWS_SECRET_ACCESS_KEY)`,
+    };
   }
   if (name === 'NoSuchBucket' || (name === 'NotFound' && status === 404)) {
-    return { code: 'CONFIG_INVALID', reason: `bucket ${JSON.stringify(bucket)} does not exist at ${endpoint}: create it, or fix the bucket in LAMBDA_MASTER_URL (or LAMBDA_S3_ENDPOINT)` };
+    return {
+      code: 'CONFIG_INVALID',
+      reason: `bucket ${JSON.stringify(bucket)} does not exist at ${endpoint}: create it, or fix the bucket in LAMBDA_MASTER_URL (or LAMBDA_S3_ENDPOINT)`,
+    };
   }
   if (name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed' || name === 'IllegalLocationConstraintException' || status === 301) {
-    return { code: 'CONFIG_INVALID', reason: `bucket ${JSON.stringify(bucket)} is in another region than LAMBDA_S3_REGION=${ctx.settings.region}: fix LAMBDA_S3_REGION` };
+    return {
+      code: 'CONFIG_INVALID',
+      reason: `bucket ${JSON.stringify(bucket)} is in another region than LAMBDA_S3_REGION=${ctx.settings.region}: fix LAMBDA_S3_REGION`,
+    };
   }
   if (name === 'AccessDenied' || name === 'Forbidden' || status === 403) {
-    return { code: 'CONFIG_INVALID', reason: `access denied by ${endpoint}: the credentials (${CREDENTIAL_SETTINGS}) are wrong or lack s3:ListBucket, s3:GetObject and s3:PutObject on ${ctx.location.url}` };
+    return {
+      code: 'CONFIG_INVALID',
+      reason: `access denied by ${endpoint}: the credentials (${CREDENTIAL_SETTINGS}) are wrong or lack s3:ListBucket, s3:GetObject and s3:PutObject on ${ctx.location.url}`,
+    };
   }
   if (name === 'NoSuchKey') return { code: 'NOT_FOUND', reason: 'no such object' };
   if (THROTTLING.has(name) || (status !== undefined && status >= 500)) {
-    return { code: 'DEPENDENCY_DOWN', reason: `the S3 endpoint ${endpoint} keeps failing (${name || status}); raise LAMBDA_S3_MAX_ATTEMPTS if it is throttling` };
+    return {
+      code: 'DEPENDENCY_DOWN',
+      reason: `the S3 endpoint ${endpoint} keeps failing (${name || status}); raise LAMBDA_S3_MAX_ATTEMPTS if it is throttling`,
+    };
   }
   return null;
 }

@@ -110,7 +110,8 @@ export class S3MasterDataset implements MasterDataset {
       if (!isPreconditionFailed(err)) throw s3Error(`cannot write ${key}`, err, this.ctx);
       const existing = await this.readObject(key);
       if (existing === null) throw s3Error(`cannot write ${key}`, err, this.ctx); // gone again: retried from the checkpoint
-      if (opts.replacing === undefined && existing.body.equals(body)) return { key, arrivalHour: hour, topic: seg.topic, partition: seg.partition, firstOffset: seg.firstOffset, sizeBytes: body.length };
+      if (opts.replacing === undefined && existing.body.equals(body))
+        return { key, arrivalHour: hour, topic: seg.topic, partition: seg.partition, firstOffset: seg.firstOffset, sizeBytes: body.length };
       throw segmentConflictError(key, existing.etag, this.location.url);
     }
     return { key, arrivalHour: hour, topic: seg.topic, partition: seg.partition, firstOffset: seg.firstOffset, sizeBytes: body.length };
@@ -142,7 +143,9 @@ export class S3MasterDataset implements MasterDataset {
     const key = checkpointKey(cp);
     const body = encodeCheckpoint(cp);
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.location.bucket, Key: this.location.prefix + key, Body: body, ContentType: 'application/json' }));
+      await this.client.send(
+        new PutObjectCommand({ Bucket: this.location.bucket, Key: this.location.prefix + key, Body: body, ContentType: 'application/json' }),
+      );
     } catch (err) {
       throw s3Error(`cannot write ${key}`, err, this.ctx);
     }
@@ -194,7 +197,12 @@ export class S3MasterDataset implements MasterDataset {
       let page;
       try {
         page = await this.client.send(
-          new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: this.location.prefix + sub, MaxKeys: this.settings.listPageSize, ContinuationToken: token }),
+          new ListObjectsV2Command({
+            Bucket: this.location.bucket,
+            Prefix: this.location.prefix + sub,
+            MaxKeys: this.settings.listPageSize,
+            ContinuationToken: token,
+          }),
         );
       } catch (err) {
         throw s3Error(`cannot list ${sub}`, err, this.ctx);

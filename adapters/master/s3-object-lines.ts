@@ -36,7 +36,7 @@ export interface ObjectRef {
 async function* objectBytes(ref: ObjectRef): AsyncGenerator<Uint8Array> {
   let received = 0;
   let etag: string | undefined;
-  for (let breaks = 0; ; ) {
+  for (let breaks = 0; ;) {
     const res = await ref.client.send(
       new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...(received > 0 ? { Range: `bytes=${received}-`, IfMatch: etag } : {}) }),
     );

@@ -67,7 +67,16 @@ export function encodeApply(prefix: string, a: SpeedApply, policy: RetentionPoli
         trim = lastExpiredBucketStart(a.nowMs, g.granularity, policy);
         trimBelow.set(g.granularity, trim);
       }
-      s = { hash, index: bucketIndexKey(prefix, a.partition, g.view, g.granularity), expireAt, bucketStart: g.bucketStart, trimBelow: trim, incr: [], min: [], max: [] };
+      s = {
+        hash,
+        index: bucketIndexKey(prefix, a.partition, g.view, g.granularity),
+        expireAt,
+        bucketStart: g.bucketStart,
+        trimBelow: trim,
+        incr: [],
+        min: [],
+        max: [],
+      };
       sections.set(hash, s);
     }
     return s;

@@ -48,7 +48,8 @@ export async function deleteKeysOf(redis: RedisClient, prefix: string): Promise<
       do {
         const [next, keys] = await redisCall('kappa scan', () => node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000));
         // One key per call on a cluster: the keys of one page live in many slots.
-        if (keys.length > 0) deleted += redis instanceof Cluster ? (await Promise.all(keys.map((k) => redis.unlink(k)))).reduce((a, b) => a + b, 0) : await node.unlink(...keys);
+        if (keys.length > 0)
+          deleted += redis instanceof Cluster ? (await Promise.all(keys.map((k) => redis.unlink(k)))).reduce((a, b) => a + b, 0) : await node.unlink(...keys);
         cursor = next;
       } while (cursor !== '0');
     }

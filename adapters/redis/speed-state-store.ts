@@ -36,7 +36,15 @@ import type { SpeedControl } from '../../shared/speed/control.js';
 import type { RetentionPolicy } from '../../shared/speed/retention.js';
 import { loadScripts, type RedisClient, type SpeedScripts } from './scripts.js';
 import { ReplicaConfirm } from './replication.js';
-import { assertStateTopic, type ApplyOutcome, type PartitionProgress, type PartitionReport, type PartitionState, type ReplayRecord, type SpeedStateStore } from '../../shared/speed/ports.js';
+import {
+  assertStateTopic,
+  type ApplyOutcome,
+  type PartitionProgress,
+  type PartitionReport,
+  type PartitionState,
+  type ReplayRecord,
+  type SpeedStateStore,
+} from '../../shared/speed/ports.js';
 
 // The port's types, for the other Redis modules that read what this store writes.
 export type { ApplyOutcome, PartitionProgress, PartitionReport, PartitionState };
@@ -120,7 +128,11 @@ export class RedisSpeedStateStore implements SpeedStateStore {
         this.redis.hgetall(speedControlKey(this.prefix)),
       ]);
       const [next, coveredSince, topic, layout] = fields;
-      return { state: parseState(next ?? null, coveredSince ?? null, topic ?? null, layout ?? null), watermark: parseWatermark(w), control: parseControl(control) };
+      return {
+        state: parseState(next ?? null, coveredSince ?? null, topic ?? null, layout ?? null),
+        watermark: parseWatermark(w),
+        control: parseControl(control),
+      };
     });
   }
 
@@ -206,7 +218,13 @@ export class RedisSpeedStateStore implements SpeedStateStore {
   /** One key (one slot): the push and the trim in one transaction. */
   async recordReplay(replay: ReplayRecord): Promise<void> {
     const key = speedReplaysKey(this.prefix);
-    await redisCall('record replay', () => this.redis.multi().lpush(key, JSON.stringify(replay)).ltrim(key, 0, KEPT_REPLAYS - 1).exec());
+    await redisCall('record replay', () =>
+      this.redis
+        .multi()
+        .lpush(key, JSON.stringify(replay))
+        .ltrim(key, 0, KEPT_REPLAYS - 1)
+        .exec(),
+    );
   }
 }
 

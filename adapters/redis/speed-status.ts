@@ -7,7 +7,17 @@ import { SPEED_TOTAL_FIELDS, type LostRange, type SpeedTotals } from '../../shar
 import type { SpeedStatus } from '../../shared/ports.js';
 import { redisCall } from './client.js';
 import type { ControlReport, SpeedControl } from '../../shared/speed/control.js';
-import { KEPT_REPLAYS, LAYOUT_VERSION, TOPIC_PARTITIONS_FIELD, partitionStateKey, reasonOfInvalidField, speedControlKey, speedReplaysKey, speedStatusField, speedStatusKey } from './keys.js';
+import {
+  KEPT_REPLAYS,
+  LAYOUT_VERSION,
+  TOPIC_PARTITIONS_FIELD,
+  partitionStateKey,
+  reasonOfInvalidField,
+  speedControlKey,
+  speedReplaysKey,
+  speedStatusField,
+  speedStatusKey,
+} from './keys.js';
 import type { RedisClient } from './scripts.js';
 import { parseControl } from './speed-control.js';
 import type { PartitionReport } from './speed-state-store.js';
@@ -56,7 +66,12 @@ export interface RedisSpeedStatus extends SpeedStatus {
 /** A partition's report older than this reads as stale (the reporter writes every 2 s by default). */
 export const DEFAULT_STATUS_STALE_MS = 15_000;
 
-export async function readSpeedStatus(redis: RedisClient, prefix: string, partitions: readonly number[], staleMs = DEFAULT_STATUS_STALE_MS): Promise<RedisSpeedStatus> {
+export async function readSpeedStatus(
+  redis: RedisClient,
+  prefix: string,
+  partitions: readonly number[],
+  staleMs = DEFAULT_STATUS_STALE_MS,
+): Promise<RedisSpeedStatus> {
   const [statusHash, states, replayList, controlHash] = await redisCall('read speed status', () =>
     Promise.all([
       redis.hgetall(speedStatusKey(prefix)),
@@ -120,7 +135,8 @@ export async function readSpeedStatus(redis: RedisClient, prefix: string, partit
 
 /** The control fields of a consumer's report, when it has them all (reports of older versions have none). */
 function controlOf(p: PartitionReport | null): ControlReport | undefined {
-  if (p === null || typeof p.dedupe !== 'boolean' || typeof p.paused !== 'boolean' || typeof p.controlVersion !== 'number' || p.dedupeFrom === undefined) return undefined;
+  if (p === null || typeof p.dedupe !== 'boolean' || typeof p.paused !== 'boolean' || typeof p.controlVersion !== 'number' || p.dedupeFrom === undefined)
+    return undefined;
   return { dedupe: p.dedupe, dedupeFrom: p.dedupeFrom, paused: p.paused, controlVersion: p.controlVersion };
 }
 

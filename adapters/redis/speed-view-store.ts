@@ -34,7 +34,6 @@ import { readSpeedStatus, type RedisSpeedStatus } from './speed-status.js';
 export type { RedisSpeedStatus, SpeedPartitionStatus } from './speed-status.js';
 import { loadScripts, type RedisClient, type SpeedScripts } from './scripts.js';
 
-
 /** keys per MGET of HLLs (one slot each) */
 const MGET_CHUNK = 512;
 
@@ -64,7 +63,11 @@ export class RedisSpeedViewStore implements SpeedViewStore {
     const view = this.view(q.view);
     const groups = await readGroups(this.scripts, this.opts.prefix, await this.partitions(), { ...q, view });
     const rolled = rollUpGroups(view, groups, q.keep);
-    const distinct = await this.distinctOf(view, q.granularity, rolled.filter((r) => r.parts === 1).map((r) => r.group));
+    const distinct = await this.distinctOf(
+      view,
+      q.granularity,
+      rolled.filter((r) => r.parts === 1).map((r) => r.group),
+    );
     return rolled.map(({ group, parts }) => {
       const { late: _late, duplicates: _dups, unchecked: _unchecked, ...row } = this.row(view, q.granularity, group, distinct, parts);
       return row;
@@ -221,7 +224,9 @@ export class RedisSpeedViewStore implements SpeedViewStore {
    * slot. Keyed by HLL key; a key that does not exist counts 0 (no member was ever added).
    */
   private async distinctOf(view: ViewDef, granularity: Granularity, groups: readonly StoredGroup[]): Promise<Map<string, number>> {
-    const measures = Object.entries(view.measures).filter(([, d]) => d.type === 'distinct').map(([name]) => name);
+    const measures = Object.entries(view.measures)
+      .filter(([, d]) => d.type === 'distinct')
+      .map(([name]) => name);
     const out = new Map<string, number>();
     if (measures.length === 0 || groups.length === 0) return out;
     const bySlot = new Map<string, string[]>();
@@ -237,7 +242,10 @@ export class RedisSpeedViewStore implements SpeedViewStore {
     await redisCall('PFCOUNT', () =>
       Promise.all(
         [...bySlot.values()].map(async (keys) => {
-          const counts = await this.scripts.pfcountMany(keys, keys.map(() => 1));
+          const counts = await this.scripts.pfcountMany(
+            keys,
+            keys.map(() => 1),
+          );
           keys.forEach((k, i) => out.set(k, counts[i] ?? 0));
         }),
       ),

@@ -154,7 +154,11 @@ export class SparkBatchEngine implements BatchEngine {
       throw new LambdaError('INTERNAL', `spark engine: ${sqlJudged} plain + ${judged.lines} other lines is not the ${progress.recordsRead} read`);
     }
     const invalid: Record<string, number> = { ...judged.invalid };
-    for (const r of await this.rows(spark, 'reasons', 'SELECT reason, CAST(count(*) AS STRING) AS n FROM ev WHERE plain AND reason IS NOT NULL GROUP BY reason')) {
+    for (const r of await this.rows(
+      spark,
+      'reasons',
+      'SELECT reason, CAST(count(*) AS STRING) AS n FROM ev WHERE plain AND reason IS NOT NULL GROUP BY reason',
+    )) {
       invalid[r.reason as string] = (invalid[r.reason as string] ?? 0) + (exactInteger(r.n, 'count') ?? 0);
     }
 
@@ -164,14 +168,20 @@ export class SparkBatchEngine implements BatchEngine {
     const cols = ['id', 'ts', ...projection.map((c) => c.name)].join(', ');
     const valid = `(SELECT seq, lh, ${cols} FROM ev WHERE plain AND reason IS NULL UNION ALL SELECT seq, ${SPARK.hash64('line')} AS lh, ${cols} FROM ts_valid)`;
     await this.table(spark, 'ranked', rankedSql(views, valid));
-    const [counts] = await this.rows(spark, 'counts', `SELECT CAST(kept AS STRING) AS kept, CAST(duplicates AS STRING) AS duplicates, CAST(differing AS STRING) AS differing FROM (${dedupeCountsSql('ranked')})`);
+    const [counts] = await this.rows(
+      spark,
+      'counts',
+      `SELECT CAST(kept AS STRING) AS kept, CAST(duplicates AS STRING) AS duplicates, CAST(differing AS STRING) AS differing FROM (${dedupeCountsSql('ranked')})`,
+    );
     // Every view's groups in one job: the queries padded to the same columns, tagged by view.
     const queries = viewQueries(SPARK, views, 'ranked');
     const dimsMax = Math.max(0, ...queries.map((q) => q.dims));
     const measuresMax = Math.max(0, ...queries.map((q) => q.measures.length));
     const tagged = queries.map((q, i) => {
       const dims = Array.from({ length: dimsMax }, (_, j) => (j < q.dims ? `d${j}` : `CAST(NULL AS STRING) AS d${j}`));
-      const measures = Array.from({ length: measuresMax }, (_, k) => (k < q.measures.length ? `CAST(m${k} AS STRING) AS m${k}` : `CAST(NULL AS STRING) AS m${k}`));
+      const measures = Array.from({ length: measuresMax }, (_, k) =>
+        k < q.measures.length ? `CAST(m${k} AS STRING) AS m${k}` : `CAST(NULL AS STRING) AS m${k}`,
+      );
       return `SELECT ${[`${i} AS v`, 'granularity', 'CAST(bucket_start AS STRING) AS bucket_start', ...dims, ...measures].join(', ')} FROM (${q.sql})`;
     });
     const groups: StoredGroup[] = [];

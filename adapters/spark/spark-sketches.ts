@@ -45,7 +45,12 @@ export async function sparkSketches(spark: SparkSession, views: ViewSet, ranked:
   const groups: string[] = [];
   for (const [i, q] of queries.entries()) {
     await spark.send({ op: 'sql', sql: `CREATE OR REPLACE TEMP VIEW sketch_registers_${i} AS SELECT member, reg FROM sketch_registers WHERE q = ${i}` });
-    await spark.send({ op: 'table', view: `sketch_staged_${i}`, sql: q.stageSql(`sketch_registers_${i}`), path: pathToFileURL(join(dir, 'tables', `sketch_staged_${i}`)).href });
+    await spark.send({
+      op: 'table',
+      view: `sketch_staged_${i}`,
+      sql: q.stageSql(`sketch_registers_${i}`),
+      path: pathToFileURL(join(dir, 'tables', `sketch_staged_${i}`)).href,
+    });
     const dims = Array.from({ length: dimsMax }, (_, j) => (j < q.dims ? `d${j}` : `CAST(NULL AS STRING) AS d${j}`));
     for (const groupsSql of q.groupsSql(`sketch_staged_${i}`)) {
       groups.push(`SELECT ${[`${i} AS q`, 'granularity', 'CAST(bucket_start AS STRING) AS bucket_start', ...dims, 'regs'].join(', ')} FROM (${groupsSql})`);

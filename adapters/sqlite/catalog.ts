@@ -227,8 +227,7 @@ export class BatchCatalog {
 
   lastFailure(): FailureInfo | null {
     const row = this.db.prepare('SELECT run_id, at, code, message FROM last_failure WHERE id = 1').get() as
-      | { run_id: string; at: number; code: string; message: string }
-      | undefined;
+      { run_id: string; at: number; code: string; message: string } | undefined;
     return row === undefined ? null : { runId: row.run_id, at: row.at, code: row.code, message: row.message };
   }
 

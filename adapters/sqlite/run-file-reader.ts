@@ -73,7 +73,13 @@ export class RunFileReader {
       const values: Record<string, number | null> = {};
       measures.forEach(([name, def], i) => (values[name] = finalValue(def, r[1 + nDims + i] ?? null)));
       const parts = r[1 + nDims + measures.length] as number;
-      const row: BucketRow = { view: view.name, granularity: q.granularity, bucketStart: r[0] as number, dims: r.slice(1, 1 + nDims) as (string | null)[], values };
+      const row: BucketRow = {
+        view: view.name,
+        granularity: q.granularity,
+        bucketStart: r[0] as number,
+        dims: r.slice(1, 1 + nDims) as (string | null)[],
+        values,
+      };
       if (parts !== 1) row.parts = parts;
       return row;
     });
@@ -117,7 +123,9 @@ export class RunFileReader {
       throw new LambdaError('NOT_FOUND', `batch run ${this.record.runId} has no view "${q.view}"`, { details: { view: q.view, runId: this.record.runId } });
     }
     if (!view.granularities.includes(q.granularity)) {
-      throw new LambdaError('VALIDATION', `view "${view.name}" has no ${q.granularity} granularity`, { details: { view: view.name, granularity: q.granularity } });
+      throw new LambdaError('VALIDATION', `view "${view.name}" has no ${q.granularity} granularity`, {
+        details: { view: view.name, granularity: q.granularity },
+      });
     }
     return view;
   }

@@ -120,7 +120,11 @@ function insertSketches(db: Database.Database, views: ViewSet, sketches: Iterabl
   for (const view of sketchedViews(views)) {
     const cols = ['measure', 'granularity', 'bucket_start', ...dimensionColumns(view), 'hll'];
     const sql = `INSERT INTO ${quoteIdent(sketchTable(view))} (${cols.map(quoteIdent).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
-    const distinct = new Set(Object.entries(view.measures).filter(([, m]) => m.type === 'distinct').map(([name]) => name));
+    const distinct = new Set(
+      Object.entries(view.measures)
+        .filter(([, m]) => m.type === 'distinct')
+        .map(([name]) => name),
+    );
     inserts.set(view.name, { stmt: db.prepare(sql), distinct });
   }
   let n = 0;

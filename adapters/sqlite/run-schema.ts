@@ -89,7 +89,9 @@ export function createRunSchema(db: Database, views: ViewSet, opts: { sketches?:
   if (opts.sketches !== true) return;
   for (const view of sketchedViews(views)) {
     const dims = dimensionColumns(view).map((c) => `, ${quoteIdent(c)} TEXT`);
-    db.exec(`CREATE TABLE ${quoteIdent(sketchTable(view))} (measure TEXT NOT NULL, granularity TEXT NOT NULL, bucket_start INTEGER NOT NULL${dims.join('')}, hll BLOB NOT NULL)`);
+    db.exec(
+      `CREATE TABLE ${quoteIdent(sketchTable(view))} (measure TEXT NOT NULL, granularity TEXT NOT NULL, bucket_start INTEGER NOT NULL${dims.join('')}, hll BLOB NOT NULL)`,
+    );
   }
 }
 

@@ -107,7 +107,14 @@ export class Archiver implements Service {
   private async connect(): Promise<void> {
     const { config } = this.deps;
     const partitions = config.kafka.partitions;
-    await ensureTopics(this.kafka, [{ topic: this.topic, partitions }, { topic: config.kafka.dlqTopic, partitions }], config.kafka.replication);
+    await ensureTopics(
+      this.kafka,
+      [
+        { topic: this.topic, partitions },
+        { topic: config.kafka.dlqTopic, partitions },
+      ],
+      config.kafka.replication,
+    );
     this.timestampType = await topicTimestampType(this.kafka, this.topic);
     if (this.timestampType !== 'LogAppendTime') {
       this.log.warn(
@@ -183,8 +190,7 @@ export class Archiver implements Service {
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     if (payload.batch.messages.length === 0) return;
-    this.commit = (partition, next) =>
-      payload.commitOffsetsIfNecessary({ topics: [{ topic: this.topic, partitions: [{ partition, offset: String(next) }] }] });
+    this.commit = (partition, next) => payload.commitOffsetsIfNecessary({ topics: [{ topic: this.topic, partitions: [{ partition, offset: String(next) }] }] });
     await this.serial.run(() => this.consume(payload));
     await payload.heartbeat();
   }
@@ -310,18 +316,27 @@ export class Archiver implements Service {
   /** Timed flushes of quiet partitions, and the idle heartbeat that keeps `completeThrough` moving. */
   private scheduleTick(): void {
     const { flushMs } = this.deps.config.archiver;
-    this.timer = setTimeout(() => {
-      void this.serial
-        .run(async () => {
-          if (this.stopping || !this.inGroup) return;
-          const gen = this.generation;
-          for (const state of [...this.states.values()]) if (state.isDue(this.now(), flushMs)) await this.flush(state, gen);
-          await this.heartbeat.maybeBeat({ every: flushMs, partitions: this.assigned, states: this.states, live: () => gen === this.generation && this.inGroup, now: this.now });
-        })
-        .catch((err: unknown) => this.log.warn({ err }, 'archiver tick failed; trying again next tick'))
-        .finally(() => {
-          if (!this.stopping) this.scheduleTick();
-        });
-    }, Math.max(10, Math.min(1_000, Math.floor(flushMs / 4))));
+    this.timer = setTimeout(
+      () => {
+        void this.serial
+          .run(async () => {
+            if (this.stopping || !this.inGroup) return;
+            const gen = this.generation;
+            for (const state of [...this.states.values()]) if (state.isDue(this.now(), flushMs)) await this.flush(state, gen);
+            await this.heartbeat.maybeBeat({
+              every: flushMs,
+              partitions: this.assigned,
+              states: this.states,
+              live: () => gen === this.generation && this.inGroup,
+              now: this.now,
+            });
+          })
+          .catch((err: unknown) => this.log.warn({ err }, 'archiver tick failed; trying again next tick'))
+          .finally(() => {
+            if (!this.stopping) this.scheduleTick();
+          });
+      },
+      Math.max(10, Math.min(1_000, Math.floor(flushMs / 4))),
+    );
   }
 }

@@ -168,7 +168,11 @@ export type ResumeDecision =
  * commit and checkpoint, or for a new master dataset). A gap that is still there after seeking to
  * the checkpoint once (`soughtTo`) is a gap in the log itself, and is accepted.
  */
-export function resumeDecision(cp: { lastOffset: number; completeThrough: number } | undefined, firstOffset: number, soughtTo: number | undefined): ResumeDecision {
+export function resumeDecision(
+  cp: { lastOffset: number; completeThrough: number } | undefined,
+  firstOffset: number,
+  soughtTo: number | undefined,
+): ResumeDecision {
   const expected = cp ? cp.lastOffset + 1 : 0;
   if (firstOffset > expected && soughtTo !== expected) return { kind: 'seek', offset: expected };
   return {

@@ -94,7 +94,11 @@ export async function flushSegment(
   const file =
     draft.lines.length === 0
       ? null // every record was invalid: nothing to archive, but the checkpoint still moves on
-      : await writeFenced(t, { topic: t.topic, partition: draft.partition, firstOffset: draft.firstOffset, arrivalTs: draft.arrivalTs, lines: draft.lines }, commit);
+      : await writeFenced(
+          t,
+          { topic: t.topic, partition: draft.partition, firstOffset: draft.firstOffset, arrivalTs: draft.arrivalTs, lines: draft.lines },
+          commit,
+        );
   await commit(draft.partition, draft.lastOffset + 1);
   const checkpoint: Checkpoint = {
     topic: t.topic,

@@ -87,7 +87,8 @@ async function arrivalFor(master: MasterDataset, topic: string, now: number): Pr
 export async function importJsonl(filePath: string, master: MasterDataset, views: ViewSet, opts: ImportOptions = {}): Promise<ImportReport> {
   const now = opts.now ?? Date.now;
   const segmentLines = opts.segmentLines ?? 50_000;
-  if (!Number.isSafeInteger(segmentLines) || segmentLines < 1) throw new LambdaError('VALIDATION', `segmentLines must be a positive integer, got ${segmentLines}`);
+  if (!Number.isSafeInteger(segmentLines) || segmentLines < 1)
+    throw new LambdaError('VALIDATION', `segmentLines must be a positive integer, got ${segmentLines}`);
   const totalBytes = await fileSize(filePath);
   const topic = importTopic(await contentHash(filePath));
   const arrivalTs = await arrivalFor(master, topic, now());

@@ -27,9 +27,7 @@ import { computeWatermark, NO_WATERMARK } from './watermark.js';
 
 export type { RunCompleteness };
 
-export type TopicView =
-  | { source: 'kafka'; exists: boolean; partitions: readonly number[]; hasRecords: boolean }
-  | { source: 'fallback'; reason: string };
+export type TopicView = { source: 'kafka'; exists: boolean; partitions: readonly number[]; hasRecords: boolean } | { source: 'fallback'; reason: string };
 
 export interface PreviousRun {
   watermark: number;
@@ -70,7 +68,8 @@ export function decideCompleteness(input: CompletenessInput): CompletenessDecisi
   if (archiver.length === 0) {
     missing = partitions;
     if (latestImport === null) note = 'no checkpoint yet: nothing is vouched for';
-    else if (topicView.source === 'kafka' && topicView.hasRecords) note = `topic ${topic} holds records that no archiver has checkpointed: imports alone cannot vouch for them`;
+    else if (topicView.source === 'kafka' && topicView.hasRecords)
+      note = `topic ${topic} holds records that no archiver has checkpointed: imports alone cannot vouch for them`;
     else {
       A = latestImport;
       arrivalFrom = 'imports';

@@ -29,10 +29,7 @@ export interface MapWorkerInit {
   fileDelayMs: number;
 }
 
-export type ToWorker =
-  | { type: 'file'; fileIndex: number; key: string }
-  | { type: 'keep'; chunkId: number; keep: Uint8Array }
-  | { type: 'finish' };
+export type ToWorker = { type: 'file'; fileIndex: number; key: string } | { type: 'keep'; chunkId: number; keep: Uint8Array } | { type: 'finish' };
 
 export interface ChunkMessage {
   type: 'chunk';

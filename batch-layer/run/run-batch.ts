@@ -45,7 +45,10 @@ async function askTopic(config: Pick<Config, 'kafka'>, log: Logger): Promise<Top
     const t = await Promise.race([describeTopic(kafka, config.kafka.topic), timeout]);
     return { source: 'kafka', ...t };
   } catch (err) {
-    return { source: 'fallback', reason: `Kafka (${config.kafka.brokers.join(',')}) could not be asked for the partitions of ${config.kafka.topic}: ${(err as Error).message}` };
+    return {
+      source: 'fallback',
+      reason: `Kafka (${config.kafka.brokers.join(',')}) could not be asked for the partitions of ${config.kafka.topic}: ${(err as Error).message}`,
+    };
   } finally {
     clearTimeout(timer);
   }
@@ -111,7 +114,9 @@ export async function runBatch(deps: RunBatchDeps): Promise<BatchRunRecord> {
     const previousId = catalog.pointer().runId;
     const previousRecord = previousId === null ? null : (catalog.run(previousId)?.record ?? null);
     const previous: PreviousRun | null =
-      previousRecord === null ? null : { watermark: previousRecord.watermark, ...(previousRecord.completeness ? { completeness: previousRecord.completeness } : {}) };
+      previousRecord === null
+        ? null
+        : { watermark: previousRecord.watermark, ...(previousRecord.completeness ? { completeness: previousRecord.completeness } : {}) };
     const decided = decideCompleteness({
       topic: config.kafka.topic,
       checkpoints,
@@ -123,9 +128,14 @@ export async function runBatch(deps: RunBatchDeps): Promise<BatchRunRecord> {
     const A = decided.arrivalComplete;
     const W = decided.watermark;
     const { completeness } = decided;
-    if (topicView.source === 'fallback') log.warn({ runId, reason: topicView.reason, partitions: completeness.partitions }, 'batch run: partitions from the checkpoints and LAMBDA_TOPIC_PARTITIONS');
+    if (topicView.source === 'fallback')
+      log.warn(
+        { runId, reason: topicView.reason, partitions: completeness.partitions },
+        'batch run: partitions from the checkpoints and LAMBDA_TOPIC_PARTITIONS',
+      );
     if (completeness.note !== undefined) log.warn({ runId, completeness }, `batch run completeness: ${completeness.note}`);
-    if (completeness.gaps.length > 0) log.warn({ runId, gaps: completeness.gaps }, 'the master dataset has archive gaps: offsets Kafka deleted before the archiver read them');
+    if (completeness.gaps.length > 0)
+      log.warn({ runId, gaps: completeness.gaps }, 'the master dataset has archive gaps: offsets Kafka deleted before the archiver read them');
     progress.filesTotal = files.length;
     progress.bytesTotal = files.reduce((s, f) => s + f.sizeBytes, 0);
 
@@ -198,7 +208,10 @@ export async function runBatch(deps: RunBatchDeps): Promise<BatchRunRecord> {
     record.timings.publishMs = t5 - t4;
     record.timings.totalMs = t5 - startedAt;
     try {
-      removeRunFiles(batchDir, pruned.map((p) => p.file));
+      removeRunFiles(
+        batchDir,
+        pruned.map((p) => p.file),
+      );
       catalog.updateRecord(record); // the final timings; the run is served since the publish
     } catch (err) {
       // The run IS published: housekeeping trouble must not report it as failed. The next run

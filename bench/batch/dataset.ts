@@ -62,7 +62,13 @@ export async function writeDataset(root: string, spec: DatasetSpec): Promise<Dat
   }
   const arrivalComplete = arrivalTs + 1000;
   for (let partition = 0; partition < spec.partitions; partition++) {
-    await master.writeCheckpoint({ topic: spec.topic, partition, lastOffset: (nextOffset[partition] as number) - 1, completeThrough: arrivalComplete, updatedAt: arrivalComplete });
+    await master.writeCheckpoint({
+      topic: spec.topic,
+      partition,
+      lastOffset: (nextOffset[partition] as number) - 1,
+      completeThrough: arrivalComplete,
+      updatedAt: arrivalComplete,
+    });
   }
   return { files, bytes, records, duplicates, firstTs: spec.startTs, lastTs, arrivalComplete };
 }

@@ -39,7 +39,9 @@ export function readColumns(views: ViewSet): Record<string, string> {
 
 /** Loads every segment and keeps one record per id: the same exact dedupe as the batch layer. */
 export function dedupeSql(masterRoot: string, views: ViewSet): string {
-  const columns = Object.entries(readColumns(views)).map(([k, t]) => `${ident(k)}: '${t}'`).join(', ');
+  const columns = Object.entries(readColumns(views))
+    .map(([k, t]) => `${ident(k)}: '${t}'`)
+    .join(', ');
   const glob = `${masterRoot.replaceAll("'", "''")}/events/*/*.jsonl.gz`;
   return (
     `CREATE TABLE events AS SELECT * FROM read_json('${glob}', format = 'newline_delimited', compression = 'gzip', columns = {${columns}}) ` +

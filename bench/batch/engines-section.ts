@@ -51,7 +51,13 @@ export interface EngineResult {
 
 const runMs = (c: Child) => c.record.timings.totalMs ?? c.wallMs;
 
-async function runs(services: BenchServices, events: number, reps: number, engines: readonly Engine[], log: (s: string) => void): Promise<Map<Engine, Child[]>> {
+async function runs(
+  services: BenchServices,
+  events: number,
+  reps: number,
+  engines: readonly Engine[],
+  log: (s: string) => void,
+): Promise<Map<Engine, Child[]>> {
   const ctx = benchContext(services, 'engines', { LAMBDA_TOPIC_PARTITIONS: String(BATCH_DATASET_DEFAULTS.partitions) });
   try {
     await writeDataset(join(ctx.dataDir, 'master'), { ...BATCH_DATASET_DEFAULTS, events, topic: ctx.config.kafka.topic });
@@ -59,7 +65,9 @@ async function runs(services: BenchServices, events: number, reps: number, engin
     for (let i = 0; i < reps; i++) {
       for (const engine of engines) {
         // Spark: local[2] (both cores), its driver's heap LAMBDA_BATCH_MEMORY_MB (2048 MiB).
-        const c = await runJsonChild<Child>('bench/batch/run-child.ts', { BENCH_ENV: JSON.stringify({ ...ctx.env, LAMBDA_BATCH_ENGINE: engine, LAMBDA_SPARK_MASTER: 'local[2]' }) });
+        const c = await runJsonChild<Child>('bench/batch/run-child.ts', {
+          BENCH_ENV: JSON.stringify({ ...ctx.env, LAMBDA_BATCH_ENGINE: engine, LAMBDA_SPARK_MASTER: 'local[2]' }),
+        });
         out.get(engine)?.push(c);
         log(`${fmtCount(events)} events on the ${engine} engine: ${fmtMs(runMs(c))}`);
       }
@@ -95,9 +103,25 @@ export async function enginesTable(services: BenchServices, plan: EnginesPlan, l
   });
   const table: Table = {
     title: `Batch engines side by side (LAMBDA_BATCH_ENGINE): the same ${fmtCount(plan.events)}-event files, and a ${fmtCount(plan.tiny)}-event run for the cost of a run`,
-    columns: ['engine', `events/s (${fmtCount(plan.events)} events)`, 'run time', `run time at ${fmtCount(plan.tiny)} events (fixed cost)`, 'events/s past the fixed cost', 'same counts as reference', 'load avg'],
+    columns: [
+      'engine',
+      `events/s (${fmtCount(plan.events)} events)`,
+      'run time',
+      `run time at ${fmtCount(plan.tiny)} events (fixed cost)`,
+      'events/s past the fixed cost',
+      'same counts as reference',
+      'load avg',
+    ],
     rows: [
-      ...data.map((r) => [r.engine, fmtSummary(r.eventsPerSec, fmtRate), fmtMs(r.ms.median), fmtMs(r.tinyMs.median), fmtRate(r.marginalPerSec), r.sameAsReference ? 'yes' : 'NO (see results.json)', String(load)]),
+      ...data.map((r) => [
+        r.engine,
+        fmtSummary(r.eventsPerSec, fmtRate),
+        fmtMs(r.ms.median),
+        fmtMs(r.tinyMs.median),
+        fmtRate(r.marginalPerSec),
+        r.sameAsReference ? 'yes' : 'NO (see results.json)',
+        String(load),
+      ]),
       ...(sparkBuilt ? [] : [['spark', 'not run: its driver is not built (bash scripts/spark.sh)', '', '', '', '', String(load)]]),
     ],
     notes: [

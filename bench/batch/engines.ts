@@ -36,7 +36,16 @@ try {
   const engines = (process.env.ENGINES ?? 'reference,duckdb').split(',') as ('reference' | 'duckdb' | 'spark')[];
   for (const engine of engines) {
     const config = loadConfig(
-      { LAMBDA_DATA_DIR: join(dir, engine), LAMBDA_MASTER_URL: `file://${join(dir, 'master')}`, LAMBDA_TOPIC_PARTITIONS: '1', LAMBDA_BATCH_ENGINE: engine, LAMBDA_SPARK_MASTER: process.env.LAMBDA_SPARK_MASTER ?? 'local[2]', LAMBDA_BATCH_WORKERS: process.env.LAMBDA_BATCH_WORKERS ?? '2', LAMBDA_BATCH_MEMORY_MB: process.env.LAMBDA_BATCH_MEMORY_MB ?? '1024', LAMBDA_BATCH_DEDUPE_MAX_IDS: '100000000' },
+      {
+        LAMBDA_DATA_DIR: join(dir, engine),
+        LAMBDA_MASTER_URL: `file://${join(dir, 'master')}`,
+        LAMBDA_TOPIC_PARTITIONS: '1',
+        LAMBDA_BATCH_ENGINE: engine,
+        LAMBDA_SPARK_MASTER: process.env.LAMBDA_SPARK_MASTER ?? 'local[2]',
+        LAMBDA_BATCH_WORKERS: process.env.LAMBDA_BATCH_WORKERS ?? '2',
+        LAMBDA_BATCH_MEMORY_MB: process.env.LAMBDA_BATCH_MEMORY_MB ?? '1024',
+        LAMBDA_BATCH_DEDUPE_MAX_IDS: '100000000',
+      },
       process.cwd(),
     );
     const started = performance.now();
@@ -46,7 +55,9 @@ try {
     const ms = performance.now() - started;
     const engineMs = record.timings.mapMs + record.timings.mergeMs;
     const perSecond = Math.round((lines.length / engineMs) * 1000);
-    process.stdout.write(`${JSON.stringify({ engine, events: lines.length, files, ms: Math.round(ms), engineMs, perSecond, phases, timings: record.timings, counts: record.counts })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ engine, events: lines.length, files, ms: Math.round(ms), engineMs, perSecond, phases, timings: record.timings, counts: record.counts })}\n`,
+    );
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

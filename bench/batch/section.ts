@@ -93,7 +93,11 @@ function phasesText(r: RunSummary): string {
   return [...parts, `write ${fmtMs(t.writeMs ?? 0)}`].join(', ');
 }
 
-export async function batchSection(services: BenchServices, plan: BatchPlan, log: (s: string) => void): Promise<SectionResult & { duckdbVersion: string | null }> {
+export async function batchSection(
+  services: BenchServices,
+  plan: BatchPlan,
+  log: (s: string) => void,
+): Promise<SectionResult & { duckdbVersion: string | null }> {
   const results: BatchSizeResult[] = [];
   let duckdbVersion: string | null = null;
   for (const events of plan.sizes) {
@@ -126,7 +130,9 @@ export async function batchSection(services: BenchServices, plan: BatchPlan, log
           reference.push(r);
           refText = fmtMs(runMs(r));
         }
-        log(`${fmtCount(events)} events: lambda-arch ${fmtMs(runMs(b))} (without sketches ${fmtMs(runMs(n))}), plain DuckDB ${fmtMs(d.wallMs)}, reference engine ${refText}`);
+        log(
+          `${fmtCount(events)} events: lambda-arch ${fmtMs(runMs(b))} (without sketches ${fmtMs(runMs(n))}), plain DuckDB ${fmtMs(d.wallMs)}, reference engine ${refText}`,
+        );
       }
       const groups = lambda[0]?.record.counts.groups ?? -1;
       const duckRows = Object.values(duck[0]?.rows ?? {}).reduce((a, c) => a + c, 0);
@@ -156,7 +162,20 @@ export async function batchSection(services: BenchServices, plan: BatchPlan, log
   const perM = (ms: number, r: BatchSizeResult) => fmtMs(ms / (r.events / 1e6));
   const table: Table = {
     title: 'Batch layer: full recompute from the master dataset (gzip JSONL, ~2% duplicates) vs plain DuckDB on the same files',
-    columns: ['events', 'files', 'lambda-arch events/s', 'lambda-arch time', 'peak RSS', 'CPU time', 'where the time went (median run)', 'plain DuckDB events/s', 'plain DuckDB peak RSS', 'time ratio (lambda-arch / DuckDB)', 'same groups', 'load avg'],
+    columns: [
+      'events',
+      'files',
+      'lambda-arch events/s',
+      'lambda-arch time',
+      'peak RSS',
+      'CPU time',
+      'where the time went (median run)',
+      'plain DuckDB events/s',
+      'plain DuckDB peak RSS',
+      'time ratio (lambda-arch / DuckDB)',
+      'same groups',
+      'load avg',
+    ],
     rows: results.map((r) => [
       fmtCount(r.events),
       String(r.dataset.files),
@@ -173,14 +192,22 @@ export async function batchSection(services: BenchServices, plan: BatchPlan, log
     ]),
     notes: [
       "lambda-arch: runBatch as the batch role runs it by default: the duckdb engine (LAMBDA_BATCH_ENGINE=duckdb, 2 threads on this machine, LAMBDA_BATCH_MEMORY_MB=2048) reading the gzip files with read_csv, validating in SQL (and in TypeScript the lines SQL does not judge), exact dedupe by id, every view at minute/hour/day, the distinct measures' HyperLogLog sketches (issue 16), one SQLite run file written and published; time = the run record's totalMs, from lease to publish. Peak RSS = the whole process (Node and DuckDB), the highest of the runs.",
-      'Where the time went: the duckdb engine\'s phases in the median run: load = read + validate in SQL, typescript = lines judged by shared/events.ts, dedupe = the window by id, views = GROUP BYs and sketches, write = the SQLite run file.',
+      "Where the time went: the duckdb engine's phases in the median run: load = read + validate in SQL, typescript = lines judged by shared/events.ts, dedupe = the window by id, views = GROUP BYs and sketches, write = the SQLite run file.",
       'plain DuckDB: read_json over the same .jsonl.gz files with a fixed schema (no validation), QUALIFY row_number() OVER (PARTITION BY id) = 1, then one CREATE TABLE ... GROUP BY per view and granularity (count, count(DISTINCT), sum/max of the value scaled to an integer), into a DuckDB file; all its threads (default: one per core). It validates nothing, keeps no invalid-record counts, builds no sketches and writes no SQLite file.',
-      'Memory: bounded by DuckDB\'s memory_limit (LAMBDA_BATCH_MEMORY_MB, 2048 MiB; it spills to <batch dir>/duckdb/ past it) plus Node (the groups and sketches handed to the SQLite writer, about the size of the run file).',
+      "Memory: bounded by DuckDB's memory_limit (LAMBDA_BATCH_MEMORY_MB, 2048 MiB; it spills to <batch dir>/duckdb/ past it) plus Node (the groups and sketches handed to the SQLite writer, about the size of the run file).",
     ],
   };
   const sketchTable: Table = {
-    title: 'Batch layer: with and without the distinct measures\' sketches (LAMBDA_BATCH_SKETCHES, issue 16), same files',
-    columns: ['events', 'with sketches (default)', 'run file', 'without sketches', 'run file', 'time with / without', 'where the time went without sketches (median run)'],
+    title: "Batch layer: with and without the distinct measures' sketches (LAMBDA_BATCH_SKETCHES, issue 16), same files",
+    columns: [
+      'events',
+      'with sketches (default)',
+      'run file',
+      'without sketches',
+      'run file',
+      'time with / without',
+      'where the time went without sketches (median run)',
+    ],
     rows: results.map((r) => [
       fmtCount(r.events),
       `${fmtSummary(r.lambda.eventsPerSec, fmtRate)}, ${fmtMs(r.lambda.totalMs.median)}`,
@@ -190,7 +217,9 @@ export async function batchSection(services: BenchServices, plan: BatchPlan, log
       `${(r.lambda.totalMs.median / r.noSketches.totalMs.median).toFixed(2)}x`,
       phasesText(r.noSketches),
     ]),
-    notes: ['Sketches: one HyperLogLog per group of each distinct measure (16384 registers, Redis\'s format, sparse while small), built in SQL from members hashed once in TypeScript (adapters/duckdb/sketch-rows.ts).'],
+    notes: [
+      "Sketches: one HyperLogLog per group of each distinct measure (16384 registers, Redis's format, sparse while small), built in SQL from members hashed once in TypeScript (adapters/duckdb/sketch-rows.ts).",
+    ],
   };
   const referenceTable: Table = {
     title: 'Batch layer: the reference engine (LAMBDA_BATCH_ENGINE=reference, the TypeScript fold kept as the oracle) beside the default, same files',
@@ -198,21 +227,44 @@ export async function batchSection(services: BenchServices, plan: BatchPlan, log
     rows: results.flatMap((r) =>
       r.reference === null
         ? []
-        : [[fmtCount(r.events), fmtSummary(r.reference.eventsPerSec, fmtRate), fmtMs(r.reference.totalMs.median), fmtMiB(r.reference.peakRssBytes.max), fmtMs(r.reference.cpuMs.median), `${(r.reference.totalMs.median / r.lambda.totalMs.median).toFixed(2)}x`, r.reference.sameGroups ? 'yes' : 'NO (see results.json)', String(r.load)]],
+        : [
+            [
+              fmtCount(r.events),
+              fmtSummary(r.reference.eventsPerSec, fmtRate),
+              fmtMs(r.reference.totalMs.median),
+              fmtMiB(r.reference.peakRssBytes.max),
+              fmtMs(r.reference.cpuMs.median),
+              `${(r.reference.totalMs.median / r.lambda.totalMs.median).toFixed(2)}x`,
+              r.reference.sameGroups ? 'yes' : 'NO (see results.json)',
+              String(r.load),
+            ],
+          ],
     ),
-    notes: ['The reference engine: worker-thread map, exact dedupe of every id on the main thread (LAMBDA_BATCH_DEDUPE_MAX_IDS), every view; not run above 5M events (minutes per run; it is the oracle of the tests, not the engine of large runs).'],
+    notes: [
+      'The reference engine: worker-thread map, exact dedupe of every id on the main thread (LAMBDA_BATCH_DEDUPE_MAX_IDS), every view; not run above 5M events (minutes per run; it is the oracle of the tests, not the engine of large runs).',
+    ],
   };
   const scaleTable: Table = {
     title: 'Batch layer scale: time per million events as the master dataset grows',
     columns: ['events', 'lambda-arch time', 'per million events', 'without sketches: per million', 'plain DuckDB time', 'per million events'],
-    rows: results.map((r) => [fmtCount(r.events), fmtMs(r.lambda.totalMs.median), perM(r.lambda.totalMs.median, r), perM(r.noSketches.totalMs.median, r), fmtMs(r.duckdb.wallMs.median), perM(r.duckdb.wallMs.median, r)]),
+    rows: results.map((r) => [
+      fmtCount(r.events),
+      fmtMs(r.lambda.totalMs.median),
+      perM(r.lambda.totalMs.median, r),
+      perM(r.noSketches.totalMs.median, r),
+      fmtMs(r.duckdb.wallMs.median),
+      perM(r.duckdb.wallMs.median, r),
+    ]),
     notes: ['Sizes above 5M run once (one run each of lambda-arch, without sketches, plain DuckDB).'],
   };
   const engines = await enginesTable(services, plan.engines, log);
   const at5M = results.find((r) => r.events === 5_000_000) ?? results[results.length - 1];
   const smallest = results[0];
   const largest = results.reduce<BatchSizeResult | undefined>((a, r) => (a === undefined || r.events > a.events ? r : a), undefined);
-  const flat = smallest && largest && largest !== smallest ? largest.lambda.totalMs.median / (largest.events / 1e6) / (smallest.lambda.totalMs.median / (smallest.events / 1e6)) : null;
+  const flat =
+    smallest && largest && largest !== smallest
+      ? largest.lambda.totalMs.median / (largest.events / 1e6) / (smallest.lambda.totalMs.median / (smallest.events / 1e6))
+      : null;
   return {
     tables: [table, sketchTable, scaleTable, referenceTable, engines.table],
     goals: [
@@ -223,7 +275,9 @@ export async function batchSection(services: BenchServices, plan: BatchPlan, log
       {
         ...goal('Batch time vs plain DuckDB (same files, same views)', 1.2, at5M?.ratio ?? null, (v) => `${v.toFixed(2)}x`, true),
         target: 'within 1.2x',
-        ...(at5M ? { measured: `${at5M.ratio.toFixed(2)}x (without sketches ${(at5M.noSketches.totalMs.median / at5M.duckdb.wallMs.median).toFixed(2)}x)` } : {}),
+        ...(at5M
+          ? { measured: `${at5M.ratio.toFixed(2)}x (without sketches ${(at5M.noSketches.totalMs.median / at5M.duckdb.wallMs.median).toFixed(2)}x)` }
+          : {}),
       },
       {
         goal: 'Batch memory bounded and stated',

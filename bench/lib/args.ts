@@ -15,7 +15,10 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     if (a === '--quick') quick = true;
     else if (a === '--only' || a.startsWith('--only=')) {
       const value = a === '--only' ? argv[++i] : a.slice('--only='.length);
-      const names = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const names = (value ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       const bad = names.filter((n) => !SECTIONS.includes(n as SectionName));
       if (names.length === 0 || bad.length > 0) throw new Error(`--only takes ${SECTIONS.join('|')} (comma-separated), got ${JSON.stringify(value)}`);
       only = SECTIONS.filter((s) => names.includes(s));

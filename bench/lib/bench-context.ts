@@ -100,7 +100,8 @@ export async function deleteKeys(redisUrl: string, prefix: string): Promise<numb
         let cursor = '0';
         do {
           const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
-          if (keys.length > 0) deleted += cluster === null ? await node.unlink(...keys) : (await Promise.all(keys.map((k) => cluster.unlink(k)))).reduce((a, b) => a + b, 0);
+          if (keys.length > 0)
+            deleted += cluster === null ? await node.unlink(...keys) : (await Promise.all(keys.map((k) => cluster.unlink(k)))).reduce((a, b) => a + b, 0);
           cursor = next;
         } while (cursor !== '0');
       }

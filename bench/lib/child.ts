@@ -27,10 +27,19 @@ export async function runJsonChild<T>(script: string, env: Record<string, string
  * Starts a long-running bench child that prints a JSON line with "ready": true once it is ready
  * (e.g. with a server's URL) and runs until SIGTERM. Resolves with that line and the process.
  */
-export async function startReadyChild<T>(script: string, env: Record<string, string>, logPath: string, nodeFlags: readonly string[] = []): Promise<{ ready: T; child: ChildProcess; laterOutput: () => string }> {
+export async function startReadyChild<T>(
+  script: string,
+  env: Record<string, string>,
+  logPath: string,
+  nodeFlags: readonly string[] = [],
+): Promise<{ ready: T; child: ChildProcess; laterOutput: () => string }> {
   const log = openSync(logPath, 'a');
   // The node flags of bin/lambda-arch, so servers run as the CLI runs them.
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', ...nodeFlags, '--import', 'tsx', script], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', log] });
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', ...nodeFlags, '--import', 'tsx', script], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', log],
+  });
   closeSync(log);
   const stdout = child.stdout;
   if (stdout === null) throw new Error('no stdout pipe');

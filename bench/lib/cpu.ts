@@ -86,7 +86,11 @@ export interface CpuSnapshot {
 }
 
 /** `kafkaPids`: the broker processes (default the local single broker); null when one cannot be read. */
-export async function cpuSnapshot(nodePids: readonly (number | undefined)[], redis: RedisClient, kafkaPids: readonly (number | undefined)[] = [localKafkaPid()]): Promise<CpuSnapshot> {
+export async function cpuSnapshot(
+  nodePids: readonly (number | undefined)[],
+  redis: RedisClient,
+  kafkaPids: readonly (number | undefined)[] = [localKafkaPid()],
+): Promise<CpuSnapshot> {
   const nodes = nodePids.map(processCpuSeconds);
   const brokers = kafkaPids.map(treeCpuSeconds);
   const sum = (xs: (number | null)[]) => (xs.some((x) => x === null) ? null : xs.reduce<number>((a, b) => a + (b as number), 0));

@@ -86,7 +86,11 @@ export function goal(name: string, target: number, measured: number | null, fmt:
 
 function mdTable(t: Table): string {
   const esc = (c: string) => c.replaceAll('|', '\\|');
-  const lines = [`| ${t.columns.map(esc).join(' | ')} |`, `| ${t.columns.map(() => '---').join(' | ')} |`, ...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`)];
+  const lines = [
+    `| ${t.columns.map(esc).join(' | ')} |`,
+    `| ${t.columns.map(() => '---').join(' | ')} |`,
+    ...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`),
+  ];
   const notes = t.notes.map((n) => `- ${n}`);
   return [`### ${t.title}`, '', ...lines, ...(notes.length > 0 ? ['', ...notes] : [])].join('\n');
 }
@@ -96,7 +100,12 @@ export function toMarkdown(r: BenchResults): string {
   const goals: Table = {
     title: 'Goals (this 2-core machine)',
     columns: ['goal', 'target', 'measured (median)', 'result'],
-    rows: r.goals.map((g) => [g.goal, g.target, g.measured, g.met === null ? 'not measured' : g.met ? `**met** (${g.distance})` : `**missed** (${g.distance.replace(/^missed: /, '')})`]),
+    rows: r.goals.map((g) => [
+      g.goal,
+      g.target,
+      g.measured,
+      g.met === null ? 'not measured' : g.met ? `**met** (${g.distance})` : `**missed** (${g.distance.replace(/^missed: /, '')})`,
+    ]),
     notes: [],
   };
   return [

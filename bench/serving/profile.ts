@@ -23,7 +23,10 @@ interface ProfileNode {
 
 const what = (['drift', 'totals', 'ceiling'] as const).find((w) => w === process.argv[2]) ?? 'series';
 const seconds = Number(process.argv[3] ?? 10);
-const ctx = benchContext(findServices(process.env), 'prof', { LAMBDA_TOPIC_PARTITIONS: '2', ...(process.env.LAMBDA_SERVING_SPEED_MAX_STALE_MS ? { LAMBDA_SERVING_SPEED_MAX_STALE_MS: process.env.LAMBDA_SERVING_SPEED_MAX_STALE_MS } : {}) });
+const ctx = benchContext(findServices(process.env), 'prof', {
+  LAMBDA_TOPIC_PARTITIONS: '2',
+  ...(process.env.LAMBDA_SERVING_SPEED_MAX_STALE_MS ? { LAMBDA_SERVING_SPEED_MAX_STALE_MS: process.env.LAMBDA_SERVING_SPEED_MAX_STALE_MS } : {}),
+});
 const profDir = mkdtempSync(join(tmpdir(), 'serving-prof-'));
 try {
   const data = await seedServingData(ctx, 0.1);
@@ -42,14 +45,21 @@ try {
     const bodyFile = join(ctx.dataDir, 'series.json');
     writeFileSync(bodyFile, Buffer.from(await (await fetch(serve.ready.url + path)).arrayBuffer()));
     await stopChild(serve.child);
-    serve = await startReadyChild<{ url: string }>('bench/serving/ceiling-child.ts', { BENCH_CEILING: JSON.stringify({ kind: 'express', bodyFile }) }, join(ctx.dataDir, 'ceiling.log'), flags);
+    serve = await startReadyChild<{ url: string }>(
+      'bench/serving/ceiling-child.ts',
+      { BENCH_CEILING: JSON.stringify({ kind: 'express', bodyFile }) },
+      join(ctx.dataDir, 'ceiling.log'),
+      flags,
+    );
   }
   await autocannon({ url: serve.ready.url + path, connections: 50, duration: 2 }); // warm-up: JIT, the cache's first computation
   const openRate = Number(process.env.BENCH_OPEN_RATE ?? 0);
   if (openRate > 0) {
     // BENCH_OPEN_RATE=N: open loop at N requests/s instead of 50 connections closed-loop.
     const o = await openLoop(serve.ready.url + path, openRate, seconds);
-    console.log(`${what} open loop ${openRate}/s: ${o.achievedRate.toFixed(0)}/s, p50 ${o.p50.toFixed(1)} ms, p99 ${o.p99.toFixed(1)} ms, max ${o.max.toFixed(1)} ms`);
+    console.log(
+      `${what} open loop ${openRate}/s: ${o.achievedRate.toFixed(0)}/s, p50 ${o.p50.toFixed(1)} ms, p99 ${o.p99.toFixed(1)} ms, max ${o.max.toFixed(1)} ms`,
+    );
   } else {
     const r = await autocannon({ url: serve.ready.url + path, connections: 50, duration: seconds });
     console.log(`${what}: ${r.requests.average}/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`);

@@ -55,7 +55,9 @@ async function untilIdle(baseUrl: string): Promise<void> {
   let quick = 0;
   while (quick < 2 && performance.now() < deadline) {
     const t = performance.now();
-    await fetch(`${baseUrl}/livez`).then((r) => r.arrayBuffer()).catch(() => undefined);
+    await fetch(`${baseUrl}/livez`)
+      .then((r) => r.arrayBuffer())
+      .catch(() => undefined);
     quick = performance.now() - t < 20 ? quick + 1 : 0;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -98,7 +100,11 @@ export async function servingSection(services: BenchServices, plan: ServingPlan,
     const totalsRes = await fetch(serve.ready.url + totalsPath);
     const totalsBody = await totalsRes.text();
     if (!totalsRes.ok) throw new Error(`totals answered ${totalsRes.status}: ${totalsBody.slice(0, 500)}`);
-    const totals = JSON.parse(totalsBody) as { approximate: string[]; sources: { batchBuckets: number; speedBuckets: number }; totals: { buckets: number; approximate?: string[] }[] };
+    const totals = JSON.parse(totalsBody) as {
+      approximate: string[];
+      sources: { batchBuckets: number; speedBuckets: number };
+      totals: { buckets: number; approximate?: string[] }[];
+    };
     if (!seriesRes.ok) throw new Error(`series answered ${seriesRes.status}: ${seriesBody.slice(0, 500)}`);
     const series = JSON.parse(seriesBody) as { buckets: { source: string; groups: unknown[] }[] };
     const drift = JSON.parse(driftBody) as { bucketsCompared?: number };
@@ -109,7 +115,11 @@ export async function servingSection(services: BenchServices, plan: ServingPlan,
     const totalsFile = join(ctx.dataDir, 'totals.json');
     writeFileSync(totalsFile, totalsBody);
     const ceiling = async (kind: 'express' | 'http', file: string, path: string, label: string, seconds: number): Promise<Target> => {
-      const c = await startReadyChild<{ url: string }>('bench/serving/ceiling-child.ts', { BENCH_CEILING: JSON.stringify({ kind, bodyFile: file }) }, join(ctx.dataDir, `${kind}-${children.length}.log`));
+      const c = await startReadyChild<{ url: string }>(
+        'bench/serving/ceiling-child.ts',
+        { BENCH_CEILING: JSON.stringify({ kind, bodyFile: file }) },
+        join(ctx.dataDir, `${kind}-${children.length}.log`),
+      );
       children.push(c.child);
       return { label, url: c.ready.url + path, shots: [], seconds };
     };
@@ -119,7 +129,12 @@ export async function servingSection(services: BenchServices, plan: ServingPlan,
       await ceiling('http', bodyFile, seriesPath, 'ceiling: plain Node http server, same series JSON precomputed', plan.seconds),
       { label: 'lambda-arch: drift report, last 24 hours hourly (pageviews per URL)', url: serve.ready.url + driftPath, shots: [], seconds: plan.driftSeconds },
       await ceiling('express', driftFile, driftPath, 'ceiling: express route, same drift JSON precomputed', plan.driftSeconds),
-      { label: 'lambda-arch: unique visitors per URL over 7 days (distinct totals, both layers)', url: serve.ready.url + totalsPath, shots: [], seconds: plan.seconds },
+      {
+        label: 'lambda-arch: unique visitors per URL over 7 days (distinct totals, both layers)',
+        url: serve.ready.url + totalsPath,
+        shots: [],
+        seconds: plan.seconds,
+      },
       await ceiling('express', totalsFile, totalsPath, 'ceiling: express route, same totals JSON precomputed', plan.seconds),
     ];
     const load = currentLoad();
@@ -143,11 +158,17 @@ export async function servingSection(services: BenchServices, plan: ServingPlan,
         const r = await openLoop(targets[k]!.url, openRate, plan.seconds);
         await untilIdle(new URL(targets[k]!.url).origin);
         o.runs.push(r);
-        log(`open loop ${fmtRate(openRate)} -> ${o.label}: ${fmtRate(r.achievedRate)}, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.errors} errors`);
+        log(
+          `open loop ${fmtRate(openRate)} -> ${o.label}: ${fmtRate(r.achievedRate)}, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.errors} errors`,
+        );
       }
     }
     const cacheMetrics = await readCacheMetrics(serve.ready.url);
-    const sum = (t: Target) => ({ rps: summarize(t.shots.map((s) => s.rps)), p50: summarize(t.shots.map((s) => s.p50)), p99: summarize(t.shots.map((s) => s.p99)) });
+    const sum = (t: Target) => ({
+      rps: summarize(t.shots.map((s) => s.rps)),
+      p50: summarize(t.shots.map((s) => s.p50)),
+      p99: summarize(t.shots.map((s) => s.p99)),
+    });
     const stats = targets.map((t) => ({ ...t, ...sum(t), errors: t.shots.reduce((n, s) => n + s.errors + s.non2xx, 0) }));
     type Stat = (typeof stats)[number];
     const [lambdaSeries, express, http, lambdaDrift, expressDrift, lambdaTotals, expressTotals] = stats as [Stat, Stat, Stat, Stat, Stat, Stat, Stat];
@@ -155,7 +176,11 @@ export async function servingSection(services: BenchServices, plan: ServingPlan,
     const driftShare = lambdaDrift.rps.median / expressDrift.rps.median;
     const totalsShare = lambdaTotals.rps.median / expressTotals.rps.median;
     const ceilingOf = (s: Stat) => (s.url.includes('/drift') ? expressDrift : s.url.includes('/totals') ? expressTotals : express);
-    const openSeries = { p50: summarize(open[0]!.runs.map((r) => r.p50)), p99: summarize(open[0]!.runs.map((r) => r.p99)), rate: summarize(open[0]!.runs.map((r) => r.achievedRate)) };
+    const openSeries = {
+      p50: summarize(open[0]!.runs.map((r) => r.p50)),
+      p99: summarize(open[0]!.runs.map((r) => r.p99)),
+      rate: summarize(open[0]!.runs.map((r) => r.achievedRate)),
+    };
     const openTable: Table = {
       title: `Serving layer: open loop at ${fmtRate(openRate)} (half the express ceiling's closed-loop rate), ${plan.seconds} s per run`,
       columns: ['target', 'achieved rate: median', 'p50 latency', 'p99 latency: median (min to max)', 'max latency', 'errors'],
@@ -169,7 +194,11 @@ export async function servingSection(services: BenchServices, plan: ServingPlan,
       ]),
       notes: [
         'Requests leave at a fixed rate whatever the server does (bench/lib/open-loop.ts); each latency runs from when its request was due, so a stall is charged to every request queued behind it.',
-        `Serving cache after the runs (lambda-arch /metrics): ${fmtCount(cacheMetrics.bytes)} bytes in ${cacheMetrics.entries} entries (bound: LAMBDA_SERVING_CACHE_MB, default 64 MiB); lookups ${Object.entries(cacheMetrics.lookups).map(([k, v]) => `${k} ${fmtCount(v)}`).join(', ')}.`,
+        `Serving cache after the runs (lambda-arch /metrics): ${fmtCount(cacheMetrics.bytes)} bytes in ${cacheMetrics.entries} entries (bound: LAMBDA_SERVING_CACHE_MB, default 64 MiB); lookups ${Object.entries(
+          cacheMetrics.lookups,
+        )
+          .map(([k, v]) => `${k} ${fmtCount(v)}`)
+          .join(', ')}.`,
       ],
     };
     const table: Table = {
@@ -194,12 +223,36 @@ export async function servingSection(services: BenchServices, plan: ServingPlan,
         goal('Serving: 7-day hourly series, share of the express ceiling (requests/s)', 0.7, share, (v) => `${(v * 100).toFixed(0)}%`),
         lambdaSeries.rps.max > 0
           ? goal('Serving: 7-day hourly series p99', 50, lambdaSeries.p99.median, fmtMs, true)
-          : { goal: 'Serving: 7-day hourly series p99', target: '< 50 ms', measured: `no answer within ${plan.seconds} s`, met: false, distance: `missed: over ${plan.seconds} s` },
+          : {
+              goal: 'Serving: 7-day hourly series p99',
+              target: '< 50 ms',
+              measured: `no answer within ${plan.seconds} s`,
+              met: false,
+              distance: `missed: over ${plan.seconds} s`,
+            },
         goal('Serving: 7-day hourly series p99, open loop at half the express ceiling', 50, openSeries.p99.median, fmtMs, true),
         goal('Serving: drift report, share of the express route serving the same JSON (requests/s)', 0.3, driftShare, (v) => `${(v * 100).toFixed(0)}%`),
-        goal('Serving: unique visitors per URL over 7 days (distinct totals), share of the express route serving the same JSON (requests/s)', 0.5, totalsShare, (v) => `${(v * 100).toFixed(0)}%`),
+        goal(
+          'Serving: unique visitors per URL over 7 days (distinct totals), share of the express route serving the same JSON (requests/s)',
+          0.5,
+          totalsShare,
+          (v) => `${(v * 100).toFixed(0)}%`,
+        ),
       ],
-      data: { plan, data, open, openRate, cacheMetrics, seriesBytes: seriesBody.length, driftBytes: driftBody.length, totalsBytes: totalsBody.length, targets: stats.map(({ label, url, shots, rps, p50, p99 }) => ({ label, url, shots, rps, p50, p99 })), http: http.rps as Summary, lambdaDrift: lambdaDrift.rps, lambdaTotals: lambdaTotals.rps },
+      data: {
+        plan,
+        data,
+        open,
+        openRate,
+        cacheMetrics,
+        seriesBytes: seriesBody.length,
+        driftBytes: driftBody.length,
+        totalsBytes: totalsBody.length,
+        targets: stats.map(({ label, url, shots, rps, p50, p99 }) => ({ label, url, shots, rps, p50, p99 })),
+        http: http.rps as Summary,
+        lambdaDrift: lambdaDrift.rps,
+        lambdaTotals: lambdaTotals.rps,
+      },
     };
   } finally {
     await Promise.all(children.map(stopChild));

@@ -58,7 +58,13 @@ export async function seedServingData(ctx: BenchContext, ratePerSec: number): Pr
   }
   await flush(batchCut - 1);
   for (let partition = 0; partition < config.kafka.partitions; partition++) {
-    await master.writeCheckpoint({ topic: config.kafka.topic, partition, lastOffset: partition === 0 ? offset - 1 : -1, completeThrough: batchCut, updatedAt: batchCut });
+    await master.writeCheckpoint({
+      topic: config.kafka.topic,
+      partition,
+      lastOffset: partition === 0 ? offset - 1 : -1,
+      completeThrough: batchCut,
+      updatedAt: batchCut,
+    });
   }
   await runJsonChild('bench/batch/run-child.ts', { BENCH_ENV: JSON.stringify(ctx.env) });
 

@@ -29,7 +29,9 @@ export async function redisCeilings(redisUrl: string, prefix: string, requests: 
     ['EVALSHA (one HINCRBY)', ['EVALSHA', sha, '1', `{${prefix}:p0}:e:__rand_int__`, 'views']],
   ];
   return commands.map(([command, args]) => {
-    const r = spawnSync('redis-benchmark', ['-h', host, '-p', port, '-c', '50', '-P', '16', '-n', String(requests), '-r', '100000', '--csv', ...args], { encoding: 'utf8' });
+    const r = spawnSync('redis-benchmark', ['-h', host, '-p', port, '-c', '50', '-P', '16', '-n', String(requests), '-r', '100000', '--csv', ...args], {
+      encoding: 'utf8',
+    });
     // --csv: a header line, then "name","rps",...
     const line = r.stdout.trim().split('\n').pop() ?? '';
     const rps = Number(line.split(',')[1]?.replaceAll('"', ''));

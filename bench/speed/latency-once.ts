@@ -13,7 +13,9 @@ const seconds = Number(process.argv[3] ?? 15);
 const ctx = benchContext(findServices(process.env), 'latency', { LAMBDA_TOPIC_PARTITIONS: '2' });
 try {
   const r = await measureLatency(ctx, { targetRate: rate, seconds, calibrate: false });
-  process.stdout.write(`${JSON.stringify({ rate: Math.round(r.achievedRate), p50: Math.round(r.p50Ms), p99: Math.round(r.p99Ms), max: Math.round(r.maxMs) })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ rate: Math.round(r.achievedRate), p50: Math.round(r.p50Ms), p99: Math.round(r.p99Ms), max: Math.round(r.maxMs) })}\n`,
+  );
 } finally {
   await ctx.cleanup();
 }

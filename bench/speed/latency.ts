@@ -91,7 +91,11 @@ export async function measureLatency(ctx: BenchContext, opts: { targetRate: numb
       await new Promise((r) => setTimeout(r, 200));
     }
 
-    load = await startReadyChild('bench/speed/load-child.ts', { ...loadEnv('rate', targetRate, 0), PATH: process.env.PATH ?? '' }, join(ctx.dataDir, 'load.log'));
+    load = await startReadyChild(
+      'bench/speed/load-child.ts',
+      { ...loadEnv('rate', targetRate, 0), PATH: process.env.PATH ?? '' },
+      join(ctx.dataDir, 'load.log'),
+    );
     await new Promise((r) => setTimeout(r, 2000)); // the load reaches its rate, the consumer its pace
     const tag = Date.now().toString(36);
     const pending: Promise<number>[] = [];

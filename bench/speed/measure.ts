@@ -28,12 +28,20 @@ export interface Measured {
 }
 
 /** A topic of `partitions` holding `events` records of the speed stream (owned by the returned context). */
-export async function filledTopic(services: BenchServices, partitions: number, events: number, log: (s: string) => void): Promise<{ ctx: BenchContext; produceRate: number }> {
+export async function filledTopic(
+  services: BenchServices,
+  partitions: number,
+  events: number,
+  log: (s: string) => void,
+): Promise<{ ctx: BenchContext; produceRate: number }> {
   // The topic is filled before the speed layer starts, with event times over the 30 minutes before
   // now: as live traffic, not as late events. An allowed lateness past that span keeps them out of
   // the per-event late-class record (drift attribution), which live traffic only writes for the
   // few events that really arrive late.
-  const ctx = benchContext(services, `speed-p${partitions}`, { LAMBDA_TOPIC_PARTITIONS: String(partitions), LAMBDA_ALLOWED_LATENESS_MS: String(SPAN_MS + 5 * 60_000) });
+  const ctx = benchContext(services, `speed-p${partitions}`, {
+    LAMBDA_TOPIC_PARTITIONS: String(partitions),
+    LAMBDA_ALLOWED_LATENESS_MS: String(SPAN_MS + 5 * 60_000),
+  });
   const kafka = new Kafka({ clientId: 'lambda-bench', brokers: [...ctx.config.kafka.brokers], logLevel: logLevel.NOTHING });
   // Replication 'auto': three copies and min.insync.replicas 2 on a cluster of three brokers.
   await ensureTopics(kafka, [
@@ -56,7 +64,14 @@ export async function measure(
   const runs: SpeedRunResult[] = [];
   const load = currentLoad();
   for (let i = 0; i < o.reps; i++) {
-    const r = await speedRun({ env: { ...ctx.env, ...extra }, total: o.events, instances: o.instances, dedupe: o.dedupe, logDir: ctx.dataDir, timeoutMs: 15 * 60_000 });
+    const r = await speedRun({
+      env: { ...ctx.env, ...extra },
+      total: o.events,
+      instances: o.instances,
+      dedupe: o.dedupe,
+      logDir: ctx.dataDir,
+      timeoutMs: 15 * 60_000,
+    });
     log(`${label}: ${fmtRate(r.eventsPerSec)} (started in ${fmtMs(r.startupMs)})`);
     runs.push(r);
   }

@@ -8,7 +8,10 @@ import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { clickstream } from '../../shared/generator/clickstream.js';
 
 /** The speed bench's stream: the seeded clickstream with ~2% producer-retry duplicates, event times ending now. */
-export function* speedStream(count: number, opts: { seed: number; endTs: number; spanMs: number; duplicateFraction?: number }): Generator<{ key: string | null; value: string }> {
+export function* speedStream(
+  count: number,
+  opts: { seed: number; endTs: number; spanMs: number; duplicateFraction?: number },
+): Generator<{ key: string | null; value: string }> {
   const rate = count / (opts.spanMs / 1000);
   let n = 0;
   for (const r of clickstream({ seed: opts.seed, startTs: opts.endTs - opts.spanMs, rate, duplicateFraction: opts.duplicateFraction ?? 0.02 })) {
@@ -29,7 +32,13 @@ export async function connectProducer(kafka: Kafka, idempotent: boolean): Promis
 }
 
 /** Sends every record, `inFlight` batches of `batchSize` at a time. Returns records per second. */
-export async function preProduce(kafka: Kafka, topic: string, records: Iterable<{ key: string | null; value: string }>, batchSize = 5000, inFlight = 4): Promise<number> {
+export async function preProduce(
+  kafka: Kafka,
+  topic: string,
+  records: Iterable<{ key: string | null; value: string }>,
+  batchSize = 5000,
+  inFlight = 4,
+): Promise<number> {
   const producer = await connectProducer(kafka, false);
   const started = performance.now();
   let sent = 0;

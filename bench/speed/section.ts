@@ -26,11 +26,32 @@ export interface SpeedPlan {
   redisRequests: number;
 }
 
-export const SPEED_FULL: SpeedPlan = { events: 300_000, reps: 3, scaleEvents: 200_000, scaleReps: 2, latencySeconds: 30, targetRate: 20_000, redisRequests: 1_000_000 };
-export const SPEED_QUICK: SpeedPlan = { events: 60_000, reps: 1, scaleEvents: 50_000, scaleReps: 1, latencySeconds: 6, targetRate: 20_000, redisRequests: 200_000 };
+export const SPEED_FULL: SpeedPlan = {
+  events: 300_000,
+  reps: 3,
+  scaleEvents: 200_000,
+  scaleReps: 2,
+  latencySeconds: 30,
+  targetRate: 20_000,
+  redisRequests: 1_000_000,
+};
+export const SPEED_QUICK: SpeedPlan = {
+  events: 60_000,
+  reps: 1,
+  scaleEvents: 50_000,
+  scaleReps: 1,
+  latencySeconds: 6,
+  targetRate: 20_000,
+  redisRequests: 200_000,
+};
 
 /** `cluster`: the three-broker Kafka and the Redis Cluster for the cluster rows, or why they are not measured. */
-export async function speedSection(services: BenchServices, plan: SpeedPlan, log: (s: string) => void, cluster: ClusterServices = { skipped: 'no cluster given' }): Promise<SectionResult> {
+export async function speedSection(
+  services: BenchServices,
+  plan: SpeedPlan,
+  log: (s: string) => void,
+  cluster: ClusterServices = { skipped: 'no cluster given' },
+): Promise<SectionResult> {
   const main = await filledTopic(services, 2, plan.events, log);
   const measured: Measured[] = [];
   const scale: Measured[] = [];
@@ -38,7 +59,9 @@ export async function speedSection(services: BenchServices, plan: SpeedPlan, log
   let redis: Awaited<ReturnType<typeof redisCeilings>>;
   try {
     for (const dedupe of [true, false]) {
-      measured.push(await measure(main.ctx, `dedupe ${dedupe ? 'on' : 'off'}`, { partitions: 2, instances: 1, dedupe, events: plan.events, reps: plan.reps }, log));
+      measured.push(
+        await measure(main.ctx, `dedupe ${dedupe ? 'on' : 'off'}`, { partitions: 2, instances: 1, dedupe, events: plan.events, reps: plan.reps }, log),
+      );
     }
     const counts: number[] = [];
     for (let i = 0; i < plan.reps; i++) counts.push(await kafkaCountCeiling(main.ctx.config.kafka.brokers, main.ctx.config.kafka.topic, plan.events));
@@ -63,7 +86,14 @@ export async function speedSection(services: BenchServices, plan: SpeedPlan, log
     const t = await filledTopic(services, partitions, plan.scaleEvents, log);
     try {
       for (const instances of partitions === 1 ? [1] : [1, 2]) {
-        scale.push(await measure(t.ctx, `${partitions} partition(s), ${instances} instance(s)`, { partitions, instances, dedupe: true, events: plan.scaleEvents, reps: plan.scaleReps }, log));
+        scale.push(
+          await measure(
+            t.ctx,
+            `${partitions} partition(s), ${instances} instance(s)`,
+            { partitions, instances, dedupe: true, events: plan.scaleEvents, reps: plan.scaleReps },
+            log,
+          ),
+        );
       }
     } finally {
       await t.ctx.cleanup();
@@ -76,7 +106,10 @@ export async function speedSection(services: BenchServices, plan: SpeedPlan, log
   // sustain that, at half its measured throughput: the pipeline's own latency without a backlog.
   const latencies: { load: number; result: LatencyResult }[] = [];
   const sustainable = Math.max(1000, Math.floor(((measured.find((m) => m.dedupe)?.eventsPerSec.median ?? 0) * 0.5) / 1000) * 1000);
-  for (const [targetRate, calibrate] of [[plan.targetRate, true], [sustainable, false]] as const) {
+  for (const [targetRate, calibrate] of [
+    [plan.targetRate, true],
+    [sustainable, false],
+  ] as const) {
     if (!calibrate && latencies[0] !== undefined && latencies[0].result.targetRate <= sustainable) break;
     const latCtx = benchContext(services, 'latency', { LAMBDA_TOPIC_PARTITIONS: '2' });
     const load = currentLoad();
@@ -123,7 +156,7 @@ export async function speedSection(services: BenchServices, plan: SpeedPlan, log
       return [label, fmtUs(node), fmtUs(redisUs), fmtUs(kafkaUs), fmtUs(sum), fmtUs((machineCores() * 1e6) / m.eventsPerSec.median)];
     }),
     notes: [
-      'CPU seconds from /proc/<pid>/stat (the speed processes, all threads), Redis INFO cpu and the local broker\'s /proc entry, over the window from the first applied batch to the last, divided by the events applied in it. The budget is cores x 1 s / rate: when the sum is near it, the machine itself is the limit, whatever the code does.',
+      "CPU seconds from /proc/<pid>/stat (the speed processes, all threads), Redis INFO cpu and the local broker's /proc entry, over the window from the first applied batch to the last, divided by the events applied in it. The budget is cores x 1 s / rate: when the sum is near it, the machine itself is the limit, whatever the code does.",
       `At the ${fmtRate(100_000)} goal the whole budget of this machine is ${fmtUs((machineCores() * 1e6) / 100_000)} per event for the three processes together.`,
     ],
   };
@@ -134,8 +167,16 @@ export async function speedSection(services: BenchServices, plan: SpeedPlan, log
       const mem = dedupeOnRun()?.memory;
       if (mem == null) return [];
       return [
-        ['remembered event id (dedupe claim, window LAMBDA_SPEED_DEDUPE_TTL_S after its event hour)', fmtCount(mem.rememberedIds), mem.bytesPerId === null ? 'n/a' : mem.bytesPerId.toFixed(0)],
-        ['speed group (bucket x dims of a view at one granularity: its hash fields and its HLLs)', fmtCount(mem.groups), mem.bytesPerGroup === null ? 'n/a' : mem.bytesPerGroup.toFixed(0)],
+        [
+          'remembered event id (dedupe claim, window LAMBDA_SPEED_DEDUPE_TTL_S after its event hour)',
+          fmtCount(mem.rememberedIds),
+          mem.bytesPerId === null ? 'n/a' : mem.bytesPerId.toFixed(0),
+        ],
+        [
+          'speed group (bucket x dims of a view at one granularity: its hash fields and its HLLs)',
+          fmtCount(mem.groups),
+          mem.bytesPerGroup === null ? 'n/a' : mem.bytesPerGroup.toFixed(0),
+        ],
       ];
     })(),
     notes: ['Claims of one event hour are one hash (hashtable encoding once large); groups of one bucket share one hash per partition.'],
@@ -145,7 +186,9 @@ export async function speedSection(services: BenchServices, plan: SpeedPlan, log
     columns: ['topic', 'instances', 'events', 'events/s: median (min to max)', 'load avg'],
     rows: [
       ...scale.map((m) => [`${m.partitions} partition(s)`, String(m.instances), fmtCount(m.events), fmtSummary(m.eventsPerSec, fmtRate), String(m.load)]),
-      ...measured.filter((m) => m.dedupe).map((m) => [`${m.partitions} partition(s)`, String(m.instances), fmtCount(m.events), fmtSummary(m.eventsPerSec, fmtRate), String(m.load)]),
+      ...measured
+        .filter((m) => m.dedupe)
+        .map((m) => [`${m.partitions} partition(s)`, String(m.instances), fmtCount(m.events), fmtSummary(m.eventsPerSec, fmtRate), String(m.load)]),
     ],
     notes: ['Two instances are two speed-layer processes in one consumer group, on the same 2 cores (they share the CPU with Kafka, Redis and each other).'],
   };

@@ -97,7 +97,11 @@ export interface SpeedRunOptions {
 
 export function spawnSpeed(env: Record<string, string>, logPath: string): ChildProcess {
   const out = openSync(logPath, 'a');
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', 'cli/main.ts', 'speed'], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', out, out] });
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', 'cli/main.ts', 'speed'], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', out, out],
+  });
   closeSync(out);
   return child;
 }

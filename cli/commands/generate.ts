@@ -53,10 +53,14 @@ export const generateCommand: Command = {
     const kafka = toKafka ? createKafka(config.kafka.brokers, 'lambda-generate', log) : null;
     const producer = kafka ? new EventProducer(kafka) : null;
     if (kafka && producer) {
-      await ensureTopics(kafka, [
-        { topic: config.kafka.topic, partitions: config.kafka.partitions },
-        { topic: config.kafka.dlqTopic, partitions: config.kafka.partitions },
-      ], config.kafka.replication);
+      await ensureTopics(
+        kafka,
+        [
+          { topic: config.kafka.topic, partitions: config.kafka.partitions },
+          { topic: config.kafka.dlqTopic, partitions: config.kafka.partitions },
+        ],
+        config.kafka.replication,
+      );
       await producer.start();
     }
     const options = generatorOptions(values);

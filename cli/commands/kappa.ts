@@ -58,10 +58,13 @@ function describe(r: KappaOutcome): string {
       ` batch run ${r.batchRun.runId} took ${(r.batchRun.totalMs / 1000).toFixed(1)} s over ${r.batchRun.eventsRead} records`,
     `buckets before W (${new Date(r.batchRun.watermark).toISOString()}): ${t.equal} equal, ${t.not_rebuildable} not rebuildable, ${t.newer_in_log} newer in the log, ${t.different} different`,
   ];
-  for (const p of r.lost.partitions) lines.push(`  partition ${p.partition}: the log starts at offset ${p.logStart}; ${p.events} archived events below it are gone from the log`);
+  for (const p of r.lost.partitions)
+    lines.push(`  partition ${p.partition}: the log starts at offset ${p.logStart}; ${p.events} archived events below it are gone from the log`);
   for (const c of r.comparisons) {
     for (const b of c.buckets.filter((x) => x.status !== 'equal').slice(0, 20)) {
-      lines.push(`  ${c.view}/${c.granularity} ${new Date(b.start).toISOString()}: ${b.status} batch ${JSON.stringify(b.batch)} kappa ${JSON.stringify(b.kappa)}${b.lostEvents ? ` (${b.lostEvents} events lost)` : ''}`);
+      lines.push(
+        `  ${c.view}/${c.granularity} ${new Date(b.start).toISOString()}: ${b.status} batch ${JSON.stringify(b.batch)} kappa ${JSON.stringify(b.kappa)}${b.lostEvents ? ` (${b.lostEvents} events lost)` : ''}`,
+      );
     }
   }
   return `${lines.join('\n')}\n`;

@@ -80,7 +80,12 @@ export const labCommand: Command = {
       say(DUPLICATES_EXPLANATION);
       if (copies === 'other-partition') say(DUPLICATES_OTHER_PARTITION_EXPLANATION);
       if (dedupeFlag !== undefined) say(DUPLICATES_SWITCH_EXPLANATION);
-      result = await duplicates(api, { count, ...(dedupeFlag === undefined ? {} : { dedupe: dedupeFlag }), ...(copies === undefined ? {} : { copies }), log: say });
+      result = await duplicates(api, {
+        count,
+        ...(dedupeFlag === undefined ? {} : { dedupe: dedupeFlag }),
+        ...(copies === undefined ? {} : { copies }),
+        log: say,
+      });
     } else {
       say(BATCH_NOW_EXPLANATION);
       result = await batchNow(api, { now: Date.now(), log: say });
@@ -110,7 +115,8 @@ export const labCommand: Command = {
   },
 };
 
-type RuntimeResult = { experiment: 'dedupe'; result: DedupeResult } | { experiment: 'pause'; result: PauseResult } | { experiment: 'invalid'; result: InvalidResult };
+type RuntimeResult =
+  { experiment: 'dedupe'; result: DedupeResult } | { experiment: 'pause'; result: PauseResult } | { experiment: 'invalid'; result: InvalidResult };
 
 /** The runtime experiments of issue 20 (admin): the dedupe switch, the pause, invalid records. */
 async function runtimeExperiment(
@@ -131,17 +137,34 @@ async function runtimeExperiment(
     say(PAUSE_EXPLANATION);
     return pauseResume(api, { count: o.count, log: say });
   }
-  const kinds = typeof o.values.kinds === 'string' ? o.values.kinds.split(',').map((k) => k.trim()).filter(Boolean) : [...INVALID_KINDS];
+  const kinds =
+    typeof o.values.kinds === 'string'
+      ? o.values.kinds
+          .split(',')
+          .map((k) => k.trim())
+          .filter(Boolean)
+      : [...INVALID_KINDS];
   const unknown = kinds.filter((k) => !INVALID_KINDS.includes(k as InvalidKind));
   if (unknown.length > 0 || kinds.length === 0) {
     throw new LambdaError('VALIDATION', `--kinds: expected some of ${INVALID_KINDS.join(', ')}, got ${JSON.stringify(o.values.kinds)}`);
   }
   say(INVALID_EXPLANATION);
-  return invalidRecords(api, { count: o.count, kinds: kinds as InvalidKind[], valid: num(o.values, 'valid', 10, 0, 100_000), batch: o.values.batch === true, log: say });
+  return invalidRecords(api, {
+    count: o.count,
+    kinds: kinds as InvalidKind[],
+    valid: num(o.values, 'valid', 10, 0, 100_000),
+    batch: o.values.batch === true,
+    log: say,
+  });
 }
 
 function describeRuntime(r: RuntimeResult['result']): string {
-  const kv = (m: Record<string, number> | null) => (m === null ? '(not in this process)' : Object.entries(m).map(([k, n]) => `${k} ${n}`).join(', ') || 'none');
+  const kv = (m: Record<string, number> | null) =>
+    m === null
+      ? '(not in this process)'
+      : Object.entries(m)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', ') || 'none';
   if ('setting' in r) {
     const d = (x: DedupeResult['before']) => (x === null ? 'mixed' : `${x.dedupe ? 'on' : 'off'} (${x.from})`);
     return (
@@ -158,13 +181,17 @@ function describeRuntime(r: RuntimeResult['result']): string {
       `  copies applied / skipped:  ${r.duplicatesApplied} / ${r.duplicatesSkipped}\n`
     );
   }
-  const sent = Object.entries(r.sentInvalid).map(([k, n]) => `${k} ${n}`).join(', ');
+  const sent = Object.entries(r.sentInvalid)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
   return (
     `produced ${sent} invalid and ${r.sentValid} valid records (key ${r.key}):\n` +
     `  speed layer, invalid by reason:    ${kv(r.speedInvalidByReason)}\n` +
     `  archiver, invalid by reason:       ${kv(r.archiverInvalidByReason)}\n` +
     `  dead-letter topic:                 +${r.deadLettersAdded ?? '?'} records\n` +
     `  valid ones counted by the series:  ${r.validCounted}\n` +
-    (r.batch ? `  batch run ${r.batch.runId} (${r.batch.runs} run(s)): invalid counters grew by: ${kv(r.batch.invalidAdded)}; events kept +${r.batch.eventsKeptAdded}\n` : '')
+    (r.batch
+      ? `  batch run ${r.batch.runId} (${r.batch.runs} run(s)): invalid counters grew by: ${kv(r.batch.invalidAdded)}; events kept +${r.batch.eventsKeptAdded}\n`
+      : '')
   );
 }

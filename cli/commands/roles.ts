@@ -52,7 +52,9 @@ export const batchCommand: Command = {
     for (const s of batch.services) await s.start();
     try {
       const run = await batch.layer.runNow();
-      process.stdout.write(`${JSON.stringify({ runId: run.runId, watermark: new Date(run.watermark).toISOString(), counts: run.counts, timings: run.timings })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ runId: run.runId, watermark: new Date(run.watermark).toISOString(), counts: run.counts, timings: run.timings })}\n`,
+      );
     } finally {
       for (const s of [...batch.services].reverse()) await s.stop();
     }

@@ -100,7 +100,12 @@ export class KappaRebuilder implements KappaControl {
     return { name: 'kappa-rebuilder', start: async () => undefined, stop: () => this.stop() };
   }
 
-  private async rebuild(id: string, req: KappaRequest, run: BatchRunInfo, batchSeries: (q: SeriesQuery) => ReturnType<BatchViewStore['series']>): Promise<KappaResult> {
+  private async rebuild(
+    id: string,
+    req: KappaRequest,
+    run: BatchRunInfo,
+    batchSeries: (q: SeriesQuery) => ReturnType<BatchViewStore['series']>,
+  ): Promise<KappaResult> {
     const { config, redis, views } = this.d;
     const registry = new KappaRegistry(redis, config.redis.keyPrefix);
     const stale = await registry.removeStale(STALE_MS);
@@ -143,10 +148,24 @@ export class KappaRebuilder implements KappaControl {
           if (req.granularity !== undefined && g !== req.granularity) continue;
           const boundary = floorTo(run.watermark, g);
           const q: SeriesQuery = { view: view.name, granularity: g, from: 0, to: boundary };
-          const [kappaRows, newerEvents] = await Promise.all([kappa.series(q), run.snapshot ? kappa.lateClassAfter(q, run.snapshot.through) : Promise.resolve([])]);
+          const [kappaRows, newerEvents] = await Promise.all([
+            kappa.series(q),
+            run.snapshot ? kappa.lateClassAfter(q, run.snapshot.through) : Promise.resolve([]),
+          ]);
           const newer = new Map<number, number>();
           for (const e of newerEvents) newer.set(e.bucketStart, (newer.get(e.bucketStart) ?? 0) + 1);
-          comparisons.push(compareKappa({ view, granularity: g, boundary, batchRows: batchSeries(q), kappaRows, lost: lostOf(lost.buckets, view.name, g), newer, maxBuckets: MAX_BUCKETS }));
+          comparisons.push(
+            compareKappa({
+              view,
+              granularity: g,
+              boundary,
+              batchRows: batchSeries(q),
+              kappaRows,
+              lost: lostOf(lost.buckets, view.name, g),
+              newer,
+              maxBuckets: MAX_BUCKETS,
+            }),
+          );
         }
       }
       const compareMs = Date.now() - t1;
@@ -157,7 +176,12 @@ export class KappaRebuilder implements KappaControl {
       groupDeleted = true;
       const timed = run as BatchRunInfo & { timings?: { totalMs?: number | null } };
       return {
-        batchRun: { runId: run.runId, watermark: run.watermark, totalMs: timed.timings?.totalMs ?? run.finishedAt - run.startedAt, eventsRead: run.counts.eventsRead },
+        batchRun: {
+          runId: run.runId,
+          watermark: run.watermark,
+          totalMs: timed.timings?.totalMs ?? run.finishedAt - run.startedAt,
+          eventsRead: run.counts.eventsRead,
+        },
         rebuild: { replayMs, compareMs, records: parts.reduce((n, p) => n + (p.target - p.logStart), 0), keysDeleted },
         lost: { partitions: lost.partitions, exact: lost.exact },
         comparisons,
@@ -165,7 +189,8 @@ export class KappaRebuilder implements KappaControl {
     } finally {
       await endHeartbeat();
       // On failure too: a rebuild never leaves its keys behind (a crash leaves them to the next one).
-      if (keysDeleted === 0) await registry.release(id).catch((err: unknown) => this.log.warn({ err, prefix }, 'could not delete the Kappa keys (the next rebuild will)'));
+      if (keysDeleted === 0)
+        await registry.release(id).catch((err: unknown) => this.log.warn({ err, prefix }, 'could not delete the Kappa keys (the next rebuild will)'));
       if (!groupDeleted) await this.deleteGroup(groupId);
     }
   }

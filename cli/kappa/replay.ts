@@ -62,10 +62,12 @@ export async function replayLog(d: ReplayDeps): Promise<PartitionReplay[]> {
   // The ends first: everything below them is the history the rebuild promises to cover.
   const targets = await d.offsets.endOffsets(topic);
   const starts = await d.offsets.logStartOffsets(topic);
-  const parts: PartitionReplay[] = [...targets].sort(([a], [b]) => a - b).map(([partition, target]) => {
-    const logStart = Math.min(starts.get(partition) ?? 0, target);
-    return { partition, logStart, target, next: logStart };
-  });
+  const parts: PartitionReplay[] = [...targets]
+    .sort(([a], [b]) => a - b)
+    .map(([partition, target]) => {
+      const logStart = Math.min(starts.get(partition) ?? 0, target);
+      return { partition, logStart, target, next: logStart };
+    });
   d.onProgress(parts);
   const config: Config = {
     ...d.config,

@@ -47,7 +47,9 @@ export async function batchNow(api: LabApi, opts: { now: number; timeoutMs?: num
   const log = opts.log ?? (() => undefined);
   const from = opts.now - 2 * HOUR_MS;
   const before = await sources(api, from, opts.now);
-  log(`before: run ${before.runId ?? '(none)'}, ${before.batchBuckets} batch and ${before.speedBuckets} speed minute buckets in the last 2 hours; starting a batch run`);
+  log(
+    `before: run ${before.runId ?? '(none)'}, ${before.batchBuckets} batch and ${before.speedBuckets} speed minute buckets in the last 2 hours; starting a batch run`,
+  );
   const started = Date.now();
   const r = await api.post('/api/v1/batch/runs', '', { admin: true, contentType: 'application/json' });
   if (r.status === 401 || r.status === 403) throw new Error('starting a batch run needs the admin token (--admin-token or LAMBDA_ADMIN_TOKEN)');

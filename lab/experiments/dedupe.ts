@@ -9,7 +9,7 @@ import type { LabApi } from '../lab-api.js';
 
 export const DEDUPE_EXPLANATION = [
   'The speed layer remembers the event ids it applied (claims in Redis, shared by every partition) and, with dedupe on, skips a copy.',
-  'LAMBDA_SPEED_DEDUPE is each instance\'s setting at start; an admin can switch it for every instance at runtime, without a restart:',
+  "LAMBDA_SPEED_DEDUPE is each instance's setting at start; an admin can switch it for every instance at runtime, without a restart:",
   'the switch is a key in Redis that each instance reads with its partition state at every Kafka fetch (no extra round trip) and',
   'on its status report (every 2 s). Each partition then reports the dedupe its consumer applies and where it comes from. Claims are',
   'made either way, so dedupe switched on again also skips copies of ids first seen while it was off. Try `lambda-arch lab duplicates`.',
@@ -33,7 +33,9 @@ export async function switchDedupe(api: LabApi, opts: { setting: DedupeSetting; 
   const log = opts.log ?? (() => undefined);
   const before = dedupeInEffect(await readSpeed(api));
   const to = opts.setting === 'default' ? null : opts.setting === 'on';
-  log(`dedupe now: ${before === null ? 'not the same in every partition' : `${before.dedupe ? 'on' : 'off'} (${before.from})`}; switching it ${opts.setting === 'default' ? 'back to LAMBDA_SPEED_DEDUPE' : opts.setting}`);
+  log(
+    `dedupe now: ${before === null ? 'not the same in every partition' : `${before.dedupe ? 'on' : 'off'} (${before.from})`}; switching it ${opts.setting === 'default' ? 'back to LAMBDA_SPEED_DEDUPE' : opts.setting}`,
+  );
   const started = Date.now();
   const version = await changeControl(api, { dedupe: to });
   const view = await untilObeyed(api, version, (c) => (to === null ? c.dedupeFrom === 'LAMBDA_SPEED_DEDUPE' : c.dedupeFrom === 'admin' && c.dedupe === to), {

@@ -23,7 +23,7 @@ export const DUPLICATES_EXPLANATION = [
 ].join('\n');
 
 export const DUPLICATES_OTHER_PARTITION_EXPLANATION = [
-  'Here the copies go to another partition than the originals (originals on partition 0, copies on partition 1, through the admin\'s raw',
+  "Here the copies go to another partition than the originals (originals on partition 0, copies on partition 1, through the admin's raw",
   'ingest: a producer that keys by something else than the id, or a replay into another topic, does this). Another consumer, maybe in',
   'another process, meets each copy: the speed layer still skips it, because it claims ids across partitions (in Redis), not per partition.',
 ].join('\n');
@@ -33,7 +33,7 @@ export type CopiesPlacement = 'same-partition' | 'other-partition';
 
 export const DUPLICATES_SWITCH_EXPLANATION = [
   'First the speed dedupe is switched as asked, at runtime, in every speed instance (admin: PUT /api/v1/admin/speed/dedupe),',
-  'and the experiment waits until each partition\'s consumer reports it applies it; after the run it is switched back.',
+  "and the experiment waits until each partition's consumer reports it applies it; after the run it is switched back.",
 ].join('\n');
 
 export interface DuplicatesResult {
@@ -82,14 +82,17 @@ export async function duplicates(api: LabApi, opts: DuplicatesOptions): Promise<
     // Also after a failure: the lab leaves the service as it found it.
     log(`switching the speed dedupe back (${previous === null ? 'LAMBDA_SPEED_DEDUPE' : previous ? 'on' : 'off'})`);
     const back = await changeControl(api, { dedupe: previous });
-    await untilObeyed(api, back, () => true, { what: 'every partition\'s consumer to switch back' });
+    await untilObeyed(api, back, () => true, { what: "every partition's consumer to switch back" });
   }
 }
 
 /** Sends the lines to one partition, unvalidated (admin raw ingest). */
 async function sendToPartition(api: LabApi, lines: readonly string[], partition: number): Promise<void> {
   for (let i = 0; i < lines.length; i += 500) {
-    expectAdminOk('POST /api/v1/admin/events/raw', await api.post(`/api/v1/admin/events/raw?partition=${partition}`, lines.slice(i, i + 500).join('\n'), { admin: true }));
+    expectAdminOk(
+      'POST /api/v1/admin/events/raw',
+      await api.post(`/api/v1/admin/events/raw?partition=${partition}`, lines.slice(i, i + 500).join('\n'), { admin: true }),
+    );
   }
 }
 
@@ -101,7 +104,9 @@ async function duplicatesAsSet(api: LabApi, opts: DuplicatesOptions & { log: (li
   const lines = pageviews('dup', opts.count, bucket);
   const copies = opts.copies ?? 'same-partition';
   const where = copies === 'same-partition' ? '' : ' (originals on partition 0, copies on partition 1)';
-  log(`dedupe is ${totalsBefore.dedupe ? 'on' : 'off'}: sending ${opts.count} pageviews for ${new Date(bucket).toISOString()}, then the same ${opts.count} records again${where}`);
+  log(
+    `dedupe is ${totalsBefore.dedupe ? 'on' : 'off'}: sending ${opts.count} pageviews for ${new Date(bucket).toISOString()}, then the same ${opts.count} records again${where}`,
+  );
   if (copies === 'same-partition') {
     await sendEvents(api, lines);
     await sendEvents(api, lines);

@@ -24,7 +24,15 @@ export const INVALID_EXPLANATION = [
 ].join('\n');
 
 /** The kinds the experiment can produce: every reason of shared/events.ts. */
-export const INVALID_KINDS = ['not_json', 'not_object', 'missing_id', 'bad_id', 'missing_ts', 'bad_ts', 'bad_field'] as const satisfies readonly InvalidReason[];
+export const INVALID_KINDS = [
+  'not_json',
+  'not_object',
+  'missing_id',
+  'bad_id',
+  'missing_ts',
+  'bad_ts',
+  'bad_field',
+] as const satisfies readonly InvalidReason[];
 export type InvalidKind = (typeof INVALID_KINDS)[number];
 
 /** One record of `kind`: invalid for exactly that reason under any views file. */
@@ -109,7 +117,15 @@ function grown(before: Record<string, number>, after: Record<string, number>): R
 
 export async function invalidRecords(
   api: LabApi,
-  opts: { count: number; kinds?: readonly InvalidKind[]; valid?: number; batch?: boolean; timeoutMs?: number; archiverWaitMs?: number; log?: (line: string) => void },
+  opts: {
+    count: number;
+    kinds?: readonly InvalidKind[];
+    valid?: number;
+    batch?: boolean;
+    timeoutMs?: number;
+    archiverWaitMs?: number;
+    log?: (line: string) => void;
+  },
 ): Promise<InvalidResult> {
   const log = opts.log ?? (() => undefined);
   const timeoutMs = opts.timeoutMs ?? 60_000;
@@ -127,12 +143,16 @@ export async function invalidRecords(
     for (let i = 0; i < opts.count; i++) lines.push(invalidRecord(kind, run, i, Math.max(minute, now - i)));
   }
   const invalidTotal = lines.length;
-  for (let i = 0; i < valid; i++) lines.push(JSON.stringify({ id: `${run}-v${i}`, ts: Math.max(minute, now - i), type: 'pageview', url, user: `${run}-u${i % 50}` }));
+  for (let i = 0; i < valid; i++)
+    lines.push(JSON.stringify({ id: `${run}-v${i}`, ts: Math.max(minute, now - i), type: 'pageview', url, user: `${run}-u${i % 50}` }));
 
   const [before, archiverBefore, runBefore] = [await readSpeed(api), await archiverInvalid(api), opts.batch ? await latestRun(api) : null];
   log(`producing ${invalidTotal} invalid records (${kinds.map((k) => `${opts.count} ${k}`).join(', ')}) and ${valid} valid ones, unvalidated, with key ${key}`);
   for (let i = 0; i < lines.length; i += 500) {
-    expectAdminOk('POST /api/v1/admin/events/raw', await api.post(`/api/v1/admin/events/raw?key=${encodeURIComponent(key)}`, lines.slice(i, i + 500).join('\n'), { admin: true }));
+    expectAdminOk(
+      'POST /api/v1/admin/events/raw',
+      await api.post(`/api/v1/admin/events/raw?key=${encodeURIComponent(key)}`, lines.slice(i, i + 500).join('\n'), { admin: true }),
+    );
   }
 
   let after: SpeedView = before;
@@ -153,7 +173,7 @@ export async function invalidRecords(
     { what: `the speed layer to count the ${valid} valid records`, timeoutMs },
   );
   // The speed layer dead-letters before it applies; the archiver at its next flush (LAMBDA_ARCHIVER_FLUSH_MS).
-  log('counted by the speed layer; waiting for the archiver\'s dead letters');
+  log("counted by the speed layer; waiting for the archiver's dead letters");
   let letters = after.deadLetters;
   if (before.deadLetters !== null) {
     await untilTrue(
@@ -161,7 +181,7 @@ export async function invalidRecords(
         letters = (await readSpeed(api)).deadLetters;
         return letters !== null && letters - (before.deadLetters ?? 0) >= 2 * invalidTotal;
       },
-      { what: 'the dead-letter topic to hold both layers\' letters', timeoutMs: opts.archiverWaitMs ?? 20_000 },
+      { what: "the dead-letter topic to hold both layers' letters", timeoutMs: opts.archiverWaitMs ?? 20_000 },
     ).catch(() => undefined); // no archiver running: what arrived is reported
   }
   const archiverAfter = await archiverInvalid(api);

@@ -13,7 +13,7 @@ export const KAPPA_EXPLANATION = [
   'Lambda keeps two pipelines: a batch layer that recomputes from the master dataset and a speed layer for the time since.',
   'Kappa keeps one streaming pipeline: to recompute, rewind the event log and replay it through the same streaming code.',
   'This replays the topic from its earliest retained offset through the speed layer into a fresh Redis prefix, then compares',
-  "every bucket before the batch watermark with the batch run: equal where the log still holds everything; where retention",
+  'every bucket before the batch watermark with the batch run: equal where the log still holds everything; where retention',
   "already deleted records, the buckets are named not rebuildable: Kappa depends on the event log's retention.",
 ].join('\n');
 
@@ -28,7 +28,14 @@ export interface KappaOutcome {
     granularity: string;
     boundary: number;
     counts: Record<KappaBucketStatus, number>;
-    buckets: { start: number; status: KappaBucketStatus; batch: Record<string, number | null>; kappa: Record<string, number | null>; lostEvents: number; newerEvents: number }[];
+    buckets: {
+      start: number;
+      status: KappaBucketStatus;
+      batch: Record<string, number | null>;
+      kappa: Record<string, number | null>;
+      lostEvents: number;
+      newerEvents: number;
+    }[];
     omitted: number;
   }[];
 }
@@ -51,7 +58,13 @@ export function kappaTotals(r: KappaOutcome): Record<KappaBucketStatus, number> 
 
 export async function kappaRebuild(
   api: LabApi,
-  opts: { view?: string; granularity?: string; timeoutMs?: number; log?: (line: string) => void; onProgress?: (done: number, total: number, phase: string) => void },
+  opts: {
+    view?: string;
+    granularity?: string;
+    timeoutMs?: number;
+    log?: (line: string) => void;
+    onProgress?: (done: number, total: number, phase: string) => void;
+  },
 ): Promise<KappaOutcome> {
   const log = opts.log ?? (() => undefined);
   const q = new URLSearchParams();

@@ -11,7 +11,7 @@ import { changeControl, readSpeed, sumOf, untilObeyed, viewsOfUrl, type SpeedVie
 import { untilTrue } from '../wait.js';
 
 export const PAUSE_EXPLANATION = [
-  'Kafka keeps every event; the speed layer reads it and stores in Redis, atomically with each batch\'s increments, the offset it',
+  "Kafka keeps every event; the speed layer reads it and stores in Redis, atomically with each batch's increments, the offset it",
   'has applied up to. Paused (admin: PUT /api/v1/admin/speed/pause, obeyed by every speed instance), the consumers stop fetching:',
   'the events sent meanwhile wait in Kafka, the lag (partition end minus applied offset) grows by exactly their number, and the',
   'speed views stand still. Resumed, the consumers go on from the offsets stored in Redis: they catch up, and every event is',
@@ -58,12 +58,17 @@ export async function pauseResume(api: LabApi, opts: { count: number; timeoutMs?
   };
   try {
     // Paused, with a lag measured against the partition ends (refreshed while paused).
-    const atPause = await untilObeyed(api, paused, (c, p) => c.paused && p.lag !== undefined, { what: 'every partition\'s consumer to report paused', timeoutMs });
+    const atPause = await untilObeyed(api, paused, (c, p) => c.paused && p.lag !== undefined, {
+      what: "every partition's consumer to report paused",
+      timeoutMs,
+    });
     const now = Date.now();
     const minute = floorTo(now, 'minute');
     const run = `pause-${now.toString(36)}`;
     const url = `/lab/${run}`;
-    const lines = Array.from({ length: opts.count }, (_, i) => JSON.stringify({ id: `${run}-${i}`, ts: Math.max(minute, now - i), type: 'pageview', url, user: `${run}-u${i % 50}` }));
+    const lines = Array.from({ length: opts.count }, (_, i) =>
+      JSON.stringify({ id: `${run}-${i}`, ts: Math.max(minute, now - i), type: 'pageview', url, user: `${run}-u${i % 50}` }),
+    );
     log(`paused at a lag of ${lag(atPause)}: sending ${opts.count} pageviews; the lag is to grow by ${opts.count}, the speed totals to stand still`);
     await sendEvents(api, lines);
     let whilePaused = atPause;
@@ -78,7 +83,10 @@ export async function pauseResume(api: LabApi, opts: { count: number; timeoutMs?
     const resumedAt = Date.now();
     const version = await resume();
     const target = offsets(atPause) + opts.count;
-    const after = await untilObeyed(api, version, (c, p) => !c.paused && p.caughtUp === true, { what: 'every partition\'s consumer to resume and catch up', timeoutMs });
+    const after = await untilObeyed(api, version, (c, p) => !c.paused && p.caughtUp === true, {
+      what: "every partition's consumer to resume and catch up",
+      timeoutMs,
+    });
     if (offsets(after) < target) throw new Error(`caught up at offsets ${offsets(after)}, below the ${target} the sent events reach`);
     const catchUpMs = Date.now() - resumedAt;
     let counted = { views: 0, source: null as string | null };

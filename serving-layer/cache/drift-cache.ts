@@ -60,7 +60,13 @@ export async function cachedDriftAnswer(ctx: QueryContext, cache: ServingCache, 
     const body = Buffer.from(JSON.stringify(plan.compute()));
     const generations = plan.reads.map((r) => (r as { generation?: number }).generation ?? '');
     const etag = cache.etag('drift', key, latest?.runId ?? '', latest?.finishedAt ?? '', previous?.runId ?? '', previous?.finishedAt ?? '', ...generations);
-    const entry: DriftEntry = { runIds: [latest?.runId ?? '', previous?.runId ?? ''], latest, previous, reads: plan.reads, body: new PreparedJson<DriftAnswer>(body, etag) };
+    const entry: DriftEntry = {
+      runIds: [latest?.runId ?? '', previous?.runId ?? ''],
+      latest,
+      previous,
+      reads: plan.reads,
+      body: new PreparedJson<DriftAnswer>(body, etag),
+    };
     cache.set('drift', key, entry, body.length + key.length);
     return entry.body;
   } finally {

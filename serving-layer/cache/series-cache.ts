@@ -72,7 +72,12 @@ function keepKey(keep: ReadonlySet<string>): string {
   return [...keep].join('\u0000');
 }
 
-export async function cachedSeriesAnswer(ctx: QueryContext, cache: ServingCache, view: ViewDef, rq: ResolvedQuery): Promise<{ body: PreparedJson<SeriesAnswer>; incompleteCount: number }> {
+export async function cachedSeriesAnswer(
+  ctx: QueryContext,
+  cache: ServingCache,
+  view: ViewDef,
+  rq: ResolvedQuery,
+): Promise<{ body: PreparedJson<SeriesAnswer>; incompleteCount: number }> {
   const snap = takeSnapshot(ctx.batch, 1);
   try {
     cache.keptRuns(snap.runs);
@@ -120,17 +125,26 @@ async function answerFrom(ctx: QueryContext, cache: ServingCache, snap: BatchSna
   const speedRows = (speed?.value ?? []).filter((r) => chooseSource(r.bucketStart, boundary) === 'speed');
   const speedGroups = rollUp(view, speedRows, rq.groupBy);
   const sourceOf = (b: number) => chooseSource(b, boundary);
-  const speedDistinct = await fillCombinedDistinct(ctx, snap, view, rq, speedGroups, sourceOf, { batchRange: null, speedRange }, (_q, m) => Promise.resolve(sketches?.value.get(m) ?? []));
+  const speedDistinct = await fillCombinedDistinct(ctx, snap, view, rq, speedGroups, sourceOf, { batchRange: null, speedRange }, (_q, m) =>
+    Promise.resolve(sketches?.value.get(m) ?? []),
+  );
   const speedTotals = groupTotals(view, speedGroups);
   const keep = rq.limit === null ? null : topGroups(view, mergeTotals(view, batch?.totals ?? new Map(), speedTotals), rq.limit);
   const batchBytes = batch === null ? EMPTY : keep === null ? batch.bytes : await keptBytes(ctx, cache, snap, view, rq, batch, batchBuckets, batchRange!, keep);
   // The answer is as of the older of its reads: the speed layer was read no earlier than that.
   const readAt = Math.min(status.readAt, speed?.readAt ?? status.readAt);
-  const incomplete = incompleteBuckets(rq.buckets, { boundary, coveredSince: status.value.coveredSince, g, speedRetentionMs: ctx.speed.retentionMs(g), now: readAt });
+  const incomplete = incompleteBuckets(rq.buckets, {
+    boundary,
+    coveredSince: status.value.coveredSince,
+    g,
+    speedRetentionMs: ctx.speed.retentionMs(g),
+    now: readAt,
+  });
   const reasons = new Map(incomplete.map((i) => [i.bucketStart, i.reason]));
   const speedJson = speedBuckets.map((b) => JSON.stringify(seriesBucket(rq, b, 'speed', reasons.get(b), speedGroups.get(b) ?? [], keep))).join(',');
   // In the oracle's order (the view's distinct measures): either part may make a measure approximate.
-  const either = (pick: (d: DistinctFacts) => string[]) => distinctMeasures.filter((m) => pick(speedDistinct).includes(m) || (batch !== null && pick(batch.distinct).includes(m)));
+  const either = (pick: (d: DistinctFacts) => string[]) =>
+    distinctMeasures.filter((m) => pick(speedDistinct).includes(m) || (batch !== null && pick(batch.distinct).includes(m)));
   const distinct: DistinctFacts = { approximate: either((d) => d.approximate), unavailable: either((d) => d.unavailable) };
   const head = JSON.stringify(seriesEnvelope(view, rq, { run, boundary, speed: status.value, readAt, incomplete, distinct }, []));
   // head ends with "buckets":[]} : splice the bucket bytes in between the brackets.
@@ -139,13 +153,32 @@ async function answerFrom(ctx: QueryContext, cache: ServingCache, snap: BatchSna
     batchBytes,
     Buffer.from(`${batchBytes.length > 0 && speedJson.length > 0 ? ',' : ''}${speedJson}]}`),
   ]);
-  const etag = cache.etag('series', key, run?.runId ?? '', run?.startedAt ?? '', run?.finishedAt ?? '', status.generation, speed?.generation ?? '', sketches?.generation ?? '');
+  const etag = cache.etag(
+    'series',
+    key,
+    run?.runId ?? '',
+    run?.startedAt ?? '',
+    run?.finishedAt ?? '',
+    status.generation,
+    speed?.generation ?? '',
+    sketches?.generation ?? '',
+  );
   const answer: Answer = { runIds, run, batch, status, speed, sketches, body: new PreparedJson<SeriesAnswer>(body, etag), incompleteCount: incomplete.length };
   cache.set('answer', key, answer, body.length + key.length);
   return answer;
 }
 
-async function batchPart(ctx: QueryContext, cache: ServingCache, snap: BatchSnapshot, run: BatchRunInfo, view: ViewDef, rq: ResolvedQuery, buckets: readonly number[], range: { from: number; to: number }, max: number): Promise<BatchPart> {
+async function batchPart(
+  ctx: QueryContext,
+  cache: ServingCache,
+  snap: BatchSnapshot,
+  run: BatchRunInfo,
+  view: ViewDef,
+  rq: ResolvedQuery,
+  buckets: readonly number[],
+  range: { from: number; to: number },
+  max: number,
+): Promise<BatchPart> {
   const key = batchKey(view, rq, run.runId, range);
   const hit = cache.get<BatchPart>('batch', key);
   if (hit) return hit;
@@ -170,7 +203,14 @@ async function batchPart(ctx: QueryContext, cache: ServingCache, snap: BatchSnap
 }
 
 /** The batch rows rolled up to groupBy, with the distinct values of combined groups from the run's sketches. */
-async function batchGroups(ctx: QueryContext, snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, rows: readonly BucketRow[], range: { from: number; to: number }) {
+async function batchGroups(
+  ctx: QueryContext,
+  snap: BatchSnapshot,
+  view: ViewDef,
+  rq: ResolvedQuery,
+  rows: readonly BucketRow[],
+  range: { from: number; to: number },
+) {
   const byBucket = rollUp(view, rows, rq.groupBy);
   const boundary = servingBoundary(snap.run?.watermark ?? null, rq.granularity);
   const distinct = await fillCombinedDistinct(ctx, snap, view, rq, byBucket, (b) => chooseSource(b, boundary), { batchRange: range, speedRange: null });
@@ -178,7 +218,13 @@ async function batchGroups(ctx: QueryContext, snap: BatchSnapshot, view: ViewDef
 }
 
 /** The run's rows of the batch range: how many were read (the bound counts them), and those before the boundary. */
-function batchRows(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, range: { from: number; to: number }, max: number): { read: number; kept: BucketRow[] } {
+function batchRows(
+  snap: BatchSnapshot,
+  view: ViewDef,
+  rq: ResolvedQuery,
+  range: { from: number; to: number },
+  max: number,
+): { read: number; kept: BucketRow[] } {
   const boundary = servingBoundary(snap.run?.watermark ?? null, rq.granularity);
   const rows = snap.series({ view: view.name, granularity: rq.granularity, filter: rq.filter, keep: rq.groupBy, maxRows: max, ...range });
   return { read: rows.length, kept: rows.filter((r) => chooseSource(r.bucketStart, boundary) === 'batch') };

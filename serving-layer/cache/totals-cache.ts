@@ -38,7 +38,10 @@ function cachedReader(ctx: QueryContext, cache: ServingCache): TotalsReader {
     // The keys are the series cache's (cache/series-cache.ts): a series and totals over the same range share one read.
     speedRows: (q) => cache.speedRead(JSON.stringify([q.view, q.granularity, q.filter, q.keep, q.from, q.to]), () => ctx.speed.series(q)),
     speedSketches: (q, measures) =>
-      cache.speedRead(JSON.stringify(['sketches', q.view, q.granularity, q.filter, measures, q.from, q.to]), async () => new Map(await Promise.all(measures.map(async (m) => [m, await ctx.speed.distinctSketches(q, m)] as const)))),
+      cache.speedRead(
+        JSON.stringify(['sketches', q.view, q.granularity, q.filter, measures, q.from, q.to]),
+        async () => new Map(await Promise.all(measures.map(async (m) => [m, await ctx.speed.distinctSketches(q, m)] as const))),
+      ),
     batch: (snap, view, rq, plan) => {
       const run = plan.run!;
       const key = JSON.stringify(['totals', run.runId, view.name, rq.granularity, rq.filter, rq.groupBy, plan.batchRange?.from, plan.batchRange?.to]);
@@ -55,7 +58,12 @@ function cachedReader(ctx: QueryContext, cache: ServingCache): TotalsReader {
   };
 }
 
-export async function cachedTotalsAnswer(ctx: QueryContext, cache: ServingCache, view: ViewDef, rq: ResolvedQuery): Promise<{ body: PreparedJson<TotalsAnswer>; incompleteCount: number }> {
+export async function cachedTotalsAnswer(
+  ctx: QueryContext,
+  cache: ServingCache,
+  view: ViewDef,
+  rq: ResolvedQuery,
+): Promise<{ body: PreparedJson<TotalsAnswer>; incompleteCount: number }> {
   const snap = takeSnapshot(ctx.batch, 1);
   try {
     cache.keptRuns(snap.runs);

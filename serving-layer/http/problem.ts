@@ -44,10 +44,22 @@ function toProblem(err: unknown): Problem {
   // express's own errors: body-parser's size and syntax errors carry `type` and `status`.
   const e = err as { type?: string; status?: number; message?: string; limit?: number };
   if (e?.type === 'entity.too.large') {
-    return { type: 'urn:lambda-arch:error:payload_too_large', title: 'PAYLOAD_TOO_LARGE', status: 413, code: 'PAYLOAD_TOO_LARGE', detail: `request body is larger than the limit of ${e.limit} bytes` };
+    return {
+      type: 'urn:lambda-arch:error:payload_too_large',
+      title: 'PAYLOAD_TOO_LARGE',
+      status: 413,
+      code: 'PAYLOAD_TOO_LARGE',
+      detail: `request body is larger than the limit of ${e.limit} bytes`,
+    };
   }
   if (e?.type === 'entity.parse.failed') {
-    return { type: 'urn:lambda-arch:error:validation', title: 'VALIDATION', status: 400, code: 'VALIDATION', detail: `request body is not valid JSON: ${e.message}` };
+    return {
+      type: 'urn:lambda-arch:error:validation',
+      title: 'VALIDATION',
+      status: 400,
+      code: 'VALIDATION',
+      detail: `request body is not valid JSON: ${e.message}`,
+    };
   }
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
     return { type: 'urn:lambda-arch:error:validation', title: 'VALIDATION', status: e.status, code: 'VALIDATION', detail: e.message ?? 'bad request' };

@@ -54,7 +54,13 @@ export interface RouteSpec<Q extends z.ZodType = z.ZodType, B extends z.ZodType 
   /** by status; the 200 (or 202) schema types the handler's answer and is published in /openapi.json */
   responses: R;
   /** NoInfer: R comes from `responses` alone, and the handler's answer is checked against it. */
-  handler: (ctx: { query: z.infer<Q>; params: Record<string, string>; body: z.infer<B>; req: Request; res: Response }) => NoInfer<HandlerResult<SuccessSchema<R>>>;
+  handler: (ctx: {
+    query: z.infer<Q>;
+    params: Record<string, string>;
+    body: z.infer<B>;
+    req: Request;
+    res: Response;
+  }) => NoInfer<HandlerResult<SuccessSchema<R>>>;
 }
 
 /** Checks the handler's answer against the success schema at compile time, then erases the types for the route table. */

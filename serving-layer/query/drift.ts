@@ -49,7 +49,10 @@ export interface DriftBucket {
   /** the part of countDiff no cause explains (0 when the known causes are the only ones) */
   unexplained: number;
   causes: { cause: DriftCause; events?: number; exact?: boolean; detail: string }[];
-  rows: { dims: Record<string, string | null>; measures: Record<string, { batch: number | null; speed: number | null; batchSketch?: number | null } & ReturnType<typeof drift>> }[];
+  rows: {
+    dims: Record<string, string | null>;
+    measures: Record<string, { batch: number | null; speed: number | null; batchSketch?: number | null } & ReturnType<typeof drift>>;
+  }[];
 }
 
 /** One (bucket, dimensions) row as each layer holds it; a side is missing when that layer has no row. */
@@ -61,7 +64,9 @@ interface JoinedRow {
 }
 
 function countDiff(view: ViewDef, rows: readonly JoinedRow[]): number {
-  const counts = Object.entries(view.measures).filter(([, d]) => d.type === 'count').map(([n]) => n);
+  const counts = Object.entries(view.measures)
+    .filter(([, d]) => d.type === 'count')
+    .map(([n]) => n);
   const first = counts[0];
   if (!first) return 0;
   return rows.reduce((s, r) => s + ((r.speed?.values[first] ?? 0) - (r.batch?.values[first] ?? 0)), 0);
@@ -244,8 +249,20 @@ function driftCompute(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, inp
       }));
       const diff = countDiff(view, entries);
       const attributed = attributeBucket({ countDiff: diff, missingFromRun: n.missing, duplicates: n.duplicates, unchecked: n.unchecked, speedBehindRecords });
-      const causes: DriftBucket['causes'] = attributed.map((c) => ({ cause: c.cause, events: c.events, exact: c.exact, detail: causeDetail(c, latest?.runId ?? '') }));
-      if (rq.measures.some((m) => view.measures[m]?.type === 'distinct')) causes.push({ cause: 'hll_estimate', detail: hllDetail(rows, rq.measures.filter((m) => view.measures[m]?.type === 'distinct')) });
+      const causes: DriftBucket['causes'] = attributed.map((c) => ({
+        cause: c.cause,
+        events: c.events,
+        exact: c.exact,
+        detail: causeDetail(c, latest?.runId ?? ''),
+      }));
+      if (rq.measures.some((m) => view.measures[m]?.type === 'distinct'))
+        causes.push({
+          cause: 'hll_estimate',
+          detail: hllDetail(
+            rows,
+            rq.measures.filter((m) => view.measures[m]?.type === 'distinct'),
+          ),
+        });
       const unexplained = attributed.find((c) => c.cause === 'unexplained')?.events ?? 0;
       unexplainedTotal += Math.abs(unexplained);
       const late = (n.missing.not_archived_at_snapshot ?? 0) + (n.missing.arrived_during_batch_run ?? 0) + (n.missing.late_arrivals ?? 0);
@@ -302,7 +319,10 @@ function batchSketchEstimates(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQu
   for (const m of rq.measures) {
     if (view.measures[m]?.type !== 'distinct') continue;
     const rows = snap.sketches(range, m);
-    out.set(m, rows === null ? null : new Map(rows.map((r) => [`${r.bucketStart}|${JSON.stringify(r.dims)}`, new SketchUnion().addRedis(r.sketch).estimate()])));
+    out.set(
+      m,
+      rows === null ? null : new Map(rows.map((r) => [`${r.bucketStart}|${JSON.stringify(r.dims)}`, new SketchUnion().addRedis(r.sketch).estimate()])),
+    );
   }
   return out;
 }
@@ -351,5 +371,5 @@ function unexplainedWarning(events: number, hasSnapshot: boolean): string {
 function explainNoOverlap(boundary: number | null, coveredSince: number | null): string {
   if (boundary === null) return 'no batch run has been published yet: there is nothing to compare the speed layer with';
   if (coveredSince === null) return 'the speed layer has not recorded coveredSince yet (not started?)';
-  return 'no bucket in the range is held by both layers (before the batch boundary and inside the speed layer\'s coverage and retention)';
+  return "no bucket in the range is held by both layers (before the batch boundary and inside the speed layer's coverage and retention)";
 }

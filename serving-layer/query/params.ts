@@ -26,11 +26,14 @@ const limitMessage = `must be a whole number from 1 to ${MAX_LIMIT}`;
 
 // Strict: an unknown parameter is a 400 naming it (route.ts), not a typo answered with defaults.
 export const rangeQuery = z.strictObject({
-  granularity: z.enum(GRANULARITIES as unknown as [Granularity, ...Granularity[]]).default('hour').describe('bucket size: minute, hour or day'),
+  granularity: z
+    .enum(GRANULARITIES as unknown as [Granularity, ...Granularity[]])
+    .default('hour')
+    .describe('bucket size: minute, hour or day'),
   from: instant.optional().describe('start of the range, inclusive (epoch ms or ISO-8601 with zone); default: 24 buckets before `to`'),
   to: instant.optional().describe('end of the range, exclusive (epoch ms or ISO-8601 with zone); default: the end of the current bucket'),
   filter: list.optional().describe('dimension filter, repeatable: `dimension:value`, or just `dimension` for the missing value'),
-  groupBy: z.string().optional().describe('comma-separated dimensions to group by (default: all of the view\'s dimensions; empty: none)'),
+  groupBy: z.string().optional().describe("comma-separated dimensions to group by (default: all of the view's dimensions; empty: none)"),
   limit: z.coerce
     .number({ error: limitMessage })
     .int({ error: limitMessage })
@@ -93,20 +96,38 @@ export function resolveQuery(view: ViewDef, q: RangeQuery, now: number): Resolve
     }
     filter[dim] = value;
   }
-  const groupBy = q.groupBy === undefined ? [...view.dimensions] : q.groupBy.split(',').map((s) => s.trim()).filter(Boolean);
+  const groupBy =
+    q.groupBy === undefined
+      ? [...view.dimensions]
+      : q.groupBy
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
   for (const [i, d] of groupBy.entries()) {
     if (!view.dimensions.includes(d)) throw badParam('groupBy', `view "${view.name}" has no dimension "${d}"`);
     // Refused rather than de-duplicated: a repeat is most likely a typo for another dimension,
     // and every check that compares groupBy with the view's dimensions must see a set.
     if (groupBy.indexOf(d) !== i) throw badParam('groupBy', `dimension "${d}" is listed more than once (${q.groupBy})`);
   }
-  return { granularity: g, from, to, buckets: bucketsInRange(from, to, g), filter, groupBy, limit: q.limit ?? null, measures: resolveMeasures(view, q.measures) };
+  return {
+    granularity: g,
+    from,
+    to,
+    buckets: bucketsInRange(from, to, g),
+    filter,
+    groupBy,
+    limit: q.limit ?? null,
+    measures: resolveMeasures(view, q.measures),
+  };
 }
 
 function resolveMeasures(view: ViewDef, raw: string | undefined): string[] {
   const all = Object.keys(view.measures);
   if (raw === undefined) return all;
-  const asked = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const asked = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (asked.length === 0) throw badParam('measures', `name at least one measure (view "${view.name}" has ${all.join(', ')})`);
   for (const [i, m] of asked.entries()) {
     if (!Object.hasOwn(view.measures, m)) throw badParam('measures', `view "${view.name}" has no measure "${m}" (it has ${all.join(', ')})`);

@@ -75,7 +75,9 @@ export function rollUp(view: ViewDef, rows: readonly BucketRow[], groupBy: reado
 
 /** Names of the distinct measures that became unavailable because parts were combined. */
 export function unavailableDistinct(view: ViewDef, groups: Iterable<Group>): string[] {
-  const names = Object.entries(view.measures).filter(([, d]) => d.type === 'distinct').map(([n]) => n);
+  const names = Object.entries(view.measures)
+    .filter(([, d]) => d.type === 'distinct')
+    .map(([n]) => n);
   for (const g of groups) if (g.parts > 1) return names;
   return [];
 }

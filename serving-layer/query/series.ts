@@ -38,8 +38,14 @@ export async function mergedRows(ctx: QueryContext, snap: BatchSnapshot, view: V
   const run = snap.run;
   const boundary = servingBoundary(run?.watermark ?? null, g);
   const sourceOf = (b: number) => chooseSource(b, boundary);
-  const batchRange = runRange(rq.buckets.filter((b) => sourceOf(b) === 'batch'), len);
-  const speedRange = runRange(rq.buckets.filter((b) => sourceOf(b) === 'speed'), len);
+  const batchRange = runRange(
+    rq.buckets.filter((b) => sourceOf(b) === 'batch'),
+    len,
+  );
+  const speedRange = runRange(
+    rq.buckets.filter((b) => sourceOf(b) === 'speed'),
+    len,
+  );
   const max = maxAnswerRows(ctx);
   const base = { view: view.name, granularity: g, filter: rq.filter, keep: rq.groupBy, maxRows: max } satisfies Omit<SeriesQuery, 'from' | 'to'>;
   const readAt = ctx.now();
@@ -111,7 +117,14 @@ export function queryEcho(view: ViewDef, rq: ResolvedQuery) {
 }
 
 /** One bucket of the answer; `keep` (from `limit`) drops the groups outside the top N. */
-export function seriesBucket(rq: ResolvedQuery, start: number, source: Source, incompleteReason: IncompleteBucket['reason'] | undefined, groups: readonly Group[], keep: ReadonlySet<string> | null) {
+export function seriesBucket(
+  rq: ResolvedQuery,
+  start: number,
+  source: Source,
+  incompleteReason: IncompleteBucket['reason'] | undefined,
+  groups: readonly Group[],
+  keep: ReadonlySet<string> | null,
+) {
   return {
     start,
     end: start + granularityMs(rq.granularity),
@@ -151,11 +164,18 @@ export function seriesEnvelope<B>(view: ViewDef, rq: ResolvedQuery, f: SeriesFac
   const gaps = f.run?.completeness?.gaps ?? [];
   if (gaps.length > 0) {
     const lost = gaps.reduce((n, g) => n + (g.toOffset - g.fromOffset + 1), 0);
-    const where = gaps.slice(0, 5).map((g) => `partition ${g.partition} offsets ${g.fromOffset}-${g.toOffset}`).join(', ');
-    warnings.push(`batch run ${f.run?.runId} lacks ${lost} record(s) Kafka deleted before the archiver read them (${where}${gaps.length > 5 ? ', ...' : ''}): batch buckets of the time they arrived may be short; the run record lists them (completeness.gaps)`);
+    const where = gaps
+      .slice(0, 5)
+      .map((g) => `partition ${g.partition} offsets ${g.fromOffset}-${g.toOffset}`)
+      .join(', ');
+    warnings.push(
+      `batch run ${f.run?.runId} lacks ${lost} record(s) Kafka deleted before the archiver read them (${where}${gaps.length > 5 ? ', ...' : ''}): batch buckets of the time they arrived may be short; the run record lists them (completeness.gaps)`,
+    );
   }
   if (unavailable.length > 0) {
-    warnings.push(`distinct measure(s) ${unavailable.join(', ')} are null where several dimension groups of batch buckets were combined: ${noSketchesReason(f.run)}`);
+    warnings.push(
+      `distinct measure(s) ${unavailable.join(', ')} are null where several dimension groups of batch buckets were combined: ${noSketchesReason(f.run)}`,
+    );
   }
   return {
     ...queryEcho(view, rq),
@@ -180,8 +200,14 @@ export async function seriesAnswer(ctx: QueryContext, view: ViewDef, rq: Resolve
     // Groups that combine stored groups: their distinct values are unions of sketches (issue 16).
     const len = granularityMs(rq.granularity);
     const distinct = await fillCombinedDistinct(ctx, snap, view, rq, byBucket, m.sourceOf, {
-      batchRange: runRange(rq.buckets.filter((b) => m.sourceOf(b) === 'batch'), len),
-      speedRange: runRange(rq.buckets.filter((b) => m.sourceOf(b) === 'speed'), len),
+      batchRange: runRange(
+        rq.buckets.filter((b) => m.sourceOf(b) === 'batch'),
+        len,
+      ),
+      speedRange: runRange(
+        rq.buckets.filter((b) => m.sourceOf(b) === 'speed'),
+        len,
+      ),
     });
     const keep = topGroups(view, groupTotals(view, byBucket), rq.limit);
     const incompleteByBucket = new Map(m.incomplete.map((i) => [i.bucketStart, i.reason]));

@@ -52,8 +52,14 @@ export function totalsPlan(ctx: QueryContext, snap: BatchSnapshot, view: ViewDef
     run,
     boundary,
     sourceOf,
-    batchRange: runRange(rq.buckets.filter((b) => sourceOf(b) === 'batch'), len),
-    speedRange: runRange(rq.buckets.filter((b) => sourceOf(b) === 'speed'), len),
+    batchRange: runRange(
+      rq.buckets.filter((b) => sourceOf(b) === 'batch'),
+      len,
+    ),
+    speedRange: runRange(
+      rq.buckets.filter((b) => sourceOf(b) === 'speed'),
+      len,
+    ),
     max,
     base: { view: view.name, granularity: g, filter: rq.filter, keep: rq.groupBy, maxRows: max },
   };
@@ -65,7 +71,15 @@ export function foldRows(view: ViewDef, rq: ResolvedQuery, groups: Map<string, T
     const key = keptKey(view, row.dims, rq.groupBy);
     const g = groups.get(key);
     if (!g) {
-      groups.set(key, { dims: dimsRecord(view, row.dims, rq.groupBy), values: { ...row.values }, buckets: new Set([row.bucketStart]), earlierBuckets: 0, parts: row.parts ?? 1, batch: fromBatch, speed: !fromBatch });
+      groups.set(key, {
+        dims: dimsRecord(view, row.dims, rq.groupBy),
+        values: { ...row.values },
+        buckets: new Set([row.bucketStart]),
+        earlierBuckets: 0,
+        parts: row.parts ?? 1,
+        batch: fromBatch,
+        speed: !fromBatch,
+      });
       continue;
     }
     combineValues(view, g.values, row.values);
@@ -111,7 +125,13 @@ export async function batchTotalsBytes(part: BatchTotals): Promise<number> {
 export function batchTotals(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, plan: TotalsPlan): BatchTotals {
   const rows = plan.batchRange ? snap.series({ ...plan.base, ...plan.batchRange }) : [];
   const groups = new Map<string, TotalGroup>();
-  foldRows(view, rq, groups, rows.filter((r) => plan.sourceOf(r.bucketStart) === 'batch'), true);
+  foldRows(
+    view,
+    rq,
+    groups,
+    rows.filter((r) => plan.sourceOf(r.bucketStart) === 'batch'),
+    true,
+  );
   return { groups, rows: rows.length, unions: new Map() };
 }
 
@@ -119,7 +139,15 @@ export function batchTotals(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuer
  * Every batch group's sketches of one distinct measure unioned (all groups at once, whichever asked
  * first: a cached part then serves any later answer). A failed read is not kept.
  */
-export function batchUnions(ctx: QueryContext, snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, plan: TotalsPlan, part: BatchTotals, measure: string): Promise<UnionSet> {
+export function batchUnions(
+  ctx: QueryContext,
+  snap: BatchSnapshot,
+  view: ViewDef,
+  rq: ResolvedQuery,
+  plan: TotalsPlan,
+  part: BatchTotals,
+  measure: string,
+): Promise<UnionSet> {
   let pending = part.unions.get(measure);
   if (pending === undefined) {
     pending = unionSketches(ctx, snap, view, rq, {

@@ -42,7 +42,8 @@ export function directTotalsReader(ctx: QueryContext): TotalsReader {
   return {
     status: () => read(() => ctx.speed.status()),
     speedRows: (q) => read(() => ctx.speed.series(q)),
-    speedSketches: (q, measures) => read(async () => new Map(await Promise.all(measures.map(async (m) => [m, await ctx.speed.distinctSketches(q, m)] as const)))),
+    speedSketches: (q, measures) =>
+      read(async () => new Map(await Promise.all(measures.map(async (m) => [m, await ctx.speed.distinctSketches(q, m)] as const)))),
     batch: batchTotals,
   };
 }
@@ -61,7 +62,8 @@ export async function totalsReads(ctx: QueryContext, snap: BatchSnapshot, view: 
   const speedQuery = plan.speedRange ? { ...plan.base, ...plan.speedRange } : null;
   // Sketches are read with the rows whenever a distinct measure is asked over speed buckets: one
   // shared read, whether or not a group turns out to combine stored rows.
-  const sketchQuery = speedQuery && distinct.length > 0 ? { view: view.name, granularity: rq.granularity, filter: rq.filter, maxRows: plan.max, ...plan.speedRange! } : null;
+  const sketchQuery =
+    speedQuery && distinct.length > 0 ? { view: view.name, granularity: rq.granularity, filter: rq.filter, maxRows: plan.max, ...plan.speedRange! } : null;
   const [status, speed, sketches] = await Promise.all([
     reader.status(),
     speedQuery ? reader.speedRows(speedQuery) : Promise.resolve(null),
@@ -80,10 +82,23 @@ interface Parts {
   sketches: SpeedRead<Map<string, SketchRow[]>> | null;
 }
 
-async function fold(ctx: QueryContext, snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, plan: TotalsPlan, p: Parts): Promise<{ answer: TotalsAnswer; incompleteCount: number }> {
+async function fold(
+  ctx: QueryContext,
+  snap: BatchSnapshot,
+  view: ViewDef,
+  rq: ResolvedQuery,
+  plan: TotalsPlan,
+  p: Parts,
+): Promise<{ answer: TotalsAnswer; incompleteCount: number }> {
   const { sourceOf } = plan;
   const groups = p.batch ? copyGroups(p.batch.groups) : new Map();
-  foldRows(view, rq, groups, (p.speed?.value ?? []).filter((r) => sourceOf(r.bucketStart) === 'speed'), false);
+  foldRows(
+    view,
+    rq,
+    groups,
+    (p.speed?.value ?? []).filter((r) => sourceOf(r.bucketStart) === 'speed'),
+    false,
+  );
   const estimated = new Map<string, string[]>();
   const unavailable: Record<string, string> = {};
   const approximate: string[] = [];
@@ -117,7 +132,13 @@ async function fold(ctx: QueryContext, snap: BatchSnapshot, view: ViewDef, rq: R
   if (rq.limit !== null) list = list.slice(0, rq.limit);
   // The answer is as of the older of its reads: the speed layer was read no earlier than that.
   const readAt = Math.min(p.status.readAt, p.speed?.readAt ?? p.status.readAt);
-  const incomplete = incompleteBuckets(rq.buckets, { boundary: plan.boundary, coveredSince: p.status.value.coveredSince, g: rq.granularity, speedRetentionMs: ctx.speed.retentionMs(rq.granularity), now: readAt });
+  const incomplete = incompleteBuckets(rq.buckets, {
+    boundary: plan.boundary,
+    coveredSince: p.status.value.coveredSince,
+    g: rq.granularity,
+    speedRetentionMs: ctx.speed.retentionMs(rq.granularity),
+    now: readAt,
+  });
   const warnings: string[] = [];
   if (incomplete.length) warnings.push(`${incomplete.length} bucket(s) in the range are incomplete, so these totals are too (see "incomplete")`);
   const answer: TotalsAnswer = {

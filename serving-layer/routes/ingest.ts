@@ -59,10 +59,14 @@ export function ingestRoutes(deps: ServingDeps): RouteSpec[] {
         const rejected: RejectedRecord[] = [];
         const all = records(req);
         if (all.length === 0) {
-          throw new LambdaError('VALIDATION', 'request body is empty: send one JSON event, a JSON array of events, or NDJSON (Content-Type: application/x-ndjson)');
+          throw new LambdaError(
+            'VALIDATION',
+            'request body is empty: send one JSON event, a JSON array of events, or NDJSON (Content-Type: application/x-ndjson)',
+          );
         }
         for (const { record, value } of all) {
-          const result = value === NOT_JSON ? ({ ok: false, reason: 'not_json', message: 'record is not valid JSON' } as const) : validateEvent(value, deps.views);
+          const result =
+            value === NOT_JSON ? ({ ok: false, reason: 'not_json', message: 'record is not valid JSON' } as const) : validateEvent(value, deps.views);
           // Serialised only once valid: validation bounds the nesting depth (docs/design-decisions.md
           // §2, "Limits"), so JSON.stringify cannot overflow the stack on a 5,000-deep record.
           if (result.ok) valid.push({ key: result.event.id, value: JSON.stringify(result.event.body) });
@@ -74,7 +78,9 @@ export function ingestRoutes(deps: ServingDeps): RouteSpec[] {
           // The first rejection in the detail too, so a client that shows only `detail` sees why.
           const first = rejected[0] as RejectedRecord;
           const why = `first: record ${first.record}, ${first.reason}: ${first.message}`;
-          throw new LambdaError('VALIDATION', `no valid event in the body: ${rejected.length} record(s) rejected (${why})`, { details: { rejected: rejected.slice(0, 1000) } });
+          throw new LambdaError('VALIDATION', `no valid event in the body: ${rejected.length} record(s) rejected (${why})`, {
+            details: { rejected: rejected.slice(0, 1000) },
+          });
         }
         await deps.ingest.send(valid);
         deps.metrics.serving.ingested.inc({ outcome: 'accepted' }, valid.length);

@@ -46,7 +46,9 @@ export function kappaRoutes(deps: ServingDeps): RouteSpec[] {
         }
         if (view && query.granularity !== undefined && !view.granularities.includes(query.granularity)) {
           const message = `view "${view.name}" keeps ${view.granularities.join(', ')}, not ${query.granularity}`;
-          throw new LambdaError('VALIDATION', `query parameter "granularity": ${message}`, { details: { invalidParams: [{ parameter: 'granularity', message }] } });
+          throw new LambdaError('VALIDATION', `query parameter "granularity": ${message}`, {
+            details: { invalidParams: [{ parameter: 'granularity', message }] },
+          });
         }
         const { rebuildId } = await deps.kappa.start(query);
         res.status(202).set('Location', '/api/v1/kappa/rebuilds');

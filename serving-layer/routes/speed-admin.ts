@@ -22,7 +22,7 @@ const MAX_KEY = 256;
 
 export function speedAdminRoutes(deps: ServingDeps): RouteSpec[] {
   const change = async (c: SpeedControlChange) => {
-    if (!deps.speedControl) throw new LambdaError('UNAVAILABLE', 'this process cannot reach the speed layer\'s control (no Redis)');
+    if (!deps.speedControl) throw new LambdaError('UNAVAILABLE', "this process cannot reach the speed layer's control (no Redis)");
     return deps.speedControl.change(c);
   };
   const adminErrors = {
@@ -101,7 +101,10 @@ export function speedAdminRoutes(deps: ServingDeps): RouteSpec[] {
         const key = query.key ?? null;
         const partitions = deps.config.kafka.partitions;
         if (query.partition !== undefined && query.partition >= partitions) {
-          throw new LambdaError('VALIDATION', `query parameter "partition": ${query.partition} is not a partition of the event topic (LAMBDA_TOPIC_PARTITIONS = ${partitions}: 0 to ${partitions - 1})`);
+          throw new LambdaError(
+            'VALIDATION',
+            `query parameter "partition": ${query.partition} is not a partition of the event topic (LAMBDA_TOPIC_PARTITIONS = ${partitions}: 0 to ${partitions - 1})`,
+          );
         }
         const partition = query.partition === undefined ? {} : { partition: query.partition };
         await deps.ingest.send(lines.map((value) => ({ key: key ?? idOf(value), value, ...partition })));

@@ -54,10 +54,15 @@ export function viewRoutes(deps: ServingDeps): RouteSpec[] {
       path: '/api/v1/views/:view/series',
       tag: 'views',
       summary: 'Merged series: batch buckets before the watermark boundary, speed buckets after',
-      description: 'Each bucket names its source (batch | speed). Incomplete buckets are listed in `incomplete` and counted in the Lambda-Incomplete-Buckets header.',
+      description:
+        'Each bucket names its source (batch | speed). Incomplete buckets are listed in `incomplete` and counted in the Lambda-Incomplete-Buckets header.',
       params: viewParam,
       query: rangeQuery,
-      responses: { 200: { description: 'the merged series', schema: seriesSchema }, 400: { description: 'a bad parameter (named)' }, 404: { description: 'unknown view' } },
+      responses: {
+        200: { description: 'the merged series', schema: seriesSchema },
+        400: { description: 'a bad parameter (named)' },
+        404: { description: 'unknown view' },
+      },
       handler: async ({ params, query, res }) => {
         const view = viewOr404(deps.views, params.view!);
         const rq = resolveQuery(view, query, deps.now());
@@ -79,7 +84,11 @@ export function viewRoutes(deps: ServingDeps): RouteSpec[] {
       summary: 'Totals over a range: counts and sums exact; distinct as a sketch union where possible',
       params: viewParam,
       query: rangeQuery,
-      responses: { 200: { description: 'totals per group', schema: totalsSchema }, 400: { description: 'a bad parameter (named)' }, 404: { description: 'unknown view' } },
+      responses: {
+        200: { description: 'totals per group', schema: totalsSchema },
+        400: { description: 'a bad parameter (named)' },
+        404: { description: 'unknown view' },
+      },
       handler: async ({ params, query, res }) => {
         const view = viewOr404(deps.views, params.view!);
         const rq = resolveQuery(view, query, deps.now());
@@ -101,7 +110,11 @@ export function viewRoutes(deps: ServingDeps): RouteSpec[] {
       summary: 'Drift between the layers for buckets both hold, with causes; and batch-to-batch drift',
       params: viewParam,
       query: rangeQuery,
-      responses: { 200: { description: 'the drift report', schema: driftSchema }, 400: { description: 'a bad parameter (named)' }, 404: { description: 'unknown view' } },
+      responses: {
+        200: { description: 'the drift report', schema: driftSchema },
+        400: { description: 'a bad parameter (named)' },
+        404: { description: 'unknown view' },
+      },
       handler: async ({ params, query, res }) => {
         const view = viewOr404(deps.views, params.view!);
         const rq = resolveQuery(view, query, deps.now());

@@ -35,7 +35,18 @@ export interface GeneratedRecord {
 }
 
 const COUNTRIES: readonly (readonly [string, number])[] = [
-  ['US', 30], ['DE', 12], ['GB', 10], ['FR', 9], ['JP', 8], ['BR', 7], ['IN', 7], ['CA', 5], ['ES', 4], ['NL', 3], ['SE', 2], ['KE', 1],
+  ['US', 30],
+  ['DE', 12],
+  ['GB', 10],
+  ['FR', 9],
+  ['JP', 8],
+  ['BR', 7],
+  ['IN', 7],
+  ['CA', 5],
+  ['ES', 4],
+  ['NL', 3],
+  ['SE', 2],
+  ['KE', 1],
 ];
 
 const INVALID_KINDS: readonly ((rng: Rng, ts: number, n: number) => string)[] = [

@@ -7,7 +7,10 @@ import type { Rng } from './prng.js';
 export class Zipf {
   private readonly cdf: Float64Array;
 
-  constructor(readonly n: number, readonly s = 1.1) {
+  constructor(
+    readonly n: number,
+    readonly s = 1.1,
+  ) {
     this.cdf = new Float64Array(n);
     let sum = 0;
     for (let k = 1; k <= n; k++) sum += 1 / k ** s;

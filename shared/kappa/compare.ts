@@ -109,7 +109,11 @@ function totals(view: ViewDef, measures: readonly string[], groups: Map<string, 
   return out;
 }
 
-function differingGroups(measures: readonly string[], a: Map<string, Record<string, number | null>> | undefined, b: Map<string, Record<string, number | null>> | undefined): number {
+function differingGroups(
+  measures: readonly string[],
+  a: Map<string, Record<string, number | null>> | undefined,
+  b: Map<string, Record<string, number | null>> | undefined,
+): number {
   const keys = new Set([...(a?.keys() ?? []), ...(b?.keys() ?? [])]);
   let n = 0;
   for (const k of keys) {

@@ -69,7 +69,11 @@ export interface SpeedStateStore {
    * Creates the partition's state if absent, or replaces one written by another key layout (its
    * views are then rebuilt from Kafka), and returns what is stored and whether this call created it.
    */
-  initPartition(topic: string, partition: number, initial: { next: number; coveredSince: number }): Promise<PartitionState & { created: boolean; previousLayout: string | null }>;
+  initPartition(
+    topic: string,
+    partition: number,
+    initial: { next: number; coveredSince: number },
+  ): Promise<PartitionState & { created: boolean; previousLayout: string | null }>;
   /** Lists the partition in the registry readers merge over (idempotent; done on every assignment). */
   registerPartition(partition: number): Promise<void>;
   /** The stored state, or null when there is none of this layout version. */

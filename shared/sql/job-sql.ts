@@ -23,10 +23,7 @@ import { projectionColumns } from './projection.js';
 /** The valid records (columns seq, lh, id, ts, the projection) with their rank among the records of their id. */
 export function rankedSql(views: ViewSet, valid: string): string {
   const cols = ['id', 'ts', ...projectionColumns(views).map((c) => c.name)].join(', ');
-  return (
-    `SELECT ${cols}, row_number() OVER w AS rn, lh <> first_value(lh) OVER w AS differs ` +
-    `FROM ${valid} WINDOW w AS (PARTITION BY id ORDER BY seq)`
-  );
+  return `SELECT ${cols}, row_number() OVER w AS rn, lh <> first_value(lh) OVER w AS differs ` + `FROM ${valid} WINDOW w AS (PARTITION BY id ORDER BY seq)`;
 }
 
 /** One row: kept, duplicates, differing. */

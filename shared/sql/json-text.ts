@@ -33,7 +33,6 @@ const PAIR = `${STR}${WS}:${WS}${VALUE}`;
 /** A whole line that is one flat plain object (see above); used as a full match. */
 export const PLAIN_OBJECT_RE = `${WS}\\{${WS}(?:${PAIR}${WS}(?:,${WS}${PAIR}${WS})*)?\\}${WS}`;
 
-
 /** Largest significant digits a plain number may have (see above). */
 export const MAX_PLAIN_DIGITS = 15;
 /** A plain number's decimal point stays within 10^±this (normal doubles, no overflow/underflow). */

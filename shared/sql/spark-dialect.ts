@@ -28,8 +28,7 @@ export const SPARK: Dialect = {
   name: 'spark',
   str,
   fullMatch: (e, re) => `(${e} RLIKE ${str(`(?d)^(?:${re})\\z`)})`,
-  extractGroups: (e, re, names) =>
-    `named_struct(${names.map((n, i) => `${str(n)}, regexp_extract(${e}, ${str(`(?d)${re}`)}, ${i + 1})`).join(', ')})`,
+  extractGroups: (e, re, names) => `named_struct(${names.map((n, i) => `${str(n)}, regexp_extract(${e}, ${str(`(?d)${re}`)}, ${i + 1})`).join(', ')})`,
   jsonMembers: (e) => `named_struct('k', regexp_extract_all(${e}, ${str(MEMBER_RE)}, 1), 'v', regexp_extract_all(${e}, ${str(MEMBER_RE)}, 2))`,
   // get() is 0-based and NULL out of range; array_position is 1-based, 0 when absent.
   memberJson: (m, key) => `get(${m}.v, array_position(${m}.k, ${str(key)}) - 1)`,

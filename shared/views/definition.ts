@@ -77,13 +77,7 @@ const numericSchema = (type: 'sum' | 'min' | 'max') =>
   });
 const distinctSchema = z.strictObject({ type: z.literal('distinct'), field: fieldSchema });
 
-export const measureSchema = z.discriminatedUnion('type', [
-  countSchema,
-  numericSchema('sum'),
-  numericSchema('min'),
-  numericSchema('max'),
-  distinctSchema,
-]);
+export const measureSchema = z.discriminatedUnion('type', [countSchema, numericSchema('sum'), numericSchema('min'), numericSchema('max'), distinctSchema]);
 
 export const viewSchema = z.strictObject({
   name: nameSchema,
@@ -92,7 +86,10 @@ export const viewSchema = z.strictObject({
   filter: z.record(fieldSchema, scalarSchema).default({}),
   measures: z.record(nameSchema, measureSchema),
   // Omitted -> all three, which is what a clickstream dashboard wants.
-  granularities: z.array(z.enum(['minute', 'hour', 'day'] as const satisfies readonly Granularity[])).min(1).default([...GRANULARITIES]),
+  granularities: z
+    .array(z.enum(['minute', 'hour', 'day'] as const satisfies readonly Granularity[]))
+    .min(1)
+    .default([...GRANULARITIES]),
 });
 
 export const viewsDocumentSchema = z.strictObject({

@@ -8,14 +8,7 @@
 import { LambdaError } from '../errors.js';
 import { canonicalJson, fnv1a64 } from '../hash.js';
 import { formatIssue } from './format-issue.js';
-import {
-  MAX_MEASURES,
-  viewsDocumentSchema,
-  type MeasureDef,
-  type Scalar,
-  type ViewDef,
-  type ViewSet,
-} from './definition.js';
+import { MAX_MEASURES, viewsDocumentSchema, type MeasureDef, type Scalar, type ViewDef, type ViewSet } from './definition.js';
 
 /** Parse JSON text of a views file. Throws LambdaError('VIEWS_INVALID'). */
 export function loadViews(jsonText: string, sourceName: string): ViewSet {
@@ -34,7 +27,11 @@ export function loadViews(jsonText: string, sourceName: string): ViewSet {
 /** Validate an already-parsed views document (e.g. the built-in default). */
 export function viewSetFromDocument(raw: unknown, sourceName: string): ViewSet {
   const parsed = viewsDocumentSchema.safeParse(raw);
-  if (!parsed.success) fail(sourceName, parsed.error.issues.map((i) => formatIssue(i, raw)));
+  if (!parsed.success)
+    fail(
+      sourceName,
+      parsed.error.issues.map((i) => formatIssue(i, raw)),
+    );
   const problems: string[] = [];
   const seen = new Map<string, number>();
   parsed.data.views.forEach((v, i) => {

@@ -48,7 +48,12 @@ describe('query parameters', () => {
       expect(r.body.invalidParams).toEqual([expect.objectContaining({ parameter: 'groupBy' })]);
     }
     expectProblem(await app.get('/api/v1/views/pageviews/drift?measures=views,clicks'), 400, 'VALIDATION', /"measures".*no measure "clicks"/);
-    expectProblem(await app.get('/api/v1/views/pageviews/series?measures=views,views'), 400, 'VALIDATION', /"measures": measure "views" is listed more than once/);
+    expectProblem(
+      await app.get('/api/v1/views/pageviews/series?measures=views,views'),
+      400,
+      'VALIDATION',
+      /"measures": measure "views" is listed more than once/,
+    );
   });
 
   it('an unknown route is a 404 problem, not an HTML page', async () => {
@@ -120,7 +125,12 @@ describe('hostile input (issue 14): each a 400 naming the field or parameter, no
       [`[${deep}]`, 'application/json'],
     ] as const) {
       const r = await app.post('/api/v1/events', body, { 'content-type': type });
-      expectProblem(r, 400, 'VALIDATION', /no valid event in the body: 1 record\(s\) rejected \(first: record 1, bad_field: field "x" nests arrays or objects more than 32 levels deep/);
+      expectProblem(
+        r,
+        400,
+        'VALIDATION',
+        /no valid event in the body: 1 record\(s\) rejected \(first: record 1, bad_field: field "x" nests arrays or objects more than 32 levels deep/,
+      );
       expect(r.body.rejected).toEqual([{ record: 1, reason: 'bad_field', message: expect.stringMatching(/^field "x" nests .* at most 32$/) }]);
     }
   });
@@ -150,17 +160,31 @@ describe('hostile input (issue 14): each a 400 naming the field or parameter, no
   });
 
   it('an unknown query parameter is a 400 naming it, on every route', async () => {
-    for (const path of ['/api/v1/views/pageviews/series?granulariy=minute', '/api/v1/views/pageviews/totals?foo=1', '/api/v1/views/pageviews/drift?groupby=url']) {
+    for (const path of [
+      '/api/v1/views/pageviews/series?granulariy=minute',
+      '/api/v1/views/pageviews/totals?foo=1',
+      '/api/v1/views/pageviews/drift?groupby=url',
+    ]) {
       const r = await app.get(path);
       const name = /\?([^=]+)=/.exec(path)?.[1];
-      expectProblem(r, 400, 'VALIDATION', new RegExp(`^query parameter "${name}": unknown \\(known: granularity, from, to, filter, groupBy, limit, measures\\)$`));
+      expectProblem(
+        r,
+        400,
+        'VALIDATION',
+        new RegExp(`^query parameter "${name}": unknown \\(known: granularity, from, to, filter, groupBy, limit, measures\\)$`),
+      );
       expect(r.body.invalidParams).toEqual([{ parameter: name, message: expect.stringMatching(/^unknown/) }]);
     }
     for (const path of ['/api/v1/views?x=1', '/api/v1/views/pageviews?x=1', '/api/v1/status?x=1', '/api/v1/batch/runs?x=1']) {
       expectProblem(await app.get(path), 400, 'VALIDATION', /^query parameter "x": unknown \(this route takes none\)$/);
     }
     expectProblem(await app.post('/api/v1/events?dryRun=1', valid('never-sent')), 400, 'VALIDATION', /query parameter "dryRun": unknown/);
-    expectProblem(await app.post('/api/v1/batch/runs?now=1', '', { authorization: `Bearer ${ADMIN_TOKEN}` }), 400, 'VALIDATION', /query parameter "now": unknown/);
+    expectProblem(
+      await app.post('/api/v1/batch/runs?now=1', '', { authorization: `Bearer ${ADMIN_TOKEN}` }),
+      400,
+      'VALIDATION',
+      /query parameter "now": unknown/,
+    );
   });
 
   it('huge numbers in from, to and limit, and too long or repeated filters: 400 naming the parameter', async () => {
@@ -170,8 +194,18 @@ describe('hostile input (issue 14): each a 400 naming the field or parameter, no
     for (const limit of ['99999999999', '1e400', '0']) {
       expectProblem(await app.get(`${base}?limit=${limit}`), 400, 'VALIDATION', /^query parameter "limit": must be a whole number from 1 to 10000$/);
     }
-    expectProblem(await app.get(`${base}?filter=url:${'x'.repeat(1025)}`), 400, 'VALIDATION', /^query parameter "filter": the value for dimension "url" is 1025 characters long; at most 1024$/);
-    expectProblem(await app.get(`${base}?filter=url:/a&filter=url:/b`), 400, 'VALIDATION', /^query parameter "filter": dimension "url" is filtered more than once$/);
+    expectProblem(
+      await app.get(`${base}?filter=url:${'x'.repeat(1025)}`),
+      400,
+      'VALIDATION',
+      /^query parameter "filter": the value for dimension "url" is 1025 characters long; at most 1024$/,
+    );
+    expectProblem(
+      await app.get(`${base}?filter=url:/a&filter=url:/b`),
+      400,
+      'VALIDATION',
+      /^query parameter "filter": dimension "url" is filtered more than once$/,
+    );
     expect((await app.get(`${base}?filter=url:${'x'.repeat(1024)}&limit=10000`)).status).toBe(200);
   });
 });

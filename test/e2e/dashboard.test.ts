@@ -34,7 +34,9 @@ const resultsDir = fileURLToPath(new URL('../../test-results/', import.meta.url)
 const gen = clickstream({ seed: 11, startTs: start, rate: 600 / (33 * 60), duplicateFraction: 0.05, invalidFraction: 0.01, purchaseFraction: 0.15, urls: 12 });
 const wave1: GeneratedRecord[] = Array.from({ length: 600 }, () => gen.next().value as GeneratedRecord);
 // After the first run: late pageviews into buckets the batch already covers.
-const late = Array.from({ length: 24 }, (_, i) => JSON.stringify({ id: `late-${i}`, ts: start + i * 45_000, type: 'pageview', user: `lu${i}`, url: `/late/${i % 2}` }));
+const late = Array.from({ length: 24 }, (_, i) =>
+  JSON.stringify({ id: `late-${i}`, ts: start + i * 45_000, type: 'pageview', user: `lu${i}`, url: `/late/${i % 2}` }),
+);
 let sent = 0;
 
 const pageviews = (n: number, tag: string) =>
@@ -58,15 +60,27 @@ async function layersCaughtUp(): Promise<void> {
     (n) => n === sent,
     { what: `speed layer applied ${sent} records`, timeoutMs: 60_000 },
   );
-  await waitUntil(() => readMaster(app.master), (m) => m.total === sent, { what: `archiver wrote ${sent} records`, timeoutMs: 60_000 });
+  await waitUntil(
+    () => readMaster(app.master),
+    (m) => m.total === sent,
+    { what: `archiver wrote ${sent} records`, timeoutMs: 60_000 },
+  );
 }
 
 async function runBatchViaApi(): Promise<string> {
   const r = await app.post('/api/v1/batch/runs', '', { authorization: `Bearer ${ADMIN_TOKEN}` });
   expect(r.status).toBe(202);
-  const runs = await waitUntil(() => app.get('/api/v1/batch/runs'), (x) => x.body.running === null && x.body.runs.length === 1, { what: 'first batch run published', timeoutMs: 60_000 });
+  const runs = await waitUntil(
+    () => app.get('/api/v1/batch/runs'),
+    (x) => x.body.running === null && x.body.runs.length === 1,
+    { what: 'first batch run published', timeoutMs: 60_000 },
+  );
   const redis = new Redis(app.config.redis.url);
-  await waitUntil(() => redis.get(batchWatermarkKey(app.config.redis.keyPrefix)), (w) => w !== null, { what: 'watermark published to Redis' });
+  await waitUntil(
+    () => redis.get(batchWatermarkKey(app.config.redis.keyPrefix)),
+    (w) => w !== null,
+    { what: 'watermark published to Redis' },
+  );
   redis.disconnect();
   return runs.body.runs[0].runId;
 }
@@ -135,7 +149,9 @@ describe('dashboard', () => {
     const drift = (await app.get(`/api/v1/views/pageviews/drift?${q}`)).body;
     expect(snap.driftChart.bucketsCompared).toBe(String(drift.bucketsCompared));
     type Row = { dims: Record<string, string | null>; measures: { views: { batch: number; speed: number; diff: number; abs: number } } };
-    const differing = (drift.buckets as { start: number; rows: Row[] }[]).flatMap((b) => b.rows.filter((r) => r.measures.views.abs !== 0).map((r) => ({ start: b.start, ...r })));
+    const differing = (drift.buckets as { start: number; rows: Row[] }[]).flatMap((b) =>
+      b.rows.filter((r) => r.measures.views.abs !== 0).map((r) => ({ start: b.start, ...r })),
+    );
     expect(differing.length).toBeGreaterThan(0);
     expect(snap.drift).toHaveLength(differing.length);
     for (const want of differing) {
@@ -207,7 +223,9 @@ describe('dashboard', () => {
       .toBe(true);
     // ...kept apart from the buckets newly covered because W moved.
     expect(await page.locator('#batch-to-batch').textContent()).toMatch(
-      new RegExp(`between run ${run1} and run ${run2.runId}, \\d+ late event\\(s\\) were absorbed into buckets the previous run already served \\(\\d+ row\\(s\\) changed\\); (\\d+ bucket\\(s\\) newly covered \\(\\d+ event\\(s\\)\\) as W moved from|no bucket newly covered)`),
+      new RegExp(
+        `between run ${run1} and run ${run2.runId}, \\d+ late event\\(s\\) were absorbed into buckets the previous run already served \\(\\d+ row\\(s\\) changed\\); (\\d+ bucket\\(s\\) newly covered \\(\\d+ event\\(s\\)\\) as W moved from|no bucket newly covered)`,
+      ),
     );
 
     // 7. The value picker filters the chart to one URL, as the API's filter does.
@@ -228,7 +246,11 @@ describe('dashboard', () => {
     const figure = page.locator('#unique-figure[data-exactness]');
     await figure.waitFor();
     const shownRange = (await readDashboard(page)).chart;
-    const uniques = (await app.get(`/api/v1/views/pageviews/totals?granularity=minute&from=${shownRange.from}&to=${shownRange.to}&groupBy=&filter=url:/late/0&measures=visitors`)).body;
+    const uniques = (
+      await app.get(
+        `/api/v1/views/pageviews/totals?granularity=minute&from=${shownRange.from}&to=${shownRange.to}&groupBy=&filter=url:/late/0&measures=visitors`,
+      )
+    ).body;
     expect(uniques.approximate).toEqual(['visitors']);
     expect(uniques.sources.batchBuckets).toBeGreaterThan(0);
     // 12 late visitors of /late/0, each in its own minute: a union of 12 sketches, not a guess.

@@ -68,7 +68,11 @@ async function startBatch(): Promise<void> {
 }
 
 async function published(count: number): Promise<string> {
-  const runs = await waitUntil(() => app.get('/api/v1/batch/runs'), (x) => x.body.running === null && x.body.runs.length === count, { what: `batch run ${count} published`, timeoutMs: 90_000 });
+  const runs = await waitUntil(
+    () => app.get('/api/v1/batch/runs'),
+    (x) => x.body.running === null && x.body.runs.length === count,
+    { what: `batch run ${count} published`, timeoutMs: 90_000 },
+  );
   return runs.body.runs[0].runId;
 }
 
@@ -148,7 +152,9 @@ describe('drift causes, injected and counted exactly', () => {
     const kafka = testKafka(app.config.kafka.brokers);
     const topic = await readWholeTopic(kafka, app.config.kafka.topic);
     const base = topic.filter((r) => r.key?.startsWith('base-')).slice(0, 40);
-    const copies = base.map((r, i) => (i % 2 === 0 ? { key: r.key, value: r.value as string } : { key: null, value: r.value as string, partition: (r.partition + 1) % 2 }));
+    const copies = base.map((r, i) =>
+      i % 2 === 0 ? { key: r.key, value: r.value as string } : { key: null, value: r.value as string, partition: (r.partition + 1) % 2 },
+    );
     await produceAll(kafka, app.config.kafka.topic, copies);
     await settled();
     d = await drift(...range);
@@ -159,7 +165,11 @@ describe('drift causes, injected and counted exactly', () => {
     // 3. Events during a batch run: run 2 reads the checkpoints (which now vouch for late1 and the
     // copies), then, while it is still mapping files, more late events arrive.
     await startBatch();
-    await waitUntil(() => app.get('/api/v1/batch/runs'), (x) => x.body.running?.progress?.phase === 'map', { what: 'run 2 past its snapshot', timeoutMs: 30_000 });
+    await waitUntil(
+      () => app.get('/api/v1/batch/runs'),
+      (x) => x.body.running?.progress?.phase === 'map',
+      { what: 'run 2 past its snapshot', timeoutMs: 30_000 },
+    );
     const during = events(25, start, 'during');
     await send(during.map((e) => e.line));
     const end = [...(await endOffsets(kafka, app.config.kafka.topic)).values()].reduce((a, b) => a + b, 0);
@@ -181,7 +191,9 @@ describe('drift causes, injected and counted exactly', () => {
     await send(late2.map((e) => e.line));
     await settled();
     d = await drift(...range);
-    expect(exactCauses(d.buckets)).toEqual(expected({ arrived_during_batch_run: perMinute(during), late_arrivals: perMinute(late2), duplicates: perMinute(dupLines) }));
+    expect(exactCauses(d.buckets)).toEqual(
+      expected({ arrived_during_batch_run: perMinute(during), late_arrivals: perMinute(late2), duplicates: perMinute(dupLines) }),
+    );
     expect(d.unexplainedEvents).toBe(0);
     expect(d).not.toHaveProperty('warning');
     for (const b of d.buckets) expect(b.causes.filter((c) => c.exact).reduce((n, c) => n + (c.events ?? 0), 0)).toBe(b.countDiff);

@@ -30,7 +30,10 @@ let page: Page;
 const resultsDir = fileURLToPath(new URL('../../test-results/', import.meta.url));
 
 beforeAll(async () => {
-  [app, session] = await Promise.all([startApp({ LAMBDA_BATCH_CRON: '0 * * * *', LAMBDA_ALLOWED_LATENESS_MS: '0' }), openBrowser({ width: 1280, height: 1600 })]);
+  [app, session] = await Promise.all([
+    startApp({ LAMBDA_BATCH_CRON: '0 * * * *', LAMBDA_ALLOWED_LATENESS_MS: '0' }),
+    openBrowser({ width: 1280, height: 1600 }),
+  ]);
   page = session.page;
   mkdirSync(resultsDir, { recursive: true });
 }, 120_000);
@@ -60,7 +63,9 @@ async function rebuild(): Promise<Shown> {
 describe('Lambda vs Kappa in the Experiments panel', () => {
   it('shows Kappa equal to the batch run, then names the minutes whose records the log lost', async () => {
     const start = floorTo(Date.now(), 'minute') - 40 * MINUTE_MS;
-    const lines = Array.from({ length: 120 }, (_, i) => JSON.stringify({ id: `kp-${i}`, ts: start + i * 15_000, type: 'pageview', url: `/p/${i % 3}`, user: `u${i % 9}` }));
+    const lines = Array.from({ length: 120 }, (_, i) =>
+      JSON.stringify({ id: `kp-${i}`, ts: start + i * 15_000, type: 'pageview', url: `/p/${i % 3}`, user: `u${i % 9}` }),
+    );
     expect((await app.post('/api/v1/events', lines.join('\n'))).status).toBe(202);
     const kafka = testKafka(app.config.kafka.brokers);
     const ends = await endOffsets(kafka, app.config.kafka.topic);
@@ -70,7 +75,11 @@ describe('Lambda vs Kappa in the Experiments panel', () => {
       { what: 'the archiver to make every record durable', timeoutMs: 60_000 },
     );
     expect((await app.post('/api/v1/batch/runs', '', { authorization: `Bearer ${ADMIN_TOKEN}` })).status).toBe(202);
-    await waitUntil(() => app.get('/api/v1/batch/runs'), (r) => r.body.running === null && r.body.runs.length === 1, { what: 'the batch run', timeoutMs: 90_000 });
+    await waitUntil(
+      () => app.get('/api/v1/batch/runs'),
+      (r) => r.body.running === null && r.body.runs.length === 1,
+      { what: 'the batch run', timeoutMs: 90_000 },
+    );
     const minutes = new Set(Array.from({ length: 120 }, (_, i) => floorTo(start + i * 15_000, 'minute')));
     await page.goto(`${app.url}/?view=pageviews&granularity=minute&measure=views&buckets=60`);
 
@@ -100,8 +109,19 @@ describe('Lambda vs Kappa in the Experiments panel', () => {
 
     r = await rebuild();
     expect(r.state, r.text).toBe('done');
-    expect(r.data).toMatchObject({ notRebuildable: String(lostMinutes.size), equal: String(minutes.size - lostMinutes.size), different: '0', lostEvents: String(cut), records: String(120 - cut) });
-    expect(r.rows.filter((x) => x.status === 'not_rebuildable').map((x) => x.bucket).sort()).toEqual([...lostMinutes].sort());
+    expect(r.data).toMatchObject({
+      notRebuildable: String(lostMinutes.size),
+      equal: String(minutes.size - lostMinutes.size),
+      different: '0',
+      lostEvents: String(cut),
+      records: String(120 - cut),
+    });
+    expect(
+      r.rows
+        .filter((x) => x.status === 'not_rebuildable')
+        .map((x) => x.bucket)
+        .sort(),
+    ).toEqual([...lostMinutes].sort());
     expect(r.text).toContain(`partition 0 starts at offset ${cut}`);
     await page.locator('#lab').screenshot({ path: `${resultsDir}kappa-panel.png` });
     // The refused rebuild (no token: 401) is the only error the page met.

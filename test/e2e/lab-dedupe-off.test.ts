@@ -22,13 +22,23 @@ afterAll(async () => app?.stop());
 describe('lambda-arch lab duplicates, dedupe off', () => {
   it('the copies are applied and attributed exactly to duplicates', async () => {
     const start = floorTo(Date.now(), 'minute') - 10 * MINUTE_MS;
-    const lines = Array.from({ length: 60 }, (_, i) => JSON.stringify({ id: `base-${i}`, ts: start + i * 10_000, type: 'pageview', url: '/p/1', user: `u${i}` }));
+    const lines = Array.from({ length: 60 }, (_, i) =>
+      JSON.stringify({ id: `base-${i}`, ts: start + i * 10_000, type: 'pageview', url: '/p/1', user: `u${i}` }),
+    );
     expect((await app.post('/api/v1/events', lines.join('\n'))).status).toBe(202);
     // The run must include the minute the experiment uses: wait until the archiver has it all.
-    await waitUntil(() => app.master.readCheckpoints(), (cps) => cps.reduce((n, c) => n + c.lastOffset + 1, 0) >= 60, { what: 'the archiver to make the 60 events durable', timeoutMs: 60_000 });
+    await waitUntil(
+      () => app.master.readCheckpoints(),
+      (cps) => cps.reduce((n, c) => n + c.lastOffset + 1, 0) >= 60,
+      { what: 'the archiver to make the 60 events durable', timeoutMs: 60_000 },
+    );
     const run = await app.post('/api/v1/batch/runs', '', { authorization: `Bearer ${ADMIN_TOKEN}` });
     expect(run.status).toBe(202);
-    await waitUntil(() => app.get('/api/v1/batch/runs'), (x) => x.body.running === null && x.body.runs.length === 1, { what: 'the batch run published', timeoutMs: 90_000 });
+    await waitUntil(
+      () => app.get('/api/v1/batch/runs'),
+      (x) => x.body.running === null && x.body.runs.length === 1,
+      { what: 'the batch run published', timeoutMs: 90_000 },
+    );
 
     const env = { PATH: `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`, HOME: tmpdir() };
     const r = await runCli(['lab', 'duplicates', '--count', '13', '--url', app.url, '--json'], env);

@@ -27,7 +27,10 @@ let page: Page;
 const resultsDir = fileURLToPath(new URL('../../test-results/', import.meta.url));
 
 beforeAll(async () => {
-  [app, session] = await Promise.all([startApp({ LAMBDA_BATCH_CRON: '0 * * * *', LAMBDA_ALLOWED_LATENESS_MS: '0', LAMBDA_TOPIC_PARTITIONS: '2' }), openBrowser({ width: 1280, height: 1500 })]);
+  [app, session] = await Promise.all([
+    startApp({ LAMBDA_BATCH_CRON: '0 * * * *', LAMBDA_ALLOWED_LATENESS_MS: '0', LAMBDA_TOPIC_PARTITIONS: '2' }),
+    openBrowser({ width: 1280, height: 1500 }),
+  ]);
   page = session.page;
   mkdirSync(resultsDir, { recursive: true });
 }, 120_000);
@@ -54,7 +57,9 @@ async function archived(): Promise<void> {
 describe('the Experiments panel: runtime experiments', () => {
   it('switches the dedupe, pauses the speed layer, sends duplicates with the dedupe off and invalid records, showing the injected numbers', async () => {
     const start = floorTo(Date.now(), 'minute') - 20 * MINUTE_MS;
-    const lines = Array.from({ length: 100 }, (_, i) => JSON.stringify({ id: `base-${i}`, ts: start + i * 12_000, type: 'pageview', url: `/p/${i % 3}`, user: `u${i % 20}` }));
+    const lines = Array.from({ length: 100 }, (_, i) =>
+      JSON.stringify({ id: `base-${i}`, ts: start + i * 12_000, type: 'pageview', url: `/p/${i % 3}`, user: `u${i % 20}` }),
+    );
     expect((await app.post('/api/v1/events', lines.join('\n'))).status).toBe(202);
     await page.goto(`${app.url}/?view=pageviews&granularity=minute&measure=views&buckets=60`);
 
@@ -89,14 +94,32 @@ describe('the Experiments panel: runtime experiments', () => {
     await page.locator('#lab-dedupe').selectOption('off');
     r = await runExperiment('Send duplicates');
     expect(r.state, r.text).toBe('done');
-    expect(r.data).toMatchObject({ sent: '6', dedupe: 'false', skipped: '0', applied: '6', lateAdded: '6', duplicatesAdded: '6', unexplained: '0', switchedTo: 'false' });
+    expect(r.data).toMatchObject({
+      sent: '6',
+      dedupe: 'false',
+      skipped: '0',
+      applied: '6',
+      lateAdded: '6',
+      duplicatesAdded: '6',
+      unexplained: '0',
+      switchedTo: 'false',
+    });
     expect(await page.locator('#lab-explanation').textContent()).toContain('switched back');
     expect((await app.get('/api/v1/status')).body.speed.dedupe).toEqual({ effective: true, from: 'LAMBDA_SPEED_DEDUPE' });
     // The copies on the other partition than their originals, dedupe still off for the run: applied, each attributed.
     await page.locator('#lab-copies').selectOption('other-partition');
     r = await runExperiment('Send duplicates');
     expect(r.state, r.text).toBe('done');
-    expect(r.data).toMatchObject({ sent: '6', copies: 'other-partition', dedupe: 'false', skipped: '0', applied: '6', lateAdded: '6', duplicatesAdded: '6', unexplained: '0' });
+    expect(r.data).toMatchObject({
+      sent: '6',
+      copies: 'other-partition',
+      dedupe: 'false',
+      skipped: '0',
+      applied: '6',
+      lateAdded: '6',
+      duplicatesAdded: '6',
+      unexplained: '0',
+    });
     expect(await page.locator('#lab-explanation').textContent()).toContain('another partition');
     await page.locator('#lab-copies').selectOption('same-partition');
     await page.locator('#lab-dedupe').selectOption('');

@@ -23,7 +23,10 @@ let page: Page;
 const resultsDir = fileURLToPath(new URL('../../test-results/', import.meta.url));
 
 beforeAll(async () => {
-  [app, session] = await Promise.all([startApp({ LAMBDA_BATCH_CRON: '0 * * * *', LAMBDA_ALLOWED_LATENESS_MS: '0' }), openBrowser({ width: 1280, height: 1400 })]);
+  [app, session] = await Promise.all([
+    startApp({ LAMBDA_BATCH_CRON: '0 * * * *', LAMBDA_ALLOWED_LATENESS_MS: '0' }),
+    openBrowser({ width: 1280, height: 1400 }),
+  ]);
   page = session.page;
   mkdirSync(resultsDir, { recursive: true });
 }, 120_000);
@@ -41,7 +44,9 @@ async function runExperiment(label: string) {
 describe('the Experiments panel', () => {
   it('runs each experiment from a click and shows the numbers the service attributes', async () => {
     const start = floorTo(Date.now(), 'minute') - 20 * MINUTE_MS;
-    const lines = Array.from({ length: 200 }, (_, i) => JSON.stringify({ id: `base-${i}`, ts: start + i * 6_000, type: 'pageview', url: `/p/${i % 3}`, user: `u${i % 40}` }));
+    const lines = Array.from({ length: 200 }, (_, i) =>
+      JSON.stringify({ id: `base-${i}`, ts: start + i * 6_000, type: 'pageview', url: `/p/${i % 3}`, user: `u${i % 40}` }),
+    );
     expect((await app.post('/api/v1/events', lines.join('\n'))).status).toBe(202);
     const ends = await endOffsets(testKafka(app.config.kafka.brokers), app.config.kafka.topic);
     await waitUntil(

@@ -127,26 +127,59 @@ describe('lambda-arch lab: the runtime experiments', () => {
 
     // A published run for the duplicates to be late for: 20 minutes of pageviews, archived, then a run.
     const start = floorTo(Date.now(), 'minute') - 20 * MINUTE_MS;
-    const lines = Array.from({ length: 120 }, (_, i) => JSON.stringify({ id: `base-${i}`, ts: start + i * 10_000, type: 'pageview', url: `/p/${i % 3}`, user: `u${i % 30}` }));
+    const lines = Array.from({ length: 120 }, (_, i) =>
+      JSON.stringify({ id: `base-${i}`, ts: start + i * 10_000, type: 'pageview', url: `/p/${i % 3}`, user: `u${i % 30}` }),
+    );
     expect((await app.post('/api/v1/events', lines.join('\n'))).status).toBe(202);
     await archived();
     expect((await app.post('/api/v1/batch/runs', '', admin)).status).toBe(202);
-    await waitUntil(() => app.get('/api/v1/batch/runs'), (x) => x.body.running === null && x.body.runs.length === 1, { what: 'the first batch run', timeoutMs: 90_000 });
+    await waitUntil(
+      () => app.get('/api/v1/batch/runs'),
+      (x) => x.body.running === null && x.body.runs.length === 1,
+      { what: 'the first batch run', timeoutMs: 90_000 },
+    );
 
     const dup = await lab<DuplicatesResult>(['duplicates', '--count', '9', '--dedupe', 'off']);
     expect(dup.explanation).toContain('switched back');
-    expect(dup.result).toMatchObject({ dedupe: false, sent: 9, skipped: 0, applied: 9, lateAdded: 9, duplicatesAdded: 9, unexplainedAfter: 0, switched: { to: false, restoredTo: null } });
+    expect(dup.result).toMatchObject({
+      dedupe: false,
+      sent: 9,
+      skipped: 0,
+      applied: 9,
+      lateAdded: 9,
+      duplicatesAdded: 9,
+      unexplainedAfter: 0,
+      switched: { to: false, restoredTo: null },
+    });
     expect((await app.get('/api/v1/status')).body.speed.dedupe).toEqual({ effective: true, from: 'LAMBDA_SPEED_DEDUPE' });
 
     // Copies on the other partition, so the other process's consumer meets them: dedupe (on) still
     // skips each, because ids are claimed across partitions.
     const spread = await lab<DuplicatesResult>(['duplicates', '--count', '7', '--copies', 'other-partition']);
     expect(spread.explanation).toContain('another partition');
-    expect(spread.result).toMatchObject({ copies: 'other-partition', dedupe: true, sent: 7, skipped: 7, applied: 0, lateAdded: 7, duplicatesAdded: 0, unexplainedAfter: 0 });
+    expect(spread.result).toMatchObject({
+      copies: 'other-partition',
+      dedupe: true,
+      sent: 7,
+      skipped: 7,
+      applied: 0,
+      lateAdded: 7,
+      duplicatesAdded: 0,
+      unexplainedAfter: 0,
+    });
 
     const pause = await lab<PauseResult>(['pause', '--count', '40']);
     expect(pause.explanation).toContain('lag');
-    expect(pause.result).toMatchObject({ sent: 40, appliedWhilePaused: 0, offsetsMovedWhilePaused: 0, appliedAfterResume: 40, counted: 40, lagAfter: 0, duplicatesApplied: 0, duplicatesSkipped: 0 });
+    expect(pause.result).toMatchObject({
+      sent: 40,
+      appliedWhilePaused: 0,
+      offsetsMovedWhilePaused: 0,
+      appliedAfterResume: 40,
+      counted: 40,
+      lagAfter: 0,
+      duplicatesApplied: 0,
+      duplicatesSkipped: 0,
+    });
     expect(pause.result.lagWhilePaused - pause.result.lagAtPause).toBe(40);
     const afterPause = (await app.get('/api/v1/status')).body.speed;
     expect(afterPause.control.paused).toBe(false);
@@ -155,18 +188,30 @@ describe('lambda-arch lab: the runtime experiments', () => {
     // Everything so far in a run, so the next run's kept events grow by the invalid experiment's valid ones alone.
     await archived();
     expect((await app.post('/api/v1/batch/runs', '', admin)).status).toBe(202);
-    await waitUntil(() => app.get('/api/v1/batch/runs'), (x) => x.body.running === null && x.body.runs.length === 2, { what: 'the second batch run', timeoutMs: 90_000 });
+    await waitUntil(
+      () => app.get('/api/v1/batch/runs'),
+      (x) => x.body.running === null && x.body.runs.length === 2,
+      { what: 'the second batch run', timeoutMs: 90_000 },
+    );
 
     const bad = await lab<InvalidResult>(['invalid', '--count', '3', '--valid', '8', '--batch']);
     expect(bad.explanation).toContain('dead-letter topic');
     const each = Object.fromEntries(INVALID_KINDS.map((k) => [k, 3]));
-    expect(bad.result).toMatchObject({ sentInvalid: each, sentValid: 8, speedInvalidByReason: each, archiverInvalidByReason: each, validCounted: 8, deadLettersAdded: 2 * 21 });
+    expect(bad.result).toMatchObject({
+      sentInvalid: each,
+      sentValid: 8,
+      speedInvalidByReason: each,
+      archiverInvalidByReason: each,
+      validCounted: 8,
+      deadLettersAdded: 2 * 21,
+    });
     expect(bad.result.batch).toMatchObject({ invalidAdded: {}, eventsKeptAdded: 8 });
     // The dead-letter topic itself: one letter per invalid record from each layer, with its reason.
     const letters = (await readWholeTopic(testKafka(app.config.kafka.brokers), app.config.kafka.dlqTopic)).filter((l) => l.key === bad.result.key);
     const byLayer = (layer: string) => {
       const out: Record<string, number> = {};
-      for (const l of letters.filter((x) => x.headers[DLQ_HEADERS.layer] === layer)) out[l.headers[DLQ_HEADERS.reason]!] = (out[l.headers[DLQ_HEADERS.reason]!] ?? 0) + 1;
+      for (const l of letters.filter((x) => x.headers[DLQ_HEADERS.layer] === layer))
+        out[l.headers[DLQ_HEADERS.reason]!] = (out[l.headers[DLQ_HEADERS.reason]!] ?? 0) + 1;
       return out;
     };
     expect(byLayer('speed')).toEqual(each);

@@ -41,7 +41,9 @@ describe('lambda-arch lab', () => {
     // 30 minutes of pageviews up to now, applied by the speed layer and made durable by the archiver.
     const now = Date.now();
     const start = floorTo(now, 'minute') - 30 * MINUTE_MS;
-    const lines = Array.from({ length: 300 }, (_, i) => JSON.stringify({ id: `base-${i}`, ts: start + i * 6_000, type: 'pageview', url: `/p/${i % 4}`, user: `u${i % 60}` }));
+    const lines = Array.from({ length: 300 }, (_, i) =>
+      JSON.stringify({ id: `base-${i}`, ts: start + i * 6_000, type: 'pageview', url: `/p/${i % 4}`, user: `u${i % 60}` }),
+    );
     expect((await app.post('/api/v1/events', lines.join('\n'))).status).toBe(202);
     const ends = await endOffsets(testKafka(app.config.kafka.brokers), app.config.kafka.topic);
     const total = [...ends.values()].reduce((a, b) => a + b, 0);

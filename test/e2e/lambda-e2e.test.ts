@@ -58,11 +58,20 @@ async function runBatch(): Promise<string> {
   const before = (await app.get('/api/v1/batch/runs')).body.runs.length;
   const r = await app.post('/api/v1/batch/runs', '', { authorization: `Bearer ${ADMIN_TOKEN}` });
   expect(r.status).toBe(202);
-  const runs = await waitUntil(() => app.get('/api/v1/batch/runs'), (x) => x.body.running === null && x.body.runs.length === before + 1, { what: 'batch run published', timeoutMs: 60_000 });
+  const runs = await waitUntil(
+    () => app.get('/api/v1/batch/runs'),
+    (x) => x.body.running === null && x.body.runs.length === before + 1,
+    { what: 'batch run published', timeoutMs: 60_000 },
+  );
   return runs.body.runs[0].runId;
 }
 
-function expectMatchesReference(answer: { buckets: { start: number; source: string; groups: { dims: Record<string, string | null>; values: Record<string, number | null> }[] }[] }, view: string, truth: Map<string, Record<string, number | null>>, g: 'minute' | 'hour') {
+function expectMatchesReference(
+  answer: { buckets: { start: number; source: string; groups: { dims: Record<string, string | null>; values: Record<string, number | null> }[] }[] },
+  view: string,
+  truth: Map<string, Record<string, number | null>>,
+  g: 'minute' | 'hour',
+) {
   const def = views().byName[view]!;
   let compared = 0;
   for (const b of answer.buckets) {
@@ -100,14 +109,25 @@ describe('lambda architecture end to end', () => {
     expect(r1.rejected).toBe(wave1.filter((r) => r.kind === 'invalid').length);
     expect(r1.accepted).toBe(wave1.length - r1.rejected);
     await speedCaughtUp(r1.accepted);
-    await waitUntil(() => readMaster(app.master), (m) => m.total === r1.accepted, { what: 'archiver wrote every record', timeoutMs: 60_000 });
+    await waitUntil(
+      () => readMaster(app.master),
+      (m) => m.total === r1.accepted,
+      { what: 'archiver wrote every record', timeoutMs: 60_000 },
+    );
 
     // 2. First batch run; the merged series and totals equal the reference fold.
     const run1 = await runBatch();
     const redis = new Redis(app.config.redis.url);
-    await waitUntil(() => redis.get(batchWatermarkKey(app.config.redis.keyPrefix)), (w) => w !== null, { what: 'watermark published to Redis' });
+    await waitUntil(
+      () => redis.get(batchWatermarkKey(app.config.redis.keyPrefix)),
+      (w) => w !== null,
+      { what: 'watermark published to Redis' },
+    );
     redis.disconnect();
-    const truth1 = referenceFold(wave1.map((r) => r.value), views());
+    const truth1 = referenceFold(
+      wave1.map((r) => r.value),
+      views(),
+    );
     const to = floorTo(now, 'minute');
     const series = await app.get(`/api/v1/views/pageviews/series?granularity=minute&from=${start}&to=${to}`);
     expect(series.status).toBe(200);
@@ -117,7 +137,11 @@ describe('lambda architecture end to end', () => {
     expectMatchesReference(series.body, 'pageviews', truth1, 'minute');
 
     const totals = await app.get(`/api/v1/views/revenue/totals?granularity=minute&from=${start}&to=${to}`);
-    const wantTotals = referenceTotals(wave1.map((r) => r.value), views(), { view: 'revenue', granularity: 'minute', from: start, to });
+    const wantTotals = referenceTotals(
+      wave1.map((r) => r.value),
+      views(),
+      { view: 'revenue', granularity: 'minute', from: start, to },
+    );
     expect(totals.body.totals).toHaveLength(wantTotals.size);
     for (const t of totals.body.totals as { dims: { country: string | null }; values: Record<string, number | null> }[]) {
       const want = wantTotals.get(dimsKey([t.dims.country]))!;
@@ -145,7 +169,13 @@ describe('lambda architecture end to end', () => {
     expect(drift.body.bucketsCompared).toBeGreaterThan(20);
     let lateSeen = 0;
     let dupsSeen = 0;
-    for (const b of drift.body.buckets as { start: number; late: number; duplicates: number; countDiff: number; causes: { cause: string; events?: number }[] }[]) {
+    for (const b of drift.body.buckets as {
+      start: number;
+      late: number;
+      duplicates: number;
+      countDiff: number;
+      causes: { cause: string; events?: number }[];
+    }[]) {
       expect(b.late, `late in ${new Date(b.start).toISOString()}`).toBe(expectLate.get(b.start) ?? 0);
       expect(b.duplicates, `duplicates in ${new Date(b.start).toISOString()}`).toBe(expectDups.get(b.start) ?? 0);
       expect(b.countDiff).toBe(b.late + b.duplicates);
@@ -161,7 +191,11 @@ describe('lambda architecture end to end', () => {
 
     // 5. The next batch run absorbs the late events: batch-to-batch drift shows them, and the
     //    merged series equals the reference over everything sent.
-    await waitUntil(() => readMaster(app.master), (m) => m.total === r1.accepted + r2.accepted, { what: 'archiver wrote the late events', timeoutMs: 60_000 });
+    await waitUntil(
+      () => readMaster(app.master),
+      (m) => m.total === r1.accepted + r2.accepted,
+      { what: 'archiver wrote the late events', timeoutMs: 60_000 },
+    );
     const run2 = await runBatch();
     const drift2 = await app.get(`/api/v1/views/pageviews/drift?granularity=minute&from=${start}&to=${to}`);
     expect(drift2.body.batchToBatch.latestRunId).toBe(run2);

@@ -41,8 +41,15 @@ async function send(lines: readonly string[]): Promise<void> {
   expect(v.errors('post', '/api/v1/events', r.body)).toEqual([]);
   accepted += r.body.accepted;
   // Both layers have everything before the next step reads it.
-  await waitUntil(status, (s) => s.body.speed.partitions.reduce((n: number, p: { offset: number }) => n + p.offset, 0) === accepted, { what: `speed layer applied ${accepted}`, timeoutMs: 60_000 });
-  await waitUntil(() => readMaster(app.master), (m) => m.total === accepted, { what: `archiver wrote ${accepted}`, timeoutMs: 60_000 });
+  await waitUntil(status, (s) => s.body.speed.partitions.reduce((n: number, p: { offset: number }) => n + p.offset, 0) === accepted, {
+    what: `speed layer applied ${accepted}`,
+    timeoutMs: 60_000,
+  });
+  await waitUntil(
+    () => readMaster(app.master),
+    (m) => m.total === accepted,
+    { what: `archiver wrote ${accepted}`, timeoutMs: 60_000 },
+  );
 }
 
 async function runBatch(): Promise<string> {
@@ -56,7 +63,11 @@ async function runBatch(): Promise<string> {
 }
 
 const event = (id: string, ts: number, i: number) =>
-  JSON.stringify(i % 4 === 0 ? { id, ts, type: 'purchase', user: `u${i % 7}`, country: i % 8 === 0 ? 'KE' : 'NG', amount: 10 + i / 4 } : { id, ts, type: 'pageview', user: `u${i % 7}`, url: `/p/${i % 3}` });
+  JSON.stringify(
+    i % 4 === 0
+      ? { id, ts, type: 'purchase', user: `u${i % 7}`, country: i % 8 === 0 ? 'KE' : 'NG', amount: 10 + i / 4 }
+      : { id, ts, type: 'pageview', user: `u${i % 7}`, url: `/p/${i % 3}` },
+  );
 
 beforeAll(async () => {
   // Speed dedupe off, so drift has duplicates to attribute; lateness 0, so events sent after a run are late.
@@ -95,11 +106,19 @@ describe('answers conform to the schemas /openapi.json publishes', () => {
     expect(old.body.buckets[0]).toMatchObject({ source: 'speed', complete: false, incompleteReason: expect.stringMatching(/^speed_/) });
     expect(old.headers.get('lambda-incomplete-buckets')).toBe(String(old.body.incomplete.length));
     expect((await totals('pageviews', `granularity=minute&from=${start}&to=${to}`)).body.approximate).toEqual(['visitors']);
-    expect((await drift('pageviews', `granularity=minute&from=${start}&to=${to}`)).body).toMatchObject({ batch: null, bucketsCompared: 0, note: expect.any(String) });
+    expect((await drift('pageviews', `granularity=minute&from=${start}&to=${to}`)).body).toMatchObject({
+      batch: null,
+      bucketsCompared: 0,
+      note: expect.any(String),
+    });
 
     const run1 = await runBatch();
     const redis = new Redis(app.config.redis.url);
-    await waitUntil(() => redis.get(batchWatermarkKey(app.config.redis.keyPrefix)), (w) => w !== null, { what: 'watermark published to Redis' });
+    await waitUntil(
+      () => redis.get(batchWatermarkKey(app.config.redis.keyPrefix)),
+      (w) => w !== null,
+      { what: 'watermark published to Redis' },
+    );
     redis.disconnect();
     await send(Array.from({ length: 20 }, (_, i) => event(`late-${i}`, start + i * 30_000, i + 1)));
 
@@ -130,7 +149,11 @@ describe('answers conform to the schemas /openapi.json publishes', () => {
     const kappa = await app.post('/api/v1/kappa/rebuilds?view=pageviews&granularity=minute', '', { authorization: `Bearer ${ADMIN_TOKEN}` });
     expect(kappa.status).toBe(202);
     expect(v.errors('post', '/api/v1/kappa/rebuilds', kappa.body)).toEqual([]);
-    const rebuilt = await waitUntil(() => getValid('/api/v1/kappa/rebuilds', '/api/v1/kappa/rebuilds'), (x) => x.body.state === 'done', { what: 'the Kappa rebuild', timeoutMs: 90_000 });
+    const rebuilt = await waitUntil(
+      () => getValid('/api/v1/kappa/rebuilds', '/api/v1/kappa/rebuilds'),
+      (x) => x.body.state === 'done',
+      { what: 'the Kappa rebuild', timeoutMs: 90_000 },
+    );
     expect(rebuilt.body.result.comparisons[0].counts).toMatchObject({ different: 0, not_rebuildable: 0, newer_in_log: 0, equal: expect.any(Number) });
     expect(rebuilt.body.result.comparisons[0].counts.equal).toBeGreaterThan(10);
     // The admin's runtime tools (issue 20): the speed switches (set to what they are) and the raw ingest.
@@ -145,7 +168,10 @@ describe('answers conform to the schemas /openapi.json publishes', () => {
     expect(raw.status).toBe(202);
     expect(v.errors('post', '/api/v1/admin/events/raw', raw.body)).toEqual([]);
     expect(raw.body).toEqual({ produced: 2, topic: app.config.kafka.topic, key: 'k1', partition: null });
-    await waitUntil(status, (x) => x.body.speed.partitions.some((p: { control?: { controlVersion: number } }) => p.control?.controlVersion === 2), { what: 'a report under the new control', timeoutMs: 30_000 });
+    await waitUntil(status, (x) => x.body.speed.partitions.some((p: { control?: { controlVersion: number } }) => p.control?.controlVersion === 2), {
+      what: 'a report under the new control',
+      timeoutMs: 30_000,
+    });
 
     expect([...v.checked].sort()).toEqual(
       Object.entries(v.doc.paths)

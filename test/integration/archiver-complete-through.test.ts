@@ -35,7 +35,14 @@ describe('archiver completeThrough', () => {
   let archiver: Archiver | null = null;
 
   beforeAll(() => {
-    contexts.push(testContext({ LAMBDA_TOPIC_PARTITIONS: '1', LAMBDA_ARCHIVER_FLUSH_EVENTS: '100', LAMBDA_ARCHIVER_FLUSH_MS: '200', LAMBDA_KAFKA_SESSION_TIMEOUT_MS: '6000' }));
+    contexts.push(
+      testContext({
+        LAMBDA_TOPIC_PARTITIONS: '1',
+        LAMBDA_ARCHIVER_FLUSH_EVENTS: '100',
+        LAMBDA_ARCHIVER_FLUSH_MS: '200',
+        LAMBDA_KAFKA_SESSION_TIMEOUT_MS: '6000',
+      }),
+    );
     kafka = testKafka((contexts[0] as TestContext).config.kafka.brokers);
   });
   afterAll(async () => {
@@ -51,7 +58,10 @@ describe('archiver completeThrough', () => {
     const admin = kafka.admin();
     await admin.connect();
     await admin
-      .createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: -1, configEntries: [{ name: 'message.timestamp.type', value: 'CreateTime' }] }] })
+      .createTopics({
+        waitForLeaders: true,
+        topics: [{ topic, numPartitions: 1, replicationFactor: -1, configEntries: [{ name: 'message.timestamp.type', value: 'CreateTime' }] }],
+      })
       .finally(() => admin.disconnect());
     // Offsets 0..99 stamped up to now; 100..199 stamped an hour ago (a producer with a late clock).
     const now = Date.now();
@@ -90,7 +100,13 @@ describe('archiver completeThrough', () => {
     contexts.push(ctx);
     topics.push(ctx.config.kafka.topic, ctx.config.kafka.dlqTopic);
     await archiver?.stop();
-    archiver = new Archiver({ config: ctx.config, log: silentLogger(), metrics: createMetrics(), views, master: new LocalMasterDataset(`${ctx.dataDir}/master`) });
+    archiver = new Archiver({
+      config: ctx.config,
+      log: silentLogger(),
+      metrics: createMetrics(),
+      views,
+      master: new LocalMasterDataset(`${ctx.dataDir}/master`),
+    });
     await archiver.start();
     expect(await topicTimestampType(kafka, ctx.config.kafka.topic)).toBe('LogAppendTime');
   });

@@ -59,8 +59,7 @@ describe('archiver under SIGKILL', () => {
     const files = await master.listFiles();
     return files.filter((f) => f.firstOffset > (cps.find((c) => c.partition === f.partition)?.lastOffset ?? -1)).length;
   };
-  const archivedSoFar = async () =>
-    (await master.readCheckpoints()).filter((c) => c.topic === topic).reduce((s, c) => s + c.lastOffset + 1, 0);
+  const archivedSoFar = async () => (await master.readCheckpoints()).filter((c) => c.topic === topic).reduce((s, c) => s + c.lastOffset + 1, 0);
 
   it('holds each produced record exactly once after repeated kills and restarts', async () => {
     const rng = mulberry32(SEED);
@@ -80,7 +79,10 @@ describe('archiver under SIGKILL', () => {
     const background = (async () => {
       while (producing) {
         const batch = Array.from({ length: 5 }, () => stream.next().value as { key: string | null; value: string });
-        await producer.send(topic, batch.map((r) => ({ key: r.key, value: r.value })));
+        await producer.send(
+          topic,
+          batch.map((r) => ({ key: r.key, value: r.value })),
+        );
         produced += batch.length;
         await pause(20 + rng() * 60);
       }

@@ -89,7 +89,11 @@ describe('archive gaps', () => {
     expect((await readMaster(master)).total).toBe(60);
     // The idle heartbeat rewrites the checkpoint: the gaps stay in it.
     const beat = cp?.updatedAt ?? 0;
-    await waitUntil(async () => (await master.readCheckpoints())[0], (c) => (c?.updatedAt ?? 0) > beat, { what: 'a heartbeat checkpoint' });
+    await waitUntil(
+      async () => (await master.readCheckpoints())[0],
+      (c) => (c?.updatedAt ?? 0) > beat,
+      { what: 'a heartbeat checkpoint' },
+    );
     expect((await master.readCheckpoints())[0]?.gaps).toHaveLength(2);
 
     const record = await runBatch({ config: ctx.config, views, master, log: silentLogger() });

@@ -38,7 +38,12 @@ describe('archiver (in process)', () => {
   const newArchiver = () => new Archiver({ config: ctx.config, log: silentLogger(), metrics, views, master });
 
   beforeAll(() => {
-    ctx = testContext({ LAMBDA_TOPIC_PARTITIONS: '3', LAMBDA_ARCHIVER_FLUSH_EVENTS: '97', LAMBDA_ARCHIVER_FLUSH_MS: '200', LAMBDA_KAFKA_SESSION_TIMEOUT_MS: '6000' });
+    ctx = testContext({
+      LAMBDA_TOPIC_PARTITIONS: '3',
+      LAMBDA_ARCHIVER_FLUSH_EVENTS: '97',
+      LAMBDA_ARCHIVER_FLUSH_MS: '200',
+      LAMBDA_KAFKA_SESSION_TIMEOUT_MS: '6000',
+    });
     kafka = testKafka(ctx.config.kafka.brokers);
     master = openMasterDataset(ctx.config, silentLogger());
     metrics = createMetrics();
@@ -103,9 +108,13 @@ describe('archiver (in process)', () => {
     const a1 = arrivalComplete(cps, { topic, partitions: 3 });
     expect(a1).not.toBeNull();
     expect(a1 as number).toBeGreaterThanOrEqual(startedAt);
-    await waitUntil(async () => arrivalComplete(await master.readCheckpoints(), { topic, partitions: 3 }) ?? 0, (a) => a > (a1 as number), {
-      what: 'arrivalComplete advancing with no new records',
-    });
+    await waitUntil(
+      async () => arrivalComplete(await master.readCheckpoints(), { topic, partitions: 3 }) ?? 0,
+      (a) => a > (a1 as number),
+      {
+        what: 'arrivalComplete advancing with no new records',
+      },
+    );
   });
 
   it('resumes after a clean stop from its checkpoints, without doubling anything', async () => {
@@ -113,7 +122,11 @@ describe('archiver (in process)', () => {
     await archiver?.stop();
     archiver = null;
     const before = (await master.listFiles()).map((f) => f.key);
-    await produceAll(kafka, topic, clickRecords(600, 12).map((r) => ({ key: r.key, value: r.value })));
+    await produceAll(
+      kafka,
+      topic,
+      clickRecords(600, 12).map((r) => ({ key: r.key, value: r.value })),
+    );
     archiver = newArchiver();
     await archiver.start();
     const ends = await endOffsets(kafka, topic);
@@ -138,11 +151,19 @@ describe('archiver with a partition that never receives a record', () => {
       await producer.connect();
       await producer.send({ topic, messages: [0, 1, 2].map((i) => ({ partition: 0, value: JSON.stringify({ id: `only-${i}`, ts: Date.now() }) })) });
       await producer.disconnect();
-      const cps = await waitUntil(() => master.readCheckpoints(), (c) => c.length === 2 && c[0]?.lastOffset === 2, { what: 'both partitions checkpointed' });
+      const cps = await waitUntil(
+        () => master.readCheckpoints(),
+        (c) => c.length === 2 && c[0]?.lastOffset === 2,
+        { what: 'both partitions checkpointed' },
+      );
       expect(cps[1]).toMatchObject({ topic, partition: 1, lastOffset: -1 });
       const a1 = arrivalComplete(cps, { topic, partitions: 2 }) as number;
       expect(a1).not.toBeNull();
-      await waitUntil(async () => arrivalComplete(await master.readCheckpoints(), { topic, partitions: 2 }) ?? 0, (a) => a > a1, { what: 'A advancing' });
+      await waitUntil(
+        async () => arrivalComplete(await master.readCheckpoints(), { topic, partitions: 2 }) ?? 0,
+        (a) => a > a1,
+        { what: 'A advancing' },
+      );
       expect((await readMaster(master)).total).toBe(3);
     } finally {
       await archiver.stop();
@@ -154,7 +175,12 @@ describe('archiver with a partition that never receives a record', () => {
 
 describe('archiver across rebalances', () => {
   it('stays exact while a second archiver joins the group and the first one leaves', async () => {
-    const ctx = testContext({ LAMBDA_TOPIC_PARTITIONS: '4', LAMBDA_ARCHIVER_FLUSH_EVENTS: '41', LAMBDA_ARCHIVER_FLUSH_MS: '150', LAMBDA_KAFKA_SESSION_TIMEOUT_MS: '6000' });
+    const ctx = testContext({
+      LAMBDA_TOPIC_PARTITIONS: '4',
+      LAMBDA_ARCHIVER_FLUSH_EVENTS: '41',
+      LAMBDA_ARCHIVER_FLUSH_MS: '150',
+      LAMBDA_KAFKA_SESSION_TIMEOUT_MS: '6000',
+    });
     const { topic, dlqTopic } = ctx.config.kafka;
     const kafka = testKafka(ctx.config.kafka.brokers);
     const master = openMasterDataset(ctx.config, silentLogger());

@@ -41,7 +41,7 @@ function masterOf(ctx: TestContext): LocalMasterDataset {
   return new LocalMasterDataset(fileURLToPath(ctx.config.masterUrl));
 }
 
-describe('batch watermark over the topic\'s real partitions', () => {
+describe("batch watermark over the topic's real partitions", () => {
   let kafka: Kafka;
   const contexts: TestContext[] = [];
   const topics: string[] = [];
@@ -67,13 +67,20 @@ describe('batch watermark over the topic\'s real partitions', () => {
     const master = masterOf(ctx);
     await writeSegments(master, clickstreamLines(400), { topic, files: 4, partitions: 4 });
     const through = [T0 + 5 * HOUR, T0 + 6 * HOUR, T0 + 7 * HOUR, T0 + 2 * HOUR]; // partition 3 is behind
-    for (const [partition, completeThrough] of through.entries()) await master.writeCheckpoint({ topic, partition, lastOffset: 99, completeThrough, updatedAt: completeThrough });
+    for (const [partition, completeThrough] of through.entries())
+      await master.writeCheckpoint({ topic, partition, lastOffset: 99, completeThrough, updatedAt: completeThrough });
 
     const record = await runBatch({ config: ctx.config, views, master, log: silentLogger() });
 
     expect(record.arrivalComplete).toBe(T0 + 2 * HOUR);
     expect(record.watermark).toBe(floorMinute(T0 + 2 * HOUR - ctx.config.allowedLatenessMs));
-    expect(record.completeness).toMatchObject({ partitionsFrom: 'kafka', partitions: [0, 1, 2, 3], missingCheckpoints: [], arrivalFrom: 'archiver', watermarkFrom: 'arrival' });
+    expect(record.completeness).toMatchObject({
+      partitionsFrom: 'kafka',
+      partitions: [0, 1, 2, 3],
+      missingCheckpoints: [],
+      arrivalFrom: 'archiver',
+      watermarkFrom: 'arrival',
+    });
   });
 
   it('holds W back (0, no earlier run) while a real partition has no checkpoint, then keeps the previous W', async () => {
@@ -83,7 +90,8 @@ describe('batch watermark over the topic\'s real partitions', () => {
     await createTopic(kafka, topic, 3);
     const master = masterOf(ctx);
     await writeSegments(master, clickstreamLines(300), { topic, files: 2, partitions: 2 });
-    for (const partition of [0, 1]) await master.writeCheckpoint({ topic, partition, lastOffset: 99, completeThrough: T0 + 5 * HOUR, updatedAt: T0 + 5 * HOUR });
+    for (const partition of [0, 1])
+      await master.writeCheckpoint({ topic, partition, lastOffset: 99, completeThrough: T0 + 5 * HOUR, updatedAt: T0 + 5 * HOUR });
 
     const first = await runBatch({ config: ctx.config, views, master, log: silentLogger() });
     expect(first.arrivalComplete).toBeNull();
@@ -97,7 +105,8 @@ describe('batch watermark over the topic\'s real partitions', () => {
     const admin = kafka.admin();
     await admin.connect();
     await admin.createPartitions({ topicPartitions: [{ topic, count: 4 }] }).finally(() => admin.disconnect());
-    for (const partition of [0, 1, 2]) await master.writeCheckpoint({ topic, partition, lastOffset: 99, completeThrough: T0 + 9 * HOUR, updatedAt: T0 + 9 * HOUR });
+    for (const partition of [0, 1, 2])
+      await master.writeCheckpoint({ topic, partition, lastOffset: 99, completeThrough: T0 + 9 * HOUR, updatedAt: T0 + 9 * HOUR });
     const third = await runBatch({ config: ctx.config, views, master, log: silentLogger() });
     expect(third.arrivalComplete).toBeNull();
     expect(third.watermark).toBe(second.watermark);
@@ -111,7 +120,8 @@ describe('batch watermark over the topic\'s real partitions', () => {
     await writeSegments(master, clickstreamLines(300), { topic, files: 3, partitions: 3 });
     // Three partitions have checkpoints (the configured count is 2); the third is the furthest behind.
     const through = [T0 + 5 * HOUR, T0 + 6 * HOUR, T0 + 3 * HOUR];
-    for (const [partition, completeThrough] of through.entries()) await master.writeCheckpoint({ topic, partition, lastOffset: 99, completeThrough, updatedAt: completeThrough });
+    for (const [partition, completeThrough] of through.entries())
+      await master.writeCheckpoint({ topic, partition, lastOffset: 99, completeThrough, updatedAt: completeThrough });
 
     const record = await runBatch({ config: ctx.config, views, master, log: silentLogger() });
 
@@ -134,7 +144,9 @@ describe('a batch-only deployment serves imported history', () => {
   it('publishes W after the imported events, so every imported bucket is answered by the batch run', async () => {
     const start = floorMinute(Date.now() - 2 * DAY);
     const n = 20_000;
-    const lines = Array.from({ length: n }, (_, i) => JSON.stringify({ id: `imp-${i}`, ts: start + i * 1000, type: 'pageview', url: `/p/${i % 9}`, user: `u${i % 31}` }));
+    const lines = Array.from({ length: n }, (_, i) =>
+      JSON.stringify({ id: `imp-${i}`, ts: start + i * 1000, type: 'pageview', url: `/p/${i % 9}`, user: `u${i % 31}` }),
+    );
     const file = join(ctx.dataDir, 'history.jsonl');
     writeFileSync(file, `${lines.join('\n')}\n`);
     const master = masterOf(ctx);

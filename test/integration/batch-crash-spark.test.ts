@@ -107,7 +107,11 @@ describe('spark batch run whose driver is killed mid-job', () => {
       () => null,
       (err: unknown) => err as Error,
     );
-    const pid = await waitUntil(() => engine.driverPid, (p) => p !== null, { what: 'the Spark driver to start', timeoutMs: 60_000, intervalMs: 20 });
+    const pid = await waitUntil(
+      () => engine.driverPid,
+      (p) => p !== null,
+      { what: 'the Spark driver to start', timeoutMs: 60_000, intervalMs: 20 },
+    );
     expect(alive(pid as number)).toBe(true);
     shutdown.abort(new Error('shutting down'));
     expect((await aborted)?.message).toMatch(/failed: shutting down$/); // the abort, not the killed driver's missing reply

@@ -71,7 +71,11 @@ describe('duckdb engine vs reference engine: identical run files', () => {
     // Every view and granularity has groups, so the comparison covers them all.
     for (const v of views.views) {
       const rows = a[`view_${v.name}`] as string[];
-      for (const g of v.granularities) expect(rows.some((r) => r.startsWith(`["${g}"`)), `${v.name} ${g}`).toBe(true);
+      for (const g of v.granularities)
+        expect(
+          rows.some((r) => r.startsWith(`["${g}"`)),
+          `${v.name} ${g}`,
+        ).toBe(true);
     }
     // Sketches (issue 16): one table per view with a distinct measure, compared above byte for
     // byte between the engines, and equal to the sketches of the members themselves.
@@ -91,7 +95,8 @@ describe('duckdb engine vs reference engine: identical run files', () => {
     try {
       const master = new LocalMasterDataset(fileURLToPath(local.config.masterUrl));
       const topic = local.config.kafka.topic;
-      const ev = (id: string, i: number, extra = '') => `{"id":"${id}","ts":${T0 + i * 61_000},"type":"pageview","user":"u${i % 7}","country":"C${i % 3}","url":"/p/${i % 5}"${extra}}`;
+      const ev = (id: string, i: number, extra = '') =>
+        `{"id":"${id}","ts":${T0 + i * 61_000},"type":"pageview","user":"u${i % 7}","country":"C${i % 3}","url":"/p/${i % 5}"${extra}}`;
       // Same ids with differing payloads inside one file (lines 0 and 50 of each): the kept copy is
       // the first in line order, so lines read out of order change the views. (Between files the
       // reference engine leaves the winner open: docs/design-decisions.md, "Batch layer".)
@@ -129,13 +134,15 @@ describe('duckdb engine vs reference engine: identical run files', () => {
     }
   });
 
-  it('sketches of large groups (Redis dense encoding) are identical too, and equal the members\' sketch', async () => {
+  it("sketches of large groups (Redis dense encoding) are identical too, and equal the members' sketch", async () => {
     // 9000 visitors of one URL in one minute: past the sparse encoding's 3000 bytes at every
     // granularity, beside a second URL with three.
     const big = testContext({ LAMBDA_BATCH_WORKERS: '2', LAMBDA_TOPIC_PARTITIONS: '1' });
     try {
       const pageviews = loadViews(JSON.stringify({ views: [views.byName.pageviews] }), 'pageviews only');
-      const many = Array.from({ length: 9000 }, (_, i) => JSON.stringify({ id: `b${i}`, ts: T0 + (i % 60) * 1000, type: 'pageview', url: '/big', user: `visitor-${i}` }));
+      const many = Array.from({ length: 9000 }, (_, i) =>
+        JSON.stringify({ id: `b${i}`, ts: T0 + (i % 60) * 1000, type: 'pageview', url: '/big', user: `visitor-${i}` }),
+      );
       const few = ['x', 'y', 'x', 'z'].map((user, i) => JSON.stringify({ id: `s${i}`, ts: T0 + i, type: 'pageview', url: '/small', user }));
       const master = new LocalMasterDataset(fileURLToPath(big.config.masterUrl));
       await writeSegments(master, [...many, ...few], { topic: big.config.kafka.topic, files: 3, partitions: 1 });
@@ -159,7 +166,9 @@ describe('duckdb engine vs reference engine: identical run files', () => {
   it('publishes the same from S3: the duckdb engine streams the objects through the MasterDataset port', async () => {
     expect(reference, 'the local runs of the first test').not.toBeNull();
     const bucket = await createTestBucket();
-    const remote = testContext(s3Overrides(bucket.url('lake/master'), { LAMBDA_BATCH_WORKERS: '2', LAMBDA_TOPIC_PARTITIONS: '2', LAMBDA_TOPIC: ctx.config.kafka.topic }));
+    const remote = testContext(
+      s3Overrides(bucket.url('lake/master'), { LAMBDA_BATCH_WORKERS: '2', LAMBDA_TOPIC_PARTITIONS: '2', LAMBDA_TOPIC: ctx.config.kafka.topic }),
+    );
     try {
       const topic = remote.config.kafka.topic;
       const inS3 = openMasterDataset(remote.config, silentLogger());

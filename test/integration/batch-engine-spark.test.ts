@@ -65,9 +65,12 @@ describe('spark engine vs reference engine: identical run files', () => {
   it('publishes the same views, counts, invalid reasons and sketches from hostile records and odd files (CRLF, lone CR, BOM, bad UTF-8, control characters, empty lines)', async () => {
     const master = new LocalMasterDataset(fileURLToPath(ctx.config.masterUrl));
     const topic = ctx.config.kafka.topic;
-    const ev = (id: string, i: number, extra = '') => `{"id":"${id}","ts":${T0 + i * 61_000},"type":"pageview","user":"u${i % 7}","country":"C${i % 3}","url":"/p/${i % 5}"${extra}}`;
+    const ev = (id: string, i: number, extra = '') =>
+      `{"id":"${id}","ts":${T0 + i * 61_000},"type":"pageview","user":"u${i % 7}","country":"C${i % 3}","url":"/p/${i % 5}"${extra}}`;
     // 3000 visitors of one URL in one minute: a sketch past Redis's sparse encoding.
-    const many = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ id: `b${i}`, ts: T0 + (i % 60) * 1000, type: 'pageview', url: '/big', user: `visitor-${i}` }));
+    const many = Array.from({ length: 3000 }, (_, i) =>
+      JSON.stringify({ id: `b${i}`, ts: T0 + (i % 60) * 1000, type: 'pageview', url: '/big', user: `visitor-${i}` }),
+    );
     await writeSegments(master, [...lines, ...many], { topic, files: 8, partitions: 2 });
     let offset = 1_000_000;
     const raw = (body: Buffer | string) => {
@@ -104,7 +107,9 @@ describe('spark engine vs reference engine: identical run files', () => {
 
   it('publishes the same from S3: Spark reads the objects through s3a, but for one starting with a byte order mark', async () => {
     const bucket = await createTestBucket();
-    const remote = testContext(s3Overrides(bucket.url('lake/master'), { LAMBDA_BATCH_WORKERS: '2', LAMBDA_TOPIC_PARTITIONS: '2', LAMBDA_TOPIC: ctx.config.kafka.topic }));
+    const remote = testContext(
+      s3Overrides(bucket.url('lake/master'), { LAMBDA_BATCH_WORKERS: '2', LAMBDA_TOPIC_PARTITIONS: '2', LAMBDA_TOPIC: ctx.config.kafka.topic }),
+    );
     try {
       const topic = remote.config.kafka.topic;
       const inS3 = openMasterDataset(remote.config, silentLogger());
@@ -113,7 +118,11 @@ describe('spark engine vs reference engine: identical run files', () => {
       // order mark (which Hadoop's reader would drop: staged through the port).
       const put = async (firstOffset: number, text: string) =>
         bucket.client.send(
-          new PutObjectCommand({ Bucket: bucket.name, Key: `lake/master/${segmentKey({ arrivalHour: arrivalHour(T0 + 7_200_000), topic, partition: 0, firstOffset })}`, Body: gzipSync(text) }),
+          new PutObjectCommand({
+            Bucket: bucket.name,
+            Key: `lake/master/${segmentKey({ arrivalHour: arrivalHour(T0 + 7_200_000), topic, partition: 0, firstOffset })}`,
+            Body: gzipSync(text),
+          }),
         );
       const ev = (id: string, i: number) => `{"id":"${id}","ts":${T0 + i * 61_000},"type":"pageview","user":"u${i % 7}","url":"/p/${i % 5}"}`;
       await put(1_000_000, `${ev('s3-crlf-1', 1)}\r\n${ev('s3-crlf-2', 2)}\r\n`);

@@ -53,12 +53,20 @@ describe('batch layer service', () => {
     const batch = layer(ctx.config, metrics, true);
     await batch.start();
     expect(batch.status().schedule).toMatchObject({ cron: '* * * * * *', timezone: 'Etc/UTC' });
-    const run = await waitUntil(() => store.latestRun(), (r) => r !== null, { what: 'a scheduled batch run', timeoutMs: 60_000 });
+    const run = await waitUntil(
+      () => store.latestRun(),
+      (r) => r !== null,
+      { what: 'a scheduled batch run', timeoutMs: 60_000 },
+    );
     expect(batch.status().lastRun?.runId).toBe(run?.runId);
     await batch.stop();
     const W = T0 + 3_600_000 - 60_000;
     expect(run?.watermark).toBe(W);
-    await waitUntil(() => redis.get(batchWatermarkKey(ctx.config.redis.keyPrefix)), (v) => v === String(W), { what: 'W in Redis' });
+    await waitUntil(
+      () => redis.get(batchWatermarkKey(ctx.config.redis.keyPrefix)),
+      (v) => v === String(W),
+      { what: 'W in Redis' },
+    );
     expect((await metrics.batch.watermark.get()).values[0]?.value).toBe(W / 1000);
     const runs = await metrics.batch.runs.get();
     expect(runs.values.find((v) => v.labels.outcome === 'success')?.value).toBeGreaterThanOrEqual(1);
@@ -74,7 +82,11 @@ describe('batch layer service', () => {
     await batch.start();
     const running = batch.runNow();
     running.catch(() => undefined); // asserted below
-    const status = await waitUntil(() => batch.status(), (s) => s.running?.progress?.phase === 'map', { what: 'the run to be mapping', timeoutMs: 30_000 });
+    const status = await waitUntil(
+      () => batch.status(),
+      (s) => s.running?.progress?.phase === 'map',
+      { what: 'the run to be mapping', timeoutMs: 30_000 },
+    );
     expect(status.running).toMatchObject({ inThisProcess: true, progress: { filesTotal: 4 } });
     await batch.stop();
     await expect(running).rejects.toMatchObject({ code: 'UNAVAILABLE' });

@@ -47,7 +47,15 @@ describe('batch run vs reference fold', () => {
   // (the last file is mapped by the other worker or much later), plus a duplicate inside a file.
   lines.push(...lines.slice(0, 50), lines[3000] as string);
   // Invalid lines of every kind the batch must count, not crash on.
-  lines.push('', 'not json', '{"ts": 1}', '{"id": 5, "ts": 1}', '{"id": "x1"}', '{"id": "x2", "ts": "soon"}', '{"id":"x3","ts":1,"type":"purchase","amount":"9"}');
+  lines.push(
+    '',
+    'not json',
+    '{"ts": 1}',
+    '{"id": 5, "ts": 1}',
+    '{"id": "x1"}',
+    '{"id": "x2", "ts": "soon"}',
+    '{"id":"x3","ts":1,"type":"purchase","amount":"9"}',
+  );
   // Hostile lines (issue 14): each must add one to the bad_field count of the lines before them.
   const reasonOf = (line: string) => {
     const r = parseEventLine(line, views);

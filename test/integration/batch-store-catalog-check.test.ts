@@ -19,7 +19,10 @@ const T0 = Date.UTC(2024, 4, 1, 10, 0);
 const views = defaultViewSet();
 
 function publishFromAnotherProcess(dir: string, runId: string, watermark: number, count: number): void {
-  execFileSync(process.execPath, ['--import', 'tsx', 'test/support/publish-child.ts', dir, runId, String(watermark), String(count)], { cwd: ROOT, stdio: 'pipe' });
+  execFileSync(process.execPath, ['--import', 'tsx', 'test/support/publish-child.ts', dir, runId, String(watermark), String(count)], {
+    cwd: ROOT,
+    stdio: 'pipe',
+  });
 }
 
 const pageviews = (store: SqliteBatchViewStore): number =>

@@ -25,7 +25,11 @@ describe('lambda-arch all', () => {
 
   async function startAll(args: string[]): Promise<CliProcess> {
     const app = startCli(['all', ...args], cli.env);
-    await waitUntil(() => probe(`${cli.url}/readyz`), (s) => s === 200 || !app.running, { what: '/readyz to answer 200', timeoutMs: 90_000, intervalMs: 250 });
+    await waitUntil(
+      () => probe(`${cli.url}/readyz`),
+      (s) => s === 200 || !app.running,
+      { what: '/readyz to answer 200', timeoutMs: 90_000, intervalMs: 250 },
+    );
     expect(app.running, `lambda-arch all exited early:\n${app.stderr}\n${app.stdout.slice(-3000)}`).toBe(true);
     return app;
   }
@@ -49,14 +53,22 @@ describe('lambda-arch all', () => {
 
     const first = await waitUntil(speedOffsets, (n) => n > 0, { what: 'the speed layer to apply generated events', timeoutMs: 60_000 });
     await waitUntil(speedOffsets, (n) => n > first, { what: 'speed offsets to keep growing', timeoutMs: 30_000 });
-    await waitUntil(async () => (await status()).master.files ?? 0, (n) => n > 0, { what: 'master files to appear', timeoutMs: 60_000 });
+    await waitUntil(
+      async () => (await status()).master.files ?? 0,
+      (n) => n > 0,
+      { what: 'master files to appear', timeoutMs: 60_000 },
+    );
 
     // A request in flight when the signal arrives: headers in (the server answered 100 Continue), body not yet sent.
     const line = JSON.stringify({ id: `inflight-${Date.now()}`, ts: Date.now(), type: 'pageview', url: '/p/1', user: 'u1' });
     const held = await holdPost(`${cli.url}/api/v1/events`, `${line}\n`, 'application/x-ndjson');
     app.signal('SIGTERM');
     // Draining: a new connection is refused, or (on a connection still open) /readyz says 503.
-    const seen = await waitUntil(() => probe(`${cli.url}/readyz`), (s) => s === 'refused' || s === 503, { what: '/readyz to stop answering 200', timeoutMs: GRACE_MS });
+    const seen = await waitUntil(
+      () => probe(`${cli.url}/readyz`),
+      (s) => s === 'refused' || s === 503,
+      { what: '/readyz to stop answering 200', timeoutMs: GRACE_MS },
+    );
     expect(['refused', 503]).toContain(seen);
     held.finish();
     const answer = await held.response;

@@ -39,7 +39,10 @@ function ids(lines: readonly string[]): Set<string> {
 describe('lambda-arch generate', () => {
   let cli: CliEnvironment;
   const file = (name: string) => join(cli.dataDir, name);
-  const lines = (name: string) => readFileSync(file(name), 'utf8').split('\n').filter((l) => l !== '');
+  const lines = (name: string) =>
+    readFileSync(file(name), 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
   const generate = async (out: string, extra: string[]) => {
     const r = await runCli(['generate', '--count', '100', '--no-kafka', '--no-pace', '--out', file(out), ...extra], cli.env);
     expect(r.code, r.stderr).toBe(0);

@@ -26,7 +26,8 @@ const DUPLICATE_OF = new Map([[150, 10]]); // line 150 repeats line 10 (same id,
 
 function historyLines(): string[] {
   const start = Date.now() - 3 * DAY;
-  const event = (n: number) => JSON.stringify({ id: `hist-${n}`, ts: start + n * 60_000, type: 'pageview', url: `/p/${n % 5}`, user: `u${n % 17}`, country: 'SE' });
+  const event = (n: number) =>
+    JSON.stringify({ id: `hist-${n}`, ts: start + n * 60_000, type: 'pageview', url: `/p/${n % 5}`, user: `u${n % 17}`, country: 'SE' });
   return Array.from({ length: LINES }, (_, k) => {
     const n = k + 1;
     return BAD.get(n)?.[0] ?? event(DUPLICATE_OF.get(n) ?? n);
@@ -74,7 +75,11 @@ describe('lambda-arch import and batch run', () => {
   it('batch run exits 0 and prints the run it published, counting what it read', async () => {
     const r = await runCli(['batch', 'run'], cli.env);
     expect(r.code, r.stderr).toBe(0);
-    const run = JSON.parse(r.stdout) as { runId: string; watermark: string; counts: { files: number; eventsRead: number; duplicates: number; eventsKept: number } };
+    const run = JSON.parse(r.stdout) as {
+      runId: string;
+      watermark: string;
+      counts: { files: number; eventsRead: number; duplicates: number; eventsKept: number };
+    };
     expect(run.runId).toMatch(/\S/);
     expect(Number.isNaN(Date.parse(run.watermark))).toBe(false);
     expect(run.counts).toMatchObject({ files: 1, eventsRead: valid.length, duplicates: DUPLICATE_OF.size, eventsKept: valid.length - DUPLICATE_OF.size });
@@ -82,7 +87,11 @@ describe('lambda-arch import and batch run', () => {
 
   it('a second batch run while one is in flight exits non-zero with BATCH_RUNNING; the first completes', async () => {
     const slow = startCli(['batch', 'run'], { ...cli.env, LAMBDA_BATCH_FILE_DELAY_MS: '8000' });
-    await waitUntil(() => slow.stderr, (s) => s.includes('"msg":"batch run started"'), { what: 'the first batch run to take the lease', timeoutMs: 30_000 });
+    await waitUntil(
+      () => slow.stderr,
+      (s) => s.includes('"msg":"batch run started"'),
+      { what: 'the first batch run to take the lease', timeoutMs: 30_000 },
+    );
     const second = await runCli(['batch', 'run'], cli.env);
     expect(second.code).not.toBe(0);
     expect(second.stderr).toContain('BATCH_RUNNING');

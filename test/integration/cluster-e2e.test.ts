@@ -60,7 +60,14 @@ describe.skipIf(skip !== null)(`end to end on the cluster topology${skip ? ` (sk
 
   it('two speed instances and two archivers: speed views, master dataset and batch run equal the reference fold', async () => {
     const k = ctx.config.kafka;
-    await ensureTopics(kafka, [{ topic: k.topic, partitions: k.partitions }, { topic: k.dlqTopic, partitions: k.partitions }], k.replication);
+    await ensureTopics(
+      kafka,
+      [
+        { topic: k.topic, partitions: k.partitions },
+        { topic: k.dlqTopic, partitions: k.partitions },
+      ],
+      k.replication,
+    );
     const layout = await topicReplicas(kafka, k.topic);
     expect(layout.map((p) => p.replicas.length)).toEqual([3, 3, 3, 3]);
     expect(new Set(layout.map((p) => p.leader)).size, 'partition leaders spread over the brokers').toBeGreaterThan(1);
@@ -81,7 +88,10 @@ describe.skipIf(skip !== null)(`end to end on the cluster topology${skip ? ` (sk
     await produceAll(kafka, k.topic, all.slice(half));
 
     const ends = await endOffsets(kafka, k.topic);
-    expect([...ends.values()].reduce((a, b) => a + b, 0), 'the idempotent producer wrote each record once').toBe(all.length);
+    expect(
+      [...ends.values()].reduce((a, b) => a + b, 0),
+      'the idempotent producer wrote each record once',
+    ).toBe(all.length);
     await waitCaughtUp(kafka, redis, ctx.config);
     await waitUntil(() => checkpointsCover(master, k.topic, ends), Boolean, { what: 'archiver checkpoints covering the whole topic', timeoutMs: 90_000 });
 

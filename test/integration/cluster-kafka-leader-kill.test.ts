@@ -52,7 +52,14 @@ describe.skipIf(skip !== null)(`partition leader broker killed mid-stream${skip 
   it('SIGKILL of the leader of partition 0 and its restart: every record applied once', async () => {
     const k = ctx.config.kafka;
     const { keyPrefix } = ctx.config.redis;
-    await ensureTopics(kafka, [{ topic: k.topic, partitions: k.partitions }, { topic: k.dlqTopic, partitions: k.partitions }], k.replication);
+    await ensureTopics(
+      kafka,
+      [
+        { topic: k.topic, partitions: k.partitions },
+        { topic: k.dlqTopic, partitions: k.partitions },
+      ],
+      k.replication,
+    );
     const records = clickRecords(6000, 1803, Date.now() - 2 * 3_600_000).map((r) => ({ key: r.key, value: r.value }));
     const [before, during, after] = [records.slice(0, 2000), records.slice(2000, 4000), records.slice(4000)];
     for (let i = 0; i < 2; i++) {
@@ -63,11 +70,15 @@ describe.skipIf(skip !== null)(`partition leader broker killed mid-stream${skip 
 
     await produceAll(kafka, k.topic, before, 100);
     // Kill as soon as the speed layer is applying: the stream is flowing (two more thirds follow).
-    const appliedAtKill = await waitUntil(() => appliedCount(redis, keyPrefix, k.partitions), (n) => n > 0, {
-      what: 'the speed instances to apply the first records',
-      timeoutMs: 60_000,
-      intervalMs: 10,
-    });
+    const appliedAtKill = await waitUntil(
+      () => appliedCount(redis, keyPrefix, k.partitions),
+      (n) => n > 0,
+      {
+        what: 'the speed instances to apply the first records',
+        timeoutMs: 60_000,
+        intervalMs: 10,
+      },
+    );
     const leader = (await topicReplicas(kafka, k.topic))[0]!.leader;
     const killedPid = await sigkill(kafkaNodePidFile(leader));
     expect(appliedAtKill).toBeLessThan(records.length);
@@ -82,11 +93,15 @@ describe.skipIf(skip !== null)(`partition leader broker killed mid-stream${skip 
 
     // Written while the broker is down: two in-sync copies satisfy acks=all with min.insync.replicas=2.
     await produceAll(kafka, k.topic, during, 100);
-    await waitUntil(() => appliedCount(redis, keyPrefix, k.partitions), (n) => n > appliedAtKill + before.length / 2, {
-      what: `the speed instances to go on applying while broker ${leader} is down`,
-      timeoutMs: 60_000,
-      intervalMs: 100,
-    });
+    await waitUntil(
+      () => appliedCount(redis, keyPrefix, k.partitions),
+      (n) => n > appliedAtKill + before.length / 2,
+      {
+        what: `the speed instances to go on applying while broker ${leader} is down`,
+        timeoutMs: 60_000,
+        intervalMs: 100,
+      },
+    );
 
     await servicesUp('kafka-cluster');
     expect(readPid(kafkaNodePidFile(leader))).not.toBe(killedPid);
@@ -98,9 +113,15 @@ describe.skipIf(skip !== null)(`partition leader broker killed mid-stream${skip 
     await produceAll(kafka, k.topic, after, 100);
 
     const ends = await endOffsets(kafka, k.topic);
-    expect([...ends.values()].reduce((a, b) => a + b, 0), 'each record in the topic once').toBe(records.length);
+    expect(
+      [...ends.values()].reduce((a, b) => a + b, 0),
+      'each record in the topic once',
+    ).toBe(records.length);
     await waitCaughtUp(kafka, redis, ctx.config, 90_000);
-    const truth = undedupedTruth(records.map((r) => r.value), views);
+    const truth = undedupedTruth(
+      records.map((r) => r.value),
+      views,
+    );
     const actual = await readAllViews(viewStore(redis, ctx.config, views), views);
     expect(diffFromReference(actual, referenceFold(truth.lines, views), views)).toEqual([]);
   });

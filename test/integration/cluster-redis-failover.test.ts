@@ -63,7 +63,12 @@ describe.skipIf(skip !== null)(`Redis master killed mid-stream, its replica prom
     // A short replica wait: while the replica is stopped below, a WAIT for it blocks the
     // connection to its master (other partitions' batches retry); partition 0's applies on that
     // master get through in between.
-    ctx = clusterContext({ LAMBDA_TOPIC_PARTITIONS: '4', LAMBDA_SPEED_APPLY_MAX_EVENTS: '100', LAMBDA_SPEED_DEDUPE: 'false', LAMBDA_SPEED_REPLICA_WAIT_MS: '250' });
+    ctx = clusterContext({
+      LAMBDA_TOPIC_PARTITIONS: '4',
+      LAMBDA_SPEED_APPLY_MAX_EVENTS: '100',
+      LAMBDA_SPEED_DEDUPE: 'false',
+      LAMBDA_SPEED_REPLICA_WAIT_MS: '250',
+    });
     kafka = testKafka(ctx.config.kafka.brokers);
     redis = createRedis(ctx.config.redis.url, silentLogger(), 'cluster-redis-fault-test');
   });
@@ -80,7 +85,14 @@ describe.skipIf(skip !== null)(`Redis master killed mid-stream, its replica prom
   it('SIGKILL of the master of partition 0 with applies not yet replicated: promotion observed, the replay reported, every measure exact', async () => {
     const k = ctx.config.kafka;
     const { keyPrefix } = ctx.config.redis;
-    await ensureTopics(kafka, [{ topic: k.topic, partitions: k.partitions }, { topic: k.dlqTopic, partitions: k.partitions }], k.replication);
+    await ensureTopics(
+      kafka,
+      [
+        { topic: k.topic, partitions: k.partitions },
+        { topic: k.dlqTopic, partitions: k.partitions },
+      ],
+      k.replication,
+    );
     const records = clickRecords(6000, 1806, Date.now() - 2 * 3_600_000).map((r) => ({ key: r.key, value: r.value }));
     const [before, during, after] = [records.slice(0, 2000), records.slice(2000, 4000), records.slice(4000)];
     for (let i = 0; i < 2; i++) {
@@ -91,11 +103,15 @@ describe.skipIf(skip !== null)(`Redis master killed mid-stream, its replica prom
     }
 
     await produceAll(kafka, k.topic, before, 100);
-    const appliedAtKill = await waitUntil(() => appliedCount(redis, keyPrefix, k.partitions), (n) => n > 0, {
-      what: 'the speed instances to apply the first records',
-      timeoutMs: 60_000,
-      intervalMs: 10,
-    });
+    const appliedAtKill = await waitUntil(
+      () => appliedCount(redis, keyPrefix, k.partitions),
+      (n) => n > 0,
+      {
+        what: 'the speed instances to apply the first records',
+        timeoutMs: 60_000,
+        intervalMs: 10,
+      },
+    );
     const { master, replicas } = await ownerOf(redis as Cluster, partitionStateKey(keyPrefix, 0));
     expect(replicas).toHaveLength(1);
     const replica = replicas[0]!;
@@ -114,12 +130,16 @@ describe.skipIf(skip !== null)(`Redis master killed mid-stream, its replica prom
     try {
       await onMaster.set(stateKey.replace(/:state$/, ':failover-ballast'), Buffer.alloc(32 << 20, 120));
       const ballastAt = Number(await onMaster.hget(stateKey, 'next'));
-      nextOnMaster = await waitUntil(async () => Number(await onMaster.hget(stateKey, 'next')), (n) => n > ballastAt, {
-        what: `an apply of partition 0 on master ${master} after the ballast`,
-        // Below the cluster's 3 s node timeout: the stopped replica is never marked failed.
-        timeoutMs: 2_500,
-        intervalMs: 5,
-      });
+      nextOnMaster = await waitUntil(
+        async () => Number(await onMaster.hget(stateKey, 'next')),
+        (n) => n > ballastAt,
+        {
+          what: `an apply of partition 0 on master ${master} after the ballast`,
+          // Below the cluster's 3 s node timeout: the stopped replica is never marked failed.
+          timeoutMs: 2_500,
+          intervalMs: 5,
+        },
+      );
       await sigkill(redisNodePidFile(master));
     } finally {
       process.kill(replicaPid, 'SIGCONT');
@@ -129,35 +149,58 @@ describe.skipIf(skip !== null)(`Redis master killed mid-stream, its replica prom
     // What the replica holds now is what it serves once promoted (its master is gone).
     const onReplica = new Redis({ port: replica, host: '127.0.0.1' });
     await onReplica.call('READONLY');
-    const nextOnReplica = await waitUntil(async () => Number(await onReplica.hget(stateKey, 'next')), (n) => n > 0, { what: 'the replica to answer', timeoutMs: 10_000 });
+    const nextOnReplica = await waitUntil(
+      async () => Number(await onReplica.hget(stateKey, 'next')),
+      (n) => n > 0,
+      { what: 'the replica to answer', timeoutMs: 10_000 },
+    );
     onReplica.disconnect();
     expect(nextOnReplica, 'the replica misses applies the killed master had acknowledged').toBeLessThan(nextOnMaster);
     const killedAt = Date.now();
     await producing;
     // The fault landed: the cluster promoted the replica (node timeout 3 s, then the election).
-    await waitUntil(() => redisRole(replica), (r) => r.role === 'master', { what: `replica ${replica} promoted after master ${master} was killed`, timeoutMs: 60_000, intervalMs: 200 });
+    await waitUntil(
+      () => redisRole(replica),
+      (r) => r.role === 'master',
+      { what: `replica ${replica} promoted after master ${master} was killed`, timeoutMs: 60_000, intervalMs: 200 },
+    );
     // The other nodes learn of the promotion by gossip, a moment later.
-    await waitUntil(() => ownerOf(redis as Cluster, partitionStateKey(keyPrefix, 0)), (o) => o.master === replica, {
-      what: `the cluster's slot table to name ${replica} as the master of partition 0's slot`,
-      timeoutMs: 30_000,
-      intervalMs: 200,
-    });
-    await waitUntil(() => appliedCount(redis, keyPrefix, k.partitions), (n) => n > appliedAtKill + before.length / 2, {
-      what: `the speed instances to go on applying on the promoted master ${replica}`,
-      timeoutMs: 60_000,
-      intervalMs: 100,
-    });
+    await waitUntil(
+      () => ownerOf(redis as Cluster, partitionStateKey(keyPrefix, 0)),
+      (o) => o.master === replica,
+      {
+        what: `the cluster's slot table to name ${replica} as the master of partition 0's slot`,
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      },
+    );
+    await waitUntil(
+      () => appliedCount(redis, keyPrefix, k.partitions),
+      (n) => n > appliedAtKill + before.length / 2,
+      {
+        what: `the speed instances to go on applying on the promoted master ${replica}`,
+        timeoutMs: 60_000,
+        intervalMs: 100,
+      },
+    );
 
     await servicesUp('redis-cluster');
-    await waitUntil(() => redisRole(master), (r) => r.role === 'slave' && r.masterPort === replica, {
-      what: `the restarted node ${master} to rejoin as a replica of ${replica}`,
-      timeoutMs: 60_000,
-      intervalMs: 200,
-    });
+    await waitUntil(
+      () => redisRole(master),
+      (r) => r.role === 'slave' && r.masterPort === replica,
+      {
+        what: `the restarted node ${master} to rejoin as a replica of ${replica}`,
+        timeoutMs: 60_000,
+        intervalMs: 200,
+      },
+    );
     await produceAll(kafka, k.topic, after, 100);
 
     await waitCaughtUp(kafka, redis, ctx.config, 90_000);
-    const truth = undedupedTruth(records.map((r) => r.value), views);
+    const truth = undedupedTruth(
+      records.map((r) => r.value),
+      views,
+    );
     const store = viewStore(redis, ctx.config, views);
     const actual = await readAllViews(store, views);
     // Counts, sums, min and max: exact. The promoted replica lacked applies the master had made
@@ -180,7 +223,12 @@ describe.skipIf(skip !== null)(`Redis master killed mid-stream, its replica prom
     expect(replay!.records).toBe(replay!.to - replay!.from);
     expect(replay!.detectedAt).toBeGreaterThanOrEqual(killedAt);
     const refused = logLines.filter((l) => l.includes('stored offset moved since planning')).length;
-    const warnings = new Set(logLines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level >= 40).map((l) => l.msg));
+    const warnings = new Set(
+      logLines
+        .map((l) => JSON.parse(l) as { level: number; msg: string })
+        .filter((l) => l.level >= 40)
+        .map((l) => l.msg),
+    );
     console.info(
       `redis failover test: partition 0 at ${nextOnMaster} on the killed master, ${nextOnReplica} on the promoted replica; ${sketches.compared} HLLs compared; replays ${JSON.stringify(replays.map(({ partition, from, to, detectedBy }) => ({ partition, from, to, detectedBy })))}; ${refused} apply(s) refused by the offset check; warnings: ${JSON.stringify([...warnings])}`,
     );

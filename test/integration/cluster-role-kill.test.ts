@@ -68,7 +68,14 @@ describe.skipIf(skip !== null)(`a speed instance and an archiver killed on the c
   it('SIGKILL of one speed process and one archiver process mid-stream: every record applied and archived once', async () => {
     const k = ctx.config.kafka;
     const { keyPrefix } = ctx.config.redis;
-    await ensureTopics(kafka, [{ topic: k.topic, partitions: k.partitions }, { topic: k.dlqTopic, partitions: k.partitions }], k.replication);
+    await ensureTopics(
+      kafka,
+      [
+        { topic: k.topic, partitions: k.partitions },
+        { topic: k.dlqTopic, partitions: k.partitions },
+      ],
+      k.replication,
+    );
     const records = clickRecords(6000, 1809, Date.now() - 2 * 3_600_000).map((r) => ({ key: r.key, value: r.value }));
     const [before, during, after] = [records.slice(0, 2000), records.slice(2000, 4000), records.slice(4000)];
     const speedLog = join(ctx.dataDir, 'speed.log');
@@ -77,11 +84,15 @@ describe.skipIf(skip !== null)(`a speed instance and an archiver killed on the c
     const archivers = [0, 1].map(() => track(spawnArchiver(ctx.config, ctx.dataDir, archiverLog)));
 
     await produceAll(kafka, k.topic, before, 100);
-    const appliedAtKill = await waitUntil(() => appliedCount(redis, keyPrefix, k.partitions), (n) => n > 0, {
-      what: `the speed instances to apply the first records (see ${speedLog})`,
-      timeoutMs: 90_000,
-      intervalMs: 10,
-    });
+    const appliedAtKill = await waitUntil(
+      () => appliedCount(redis, keyPrefix, k.partitions),
+      (n) => n > 0,
+      {
+        what: `the speed instances to apply the first records (see ${speedLog})`,
+        timeoutMs: 90_000,
+        intervalMs: 10,
+      },
+    );
     speeds[0]!.child.kill('SIGKILL');
     archivers[0]!.child.kill('SIGKILL');
     expect(await speeds[0]!.exited, 'the speed instance died by the signal').toBeNull();
@@ -90,11 +101,15 @@ describe.skipIf(skip !== null)(`a speed instance and an archiver killed on the c
 
     // The survivors take over every partition and go on.
     await produceAll(kafka, k.topic, during, 100);
-    await waitUntil(() => appliedCount(redis, keyPrefix, k.partitions), (n) => n >= before.length + during.length, {
-      what: `the surviving speed instance to apply everything produced so far (see ${speedLog})`,
-      timeoutMs: 90_000,
-      intervalMs: 200,
-    });
+    await waitUntil(
+      () => appliedCount(redis, keyPrefix, k.partitions),
+      (n) => n >= before.length + during.length,
+      {
+        what: `the surviving speed instance to apply everything produced so far (see ${speedLog})`,
+        timeoutMs: 90_000,
+        intervalMs: 200,
+      },
+    );
 
     track(spawnSpeed(ctx.config, speedLog));
     track(spawnArchiver(ctx.config, ctx.dataDir, archiverLog));
@@ -104,9 +119,15 @@ describe.skipIf(skip !== null)(`a speed instance and an archiver killed on the c
     expect([...ends.values()].reduce((a, b) => a + b, 0)).toBe(records.length);
     await waitCaughtUp(kafka, redis, ctx.config, 90_000);
     const master = openMasterDataset(ctx.config, silentLogger());
-    await waitUntil(() => checkpointsCover(master, k.topic, ends), Boolean, { what: `archiver checkpoints covering the whole topic (see ${archiverLog})`, timeoutMs: 90_000 });
+    await waitUntil(() => checkpointsCover(master, k.topic, ends), Boolean, {
+      what: `archiver checkpoints covering the whole topic (see ${archiverLog})`,
+      timeoutMs: 90_000,
+    });
 
-    const truth = undedupedTruth(records.map((r) => r.value), views);
+    const truth = undedupedTruth(
+      records.map((r) => r.value),
+      views,
+    );
     const actual = await readAllViews(viewStore(redis, ctx.config, views), views);
     expect(diffFromReference(actual, referenceFold(truth.lines, views), views)).toEqual([]);
     await expectExactArchive(master, k.topic, await readWholeTopic(kafka, k.topic), views);

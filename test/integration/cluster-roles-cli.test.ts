@@ -80,79 +80,118 @@ describe.skipIf(skip !== null)(`every role as its own lambda-arch process on the
     rmSync(env.dataDir, { recursive: true, force: true });
   });
 
-  it('two archivers, two speed, two serve, a batch scheduler and an HTTP-triggered run: speed and batch equal the reference fold', { timeout: 420_000 }, async () => {
-    const k = env.config.kafka;
-    await ensureTopics(kafka, [{ topic: k.topic, partitions: k.partitions }, { topic: k.dlqTopic, partitions: k.partitions }], k.replication);
-    const records = clickRecords(4000, 1818, Date.now() - 2 * HOUR);
-    // Copies of some ids under other keys land on other partitions: dedupe across the cluster's slots.
-    const all = [...records, ...records.slice(0, 200).map((r, i) => ({ key: `copy-${i}`, value: r.value }))];
-    const half = Math.floor(all.length / 2);
-    await produceAll(kafka, k.topic, all.slice(0, half));
+  it(
+    'two archivers, two speed, two serve, a batch scheduler and an HTTP-triggered run: speed and batch equal the reference fold',
+    { timeout: 420_000 },
+    async () => {
+      const k = env.config.kafka;
+      await ensureTopics(
+        kafka,
+        [
+          { topic: k.topic, partitions: k.partitions },
+          { topic: k.dlqTopic, partitions: k.partitions },
+        ],
+        k.replication,
+      );
+      const records = clickRecords(4000, 1818, Date.now() - 2 * HOUR);
+      // Copies of some ids under other keys land on other partitions: dedupe across the cluster's slots.
+      const all = [...records, ...records.slice(0, 200).map((r, i) => ({ key: `copy-${i}`, value: r.value }))];
+      const half = Math.floor(all.length / 2);
+      await produceAll(kafka, k.topic, all.slice(0, half));
 
-    const secondPort = await freePort();
-    const serveA = startCli(['serve'], env.env);
-    const serveB = startCli(['serve'], { ...env.env, LAMBDA_HTTP_PORT: String(secondPort) });
-    const urls = [env.url, `http://127.0.0.1:${secondPort}`] as const;
-    const scheduler = startCli(['batch', 'schedule'], env.env);
-    const workers: CliProcess[] = [startCli(['speed'], env.env), startCli(['speed'], env.env), startCli(['archiver'], env.env), startCli(['archiver'], env.env)];
-    const everyone = [serveA, serveB, scheduler, ...workers];
-    const died = () => everyone.find((p) => !p.running);
-    for (const url of urls) {
-      await waitUntil(() => probe(`${url}/readyz`), (s) => s === 200 || died() !== undefined, { what: `${url}/readyz`, timeoutMs: 120_000, intervalMs: 250 });
-    }
-    expect(died(), 'a role exited early').toBeUndefined();
-    await produceAll(kafka, k.topic, all.slice(half));
-    const ends = await endOffsets(kafka, k.topic);
-    expect([...ends.values()].reduce((a, b) => a + b, 0), 'the idempotent producer wrote each record once').toBe(all.length);
+      const secondPort = await freePort();
+      const serveA = startCli(['serve'], env.env);
+      const serveB = startCli(['serve'], { ...env.env, LAMBDA_HTTP_PORT: String(secondPort) });
+      const urls = [env.url, `http://127.0.0.1:${secondPort}`] as const;
+      const scheduler = startCli(['batch', 'schedule'], env.env);
+      const workers: CliProcess[] = [
+        startCli(['speed'], env.env),
+        startCli(['speed'], env.env),
+        startCli(['archiver'], env.env),
+        startCli(['archiver'], env.env),
+      ];
+      const everyone = [serveA, serveB, scheduler, ...workers];
+      const died = () => everyone.find((p) => !p.running);
+      for (const url of urls) {
+        await waitUntil(
+          () => probe(`${url}/readyz`),
+          (s) => s === 200 || died() !== undefined,
+          { what: `${url}/readyz`, timeoutMs: 120_000, intervalMs: 250 },
+        );
+      }
+      expect(died(), 'a role exited early').toBeUndefined();
+      await produceAll(kafka, k.topic, all.slice(half));
+      const ends = await endOffsets(kafka, k.topic);
+      expect(
+        [...ends.values()].reduce((a, b) => a + b, 0),
+        'the idempotent producer wrote each record once',
+      ).toBe(all.length);
 
-    // Speed: both processes own partitions, and the views equal the reference fold.
-    await waitCaughtUp(kafka, redis, env.config, 120_000);
-    const values = all.map((r) => r.value);
-    const store = viewStore(redis, env.config, views);
-    expect(diffFromReference(await readAllViews(store, views), referenceFold(values, views), views)).toEqual([]);
-    const owners = await waitUntil(
-      async () => new Set((await store.status()).partitions.filter((p) => !p.stale).map((p) => p.instance)),
-      (s) => s.size === 2,
-      { what: 'both speed processes reporting partitions of their own', timeoutMs: 60_000 },
-    );
-    expect(owners.size).toBe(2);
-    // Serving: the two processes answer the same totals (one Redis Cluster, one batch catalog).
-    const totals = (url: string) => getJson<Totals>(`${url}/api/v1/views/pageviews/totals?granularity=hour&from=${Date.now() - 4 * HOUR}&to=${Date.now() + HOUR}&groupBy=`);
-    const [a, b] = await Promise.all(urls.map(totals));
-    expect(a!.totals.length).toBeGreaterThan(0);
-    expect(b!.totals).toEqual(a!.totals);
+      // Speed: both processes own partitions, and the views equal the reference fold.
+      await waitCaughtUp(kafka, redis, env.config, 120_000);
+      const values = all.map((r) => r.value);
+      const store = viewStore(redis, env.config, views);
+      expect(diffFromReference(await readAllViews(store, views), referenceFold(values, views), views)).toEqual([]);
+      const owners = await waitUntil(
+        async () => new Set((await store.status()).partitions.filter((p) => !p.stale).map((p) => p.instance)),
+        (s) => s.size === 2,
+        { what: 'both speed processes reporting partitions of their own', timeoutMs: 60_000 },
+      );
+      expect(owners.size).toBe(2);
+      // Serving: the two processes answer the same totals (one Redis Cluster, one batch catalog).
+      const totals = (url: string) =>
+        getJson<Totals>(`${url}/api/v1/views/pageviews/totals?granularity=hour&from=${Date.now() - 4 * HOUR}&to=${Date.now() + HOUR}&groupBy=`);
+      const [a, b] = await Promise.all(urls.map(totals));
+      expect(a!.totals.length).toBeGreaterThan(0);
+      expect(b!.totals).toEqual(a!.totals);
 
-    // Archivers: every record archived once (checkpoints at the partition ends).
-    const master = openMasterDataset(env.config, silentLogger());
-    await waitUntil(() => checkpointsCover(master, k.topic, ends), Boolean, { what: 'archiver checkpoints covering the whole topic', timeoutMs: 120_000 });
+      // Archivers: every record archived once (checkpoints at the partition ends).
+      const master = openMasterDataset(env.config, silentLogger());
+      await waitUntil(() => checkpointsCover(master, k.topic, ends), Boolean, { what: 'archiver checkpoints covering the whole topic', timeoutMs: 120_000 });
 
-    // The scheduler's cron fires in its own process.
-    const published = (p: CliProcess) => p.logs().filter((l) => l.msg === 'batch run published').map((l) => String(l.runId));
-    await waitUntil(() => published(scheduler), (ids) => ids.length > 0, { what: 'the batch scheduler to publish a run on its cron', timeoutMs: 120_000, intervalMs: 500 });
+      // The scheduler's cron fires in its own process.
+      const published = (p: CliProcess) =>
+        p
+          .logs()
+          .filter((l) => l.msg === 'batch run published')
+          .map((l) => String(l.runId));
+      await waitUntil(
+        () => published(scheduler),
+        (ids) => ids.length > 0,
+        { what: 'the batch scheduler to publish a run on its cron', timeoutMs: 120_000, intervalMs: 500 },
+      );
 
-    // The HTTP trigger in the second serving process (409 while a scheduled run holds the lease).
-    const trigger = () => fetch(`${urls[1]}/api/v1/batch/runs`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
-    const started = await waitUntil(
-      async () => {
-        const res = await trigger();
-        return { status: res.status, body: (await res.json()) as { runId?: string | null } };
-      },
-      (r) => r.status === 202 || r.status !== 409,
-      { what: 'POST /api/v1/batch/runs to start a run', timeoutMs: 120_000, intervalMs: 1_000 },
-    );
-    expect(started.status, JSON.stringify(started.body)).toBe(202);
-    const runId = started.body.runId;
-    expect(runId).toEqual(expect.any(String));
-    await waitUntil(() => getJson<Runs>(`${urls[0]}/api/v1/batch/runs`), (r) => r.runs.some((x) => x.runId === runId), {
-      what: `run ${runId} published (seen by the other serving process)`,
-      timeoutMs: 120_000,
-      intervalMs: 500,
-    });
-    expect(published(serveB), 'the triggered run ran in the serving process it was asked of').toContain(runId);
-    expect(published(scheduler)).not.toContain(runId);
-    batchStore = new SqliteBatchViewStore(env.config.batch.dir);
-    const groups = expectRunEqualsReference(batchStore.openRun(runId as string), views, values, { from: Date.now() - 2 * 86_400_000, to: Date.now() + 86_400_000 });
-    expect(groups).toBeGreaterThan(100);
-    expect(died(), 'every role still running').toBeUndefined();
-  });
+      // The HTTP trigger in the second serving process (409 while a scheduled run holds the lease).
+      const trigger = () => fetch(`${urls[1]}/api/v1/batch/runs`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+      const started = await waitUntil(
+        async () => {
+          const res = await trigger();
+          return { status: res.status, body: (await res.json()) as { runId?: string | null } };
+        },
+        (r) => r.status === 202 || r.status !== 409,
+        { what: 'POST /api/v1/batch/runs to start a run', timeoutMs: 120_000, intervalMs: 1_000 },
+      );
+      expect(started.status, JSON.stringify(started.body)).toBe(202);
+      const runId = started.body.runId;
+      expect(runId).toEqual(expect.any(String));
+      await waitUntil(
+        () => getJson<Runs>(`${urls[0]}/api/v1/batch/runs`),
+        (r) => r.runs.some((x) => x.runId === runId),
+        {
+          what: `run ${runId} published (seen by the other serving process)`,
+          timeoutMs: 120_000,
+          intervalMs: 500,
+        },
+      );
+      expect(published(serveB), 'the triggered run ran in the serving process it was asked of').toContain(runId);
+      expect(published(scheduler)).not.toContain(runId);
+      batchStore = new SqliteBatchViewStore(env.config.batch.dir);
+      const groups = expectRunEqualsReference(batchStore.openRun(runId as string), views, values, {
+        from: Date.now() - 2 * 86_400_000,
+        to: Date.now() + 86_400_000,
+      });
+      expect(groups).toBeGreaterThan(100);
+      expect(died(), 'every role still running').toBeUndefined();
+    },
+  );
 });

@@ -28,7 +28,11 @@ if (skip) console.warn(`cluster-serving-kill.test.ts skipped: ${skip}`);
 
 const NOW = Date.now();
 function pageviews(from: number, n: number): string {
-  return Array.from({ length: n }, (_, i) => JSON.stringify({ id: `pv-${from + i}`, ts: NOW - 60_000 + i, type: 'pageview', url: `/p/${(from + i) % 5}`, user: `u${i % 9}` })).join('\n') + '\n';
+  return (
+    Array.from({ length: n }, (_, i) =>
+      JSON.stringify({ id: `pv-${from + i}`, ts: NOW - 60_000 + i, type: 'pageview', url: `/p/${(from + i) % 5}`, user: `u${i % 9}` }),
+    ).join('\n') + '\n'
+  );
 }
 
 interface Totals {
@@ -44,7 +48,12 @@ describe.skipIf(skip !== null)(`a serving instance killed while answering${skip 
 
   beforeAll(async () => {
     const services = inject('services');
-    env = await cliEnvironment({ KAFKA_BROKERS: services.kafkaClusterBrokers.join(','), REDIS_URL: services.redisClusterUrl, LAMBDA_TOPIC_PARTITIONS: '4', LAMBDA_BATCH_CRON: '0 0 * * *' });
+    env = await cliEnvironment({
+      KAFKA_BROKERS: services.kafkaClusterBrokers.join(','),
+      REDIS_URL: services.redisClusterUrl,
+      LAMBDA_TOPIC_PARTITIONS: '4',
+      LAMBDA_BATCH_CRON: '0 0 * * *',
+    });
     kafka = testKafka(env.config.kafka.brokers);
     redis = createRedis(env.config.redis.url, silentLogger(), 'cluster-serving-kill-test');
   });
@@ -61,15 +70,25 @@ describe.skipIf(skip !== null)(`a serving instance killed while answering${skip 
     const secondPort = await freePort();
     servers.push({ proc: startCli(['serve'], env.env), url: env.url });
     servers.push({ proc: startCli(['serve'], { ...env.env, LAMBDA_HTTP_PORT: String(secondPort) }), url: `http://127.0.0.1:${secondPort}` });
-    for (const s of servers) await waitUntil(() => probe(`${s.url}/readyz`), (st) => st === 200, { what: `${s.url}/readyz`, timeoutMs: 60_000 });
+    for (const s of servers)
+      await waitUntil(
+        () => probe(`${s.url}/readyz`),
+        (st) => st === 200,
+        { what: `${s.url}/readyz`, timeoutMs: 60_000 },
+      );
     const [a, b] = servers as [(typeof servers)[0], (typeof servers)[0]];
-    const totals = async (s: { url: string }) => (await getJson<Totals>(`${s.url}/api/v1/views/pageviews/totals?granularity=hour&from=${NOW - 3_600_000}&to=${NOW + 3_600_000}&groupBy=`)).totals;
+    const totals = async (s: { url: string }) =>
+      (await getJson<Totals>(`${s.url}/api/v1/views/pageviews/totals?granularity=hour&from=${NOW - 3_600_000}&to=${NOW + 3_600_000}&groupBy=`)).totals;
     const count = (t: Totals['totals']) => t.reduce((sum, r) => sum + Number(r.values.views ?? 0), 0);
 
     speed = createSpeedLayer({ config: env.config, views, log: silentLogger(), metrics: createMetrics(), statusIntervalMs: 200 });
     await speed.start();
     for (const s of servers) {
-      const res = await fetch(`${s.url}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: pageviews(s === a ? 0 : 100, 100) });
+      const res = await fetch(`${s.url}/api/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson' },
+        body: pageviews(s === a ? 0 : 100, 100),
+      });
       expect(res.status, await res.text()).toBe(202);
     }
     await waitCaughtUp(kafka, redis, env.config);
@@ -91,6 +110,10 @@ describe.skipIf(skip !== null)(`a serving instance killed while answering${skip 
     expect(retry.status, await retry.text()).toBe(202);
     await waitCaughtUp(kafka, redis, env.config);
     // Its speed reads are reused for up to LAMBDA_SERVING_SPEED_MAX_STALE_MS (200 ms).
-    await waitUntil(async () => count(await totals(b)), (n) => n === 250, { what: 'the retried events in the surviving instance\'s totals', timeoutMs: 10_000 });
+    await waitUntil(
+      async () => count(await totals(b)),
+      (n) => n === 250,
+      { what: "the retried events in the surviving instance's totals", timeoutMs: 10_000 },
+    );
   });
 });

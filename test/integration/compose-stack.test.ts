@@ -44,7 +44,16 @@ function answered(answer: SeriesAnswer, view: string): { groups: Map<string, Fin
   const buckets = new Set<number>();
   for (const b of answer.buckets.filter((x) => x.complete)) {
     buckets.add(b.start);
-    for (const g of b.groups) groups.set(groupKey(view, 'minute', b.start, def.dimensions.map((d) => g.dims[d] ?? null)), g.values);
+    for (const g of b.groups)
+      groups.set(
+        groupKey(
+          view,
+          'minute',
+          b.start,
+          def.dimensions.map((d) => g.dims[d] ?? null),
+        ),
+        g.values,
+      );
   }
   return { groups, buckets };
 }
@@ -112,7 +121,10 @@ describe('the stack docker-compose.yml describes, as local processes', () => {
     );
 
     const merged = await series('pageviews');
-    expect(merged.buckets.filter((b) => b.groups.length > 0 && b.source !== 'batch'), `buckets not from batch run ${run?.runId}`).toEqual([]);
+    expect(
+      merged.buckets.filter((b) => b.groups.length > 0 && b.source !== 'batch'),
+      `buckets not from batch run ${run?.runId}`,
+    ).toEqual([]);
     const fromBatch = answered(merged, 'pageviews');
     expect(fromBatch.buckets.size, 'every bucket answered complete').toBe(merged.buckets.length);
     expect(fromBatch.groups).toEqual(reference(records, 'pageviews', fromBatch.buckets));
@@ -123,12 +135,18 @@ describe('the stack docker-compose.yml describes, as local processes', () => {
     // older than LAMBDA_ALLOWED_LATENESS_MS, so a run made before the archiver flushed them would
     // claim their buckets without them (by design: docs/design-decisions.md §5).
     const drift = await getJson<DriftAnswer>(`${serve}/api/v1/views/pageviews/drift?granularity=minute&from=${from}&to=${to}`);
-    expect(drift.buckets.map((b) => b.start), 'the speed layer still holds the bucket of most events').toContain(eventStart);
+    expect(
+      drift.buckets.map((b) => b.start),
+      'the speed layer still holds the bucket of most events',
+    ).toContain(eventStart);
     for (const b of drift.buckets) {
       expect(b.countDiff, `speed - batch views in ${new Date(b.start).toISOString()}`).toBe(0);
-      for (const row of b.rows) expect(row.measures.views?.diff ?? 0, `speed - batch views of ${JSON.stringify(row.dims)} in ${new Date(b.start).toISOString()}`).toBe(0);
+      for (const row of b.rows)
+        expect(row.measures.views?.diff ?? 0, `speed - batch views of ${JSON.stringify(row.dims)} in ${new Date(b.start).toISOString()}`).toBe(0);
     }
-    const totals = await getJson<{ totals: { dims: { country: string | null }; values: FinalValues }[] }>(`${serve}/api/v1/views/revenue/totals?granularity=minute&from=${from}&to=${to}`);
+    const totals = await getJson<{ totals: { dims: { country: string | null }; values: FinalValues }[] }>(
+      `${serve}/api/v1/views/revenue/totals?granularity=minute&from=${from}&to=${to}`,
+    );
     const wantTotals = referenceTotals(records, views, { view: 'revenue', granularity: 'minute', from, to });
     expect(new Map(totals.totals.map((t) => [dimsKey([t.dims.country]), t.values]))).toEqual(wantTotals);
   });

@@ -85,7 +85,7 @@ describe('HyperLogLog: batch-built sketches and Redis agree', () => {
     }
   });
 
-  it('run-file sketches: SET into Redis they count as PFADD; the union of several buckets\' sketches and speed HLLs is PFMERGE\'s, estimated as PFCOUNT', async () => {
+  it("run-file sketches: SET into Redis they count as PFADD; the union of several buckets' sketches and speed HLLs is PFMERGE's, estimated as PFCOUNT", async () => {
     const r = rand(1616);
     for (let n = 0; n < 10; n++) {
       // A week of one URL: batch buckets (run-file bytes) and speed buckets (PFADD keys), visitors returning.

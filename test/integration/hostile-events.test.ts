@@ -30,8 +30,14 @@ const now = Date.now() - 30 * 60_000;
 
 /** key -> [value, the start of the DLQ message expected for it] */
 const hostile: Record<string, [string, string]> = {
-  deep: [`{"id":"deep","ts":${now},"type":"pageview","url":"/a","x":${'['.repeat(5000)}${']'.repeat(5000)}}`, 'field "x" nests arrays or objects more than 32 levels deep'],
-  long: [JSON.stringify({ id: 'long', ts: now, type: 'pageview', url: `/${'x'.repeat(499_999)}`, user: 'u1' }), 'field "url" is 500000 characters long; at most 1024'],
+  deep: [
+    `{"id":"deep","ts":${now},"type":"pageview","url":"/a","x":${'['.repeat(5000)}${']'.repeat(5000)}}`,
+    'field "x" nests arrays or objects more than 32 levels deep',
+  ],
+  long: [
+    JSON.stringify({ id: 'long', ts: now, type: 'pageview', url: `/${'x'.repeat(499_999)}`, user: 'u1' }),
+    'field "url" is 500000 characters long; at most 1024',
+  ],
   huge: [`{"id":"huge","ts":${now},"type":"pageview","url":"/a","user":9007199254740993}`, 'field "user" is 9007199254740992, beyond'],
   infinite: [`{"id":"infinite","ts":${now},"type":"purchase","country":"DE","amount":1e400}`, 'field "amount" is not a finite number'],
 };

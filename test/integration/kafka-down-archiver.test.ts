@@ -61,7 +61,11 @@ describe('archiver when Kafka goes down', () => {
 
     // Kafka stops while records are still arriving and being archived.
     const feeder = feed(kafka, topic, records.slice(0, 2000));
-    await waitUntil(async () => (await readMaster(master)).total, (n) => n >= 300, { what: 'the archiver to write the first segments', timeoutMs: 60_000 });
+    await waitUntil(
+      async () => (await readMaster(master)).total,
+      (n) => n >= 300,
+      { what: 'the archiver to write the first segments', timeoutMs: 60_000 },
+    );
     const stopping = broker.stop();
     feeder.stop();
     await stopping;
@@ -70,18 +74,31 @@ describe('archiver when Kafka goes down', () => {
     // alive) and no checkpoint moves (a checkpoint follows a commit, which needs Kafka).
     const downAt = Date.now();
     const down = lines.length;
-    const checkpoints = async () => (await master.readCheckpoints()).filter((c) => c.topic === topic).map((c) => [c.partition, c.lastOffset, c.completeThrough]);
-    await waitUntil(() => lines.slice(down).filter((l) => l.level >= 40).length, (n) => n >= 3, { what: 'the archiver to notice that Kafka is down', timeoutMs: 60_000 });
+    const checkpoints = async () =>
+      (await master.readCheckpoints()).filter((c) => c.topic === topic).map((c) => [c.partition, c.lastOffset, c.completeThrough]);
+    await waitUntil(
+      () => lines.slice(down).filter((l) => l.level >= 40).length,
+      (n) => n >= 3,
+      { what: 'the archiver to notice that Kafka is down', timeoutMs: 60_000 },
+    );
     const settled = await checkpoints();
     const outageMs = 2 * config.kafka.sessionTimeoutMs;
-    await waitUntil(() => lines.at(-1)?.time ?? 0, (t) => t > downAt + outageMs, { what: `the archiver still retrying ${outageMs} ms into the outage`, timeoutMs: outageMs + 30_000, intervalMs: 500 });
+    await waitUntil(
+      () => lines.at(-1)?.time ?? 0,
+      (t) => t > downAt + outageMs,
+      { what: `the archiver still retrying ${outageMs} ms into the outage`, timeoutMs: outageMs + 30_000, intervalMs: 500 },
+    );
     expect(await checkpoints()).toEqual(settled);
     expect(fatal).toEqual([]);
 
     // Back: more records; every valid record of the topic is archived once, in order.
     await broker.start();
     await feeder.done;
-    await produceAll(kafka, topic, records.slice(2000).map((r) => ({ key: r.key, value: r.value })));
+    await produceAll(
+      kafka,
+      topic,
+      records.slice(2000).map((r) => ({ key: r.key, value: r.value })),
+    );
     const ends = await endOffsets(kafka, topic);
     await waitUntil(() => checkpointsCover(master, topic, ends), Boolean, { what: 'checkpoints covering the whole topic after the outage', timeoutMs: 90_000 });
     const truth = await readWholeTopic(kafka, topic);

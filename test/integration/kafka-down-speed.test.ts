@@ -61,7 +61,11 @@ describe('speed layer when Kafka goes down', () => {
 
     // Kafka stops while records are still arriving and being applied.
     const feeder = feed(kafka, topic, records.slice(0, 2000));
-    await waitUntil(() => appliedCount(client, prefix, partitions), (n) => n >= 300, { what: 'the speed layer to apply the first records', timeoutMs: 60_000 });
+    await waitUntil(
+      () => appliedCount(client, prefix, partitions),
+      (n) => n >= 300,
+      { what: 'the speed layer to apply the first records', timeoutMs: 60_000 },
+    );
     const stopping = broker.stop();
     feeder.stop();
     await stopping;
@@ -72,23 +76,44 @@ describe('speed layer when Kafka goes down', () => {
     const downAt = Date.now();
     const down = lines.length;
     const warningsSince = (from: number) => lines.slice(from).filter((l) => l.level >= 40).length;
-    await waitUntil(() => warningsSince(down), (n) => n >= 3, { what: 'the speed layer to notice that Kafka is down', timeoutMs: 60_000 });
+    await waitUntil(
+      () => warningsSince(down),
+      (n) => n >= 3,
+      { what: 'the speed layer to notice that Kafka is down', timeoutMs: 60_000 },
+    );
     const settled = await storedOffsets(client, prefix, partitions);
     const outageMs = 2 * config.kafka.sessionTimeoutMs;
     const lastReport = async () => Math.max(0, ...(await viewStore(client, config, views).status()).partitions.map((p) => p.updatedAt ?? 0));
-    await waitUntil(lastReport, (t) => t > downAt + outageMs, { what: `status reports from the speed layer ${outageMs} ms into the outage`, timeoutMs: outageMs + 30_000, intervalMs: 500 });
+    await waitUntil(lastReport, (t) => t > downAt + outageMs, {
+      what: `status reports from the speed layer ${outageMs} ms into the outage`,
+      timeoutMs: outageMs + 30_000,
+      intervalMs: 500,
+    });
     expect(await storedOffsets(client, prefix, partitions)).toEqual(settled);
     expect(warningsSince(down)).toBeGreaterThan(3);
 
     // Back: more records; everything in the topic ends up in the views exactly once.
     await broker.start();
     await feeder.done;
-    await produceAll(kafka, topic, records.slice(2000).map((r) => ({ key: r.key, value: r.value })));
+    await produceAll(
+      kafka,
+      topic,
+      records.slice(2000).map((r) => ({ key: r.key, value: r.value })),
+    );
     await waitCaughtUp(kafka, client, config, 120_000);
     const truth = await readWholeTopic(kafka, topic);
     expect(truth.length).toBeGreaterThan(1000);
     const actual = await readAllViews(viewStore(client, config, views), views);
-    expect(diffFromReference(actual, referenceFold(truth.map((r) => r.value ?? ''), views), views)).toEqual([]);
+    expect(
+      diffFromReference(
+        actual,
+        referenceFold(
+          truth.map((r) => r.value ?? ''),
+          views,
+        ),
+        views,
+      ),
+    ).toEqual([]);
     // Dead letters whose send failed during the outage were sent again, not lost.
     const invalid = truth.filter((r) => r.value === null || !parseEventLine(r.value, views).ok).map((r) => `${r.partition}:${r.offset}`);
     expect(invalid.length).toBeGreaterThan(20);

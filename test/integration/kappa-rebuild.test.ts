@@ -49,7 +49,9 @@ function eventsOf(partition: number): Ev[] {
   return Array.from({ length: 120 }, (_, i) => {
     const ts = base + i * MINUTE_MS + partition * 30_000;
     const id = `k${partition}-${i}`;
-    return i % 4 === 0 ? { id, ts, type: 'purchase', country: `c${i % 3}`, amount: 1.25 + i } : { id, ts, type: 'pageview', url: `/p/${i % 5}`, user: `u${i % 7}` };
+    return i % 4 === 0
+      ? { id, ts, type: 'purchase', country: `c${i % 3}`, amount: 1.25 + i }
+      : { id, ts, type: 'pageview', url: `/p/${i % 5}`, user: `u${i % 7}` };
   });
 }
 const p0 = eventsOf(0);
@@ -89,7 +91,10 @@ async function kappaKeys(): Promise<number> {
 beforeAll(async () => {
   app = await startApp({ LAMBDA_BATCH_CRON: '0 * * * *', LAMBDA_ALLOWED_LATENESS_MS: '0' });
   kafka = testKafka(app.config.kafka.brokers);
-  await produceTo(0, p0.map((e) => JSON.stringify(e)));
+  await produceTo(
+    0,
+    p0.map((e) => JSON.stringify(e)),
+  );
   // Partition 1 also holds a copy of one event (the batch keeps one per id, and so must Kappa,
   // although the copy arrives hours after its event's dedupe window) and an invalid record.
   await produceTo(1, [...p1.map((e) => JSON.stringify(e)), JSON.stringify(p1[5]), 'not json']);
@@ -115,9 +120,14 @@ afterAll(async () => {
 });
 
 function expectComparisons(r: KappaOutcome, lost: readonly Ev[]): void {
-  expect(r.comparisons.map((c) => `${c.view}/${c.granularity}`).sort()).toEqual(
-    ['pageviews/day', 'pageviews/hour', 'pageviews/minute', 'revenue/day', 'revenue/hour', 'revenue/minute'],
-  );
+  expect(r.comparisons.map((c) => `${c.view}/${c.granularity}`).sort()).toEqual([
+    'pageviews/day',
+    'pageviews/hour',
+    'pageviews/minute',
+    'revenue/day',
+    'revenue/hour',
+    'revenue/minute',
+  ]);
   for (const c of r.comparisons) {
     const g = c.granularity as Granularity;
     const what = `${c.view}/${g}`;
@@ -158,7 +168,11 @@ describe('Kappa rebuild', () => {
     const second = await app.post('/api/v1/kappa/rebuilds', '', auth);
     expect(second.status).toBe(409);
     expect(second.body.detail).toContain(first.body.rebuildId);
-    const done = await waitUntil(() => app.get('/api/v1/kappa/rebuilds'), (r) => r.body.state !== 'running', { what: 'the rebuild to end', timeoutMs: 120_000 });
+    const done = await waitUntil(
+      () => app.get('/api/v1/kappa/rebuilds'),
+      (r) => r.body.state !== 'running',
+      { what: 'the rebuild to end', timeoutMs: 120_000 },
+    );
     expect(done.body).toMatchObject({ state: 'done', rebuildId: first.body.rebuildId });
     expect(done.body.result.comparisons.map((c: { view: string; granularity: string }) => `${c.view}/${c.granularity}`)).toEqual(['revenue/hour']);
   });
@@ -190,7 +204,11 @@ describe('Kappa rebuild', () => {
       await admin.disconnect();
     }
     // The second one through `lambda-arch kappa rebuild` (the same client, as a user runs it).
-    const cli = await runCli(['kappa', 'rebuild', '--url', app.url, '--json'], { PATH: `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`, HOME: tmpdir(), LAMBDA_ADMIN_TOKEN: ADMIN_TOKEN }, { timeoutMs: 120_000 });
+    const cli = await runCli(
+      ['kappa', 'rebuild', '--url', app.url, '--json'],
+      { PATH: `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`, HOME: tmpdir(), LAMBDA_ADMIN_TOKEN: ADMIN_TOKEN },
+      { timeoutMs: 120_000 },
+    );
     expect(cli.code, cli.stderr).toBe(0);
     expect(cli.stderr).toContain("depends on the event log's retention");
     const second = JSON.parse(cli.stdout.trim().split('\n').pop() ?? '') as KappaOutcome;
@@ -202,7 +220,10 @@ describe('Kappa rebuild', () => {
     // 3. Events that arrive after the batch run, for a minute it already covers: the log has them,
     // the run does not (yet), and the rebuild says so with their number (not "different").
     const minute = base + 101 * MINUTE_MS; // a pageview minute of both partitions, not lost
-    await produceTo(1, [0, 1, 2].map((i) => JSON.stringify({ id: `after-${i}`, ts: minute + i * 1_000, type: 'pageview', url: '/late', user: 'u1' })));
+    await produceTo(
+      1,
+      [0, 1, 2].map((i) => JSON.stringify({ id: `after-${i}`, ts: minute + i * 1_000, type: 'pageview', url: '/late', user: 'u1' })),
+    );
     const third = await kappaRebuild(api, { view: 'pageviews', granularity: 'minute', timeoutMs: 120_000 });
     const c = third.comparisons[0]!;
     expect(c.counts).toEqual({ equal: 44, not_rebuildable: 45, newer_in_log: 1, different: 0 });

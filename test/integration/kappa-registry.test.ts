@@ -35,7 +35,7 @@ describe.each([
   ['one Redis', () => inject('services').redisUrl],
   ['a Redis Cluster', () => inject('services').redisClusterUrl],
 ])('Kappa registry on %s', (_name, url) => {
-  it('deletes a dead rebuild\'s keys on every node, a live one\'s only on release, and never the live speed keys', async () => {
+  it("deletes a dead rebuild's keys on every node, a live one's only on release, and never the live speed keys", async () => {
     const redis = createRedis(url(), silentLogger(), 'kappa-registry-test');
     const prefix = uniqueName('kr');
     clients.push([redis, prefix]);

@@ -86,7 +86,14 @@ describe.each(backends)('fenced segment writes: $name', (backend) => {
 
   beforeAll(async () => {
     ({ master, cleanup } = await backend.open());
-    target = { topic: TOPIC, dlqTopic: `${TOPIC}.dlq`, master, producer: new EventProducer(kafka), metrics: createMetrics(), onConflict: (k) => conflicts.push(k) };
+    target = {
+      topic: TOPIC,
+      dlqTopic: `${TOPIC}.dlq`,
+      master,
+      producer: new EventProducer(kafka),
+      metrics: createMetrics(),
+      onConflict: (k) => conflicts.push(k),
+    };
   });
   afterAll(async () => cleanup());
 

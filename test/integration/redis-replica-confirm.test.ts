@@ -40,7 +40,7 @@ describe.skipIf(skip !== null)(`replica confirmation on the Redis Cluster${skip 
     throw new Error('no such key');
   }
 
-  it('waits once per other master, never for the anchor\'s own, and refuses when no replica acknowledges', async () => {
+  it("waits once per other master, never for the anchor's own, and refuses when no replica acknowledges", async () => {
     const anchor = keyOn(() => true);
     const same = keyOn((m) => m === anchor.master);
     const others = [keyOn((m) => m !== anchor.master)];
@@ -52,7 +52,7 @@ describe.skipIf(skip !== null)(`replica confirmation on the Redis Cluster${skip 
     }
     const confirm = new ReplicaConfirm(redis, 2_000);
     await confirm.confirm(anchor.key, [same.key]);
-    expect(confirm.waits, 'a write on the state\'s own master is lost only with the state').toBe(0);
+    expect(confirm.waits, "a write on the state's own master is lost only with the state").toBe(0);
     await confirm.confirm(anchor.key, [same.key, ...others.map((o) => o.key), twoOnOne.key]);
     expect(confirm.waits, 'one WAIT per other master').toBe(2);
     await expect(new ReplicaConfirm(redis, 0).confirm(anchor.key, [others[0]!.key])).resolves.toBeUndefined();

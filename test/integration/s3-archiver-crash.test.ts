@@ -93,7 +93,10 @@ describe('archiver on S3 under SIGKILL', () => {
     const background = (async () => {
       while (producing) {
         const batch = Array.from({ length: 5 }, () => stream.next().value as { key: string | null; value: string });
-        await producer.send(topic, batch.map((r) => ({ key: r.key, value: r.value })));
+        await producer.send(
+          topic,
+          batch.map((r) => ({ key: r.key, value: r.value })),
+        );
         produced += batch.length;
         await pause(20 + rng() * 60);
       }
@@ -150,6 +153,5 @@ describe('archiver on S3 under SIGKILL', () => {
     process.stdout.write(`archiver S3 crash test: ${orphans} kill(s) left a segment beyond its checkpoint\n`);
     expect(orphans).toBeGreaterThan(0);
     expect(arrivalComplete(await master.readCheckpoints(), { topic, partitions: 3 })).not.toBeNull();
-
   });
 });

@@ -22,7 +22,9 @@ const HOUR = 3_600_000;
 /** 2500 lines of history, a few of them bad. */
 function history(): { text: string; valid: string[] } {
   const lines = Array.from({ length: 2500 }, (_, k) =>
-    k % 400 === 7 ? '{"id": "broken' : JSON.stringify({ id: `h-${k}`, ts: 1_700_000_000_000 + k * 1000, type: 'pageview', url: `/p/${k % 9}`, user: `u${k % 17}` }),
+    k % 400 === 7
+      ? '{"id": "broken'
+      : JSON.stringify({ id: `h-${k}`, ts: 1_700_000_000_000 + k * 1000, type: 'pageview', url: `/p/${k % 9}`, user: `u${k % 17}` }),
   );
   return { text: `${lines.join('\n')}\n`, valid: lines.filter((l) => !l.includes('broken')) };
 }
@@ -35,7 +37,10 @@ describe('import onto S3', () => {
   beforeAll(async () => {
     bucket = await createTestBucket();
     dir = mkdtempSync(join(tmpdir(), 's3-import-'));
-    master = openMasterDataset(loadConfig(s3Overrides(bucket.url('history'), { LAMBDA_S3_LIST_PAGE_SIZE: '3' }), process.cwd()), silentLogger()) as S3MasterDataset;
+    master = openMasterDataset(
+      loadConfig(s3Overrides(bucket.url('history'), { LAMBDA_S3_LIST_PAGE_SIZE: '3' }), process.cwd()),
+      silentLogger(),
+    ) as S3MasterDataset;
   });
   afterAll(async () => {
     master.close();

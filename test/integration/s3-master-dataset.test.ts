@@ -28,7 +28,10 @@ function s3Dataset(url: string, extra: Record<string, string> = {}): S3MasterDat
 }
 
 async function errorOf(p: Promise<unknown>): Promise<LambdaError> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   if (!isLambdaError(err)) throw new Error(`expected a LambdaError, got ${String(err)}`);
   return err;
 }
@@ -97,7 +100,9 @@ describe('S3 master dataset', () => {
     const again = await s3.writeSegment(seg);
     expect(again).toEqual(one);
     await bucket.client.send(new PutObjectCommand({ Bucket: bucket.name, Key: 'idem/events/arrival=2024-05-01T10/notes.txt', Body: 'x' }));
-    await bucket.client.send(new PutObjectCommand({ Bucket: bucket.name, Key: 'idem-other/events/arrival=2024-05-01T10/clicks.v1-0-00000000000000000000.jsonl.gz', Body: 'x' }));
+    await bucket.client.send(
+      new PutObjectCommand({ Bucket: bucket.name, Key: 'idem-other/events/arrival=2024-05-01T10/clicks.v1-0-00000000000000000000.jsonl.gz', Body: 'x' }),
+    );
     expect(await s3.listFiles()).toEqual([one]);
     expect((await readMaster(s3)).lines.get('clicks.v1-1')).toEqual(seg.lines);
     s3.close();
@@ -106,7 +111,13 @@ describe('S3 master dataset', () => {
   it('keeps checkpoints as small JSON objects, and reports a damaged one', async () => {
     const s3 = s3Dataset(bucket.url('cps'));
     expect(await s3.readCheckpoints()).toEqual([]);
-    const cps = Array.from({ length: 12 }, (_, p) => ({ topic: 'clicks.v1', partition: p, lastOffset: p * 10 - 1, completeThrough: T0 + p, updatedAt: T0 + 99 }));
+    const cps = Array.from({ length: 12 }, (_, p) => ({
+      topic: 'clicks.v1',
+      partition: p,
+      lastOffset: p * 10 - 1,
+      completeThrough: T0 + p,
+      updatedAt: T0 + 99,
+    }));
     for (const cp of cps) await s3.writeCheckpoint(cp);
     await s3.writeCheckpoint({ ...cps[3]!, lastOffset: 500 }); // replaced, not added
     expect(await s3.readCheckpoints()).toEqual(cps.map((c) => (c.partition === 3 ? { ...c, lastOffset: 500 } : c)).sort((a, b) => a.partition - b.partition));
@@ -167,9 +178,11 @@ describe('S3 master dataset', () => {
     expect(proxy.seen.filter((r) => r.method === 'GET' && r.path.endsWith(file.key))).toHaveLength(2);
 
     const missing = file.key.replace('-00000000000000000040.', '-00000000000000000041.');
-    const err = await errorOf((async () => {
-      for await (const _ of s3.readLines(missing)) void _;
-    })());
+    const err = await errorOf(
+      (async () => {
+        for await (const _ of s3.readLines(missing)) void _;
+      })(),
+    );
     expect(err.code).toBe('NOT_FOUND');
     s3.close();
   });

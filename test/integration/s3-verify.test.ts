@@ -17,7 +17,10 @@ import { createTestBucket, s3Overrides, type TestBucket } from '../support/s3-bu
 
 async function verifyError(env: Record<string, string>): Promise<LambdaError> {
   const master = openMasterDataset(loadConfig(env, process.cwd()), silentLogger());
-  const err = await master.verify!().then(() => null, (e: unknown) => e);
+  const err = await master.verify!().then(
+    () => null,
+    (e: unknown) => e,
+  );
   if (!isLambdaError(err)) throw new Error(`verify() should have failed with a LambdaError, got ${String(err)}`);
   return err;
 }
@@ -109,9 +112,10 @@ describe('verify() at start', () => {
     expect(existsSync(root)).toBe(true);
 
     writeFileSync(join(dir, 'a-file'), 'not a folder');
-    const err = await openMasterDataset({ masterUrl: `file://${join(dir, 'a-file', 'master')}` }, silentLogger())
-      .verify!()
-      .then(() => null, (e: unknown) => e);
+    const err = await openMasterDataset({ masterUrl: `file://${join(dir, 'a-file', 'master')}` }, silentLogger()).verify!().then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(isLambdaError(err) && err.code).toBe('CONFIG_INVALID');
     expect(String((err as Error).message)).toContain('LAMBDA_MASTER_URL');
   });

@@ -40,7 +40,11 @@ describe('real services from the harness', () => {
     await consumer.subscribe({ topic, fromBeginning: true });
     const received: string[] = [];
     await consumer.run({ eachMessage: async ({ message }) => void received.push(String(message.value)) });
-    await waitUntil(() => received.length, (n) => n >= sent.length, { what: '20 records consumed', timeoutMs: 60_000 });
+    await waitUntil(
+      () => received.length,
+      (n) => n >= sent.length,
+      { what: '20 records consumed', timeoutMs: 60_000 },
+    );
     await consumer.disconnect();
     expect(received.sort()).toEqual(sent.map((m) => m.value).sort());
 

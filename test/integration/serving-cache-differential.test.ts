@@ -39,7 +39,12 @@ const doc = {
       description: 'visits per url and device',
       dimensions: ['url', 'device'],
       filter: { type: 'visit' },
-      measures: { visits: { type: 'count' }, visitors: { type: 'distinct', field: 'user' }, spent: { type: 'sum', field: 'amount', decimals: 2 }, longest: { type: 'max', field: 'amount', decimals: 2 } },
+      measures: {
+        visits: { type: 'count' },
+        visitors: { type: 'distinct', field: 'user' },
+        spent: { type: 'sum', field: 'amount', decimals: 2 },
+        longest: { type: 'max', field: 'amount', decimals: 2 },
+      },
       granularities: ['minute', 'hour', 'day'],
     },
     {
@@ -65,7 +70,15 @@ function events(r: Rand, n: number, from: number, to: number): object[] {
     const ts = r.int(from, to - 1);
     const amount = r.int(1, 99_999) / 100;
     if (r.chance(0.3)) return { id: `e${++seq}`, ts, type: 'order', ...(r.chance(0.9) ? { country: r.pick(COUNTRIES) } : {}), amount };
-    return { id: `e${++seq}`, ts, type: 'visit', ...(r.chance(0.9) ? { url: r.pick(URLS) } : {}), ...(r.chance(0.8) ? { device: r.pick(DEVICES) } : {}), user: `u${r.int(1, 40)}`, amount };
+    return {
+      id: `e${++seq}`,
+      ts,
+      type: 'visit',
+      ...(r.chance(0.9) ? { url: r.pick(URLS) } : {}),
+      ...(r.chance(0.8) ? { device: r.pick(DEVICES) } : {}),
+      user: `u${r.int(1, 40)}`,
+      amount,
+    };
   });
 }
 
@@ -149,7 +162,8 @@ describe('serving cache: byte-identical to the answers computed from scratch', (
       else expect(totalsAgain.body.equals(totals.body.body)).toBe(true);
       // Distinct totals over both layers: a batch union (kept in the cache per run) with the speed one.
       const both = totalsOracle.sources.batchBuckets > 0 && totalsOracle.sources.speedBuckets > 0;
-      if (both && totalsOracle.totals.some((t) => t.approximate?.includes('visitors') && typeof t.values.visitors === 'number' && t.values.visitors > 0)) totalsUnions++;
+      if (both && totalsOracle.totals.some((t) => t.approximate?.includes('visitors') && typeof t.values.visitors === 'number' && t.values.visitors > 0))
+        totalsUnions++;
       if (oracle.answer.buckets.some((b) => b.source === 'speed')) speedParts++;
       // Rolled-up distinct values in batch buckets: unions of the run file's sketches (issue 16).
       const rolled = oracle.answer.approximate.includes('visitors') && rq.groupBy.length < view.dimensions.length;

@@ -53,7 +53,11 @@ describe('speed layer on a Redis Cluster', () => {
     // across partitions, i.e. across the cluster's slots.
     const copies = records.slice(0, 200).map((r, i) => ({ key: `copy-${i}`, value: r.value }));
     const all = [...records, ...copies];
-    await produceAll(kafka, k.topic, all.map((r) => ({ key: r.key, value: r.value })));
+    await produceAll(
+      kafka,
+      k.topic,
+      all.map((r) => ({ key: r.key, value: r.value })),
+    );
     for (let i = 0; i < 2; i++) {
       const layer = createSpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics: createMetrics(), statusIntervalMs: 200 });
       layers.push(layer);
@@ -63,7 +67,16 @@ describe('speed layer on a Redis Cluster', () => {
 
     const actual = await readAllViews(viewStore(redis, ctx.config, views), views);
     expect(actual.size).toBeGreaterThan(100);
-    expect(diffFromReference(actual, referenceFold(all.map((r) => r.value), views), views)).toEqual([]);
+    expect(
+      diffFromReference(
+        actual,
+        referenceFold(
+          all.map((r) => r.value),
+          views,
+        ),
+        views,
+      ),
+    ).toEqual([]);
 
     // The keys are spread over the masters (the hash tags spread partitions and HLL shards over
     // slots): which master owns each key's slot, from the cluster's own slot table.

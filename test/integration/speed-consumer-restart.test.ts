@@ -42,7 +42,11 @@ describe('speed layer consumer restarts', () => {
     const { topic, partitions } = ctx.config.kafka;
     await ensureTopics(kafka, [{ topic, partitions }]);
     const records = clickRecords(1500, 23, Date.now() - 3_600_000);
-    await produceAll(kafka, topic, records.map((r) => ({ key: r.key, value: r.value })));
+    await produceAll(
+      kafka,
+      topic,
+      records.map((r) => ({ key: r.key, value: r.value })),
+    );
     // Partition 0's state says it belongs to another topic: every batch of it fails, non-retriably.
     const state0 = partitionStateKey(ctx.config.redis.keyPrefix, 0);
     await redis.hset(state0, 'next', '0', 'coveredSince', '0', 'topic', 'some-other-topic', 'layout', String(LAYOUT_VERSION));
@@ -56,6 +60,15 @@ describe('speed layer consumer restarts', () => {
     await redis.hset(state0, 'topic', topic);
     await waitCaughtUp(kafka, redis, ctx.config);
     const actual = await readAllViews(viewStore(redis, ctx.config, views), views);
-    expect(diffFromReference(actual, referenceFold(records.map((r) => r.value), views), views)).toEqual([]);
+    expect(
+      diffFromReference(
+        actual,
+        referenceFold(
+          records.map((r) => r.value),
+          views,
+        ),
+        views,
+      ),
+    ).toEqual([]);
   });
 });

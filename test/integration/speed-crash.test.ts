@@ -68,16 +68,25 @@ describe('speed layer crash and replay', () => {
     let produced = 0;
     let midStreamKills = 0;
     for (const [i, wave] of waves.entries()) {
-      await produceAll(kafka, ctx.config.kafka.topic, wave.map((r) => ({ key: r.key, value: r.value })), 100);
+      await produceAll(
+        kafka,
+        ctx.config.kafka.topic,
+        wave.map((r) => ({ key: r.key, value: r.value })),
+        100,
+      );
       const before = produced;
       produced += wave.length;
       if (i % 2 === 1 && i < 7) {
         // Kill as soon as this wave is being applied: the stream is still flowing (more waves follow).
-        const applied = await waitUntil(() => appliedCount(redis, keyPrefix, partitions), (n) => n > before, {
-          what: `speed layer progress into wave ${i} (see ${log})`,
-          timeoutMs: 90_000,
-          intervalMs: 10,
-        });
+        const applied = await waitUntil(
+          () => appliedCount(redis, keyPrefix, partitions),
+          (n) => n > before,
+          {
+            what: `speed layer progress into wave ${i} (see ${log})`,
+            timeoutMs: 90_000,
+            intervalMs: 10,
+          },
+        );
         proc.child.kill('SIGKILL');
         expect(await proc.exited).toBe(null);
         if (applied < produced) midStreamKills++;

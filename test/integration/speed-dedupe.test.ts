@@ -27,7 +27,17 @@ import { claimRequests, parseRecords, planBatch, resolveClaims } from '../../spe
 import { createSpeedLayer } from '../../cli/speed-wiring.js';
 import type { SpeedLayer } from '../../speed-layer/speed-layer.js';
 import { clickRecords, deleteTopics, produceAll, testKafka } from '../support/archiver-kafka.js';
-import { deletePrefix, diffFromReference, readAllViews, spawnSpeed, speedContext, undedupedTruth, viewStore, waitCaughtUp, type SpeedProcess } from '../support/speed-harness.js';
+import {
+  deletePrefix,
+  diffFromReference,
+  readAllViews,
+  spawnSpeed,
+  speedContext,
+  undedupedTruth,
+  viewStore,
+  waitCaughtUp,
+  type SpeedProcess,
+} from '../support/speed-harness.js';
 import { waitUntil } from '../support/wait.js';
 import type { TestContext } from '../support/context.js';
 
@@ -86,7 +96,16 @@ describe('speed layer data model', () => {
 
     const store = viewStore(redis, ctx.config, views);
     const actual = await readAllViews(store, views);
-    expect(diffFromReference(actual, referenceFold(unique.map((r) => r.value), views), views)).toEqual([]);
+    expect(
+      diffFromReference(
+        actual,
+        referenceFold(
+          unique.map((r) => r.value),
+          views,
+        ),
+        views,
+      ),
+    ).toEqual([]);
     const status = await store.status();
     // Both partitions did drop copies: each kept the ids it claimed first.
     const skipped = status.partitions.map((p) => p.totals.duplicatesSkipped);
@@ -103,7 +122,10 @@ describe('speed layer data model', () => {
     await layer.start();
     await waitCaughtUp(kafka, redis, ctx.config);
 
-    const { lines: undeduped, dupsPerGroup: dupsWanted } = undedupedTruth(records.map((r) => r.value), views);
+    const { lines: undeduped, dupsPerGroup: dupsWanted } = undedupedTruth(
+      records.map((r) => r.value),
+      views,
+    );
     expect(dupsWanted.size).toBeGreaterThan(0);
     const actual = await readAllViews(viewStore(redis, ctx.config, views), views);
     expect(diffFromReference(actual, referenceFold(undeduped, views), views)).toEqual([]);
@@ -148,10 +170,23 @@ describe('speed layer data model', () => {
     const values = Array.from({ length: MAX_SPEED_APPLY_EVENTS }, (_, i) =>
       JSON.stringify({ id: `big-${i}`, ts: t0 + (i % 3_000_000), type: 'pageview', url: `/u/${i % 2000}`, user: `v${i}` }),
     );
-    const records = parseRecords(values.map((value, offset) => ({ offset, key: null, value, timestamp: Date.now() })), views);
+    const records = parseRecords(
+      values.map((value, offset) => ({ offset, key: null, value, timestamp: Date.now() })),
+      views,
+    );
     const req = claimRequests(records, 3_600_000);
     const claims = resolveClaims(req.flags, req.at, await store.claim(0, req.items));
-    const plan = planBatch({ partition: 0, records, claims, expectedNext: 0, views, dedupe: true, watermark: null, allowedLatenessMs: 60_000, nowMs: Date.now() });
+    const plan = planBatch({
+      partition: 0,
+      records,
+      claims,
+      expectedNext: 0,
+      views,
+      dedupe: true,
+      watermark: null,
+      allowedLatenessMs: 60_000,
+      nowMs: Date.now(),
+    });
     const encoded = encodeApply(config.redis.keyPrefix, plan.apply, retentionPolicy(config));
     // Far past the ~120k arguments at which spreading them into one call threw a RangeError.
     const hllArgs = encoded.hll.reduce((n, c) => n + c.keys.length + c.args.length, 0);
@@ -166,16 +201,30 @@ describe('speed layer data model', () => {
   it('rebuilds a partition stored under an older key layout from Kafka, from where coverage says', async () => {
     await setUp();
     const records = clickRecords(800, 63);
-    await produceAll(kafka, ctx.config.kafka.topic, records.map((r) => ({ key: r.key, value: r.value })));
+    await produceAll(
+      kafka,
+      ctx.config.kafka.topic,
+      records.map((r) => ({ key: r.key, value: r.value })),
+    );
     // What the previous version left: a state hash without a layout field, far along the log.
-    for (const p of [0, 1]) await redis.hset(partitionStateKey(ctx.config.redis.keyPrefix, p), 'next', '700', 'coveredSince', '0', 'topic', ctx.config.kafka.topic);
+    for (const p of [0, 1])
+      await redis.hset(partitionStateKey(ctx.config.redis.keyPrefix, p), 'next', '700', 'coveredSince', '0', 'topic', ctx.config.kafka.topic);
     layer = createSpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics: createMetrics() });
     await layer.start();
     const layouts = () => Promise.all([0, 1].map((p) => redis.hget(partitionStateKey(ctx.config.redis.keyPrefix, p), 'layout')));
     await waitUntil(layouts, (l) => l.every((v) => v === String(LAYOUT_VERSION)), { what: 'both partitions re-initialised under the current layout' });
     await waitCaughtUp(kafka, redis, ctx.config);
     const actual = await readAllViews(viewStore(redis, ctx.config, views), views);
-    expect(diffFromReference(actual, referenceFold(records.map((r) => r.value), views), views)).toEqual([]);
+    expect(
+      diffFromReference(
+        actual,
+        referenceFold(
+          records.map((r) => r.value),
+          views,
+        ),
+        views,
+      ),
+    ).toEqual([]);
     expect((await viewStore(redis, ctx.config, views).status()).coveredSince).toBe(0); // 'earliest' in these tests
   });
 
@@ -192,20 +241,32 @@ describe('speed layer data model', () => {
   it('shows the partitions of a SIGKILLed consumer as stale with their age, not caught up', async () => {
     await setUp();
     const records = clickRecords(600, 64);
-    await produceAll(kafka, ctx.config.kafka.topic, records.map((r) => ({ key: r.key, value: r.value })));
+    await produceAll(
+      kafka,
+      ctx.config.kafka.topic,
+      records.map((r) => ({ key: r.key, value: r.value })),
+    );
     proc = spawnSpeed(ctx.config, join(ctx.dataDir, 'speed.log'));
     await waitCaughtUp(kafka, redis, ctx.config);
     const store = new RedisSpeedViewStore(redis, { prefix: ctx.config.redis.keyPrefix, views, retention: retentionPolicy(ctx.config), statusStaleMs: 4_000 });
-    const live = await waitUntil(() => store.status(), (s) => s.partitions.length === 2 && s.partitions.every((p) => p.caughtUp === true), {
-      what: 'both partitions reported caught up',
-      timeoutMs: 30_000,
-    });
+    const live = await waitUntil(
+      () => store.status(),
+      (s) => s.partitions.length === 2 && s.partitions.every((p) => p.caughtUp === true),
+      {
+        what: 'both partitions reported caught up',
+        timeoutMs: 30_000,
+      },
+    );
     expect(live.partitions.every((p) => !p.stale && p.lag === 0 && p.instance !== null)).toBe(true);
 
     proc.child.kill('SIGKILL');
     expect(await proc.exited).toBeNull(); // killed by the signal, no clean stop
     proc = null;
-    const dead = await waitUntil(() => store.status(), (s) => s.partitions.every((p) => p.stale), { what: 'the killed consumer\'s partitions to read as stale', timeoutMs: 30_000 });
+    const dead = await waitUntil(
+      () => store.status(),
+      (s) => s.partitions.every((p) => p.stale),
+      { what: "the killed consumer's partitions to read as stale", timeoutMs: 30_000 },
+    );
     for (const p of dead.partitions) {
       expect(p.caughtUp).toBe(false);
       expect(p.lag).toBeUndefined();

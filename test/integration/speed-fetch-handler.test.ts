@@ -42,7 +42,14 @@ function payload(records: { offset: number; key: string | null; value: string; t
     topic: 'unused',
     partition: PARTITION,
     highWatermark: String(last + 1),
-    messages: records.map((r) => ({ offset: String(r.offset), key: r.key === null ? null : Buffer.from(r.key), value: Buffer.from(r.value), timestamp: String(r.timestamp ?? Date.now()), attributes: 0, headers: {} })),
+    messages: records.map((r) => ({
+      offset: String(r.offset),
+      key: r.key === null ? null : Buffer.from(r.key),
+      value: Buffer.from(r.value),
+      timestamp: String(r.timestamp ?? Date.now()),
+      attributes: 0,
+      headers: {},
+    })),
   };
   return {
     batch,
@@ -158,7 +165,16 @@ describe('speed batch handler guards', () => {
     expect(calls.resolved.at(-1)).toBe(599);
 
     const actual = await readAllViews(viewStore(redis, config, views), views);
-    expect(diffFromReference(actual, referenceFold(records.map((r) => r.value), views), views)).toEqual([]);
+    expect(
+      diffFromReference(
+        actual,
+        referenceFold(
+          records.map((r) => r.value),
+          views,
+        ),
+        views,
+      ),
+    ).toEqual([]);
   });
 
   it('accepts an offset gap only when Kafka has deleted the records in it, and records the loss', async () => {
@@ -166,7 +182,11 @@ describe('speed batch handler guards', () => {
     await deletePrefix(redis, config.redis.keyPrefix);
     const t0 = Date.now() - 3_600_000;
     const records = clickRecords(100, 9, t0).map((r, offset) => ({ offset, key: r.key, value: r.value, timestamp: t0 + 60_000 + offset }));
-    await produceAll(kafka, config.kafka.topic, records.map((r) => ({ key: r.key, value: r.value })));
+    await produceAll(
+      kafka,
+      config.kafka.topic,
+      records.map((r) => ({ key: r.key, value: r.value })),
+    );
     const { positions, calls, handler } = handlerFor(config, async (p) => (await logStartOffsets(kafka, config.kafka.topic)).get(p) ?? 0);
     const state = async () => redis.hgetall(partitionStateKey(config.redis.keyPrefix, PARTITION));
 

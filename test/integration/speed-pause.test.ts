@@ -28,7 +28,11 @@ interface Part {
 const speed = async () => (await app.get('/api/v1/status')).body.speed as { partitions: Part[] };
 const sum = (ps: Part[], f: (p: Part) => number) => ps.reduce((n, p) => n + f(p), 0);
 const pause = async (paused: boolean) => {
-  const r = await app.get('/api/v1/admin/speed/pause', { method: 'PUT', body: JSON.stringify({ paused }), headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' } });
+  const r = await app.get('/api/v1/admin/speed/pause', {
+    method: 'PUT',
+    body: JSON.stringify({ paused }),
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+  });
   expect(r.status).toBe(200);
   return r.body.control.version as number;
 };
@@ -37,7 +41,9 @@ describe('the speed layer paused mid-stream', () => {
   it('applies nothing while paused and every event exactly once after the resume', async () => {
     const minute = floorTo(Date.now(), 'minute') - MINUTE_MS;
     const bodies = Array.from({ length: 10 }, (_, b) =>
-      Array.from({ length: 400 }, (_, i) => JSON.stringify({ id: `e-${b}-${i}`, ts: minute + ((b * 400 + i) % 60_000), type: 'pageview', url: '/paused', user: `u${i % 97}` })).join('\n'),
+      Array.from({ length: 400 }, (_, i) =>
+        JSON.stringify({ id: `e-${b}-${i}`, ts: minute + ((b * 400 + i) % 60_000), type: 'pageview', url: '/paused', user: `u${i % 97}` }),
+      ).join('\n'),
     );
     // The stream goes on while the pause is asked for and obeyed.
     const sending = (async () => {
@@ -47,12 +53,18 @@ describe('the speed layer paused mid-stream', () => {
     const version = await pause(true);
     const paused = await waitUntil(
       speed,
-      (s) => s.partitions.length === 3 && s.partitions.every((p) => !p.stale && p.control?.paused === true && p.control.controlVersion >= version && p.lag !== undefined),
+      (s) =>
+        s.partitions.length === 3 &&
+        s.partitions.every((p) => !p.stale && p.control?.paused === true && p.control.controlVersion >= version && p.lag !== undefined),
       { what: 'every partition to report paused', timeoutMs: 30_000, intervalMs: 100 },
     );
     await sending;
     // The rest waits in Kafka: the lag (refreshed while paused) reaches it, nothing moves meanwhile.
-    const held = await waitUntil(speed, (s) => sum(s.partitions, (p) => p.offset + (p.lag ?? 0)) === 4000, { what: 'the lag to hold every event not applied', timeoutMs: 30_000, intervalMs: 200 });
+    const held = await waitUntil(speed, (s) => sum(s.partitions, (p) => p.offset + (p.lag ?? 0)) === 4000, {
+      what: 'the lag to hold every event not applied',
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
     expect(sum(held.partitions, (p) => p.lag ?? 0)).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 3_000));
     const still = await speed();
@@ -62,12 +74,16 @@ describe('the speed layer paused mid-stream', () => {
     const resumed = await pause(false);
     const after = await waitUntil(
       speed,
-      (s) => s.partitions.every((p) => p.control?.paused === false && p.control.controlVersion >= resumed && p.caughtUp === true) && sum(s.partitions, (p) => p.offset) === 4000,
+      (s) =>
+        s.partitions.every((p) => p.control?.paused === false && p.control.controlVersion >= resumed && p.caughtUp === true) &&
+        sum(s.partitions, (p) => p.offset) === 4000,
       { what: 'every partition to resume and catch up', timeoutMs: 60_000, intervalMs: 200 },
     );
     expect(sum(after.partitions, (p) => p.totals.events)).toBe(4000);
     expect(sum(after.partitions, (p) => p.totals.duplicatesApplied + p.totals.duplicatesSkipped)).toBe(0);
-    const series = await app.get(`/api/v1/views/pageviews/series?granularity=minute&from=${minute}&to=${minute + MINUTE_MS}&groupBy=&measures=views&filter=url:/paused`);
+    const series = await app.get(
+      `/api/v1/views/pageviews/series?granularity=minute&from=${minute}&to=${minute + MINUTE_MS}&groupBy=&measures=views&filter=url:/paused`,
+    );
     expect(series.body.buckets[0].groups[0].values.views).toBe(4000);
   });
 });

@@ -41,12 +41,26 @@ describe('speed read cost', () => {
       await state.initPartition(config.kafka.topic, partition, { next: 0, coveredSince: 0 });
       const values: string[] = [];
       for (let h = 0; h < 7 * 24; h++) {
-        for (let u = 0; u < 20; u++) values.push(JSON.stringify({ id: `p${partition}-${h}-${u}`, ts: from + h * HOUR_MS + u, type: 'pageview', url: `/u/${u}`, user: `v${u % 7}` }));
+        for (let u = 0; u < 20; u++)
+          values.push(JSON.stringify({ id: `p${partition}-${h}-${u}`, ts: from + h * HOUR_MS + u, type: 'pageview', url: `/u/${u}`, user: `v${u % 7}` }));
       }
-      const records = parseRecords(values.map((value, offset) => ({ offset, key: null, value, timestamp: from + 7 * 24 * HOUR_MS })), views);
+      const records = parseRecords(
+        values.map((value, offset) => ({ offset, key: null, value, timestamp: from + 7 * 24 * HOUR_MS })),
+        views,
+      );
       const req = claimRequests(records, config.speed.dedupeWindowMs);
       const claims = resolveClaims(req.flags, req.at, await state.claim(partition, req.items));
-      const plan = planBatch({ partition, records, claims, expectedNext: 0, views, dedupe: true, watermark: null, allowedLatenessMs: 7 * 24 * HOUR_MS, nowMs: Date.now() });
+      const plan = planBatch({
+        partition,
+        records,
+        claims,
+        expectedNext: 0,
+        views,
+        dedupe: true,
+        watermark: null,
+        allowedLatenessMs: 7 * 24 * HOUR_MS,
+        nowMs: Date.now(),
+      });
       expect(await state.apply(plan.apply)).toMatchObject({ applied: true });
     }
 

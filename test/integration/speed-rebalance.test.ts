@@ -43,7 +43,13 @@ describe('speed layer group membership changes', () => {
     await ensureTopics(kafka, [{ topic, partitions }]);
     const records = clickRecords(3600, 91, Date.now() - 2 * 3_600_000);
     const waves = [records.slice(0, 1200), records.slice(1200, 2400), records.slice(2400)];
-    const send = (wave: typeof records) => produceAll(kafka, topic, wave.map((r) => ({ key: r.key, value: r.value })), 100);
+    const send = (wave: typeof records) =>
+      produceAll(
+        kafka,
+        topic,
+        wave.map((r) => ({ key: r.key, value: r.value })),
+        100,
+      );
     const newLayer = () => {
       const l = createSpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics: createMetrics(), statusIntervalMs: 200 });
       layers.push(l);
@@ -52,7 +58,9 @@ describe('speed layer group membership changes', () => {
     const applied = () => appliedCount(redis, ctx.config.redis.keyPrefix, partitions);
     const instancesReporting = async () => {
       const status = await redis.hgetall(speedStatusKey(ctx.config.redis.keyPrefix));
-      const owners = Object.entries(status).filter(([f]) => f.startsWith('p:')).map(([, v]) => (JSON.parse(v) as { instance: string }).instance);
+      const owners = Object.entries(status)
+        .filter(([f]) => f.startsWith('p:'))
+        .map(([, v]) => (JSON.parse(v) as { instance: string }).instance);
       return new Set(owners).size;
     };
 
@@ -72,6 +80,15 @@ describe('speed layer group membership changes', () => {
     await waitCaughtUp(kafka, redis, ctx.config, 120_000);
 
     const actual = await readAllViews(viewStore(redis, ctx.config, views), views);
-    expect(diffFromReference(actual, referenceFold(records.map((r) => r.value), views), views)).toEqual([]);
+    expect(
+      diffFromReference(
+        actual,
+        referenceFold(
+          records.map((r) => r.value),
+          views,
+        ),
+        views,
+      ),
+    ).toEqual([]);
   });
 });

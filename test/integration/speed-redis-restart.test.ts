@@ -47,14 +47,25 @@ describe('speed layer when Redis restarts', () => {
     const { topic, partitions } = ctx.config.kafka;
     await ensureTopics(kafka, [{ topic, partitions }]);
     const records = clickRecords(3000, 13, Date.now() - 2 * 3_600_000);
-    const send = (from: number, to: number) => produceAll(kafka, topic, records.slice(from, to).map((r) => ({ key: r.key, value: r.value })), 100);
+    const send = (from: number, to: number) =>
+      produceAll(
+        kafka,
+        topic,
+        records.slice(from, to).map((r) => ({ key: r.key, value: r.value })),
+        100,
+      );
     const metrics = createMetrics();
-    const redisRetries = async () => (await metrics.registry.getSingleMetric('lambda_speed_retries_total')?.get())?.values.find((v) => v.labels.dependency === 'redis')?.value ?? 0;
+    const redisRetries = async () =>
+      (await metrics.registry.getSingleMetric('lambda_speed_retries_total')?.get())?.values.find((v) => v.labels.dependency === 'redis')?.value ?? 0;
 
     layer = createSpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics, statusIntervalMs: 200 });
     await layer.start();
     await send(0, 1000);
-    await waitUntil(() => appliedCount(redis, ctx.config.redis.keyPrefix, partitions), (n) => n > 0, { what: 'first applies' });
+    await waitUntil(
+      () => appliedCount(redis, ctx.config.redis.keyPrefix, partitions),
+      (n) => n > 0,
+      { what: 'first applies' },
+    );
 
     await server.kill();
     await send(1000, 2000);
@@ -64,7 +75,16 @@ describe('speed layer when Redis restarts', () => {
     await send(2000, 3000);
     await waitCaughtUp(kafka, redis, ctx.config, 120_000);
     const actual = await readAllViews(viewStore(redis, ctx.config, views), views);
-    expect(diffFromReference(actual, referenceFold(records.map((r) => r.value), views), views)).toEqual([]);
+    expect(
+      diffFromReference(
+        actual,
+        referenceFold(
+          records.map((r) => r.value),
+          views,
+        ),
+        views,
+      ),
+    ).toEqual([]);
   });
 
   it('seeks back and re-applies when Redis comes back with older state (lost writes), even with no new records', async () => {
@@ -75,7 +95,13 @@ describe('speed layer when Redis restarts', () => {
     const { topic, partitions } = ctx.config.kafka;
     await ensureTopics(kafka, [{ topic, partitions }]);
     const records = clickRecords(2000, 17, Date.now() - 2 * 3_600_000);
-    const send = (from: number, to: number) => produceAll(kafka, topic, records.slice(from, to).map((r) => ({ key: r.key, value: r.value })), 100);
+    const send = (from: number, to: number) =>
+      produceAll(
+        kafka,
+        topic,
+        records.slice(from, to).map((r) => ({ key: r.key, value: r.value })),
+        100,
+      );
     layer = createSpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics: createMetrics(), statusIntervalMs: 200 });
     await layer.start();
     await send(0, 1000);
@@ -89,7 +115,16 @@ describe('speed layer when Redis restarts', () => {
     expect(await appliedCount(redis, ctx.config.redis.keyPrefix, partitions)).toBe(1000);
     await waitCaughtUp(kafka, redis, ctx.config);
     const actual = await readAllViews(viewStore(redis, ctx.config, views), views);
-    expect(diffFromReference(actual, referenceFold(records.map((r) => r.value), views), views)).toEqual([]);
+    expect(
+      diffFromReference(
+        actual,
+        referenceFold(
+          records.map((r) => r.value),
+          views,
+        ),
+        views,
+      ),
+    ).toEqual([]);
   });
 });
 

@@ -56,7 +56,11 @@ describe('speed layer views', () => {
     // A batch run "published" W before these events arrived: events in buckets behind floor_g(W) are late.
     const W = startTs + 40 * 60_000 + 12_345;
     await publishBatchWatermark(redis, ctx.config.redis.keyPrefix, W);
-    await produceAll(kafka, ctx.config.kafka.topic, records.map((r) => ({ key: r.key, value: r.value })));
+    await produceAll(
+      kafka,
+      ctx.config.kafka.topic,
+      records.map((r) => ({ key: r.key, value: r.value })),
+    );
 
     const metrics = createMetrics();
     layer = createSpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics, statusIntervalMs: 200 });
@@ -143,7 +147,9 @@ describe('speed layer views', () => {
     const status = await store.status();
     expect(status.coveredSince).toBe(0);
     expect(status.topicPartitions).toBe(ctx.config.kafka.partitions);
-    expect(status.partitions.map((p) => p.offset)).toEqual(Array.from({ length: ctx.config.kafka.partitions }, (_, p) => source.filter((r) => r.partition === p).length));
+    expect(status.partitions.map((p) => p.offset)).toEqual(
+      Array.from({ length: ctx.config.kafka.partitions }, (_, p) => source.filter((r) => r.partition === p).length),
+    );
     const dupRecords = records.filter((r, i) => parseEventLine(r.value, views).ok && values.indexOf(r.value) < i).length;
     expect(status.partitions.reduce((n, p) => n + p.totals.duplicatesSkipped, 0)).toBe(dupRecords);
     expect(status.lateArrivals).toBeGreaterThan(0);
@@ -156,13 +162,20 @@ describe('speed layer views', () => {
   it('with dedupe off, applies duplicates and counts them per bucket (the drift they cause)', async () => {
     await setUp({ LAMBDA_SPEED_DEDUPE: 'false' });
     const records = clickRecords(1500, 42, Date.now() - 3_600_000);
-    await produceAll(kafka, ctx.config.kafka.topic, records.map((r) => ({ key: r.key, value: r.value })));
+    await produceAll(
+      kafka,
+      ctx.config.kafka.topic,
+      records.map((r) => ({ key: r.key, value: r.value })),
+    );
     layer = createSpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics: createMetrics() });
     await layer.start();
     await waitCaughtUp(kafka, redis, ctx.config);
 
     // The truth without dedupe: every valid record counts, so each repeat gets its own id.
-    const { lines: undeduped, dupsPerGroup: dupsWanted } = undedupedTruth(records.map((r) => r.value), views);
+    const { lines: undeduped, dupsPerGroup: dupsWanted } = undedupedTruth(
+      records.map((r) => r.value),
+      views,
+    );
     expect(dupsWanted.size).toBeGreaterThan(0);
     const actual = await readAllViews(viewStore(redis, ctx.config, views), views);
     expect(diffFromReference(actual, referenceFold(undeduped, views), views)).toEqual([]);

@@ -67,10 +67,21 @@ beforeAll(async () => {
   redis = new Redis(ctx.config.redis.url);
   const topic = ctx.config.kafka.topic;
   const master = new LocalMasterDataset(fileURLToPath(ctx.config.masterUrl));
-  await writeSegments(master, lines.filter((_, i) => events[i]!.ts < ARCHIVED), { topic, files: 6, partitions: 1 });
+  await writeSegments(
+    master,
+    lines.filter((_, i) => events[i]!.ts < ARCHIVED),
+    { topic, files: 6, partitions: 1 },
+  );
   await writeCheckpoints(master, topic, 1, ARCHIVED);
   const state = new RedisSpeedStateStore(redis, ctx.config.redis.keyPrefix, retentionPolicy(ctx.config), ctx.config.speed.dedupeWindowMs);
-  await applyToSpeed(state, ctx.config, views, 0, lines.filter((_, i) => events[i]!.ts >= SPEED_SINCE), { arrival: NOW, coveredSince: SPEED_SINCE, now: NOW });
+  await applyToSpeed(
+    state,
+    ctx.config,
+    views,
+    0,
+    lines.filter((_, i) => events[i]!.ts >= SPEED_SINCE),
+    { arrival: NOW, coveredSince: SPEED_SINCE, now: NOW },
+  );
   await runBatch({ config: ctx.config, views, master, log: silentLogger(), engine: new ReferenceBatchEngine(ctx.config) });
   store = new SqliteBatchViewStore(ctx.config.batch.dir);
   query = { views, batch: store, speed: viewStore(redis, ctx.config, views), now: () => NOW };
@@ -83,7 +94,8 @@ afterAll(async () => {
   ctx.cleanup();
 });
 
-const q = (extra: Record<string, string> = {}) => resolveQuery(pageviews, rangeQuery.parse({ granularity: 'hour', from: String(FROM), to: String(TO), ...extra }), NOW);
+const q = (extra: Record<string, string> = {}) =>
+  resolveQuery(pageviews, rangeQuery.parse({ granularity: 'hour', from: String(FROM), to: String(TO), ...extra }), NOW);
 
 /** The exact distinct visitors of [from, to), per dims tuple (JSON), from the reference fold. */
 function truth(from: number, to: number, filter?: Record<string, string | null>): Map<string, number> {
@@ -111,10 +123,13 @@ async function expectWeekWithin2Percent(): Promise<void> {
     expect(total.approximate).toEqual(['visitors']);
     // Adding the exact hourly counts would count a returning visitor once per hour.
     let summed = 0;
-    for (let b = FROM; b < TO; b += HOUR_MS) summed += (hourly.get(groupKey('pageviews', 'hour', b, [total.dims.url ?? null]))?.visitors as number | undefined) ?? 0;
+    for (let b = FROM; b < TO; b += HOUR_MS)
+      summed += (hourly.get(groupKey('pageviews', 'hour', b, [total.dims.url ?? null]))?.visitors as number | undefined) ?? 0;
     expect(summed).toBeGreaterThan(1.2 * exact);
     // Counts stay exact.
-    expect(total.values.views).toBe(referenceTotals(lines, views, { view: 'pageviews', granularity: 'hour', from: FROM, to: TO }).get(dimsKey([total.dims.url ?? null]))?.views);
+    expect(total.values.views).toBe(
+      referenceTotals(lines, views, { view: 'pageviews', granularity: 'hour', from: FROM, to: TO }).get(dimsKey([total.dims.url ?? null]))?.views,
+    );
   }
   // Every URL together: one union over all groups and buckets of both layers.
   const all = (await totalsAnswer(query, pageviews, q({ groupBy: '' }))).answer.totals[0]!;
@@ -141,7 +156,7 @@ describe('unique visitors over 7 days across a published batch run and the speed
     }
   });
 
-  it('the hourly series of all URLs: each bucket\'s visitors is the union over URLs, in batch and speed buckets', async () => {
+  it("the hourly series of all URLs: each bucket's visitors is the union over URLs, in batch and speed buckets", async () => {
     const s = (await seriesAnswer(query, pageviews, q({ groupBy: '', measures: 'visitors' }))).answer;
     expect(s.unavailable).toEqual([]);
     expect(s.approximate).toEqual(['visitors']);
@@ -173,12 +188,22 @@ describe('unique visitors over 7 days across a published batch run and the speed
     const busy = from + 2 * HOUR_MS;
     const extra = Array.from({ length: 3000 }, (_, i) => ({ id: `x${i}`, ts: busy + i, type: 'pageview', url: '/extra', user: `xu-${i}` }));
     const master = new LocalMasterDataset(fileURLToPath(ctx.config.masterUrl));
-    await master.writeSegment({ topic: ctx.config.kafka.topic, partition: 0, firstOffset: lines.length, arrivalTs: ARCHIVED - HOUR_MS, lines: extra.map((e) => JSON.stringify(e)) });
+    await master.writeSegment({
+      topic: ctx.config.kafka.topic,
+      partition: 0,
+      firstOffset: lines.length,
+      arrivalTs: ARCHIVED - HOUR_MS,
+      lines: extra.map((e) => JSON.stringify(e)),
+    });
     await writeCheckpoints(master, ctx.config.kafka.topic, 1, ARCHIVED);
     await runBatch({ config: ctx.config, views, master, log: silentLogger(), engine: new ReferenceBatchEngine(ctx.config) });
     const all = [...events, ...extra];
 
-    const answer = await driftAnswer(query, pageviews, resolveQuery(pageviews, rangeQuery.parse({ granularity: 'hour', from: String(from), to: String(floorTo(ARCHIVED, 'hour')) }), NOW));
+    const answer = await driftAnswer(
+      query,
+      pageviews,
+      resolveQuery(pageviews, rangeQuery.parse({ granularity: 'hour', from: String(from), to: String(floorTo(ARCHIVED, 'hour')) }), NOW),
+    );
     expect(answer.bucketsCompared).toBeGreaterThan(10);
     let rows = 0;
     let estimated = 0;
@@ -186,14 +211,18 @@ describe('unique visitors over 7 days across a published batch run and the speed
       for (const row of bucket.rows) {
         const v = row.measures.visitors!;
         // Independently: the sketch of the row's exact members, built here, estimated.
-        const members = new Set(all.filter((e) => e.type === 'pageview' && e.url === row.dims.url && e.ts >= bucket.start && e.ts < bucket.end).map((e) => e.user));
+        const members = new Set(
+          all.filter((e) => e.type === 'pageview' && e.url === row.dims.url && e.ts >= bucket.start && e.ts < bucket.end).map((e) => e.user),
+        );
         const want = members.size === 0 ? 0 : new SketchUnion().addRedis(sketchOfMembers(members)).estimate();
         expect(v.batchSketch, `${new Date(bucket.start).toISOString()} ${row.dims.url}`).toBe(want);
         expect(v.batch).toBe(members.size);
         if (want !== members.size) estimated++;
         rows++;
       }
-      expect(bucket.causes.find((c) => c.cause === 'hll_estimate')?.detail).toMatch(/the batch run's own sketch of these rows is off its exact count by \d+\.\d+% on average/);
+      expect(bucket.causes.find((c) => c.cause === 'hll_estimate')?.detail).toMatch(
+        /the batch run's own sketch of these rows is off its exact count by \d+\.\d+% on average/,
+      );
     }
     expect(rows).toBeGreaterThan(30);
     expect(estimated, 'rows where the sketch is not exact (the /extra hour)').toBeGreaterThanOrEqual(1);

@@ -37,11 +37,22 @@ export async function readWholeTopic(kafka: Kafka, topic: string): Promise<Topic
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
         const offset = Number(message.offset);
-        out.push({ partition, offset, timestamp: Number(message.timestamp), key: message.key?.toString() ?? null, value: message.value?.toString() ?? null, headers });
+        out.push({
+          partition,
+          offset,
+          timestamp: Number(message.timestamp),
+          key: message.key?.toString() ?? null,
+          value: message.value?.toString() ?? null,
+          headers,
+        });
         if (pending.get(partition) === offset) pending.delete(partition);
       },
     });
-    await waitUntil(() => pending.size, (n) => n === 0, { what: `the whole of topic ${topic} read back`, timeoutMs: 60_000 });
+    await waitUntil(
+      () => pending.size,
+      (n) => n === 0,
+      { what: `the whole of topic ${topic} read back`, timeoutMs: 60_000 },
+    );
   } finally {
     await consumer.disconnect();
   }

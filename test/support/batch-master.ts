@@ -16,7 +16,18 @@ export const T0 = Date.UTC(2024, 4, 1, 10, 0, 0);
 /** `n` raw lines from the seeded clickstream (events, late, duplicates, invalid mixed). */
 export function clickstreamLines(n: number, opts: Partial<GeneratorOptions> = {}): string[] {
   const out: string[] = [];
-  for (const r of clickstream({ seed: 7, startTs: T0, rate: 20, lateFraction: 0.05, duplicateFraction: 0.05, invalidFraction: 0.03, urls: 40, users: 300, purchaseFraction: 0.15, ...opts })) {
+  for (const r of clickstream({
+    seed: 7,
+    startTs: T0,
+    rate: 20,
+    lateFraction: 0.05,
+    duplicateFraction: 0.05,
+    invalidFraction: 0.03,
+    urls: 40,
+    users: 300,
+    purchaseFraction: 0.15,
+    ...opts,
+  })) {
     out.push(r.value);
     if (out.length >= n) break;
   }

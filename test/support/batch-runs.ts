@@ -39,7 +39,16 @@ export class RunPublisher {
       arrivalComplete: watermark,
       startedAt: seq,
       finishedAt: seq,
-      counts: { files: 1, eventsRead: events.length, invalid: {}, duplicates: 0, groups: agg.size, duplicatesDifferingPayload: 0, bytesRead: 0, eventsKept: events.length },
+      counts: {
+        files: 1,
+        eventsRead: events.length,
+        invalid: {},
+        duplicates: 0,
+        groups: agg.size,
+        duplicatesDifferingPayload: 0,
+        bytesRead: 0,
+        eventsKept: events.length,
+      },
       timings: { snapshotMs: 0, mapMs: 0, mergeMs: 0, writeMs: 0, publishMs: 0, totalMs: 0 },
       workers: 1,
       viewsHash: this.views.hash,
@@ -47,7 +56,13 @@ export class RunPublisher {
     };
     const file = runFileName(runId);
     // With the distinct measures' sketches, as a batch run writes them by default (issue 16).
-    writeRunFile(join(this.batchDir, RUNS_DIR, file), { views: this.views, viewsJson: this.viewsJson, record, groups: agg.groups(), sketches: groupSketches(agg.groups()) });
+    writeRunFile(join(this.batchDir, RUNS_DIR, file), {
+      views: this.views,
+      viewsJson: this.viewsJson,
+      record,
+      groups: agg.groups(),
+      sketches: groupSketches(agg.groups()),
+    });
     const holder = `test-${runId}`;
     const lease = this.catalog.acquireLease({ holder, pid: process.pid, hostname: 'test', runId, startedAt: seq, leaseMs: 60_000 }, Date.now(), () => true);
     if (!lease.acquired) throw new Error('test publisher could not take the lease');
@@ -67,7 +82,11 @@ export class RunPublisher {
  * answer's first read of the catalog (the W read): the moment a concurrent publish hurts most.
  * `withSnapshot: false` hides the store's snapshot(), as a store without one would be.
  */
-export function afterFirstRead(store: BatchViewStore & Required<Pick<BatchViewStore, 'snapshot'>>, hook: () => void, opts: { withSnapshot?: boolean } = {}): BatchViewStore {
+export function afterFirstRead(
+  store: BatchViewStore & Required<Pick<BatchViewStore, 'snapshot'>>,
+  hook: () => void,
+  opts: { withSnapshot?: boolean } = {},
+): BatchViewStore {
   let fired = false;
   const after = <T>(value: T): T => {
     if (!fired) {

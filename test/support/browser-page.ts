@@ -13,7 +13,9 @@ interface PageElement {
 }
 declare const document: PageElement;
 declare const window: Record<string, unknown>;
-declare const MutationObserver: new (callback: () => void) => { observe(target: PageElement, options: { attributes: boolean; attributeFilter: string[] }): void };
+declare const MutationObserver: new (callback: () => void) => {
+  observe(target: PageElement, options: { attributes: boolean; attributeFilter: string[] }): void;
+};
 
 export interface ShownCell {
   text: string | null;

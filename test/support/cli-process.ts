@@ -16,10 +16,8 @@ import { uniqueName } from './names.js';
 import { deletePrefix } from './speed-harness.js';
 import { freePort } from './free-port.js';
 
-
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = join(ROOT, 'bin', 'lambda-arch');
-
 
 export interface CliEnvironment {
   /** the whole environment of the child: nothing of the test process's own environment leaks in */
@@ -120,7 +118,11 @@ export class CliProcess {
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         this.signal('SIGKILL');
-        reject(new Error(`lambda-arch ${this.args.join(' ')} did not exit within ${timeoutMs} ms\nstdout:\n${this.stdout.slice(-3000)}\nstderr:\n${this.stderr.slice(-3000)}`));
+        reject(
+          new Error(
+            `lambda-arch ${this.args.join(' ')} did not exit within ${timeoutMs} ms\nstdout:\n${this.stdout.slice(-3000)}\nstderr:\n${this.stderr.slice(-3000)}`,
+          ),
+        );
       }, timeoutMs);
     });
     try {

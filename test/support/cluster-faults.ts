@@ -52,7 +52,11 @@ export async function sigkill(file: string): Promise<number> {
   const pid = readPid(file);
   if (!alive(pid)) throw new Error(`pid ${pid} (${file}) is not running`);
   process.kill(pid, 'SIGKILL');
-  await waitUntil(() => alive(pid), (a) => !a, { what: `pid ${pid} to die after SIGKILL`, timeoutMs: 10_000, intervalMs: 20 });
+  await waitUntil(
+    () => alive(pid),
+    (a) => !a,
+    { what: `pid ${pid} to die after SIGKILL`, timeoutMs: 10_000, intervalMs: 20 },
+  );
   return pid;
 }
 

@@ -152,7 +152,10 @@ function mapHosts(service: string, key: string, value: string, compose: ComposeF
     if (local) return local;
     if (compose.services[host] === undefined) return token; // not a compose host name
     const listens = [...map.hosts.keys()].filter((k) => k.startsWith(`${host}:`));
-    throw new ComposeServiceError(service, `${key}=${value} names ${token}, but ${listens.length ? `${host} answers clients on ${listens.join(', ')}` : `this test does not map ${host}`}`);
+    throw new ComposeServiceError(
+      service,
+      `${key}=${value} names ${token}, but ${listens.length ? `${host} answers clients on ${listens.join(', ')}` : `this test does not map ${host}`}`,
+    );
   });
 }
 
@@ -178,7 +181,8 @@ function checkPublishedPorts(name: string, svc: ComposeService, containerEnv: Re
   const listening = LISTEN_SETTINGS.map((k) => containerEnv[k]);
   for (const published of svc.ports ?? []) {
     const containerPort = published.split(':').at(-1)?.split('/')[0];
-    if (!listening.includes(containerPort)) throw new ComposeServiceError(name, `publishes container port ${containerPort}, where it does not listen (${LISTEN_SETTINGS.join(', ')})`);
+    if (!listening.includes(containerPort))
+      throw new ComposeServiceError(name, `publishes container port ${containerPort}, where it does not listen (${LISTEN_SETTINGS.join(', ')})`);
   }
 }
 
@@ -197,7 +201,8 @@ export async function localService(name: string, compose: ComposeFile, dockerfil
   const hosts = hostMap(compose, t);
   const env: Record<string, string> = {};
   for (const [key, raw] of Object.entries(svc.environment ?? {})) {
-    if (!KNOWN_SETTINGS.has(key)) throw new ComposeServiceError(name, `${key} is not a setting lambda-arch reads (platform/config.ts): it would be ignored and its default used`);
+    if (!KNOWN_SETTINGS.has(key))
+      throw new ComposeServiceError(name, `${key} is not a setting lambda-arch reads (platform/config.ts): it would be ignored and its default used`);
     env[key] = mapPath(name, key, mapHosts(name, key, String(raw), compose, hosts), svc, image.workdir, t);
   }
   // serve listens on 8080 in its container when the file does not say; here it needs a port of its own.

@@ -75,12 +75,20 @@ export class ComposeStack {
       for (const dir of service.volumeDirs) mkdirSync(dir, { recursive: true }); // Docker makes a named volume on first use
       const proc = startCli(service.args, service.env, { cwd: this.targets.volumesDir });
       this.running.set(service.name, { service, proc });
-      void proc.exited.then((r) => this.reportDeath(new ComposeServiceError(service.name, `\`lambda-arch ${service.args.join(' ')}\` exited (code ${r.code}, signal ${r.signal})\n${tail(proc)}`)));
+      void proc.exited.then((r) =>
+        this.reportDeath(
+          new ComposeServiceError(service.name, `\`lambda-arch ${service.args.join(' ')}\` exited (code ${r.code}, signal ${r.signal})\n${tail(proc)}`),
+        ),
+      );
     }
     for (const service of translated) {
       const url = service.httpUrl ? `${service.httpUrl}/readyz` : service.metricsUrl ? `${service.metricsUrl}/livez` : null;
       if (!url) throw new ComposeServiceError(service.name, 'listens on no port (LAMBDA_HTTP_PORT, LAMBDA_METRICS_PORT) where the test could see it ready');
-      await this.waitFor(() => probe(url), (s) => s === 200, { what: `service "${service.name}" to answer ${url}`, timeoutMs });
+      await this.waitFor(
+        () => probe(url),
+        (s) => s === 200,
+        { what: `service "${service.name}" to answer ${url}`, timeoutMs },
+      );
     }
   }
 
@@ -89,7 +97,11 @@ export class ComposeStack {
     const service = await this.translate(name);
     for (const dir of service.volumeDirs) mkdirSync(dir, { recursive: true });
     const result = await runCli([...service.args, ...extraArgs], service.env, { cwd: this.targets.volumesDir, timeoutMs });
-    if (result.code !== 0) throw new ComposeServiceError(name, `\`lambda-arch ${[...service.args, ...extraArgs].join(' ')}\` exited ${result.code}\nstderr:\n${result.stderr.slice(-OUTPUT_TAIL)}`);
+    if (result.code !== 0)
+      throw new ComposeServiceError(
+        name,
+        `\`lambda-arch ${[...service.args, ...extraArgs].join(' ')}\` exited ${result.code}\nstderr:\n${result.stderr.slice(-OUTPUT_TAIL)}`,
+      );
     return result.stdout;
   }
 

@@ -50,7 +50,12 @@ function redisCluster(env: NodeJS.ProcessEnv): { redisClusterUrl: string; kafkaC
 
 /** KEY=VALUE lines printed by the project's scripts. */
 function printedVars(stdout: string): Record<string, string> {
-  return Object.fromEntries(stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    stdout
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }
 
 function s3From(vars: Record<string, string | undefined>): S3Services | null {
@@ -84,7 +89,13 @@ function dockerAnswers(): boolean {
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | void> {
   const env = process.env;
   if (env.KAFKA_BROKERS && env.REDIS_URL) {
-    project.provide('services', { kafkaBrokers: env.KAFKA_BROKERS.split(','), redisUrl: env.REDIS_URL, source: 'environment', ...s3Services(env), ...redisCluster(env) });
+    project.provide('services', {
+      kafkaBrokers: env.KAFKA_BROKERS.split(','),
+      redisUrl: env.REDIS_URL,
+      source: 'environment',
+      ...s3Services(env),
+      ...redisCluster(env),
+    });
     return;
   }
   if (dockerAnswers()) {
@@ -107,7 +118,10 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   const up = spawnSync('bash', ['scripts/services.sh', 'up'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (up.status !== 0) throw new Error(`scripts/services.sh up failed (exit ${up.status})`);
   const vars = Object.fromEntries(
-    up.stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    up.stdout
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
   if (!vars.KAFKA_BROKERS || !vars.REDIS_URL) throw new Error(`scripts/services.sh up printed no endpoints:\n${up.stdout}`);
   const s3 = s3From(env) ?? s3From(vars);

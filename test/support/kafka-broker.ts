@@ -116,7 +116,10 @@ export function feed(kafka: Kafka, topic: string, records: readonly GeneratedRec
     let sent = 0;
     try {
       while (!stopping && sent < records.length) {
-        await producer.send(topic, records.slice(sent, sent + 25).map((r) => ({ key: r.key, value: r.value })));
+        await producer.send(
+          topic,
+          records.slice(sent, sent + 25).map((r) => ({ key: r.key, value: r.value })),
+        );
         sent = Math.min(records.length, sent + 25);
         await new Promise((r) => setTimeout(r, 50)); // pacing, about 500 records/s
       }

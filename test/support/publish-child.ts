@@ -6,7 +6,8 @@ import { DEFAULT_VIEWS_JSON, defaultViewSet } from '../../shared/views/default-v
 import { RunPublisher } from './batch-runs.js';
 
 const [dir, runId, watermark, count] = process.argv.slice(2);
-if (dir === undefined || runId === undefined || watermark === undefined || count === undefined) throw new Error('usage: publish-child <dir> <runId> <W> <count>');
+if (dir === undefined || runId === undefined || watermark === undefined || count === undefined)
+  throw new Error('usage: publish-child <dir> <runId> <W> <count>');
 const publisher = new RunPublisher(dir, defaultViewSet(), DEFAULT_VIEWS_JSON);
 const at = Number(watermark) - 60_000;
 const events = Array.from({ length: Number(count) }, (_, i) => ({ id: `${runId}-${i}`, ts: at + i, type: 'pageview', url: '/a', user: `u${i}` }));

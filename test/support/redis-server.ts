@@ -25,7 +25,6 @@ export interface OwnRedisServer {
   close(): Promise<void>;
 }
 
-
 async function answers(port: number): Promise<boolean> {
   const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
   probe.on('error', () => undefined);
@@ -46,11 +45,30 @@ export async function startRedisServer(): Promise<OwnRedisServer> {
   let exited: Promise<void> = Promise.resolve();
 
   const start = async () => {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--logfile', join(dir, 'redis.log')];
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+      '--save',
+      '',
+      '--logfile',
+      join(dir, 'redis.log'),
+    ];
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     proc = child;
     exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    await waitUntil(() => answers(port), (ok) => ok, { what: `own redis-server on port ${port} to answer`, timeoutMs: 20_000, intervalMs: 50 });
+    await waitUntil(
+      () => answers(port),
+      (ok) => ok,
+      { what: `own redis-server on port ${port} to answer`, timeoutMs: 20_000, intervalMs: 50 },
+    );
   };
   const kill = async () => {
     if (proc === null) return;

@@ -20,7 +20,9 @@ export function referenceMembers(values: readonly string[], views: ViewSet): Map
   const out = new Map<string, Map<string, Set<string>>>();
   for (const event of validDeduped(values, views)) {
     for (const view of views.views) {
-      const distinct = Object.entries(view.measures).filter(([, m]) => m.type === 'distinct').map(([name]) => name);
+      const distinct = Object.entries(view.measures)
+        .filter(([, m]) => m.type === 'distinct')
+        .map(([name]) => name);
       if (distinct.length === 0) continue;
       const p = project(view, event);
       if (p === null) continue;
@@ -47,7 +49,11 @@ export function referenceMembers(values: readonly string[], views: ViewSet): Map
  * every other difference (a missing or extra HLL, registers above the truth). `compared` counts
  * the groups checked.
  */
-export async function compareSketches(store: RedisSpeedViewStore, views: ViewSet, values: readonly string[]): Promise<{ compared: number; short: string[]; other: string[] }> {
+export async function compareSketches(
+  store: RedisSpeedViewStore,
+  views: ViewSet,
+  values: readonly string[],
+): Promise<{ compared: number; short: string[]; other: string[] }> {
   const truth = referenceMembers(values, views);
   const short: string[] = [];
   const other: string[] = [];

@@ -22,7 +22,13 @@ export function runFileContent(path: string): Record<string, unknown> {
       const rows = db.prepare(`SELECT * FROM "${t}"`).raw().all() as unknown[][];
       if (t === 'run') {
         const record = JSON.parse(String(rows[0]?.[5])) as BatchRunRecord;
-        out.run = { counts: record.counts, watermark: record.watermark, arrivalComplete: record.arrivalComplete, viewsHash: record.viewsHash, completeness: record.completeness };
+        out.run = {
+          counts: record.counts,
+          watermark: record.watermark,
+          arrivalComplete: record.arrivalComplete,
+          viewsHash: record.viewsHash,
+          completeness: record.completeness,
+        };
         continue;
       }
       out[t] = rows.map((r) => JSON.stringify(r)).sort();

@@ -19,7 +19,12 @@ export interface TestBucket {
 
 export function s3AdminClient(endpoint = inject('services').s3Endpoint): S3Client {
   const s = inject('services');
-  return new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: s.s3AccessKeyId, secretAccessKey: s.s3SecretAccessKey } });
+  return new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: s.s3AccessKeyId, secretAccessKey: s.s3SecretAccessKey },
+  });
 }
 
 /** Every key in the bucket (all pages). */

@@ -23,7 +23,14 @@ export interface FakeSketch {
 }
 
 /** The sketch of a group with these members (Redis bytes, as both real stores hold them). */
-export function fakeSketch(view: string, granularity: Granularity, measure: string, bucketStart: number, dims: (string | null)[], members: readonly string[]): FakeSketch {
+export function fakeSketch(
+  view: string,
+  granularity: Granularity,
+  measure: string,
+  bucketStart: number,
+  dims: (string | null)[],
+  members: readonly string[],
+): FakeSketch {
   return { view, granularity, measure, bucketStart, dims, sketch: sketchOfMembers(members) };
 }
 
@@ -115,7 +122,10 @@ export class FakeSpeedStore implements SpeedReadModel {
 
   lateClassAfter(q: SeriesQuery, through: Readonly<Record<string, number>>): Promise<LateClassEvent[]> {
     return Promise.resolve(
-      this.lateClass.filter((e) => e.bucketStart >= q.from && e.bucketStart < q.to && through[String(e.partition)] !== undefined && e.offset > (through[String(e.partition)] as number)),
+      this.lateClass.filter(
+        (e) =>
+          e.bucketStart >= q.from && e.bucketStart < q.to && through[String(e.partition)] !== undefined && e.offset > (through[String(e.partition)] as number),
+      ),
     );
   }
 

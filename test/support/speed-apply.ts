@@ -9,12 +9,32 @@ import type { ViewSet } from '../../shared/views/definition.js';
 import { claimRequests, parseRecords, planBatch, resolveClaims } from '../../speed-layer/plan.js';
 
 /** Applies `values` (JSON lines) at offsets 0.. of a fresh partition, arriving at `arrival`. */
-export async function applyToSpeed(state: RedisSpeedStateStore, config: Config, views: ViewSet, partition: number, values: readonly string[], o: { arrival: number; coveredSince: number; now: number }): Promise<void> {
+export async function applyToSpeed(
+  state: RedisSpeedStateStore,
+  config: Config,
+  views: ViewSet,
+  partition: number,
+  values: readonly string[],
+  o: { arrival: number; coveredSince: number; now: number },
+): Promise<void> {
   await state.initPartition(config.kafka.topic, partition, { next: 0, coveredSince: o.coveredSince });
-  const records = parseRecords(values.map((value, offset) => ({ offset, key: null, value, timestamp: o.arrival })), views);
+  const records = parseRecords(
+    values.map((value, offset) => ({ offset, key: null, value, timestamp: o.arrival })),
+    views,
+  );
   const req = claimRequests(records, config.speed.dedupeWindowMs);
   const claims = resolveClaims(req.flags, req.at, await state.claim(partition, req.items));
-  const plan = planBatch({ partition, records, claims, expectedNext: 0, views, dedupe: true, watermark: null, allowedLatenessMs: 7 * 24 * 3_600_000, nowMs: o.now });
+  const plan = planBatch({
+    partition,
+    records,
+    claims,
+    expectedNext: 0,
+    views,
+    dedupe: true,
+    watermark: null,
+    allowedLatenessMs: 7 * 24 * 3_600_000,
+    nowMs: o.now,
+  });
   const outcome = await state.apply(plan.apply);
   if (!outcome.applied) throw new Error(`speed apply refused: ${JSON.stringify(outcome)}`);
 }

@@ -24,7 +24,11 @@ export class FakeSpeedStateStore implements SpeedStateStore {
   /** set: the next apply finds the store rolled back to this offset (Redis restarted from an older snapshot) */
   rollbackBeforeNextApply: { partition: number; next: number } | null = null;
 
-  initPartition(topic: string, partition: number, initial: { next: number; coveredSince: number }): Promise<PartitionState & { created: boolean; previousLayout: string | null }> {
+  initPartition(
+    topic: string,
+    partition: number,
+    initial: { next: number; coveredSince: number },
+  ): Promise<PartitionState & { created: boolean; previousLayout: string | null }> {
     this.registered.add(partition);
     const stored = this.partitions.get(partition);
     if (stored) return Promise.resolve({ ...stored, created: false, previousLayout: null });

@@ -23,7 +23,6 @@ import { testContext, type TestContext } from './context.js';
 import { waitUntil } from './wait.js';
 import { spawnCli } from './cli-child.js';
 
-
 /**
  * A daily batch cron keeps every bucket of the test streams (event times within the last hours)
  * well inside the speed retention; 'earliest' covers the whole fresh topic; a 6 s session lets

@@ -15,7 +15,15 @@ const views = defaultViewSet();
 
 function lines(n: number): string[] {
   const out: string[] = [];
-  for (const r of clickstream({ seed: 3, startTs: Date.UTC(2024, 0, 1), rate: 5, duplicateFraction: 0.05, invalidFraction: 0.05, lateFraction: 0.05, purchaseFraction: 0.3 })) {
+  for (const r of clickstream({
+    seed: 3,
+    startTs: Date.UTC(2024, 0, 1),
+    rate: 5,
+    duplicateFraction: 0.05,
+    invalidFraction: 0.05,
+    lateFraction: 0.05,
+    purchaseFraction: 0.3,
+  })) {
     out.push(r.value);
     if (out.length >= n) return out;
   }
@@ -41,7 +49,9 @@ describe('validation that keeps its projections', () => {
 
 describe('Aggregate fast paths', () => {
   it('addProjection folds like add, mergePlain merges like mergeFrom(fromPlain)', () => {
-    const events = lines(3000).map((l) => parseProjectedLine(l, views)).filter((r) => r.ok);
+    const events = lines(3000)
+      .map((l) => parseProjectedLine(l, views))
+      .filter((r) => r.ok);
     const viaAdd = new Aggregate();
     const a = new Aggregate();
     const b = new Aggregate();
@@ -55,18 +65,46 @@ describe('Aggregate fast paths', () => {
     const direct = new Aggregate();
     direct.mergePlain(a.toPlain());
     direct.mergePlain(b.toPlain());
-    const sorted = (x: Aggregate) => x.toPlain().groups.sort((g, h) => (JSON.stringify([g.view, g.granularity, g.bucketStart, g.dims]) < JSON.stringify([h.view, h.granularity, h.bucketStart, h.dims]) ? -1 : 1));
-    const norm = (x: Aggregate) => sorted(x).map((g) => ({ ...g, measures: JSON.parse(JSON.stringify(g.measures, (_k, v: unknown) => (Array.isArray(v) ? [...v].sort() : v))) as unknown }));
+    const sorted = (x: Aggregate) =>
+      x
+        .toPlain()
+        .groups.sort((g, h) =>
+          JSON.stringify([g.view, g.granularity, g.bucketStart, g.dims]) < JSON.stringify([h.view, h.granularity, h.bucketStart, h.dims]) ? -1 : 1,
+        );
+    const norm = (x: Aggregate) =>
+      sorted(x).map((g) => ({ ...g, measures: JSON.parse(JSON.stringify(g.measures, (_k, v: unknown) => (Array.isArray(v) ? [...v].sort() : v))) as unknown }));
     expect(norm(direct)).toEqual(norm(viaAdd));
     expect(norm(merged)).toEqual(norm(viaAdd));
   });
 
   it('keeps every dimension tuple its own group, with one and with several dimensions', () => {
     const vs = loadViews(
-      JSON.stringify({ views: [{ name: 'one', dimensions: ['x'], measures: { n: { type: 'count' } } }, { name: 'two', dimensions: ['x', 'y'], measures: { n: { type: 'count' } } }] }),
+      JSON.stringify({
+        views: [
+          { name: 'one', dimensions: ['x'], measures: { n: { type: 'count' } } },
+          { name: 'two', dimensions: ['x', 'y'], measures: { n: { type: 'count' } } },
+        ],
+      }),
       'dims.json',
     );
-    const tuples: [unknown, unknown][] = [[null, null], ['null', null], ['', null], [null, ''], ['', ''], ['1:a', null], ['1:a-', null], ['1:a', '-'], ['-', '-'], ['--', null], ['1', '1'], ['11', ''], [1, 1], ['a:b', 'c'], ['a', 'b:c'], ['🙂', 'é']];
+    const tuples: [unknown, unknown][] = [
+      [null, null],
+      ['null', null],
+      ['', null],
+      [null, ''],
+      ['', ''],
+      ['1:a', null],
+      ['1:a-', null],
+      ['1:a', '-'],
+      ['-', '-'],
+      ['--', null],
+      ['1', '1'],
+      ['11', ''],
+      [1, 1],
+      ['a:b', 'c'],
+      ['a', 'b:c'],
+      ['🙂', 'é'],
+    ];
     const agg = new Aggregate();
     tuples.forEach(([x, y], i) => {
       const r = validateEvent({ id: String(i), ts: 0, ...(x === null ? {} : { x }), ...(y === null ? {} : { y }) }, vs);

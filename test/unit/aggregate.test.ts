@@ -104,7 +104,7 @@ describe('Aggregate', () => {
     // map per "file", ship each partial through the plain form (as worker_threads
     // would), merge in a shuffled order: same answer
     const parts: PlainAggregate[] = [];
-    for (let i = 0; i < events.length; ) {
+    for (let i = 0; i < events.length;) {
       const n = r.int(1, 200);
       const a = new Aggregate();
       for (const e of events.slice(i, i + n)) a.add(e, views);
@@ -153,7 +153,7 @@ describe('Aggregate', () => {
     const agg = new Aggregate();
     for (const e of dedupedValid(randomRecords(r, 400), views)) agg.add(e, views);
     const plain = agg.toPlain();
-    expect(plain.groups.every((g) => Object.values(g.measures).every((m) => !(m as object instanceof Set)))).toBe(true);
+    expect(plain.groups.every((g) => Object.values(g.measures).every((m) => !((m as object) instanceof Set)))).toBe(true);
     const viaClone = Aggregate.fromPlain(structuredClone(plain));
     const viaJson = Aggregate.fromPlain(JSON.parse(JSON.stringify(plain)) as PlainAggregate);
     expect(viaClone.toPlain()).toEqual(plain);
@@ -192,19 +192,7 @@ describe('Aggregate', () => {
 
 describe('groupKey', () => {
   it('cannot be broken by dimension values', () => {
-    const tricky: (string | null)[][] = [
-      [null],
-      ['null'],
-      [''],
-      ['a', 'b'],
-      ['a","b'],
-      ['a,b'],
-      ['a\\', 'b'],
-      ['a\\"', 'b'],
-      ['\u0000'],
-      ['🙂'],
-      [],
-    ];
+    const tricky: (string | null)[][] = [[null], ['null'], [''], ['a', 'b'], ['a","b'], ['a,b'], ['a\\', 'b'], ['a\\"', 'b'], ['\u0000'], ['🙂'], []];
     const keys = new Set(tricky.map((d) => groupKey('v', 'minute', 0, d)));
     expect(keys.size).toBe(tricky.length);
     for (const d of tricky) expect(JSON.parse(groupKey('v', 'minute', 0, d))).toEqual(['v', 'minute', 0, d]);

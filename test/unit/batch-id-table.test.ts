@@ -32,7 +32,7 @@ describe('IdTable (typed-array id set of the batch dedupe)', () => {
     expect(t.probe('x3000', 7).found).toBe(false);
   });
 
-  it('keeps each id\'s payload hash', () => {
+  it("keeps each id's payload hash", () => {
     const t = new IdTable();
     add(t, 'a', fnv1a32('a'), 11);
     add(t, 'b\u0400', fnv1a32('b\u0400'), 0xffffffff);

@@ -6,7 +6,9 @@ import { loadViews } from '../../shared/views/load.js';
 describe('views as text for workers and run files', () => {
   it('re-loads to the same definitions and hash (defaults filled in)', () => {
     const custom = loadViews(
-      JSON.stringify({ views: [{ name: 'v', dimensions: ['a'], filter: { k: null, n: 1 }, measures: { s: { type: 'sum', field: 'x' }, d: { type: 'distinct', field: 'u' } } }] }),
+      JSON.stringify({
+        views: [{ name: 'v', dimensions: ['a'], filter: { k: null, n: 1 }, measures: { s: { type: 'sum', field: 'x' }, d: { type: 'distinct', field: 'u' } } }],
+      }),
       'custom.json',
     );
     for (const views of [defaultViewSet(), custom]) {

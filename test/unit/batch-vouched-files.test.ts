@@ -18,7 +18,12 @@ describe('what a batch run reads', () => {
     const checkpoints = [checkpoint('events', 0, 249), checkpoint('events', 1, 39), checkpoint('import.ab', 0, 999)];
     // events-0-250 was written after the checkpoints were read (or is an orphan of a crashed flush);
     // events-1-40 likewise: neither is behind its partition's checkpoint.
-    expect(vouchedFiles(files, checkpoints).map((f) => `${f.topic}-${f.partition}-${f.firstOffset}`)).toEqual(['events-0-0', 'events-0-100', 'events-1-0', 'import.ab-0-0']);
+    expect(vouchedFiles(files, checkpoints).map((f) => `${f.topic}-${f.partition}-${f.firstOffset}`)).toEqual([
+      'events-0-0',
+      'events-0-100',
+      'events-1-0',
+      'import.ab-0-0',
+    ]);
   });
 
   it('reads the segments of a partition with no checkpoint (its completeness is unknown, W waits)', () => {

@@ -46,7 +46,9 @@ describe('docker-compose.yml as local processes', () => {
     expect(serve.env).toMatchObject({ LAMBDA_TOPIC: 'compose-test', LAMBDA_KEY_PREFIX: 'compose-test', LAMBDA_ADMIN_TOKEN: 'change-me-admin-token' });
     const speed = await translate('speed');
     expect(speed.metricsUrl).toBe(`http://127.0.0.1:${speed.env.LAMBDA_METRICS_PORT}`);
-    expect(speed.env.LAMBDA_METRICS_PORT, 'each role a port of its own (one network here, not one per container)').not.toBe((await translate('archiver')).env.LAMBDA_METRICS_PORT);
+    expect(speed.env.LAMBDA_METRICS_PORT, 'each role a port of its own (one network here, not one per container)').not.toBe(
+      (await translate('archiver')).env.LAMBDA_METRICS_PORT,
+    );
   });
 
   it('maps a path under the image WORKDIR to the repository', async () => {
@@ -55,7 +57,9 @@ describe('docker-compose.yml as local processes', () => {
   });
 
   it('names the service of a misspelt variable, which lambda-arch would silently ignore', async () => {
-    await expect(translate('speed', mutate('speed', 'LAMBDA_METRICS_PORT:', 'LAMBDA_METRIC_PORT:'))).rejects.toThrow('service "speed": LAMBDA_METRIC_PORT is not a setting');
+    await expect(translate('speed', mutate('speed', 'LAMBDA_METRICS_PORT:', 'LAMBDA_METRIC_PORT:'))).rejects.toThrow(
+      'service "speed": LAMBDA_METRIC_PORT is not a setting',
+    );
   });
 
   it('names the service of a host:port the compose network does not answer on', async () => {
@@ -65,9 +69,9 @@ describe('docker-compose.yml as local processes', () => {
   });
 
   it('names the service of a path outside its volumes (each container would have its own)', async () => {
-    await expect(translate('batch', mutate('batch', 'LAMBDA_METRICS_PORT: "9464"', 'LAMBDA_METRICS_PORT: "9464"\n      LAMBDA_DATA_DIR: /var/lambda'))).rejects.toThrow(
-      'service "batch": LAMBDA_DATA_DIR=/var/lambda is a path outside its volumes',
-    );
+    await expect(
+      translate('batch', mutate('batch', 'LAMBDA_METRICS_PORT: "9464"', 'LAMBDA_METRICS_PORT: "9464"\n      LAMBDA_DATA_DIR: /var/lambda')),
+    ).rejects.toThrow('service "batch": LAMBDA_DATA_DIR=/var/lambda is a path outside its volumes');
   });
 
   it('names the service that publishes a port it does not listen on', async () => {
@@ -75,7 +79,9 @@ describe('docker-compose.yml as local processes', () => {
   });
 
   it('names the service whose entrypoint is not the image lambda-arch, or that has no command', async () => {
-    await expect(translate('speed', mutate('speed', 'command: ["speed"]', 'entrypoint: ["/usr/bin/node"]\n    command: ["speed"]'))).rejects.toThrow('service "speed": entrypoint ["/usr/bin/node"]');
+    await expect(translate('speed', mutate('speed', 'command: ["speed"]', 'entrypoint: ["/usr/bin/node"]\n    command: ["speed"]'))).rejects.toThrow(
+      'service "speed": entrypoint ["/usr/bin/node"]',
+    );
     await expect(translate('speed', mutate('speed', '    command: ["speed"]\n', ''))).rejects.toThrow('service "speed": no command');
   });
 });

@@ -67,7 +67,9 @@ describe('docker-compose.yml', () => {
     expect(s.redis?.command).toContain('--appendonly');
     expect(s.s3?.image).toMatch(/minio/);
     expect(s.prometheus?.image).toMatch(/prometheus/);
-    const roles = Object.values(s).map((svc) => svc.command?.[0]).filter(Boolean);
+    const roles = Object.values(s)
+      .map((svc) => svc.command?.[0])
+      .filter(Boolean);
     for (const role of ['archiver', 'batch', 'speed', 'serve', 'generate']) expect(roles).toContain(role);
   });
 
@@ -98,12 +100,13 @@ describe('docker-compose.yml', () => {
       // A profile's service may depend on its own profile's services, or on ones every profile starts.
       for (const dep of Object.keys(svc.depends_on ?? {})) {
         const depProfiles = compose.services[dep]?.profiles ?? [];
-        if (depProfiles.length) expect(svc.profiles ?? [], `${name} depends on ${dep} of profile ${depProfiles.join(',')}`).toEqual(expect.arrayContaining(depProfiles));
+        if (depProfiles.length)
+          expect(svc.profiles ?? [], `${name} depends on ${dep} of profile ${depProfiles.join(',')}`).toEqual(expect.arrayContaining(depProfiles));
       }
     }
   });
 
-  it('has a `spark` profile: a standalone Spark of the driver\'s version and a batch role that runs its job there', () => {
+  it("has a `spark` profile: a standalone Spark of the driver's version and a batch role that runs its job there", () => {
     const s = compose.services;
     const pom = readFileSync(new URL('../../services/spark/pom.xml', import.meta.url), 'utf8');
     const version = /<spark\.version>([^<]+)<\/spark\.version>/.exec(pom)?.[1];
@@ -119,7 +122,11 @@ describe('docker-compose.yml', () => {
     expect(config.batch.engine).toBe('spark');
     expect(config.batch.sparkMaster).toBe('spark://spark-master:7077');
     // Not in the default `docker compose up`: every service without a profile stays as it was.
-    expect(Object.entries(s).filter(([, svc]) => svc.profiles === undefined).map(([n]) => n)).not.toContain('batch-spark');
+    expect(
+      Object.entries(s)
+        .filter(([, svc]) => svc.profiles === undefined)
+        .map(([n]) => n),
+    ).not.toContain('batch-spark');
   });
 });
 
@@ -162,10 +169,13 @@ describe("docker-compose.yml's scale profile (issue 18: the cluster topology)", 
     expect(scaleRoles).toHaveLength(7);
     const published = scaleRoles.flatMap(([, svc]) => svc.ports ?? []).map((p) => p.split(':')[0]);
     expect(new Set(published).size, 'each serve on its own host port').toBe(2);
-    expect(published.filter((p) => (compose.services.serve?.ports ?? []).some((q) => q.startsWith(`${p}:`))), 'host ports of the one-node stack').toEqual([]);
+    expect(
+      published.filter((p) => (compose.services.serve?.ports ?? []).some((q) => q.startsWith(`${p}:`))),
+      'host ports of the one-node stack',
+    ).toEqual([]);
   });
 
-  it("points every role at all three brokers, the six Redis nodes, 3 copies per partition and one shared master dataset", () => {
+  it('points every role at all three brokers, the six Redis nodes, 3 copies per partition and one shared master dataset', () => {
     const brokers = kafkaNodes.map(([name]) => `${name}:9092`).sort();
     const redis = redisNodes.map(([name]) => `${name}:6379`).sort();
     for (const [name, svc] of scaleRoles) {

@@ -15,7 +15,10 @@ describe('dashboard bundle', () => {
     expect(map).toBeDefined();
     const sources = (JSON.parse(map![1].body.toString()) as { sources: string[] }).sources;
     expect(sources.some((s) => s.endsWith('dashboard/src/api.ts'))).toBe(true);
-    expect(sources.filter((s) => !/serving-layer\/dashboard\/src\/|node_modules\/uplot\/|^\.\.\/lab\//.test(s)).sort()).toEqual(['../shared/errors.ts', '../shared/time.ts']);
+    expect(sources.filter((s) => !/serving-layer\/dashboard\/src\/|node_modules\/uplot\/|^\.\.\/lab\//.test(s)).sort()).toEqual([
+      '../shared/errors.ts',
+      '../shared/time.ts',
+    ]);
     expect(sources.some((s) => s.endsWith('lab/experiments/late-arrivals.ts'))).toBe(true);
   });
 });

@@ -28,7 +28,13 @@ describe('attributeBucket', () => {
   });
 
   it('explains a difference made of known causes exactly, with nothing unexplained', () => {
-    const causes = attributeBucket({ countDiff: 9, missingFromRun: { not_archived_at_snapshot: 1, arrived_during_batch_run: 2, late_arrivals: 3 }, duplicates: 3, unchecked: 0, speedBehindRecords: 0 });
+    const causes = attributeBucket({
+      countDiff: 9,
+      missingFromRun: { not_archived_at_snapshot: 1, arrived_during_batch_run: 2, late_arrivals: 3 },
+      duplicates: 3,
+      unchecked: 0,
+      speedBehindRecords: 0,
+    });
     expect(causes).toEqual([
       { cause: 'not_archived_at_snapshot', events: 1, exact: true },
       { cause: 'arrived_during_batch_run', events: 2, exact: true },
@@ -55,7 +61,13 @@ describe('attributeBucket', () => {
 });
 
 describe('drift report causes', () => {
-  const row = (bucketStart: number, url: string, views_: number): BucketRow => ({ view: 'pageviews', granularity: 'minute', bucketStart, dims: [url], values: { views: views_, visitors: views_ } });
+  const row = (bucketStart: number, url: string, views_: number): BucketRow => ({
+    view: 'pageviews',
+    granularity: 'minute',
+    bucketStart,
+    dims: [url],
+    values: { views: views_, visitors: views_ },
+  });
   const q = () => resolveQuery(views.byName.pageviews!, rangeQuery.parse({ granularity: 'minute', from: String(T0), to: String(T0 + 10 * M) }), NOW);
   const snapshotAt = T0 + 20 * M;
   const publishedAt = T0 + 21 * M;
@@ -132,6 +144,8 @@ describe('archive gaps (offsets Kafka deleted before the archiver read them)', (
     const ctx = fakeContext(views, NOW, batch);
     const rq = resolveQuery(views.byName.pageviews!, rangeQuery.parse({ granularity: 'minute', from: String(T0), to: String(T0 + 10 * M) }), NOW);
     const a = await seriesAnswer(ctx, views.byName.pageviews!, rq);
-    expect(a.answer.warnings).toContainEqual(expect.stringMatching(/run-g lacks 10 record\(s\) Kafka deleted before the archiver read them \(partition 1 offsets 10-19\)/));
+    expect(a.answer.warnings).toContainEqual(
+      expect.stringMatching(/run-g lacks 10 record\(s\) Kafka deleted before the archiver read them \(partition 1 offsets 10-19\)/),
+    );
   });
 });

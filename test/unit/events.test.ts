@@ -44,13 +44,38 @@ describe('validateEvent / parseEventLine', () => {
     ['negative ts', { id: 'a', ts: -5 }, 'bad_ts', /negative/],
     ['amount as string', { id: 'a', ts: T, type: 'purchase', amount: '19.99' }, 'bad_field', 'field "amount" must be a number, got string (view "revenue")'],
     ['too many decimals', { id: 'a', ts: T, type: 'purchase', amount: 1.005 }, 'bad_field', 'field "amount" has more than 2 decimals (view "revenue")'],
-    ['amount with 1e-7 noise', '{"id":"a","ts":1714564800000,"type":"purchase","amount":12.340000009}', 'bad_field', 'field "amount" has more than 2 decimals (view "revenue")'],
-    ['amount as a 0.1+0.2 double', '{"id":"a","ts":1714564800000,"type":"purchase","amount":0.30000000000000004}', 'bad_field', 'field "amount" has more than 2 decimals (view "revenue")'],
-    ['amount as a tiny exponent', '{"id":"a","ts":1714564800000,"type":"purchase","amount":1e-7}', 'bad_field', 'field "amount" has more than 2 decimals (view "revenue")'],
+    [
+      'amount with 1e-7 noise',
+      '{"id":"a","ts":1714564800000,"type":"purchase","amount":12.340000009}',
+      'bad_field',
+      'field "amount" has more than 2 decimals (view "revenue")',
+    ],
+    [
+      'amount as a 0.1+0.2 double',
+      '{"id":"a","ts":1714564800000,"type":"purchase","amount":0.30000000000000004}',
+      'bad_field',
+      'field "amount" has more than 2 decimals (view "revenue")',
+    ],
+    [
+      'amount as a tiny exponent',
+      '{"id":"a","ts":1714564800000,"type":"purchase","amount":1e-7}',
+      'bad_field',
+      'field "amount" has more than 2 decimals (view "revenue")',
+    ],
     ['amount out of range', { id: 'a', ts: T, type: 'purchase', amount: 1e12 }, 'bad_field', /field "amount" is out of range .*\(view "revenue"\)/],
-    ['dimension object', { id: 'a', ts: T, type: 'pageview', url: { p: '/' } }, 'bad_field', 'field "url" must be a string, number, boolean or null, got object (view "pageviews")'],
+    [
+      'dimension object',
+      { id: 'a', ts: T, type: 'pageview', url: { p: '/' } },
+      'bad_field',
+      'field "url" must be a string, number, boolean or null, got object (view "pageviews")',
+    ],
     ['dimension array', { id: 'a', ts: T, type: 'purchase', country: ['DE'] }, 'bad_field', /field "country" .* got array \(view "revenue"\)/],
-    ['distinct boolean', { id: 'a', ts: T, type: 'pageview', user: true }, 'bad_field', 'field "user" must be a string or number, got boolean (view "pageviews")'],
+    [
+      'distinct boolean',
+      { id: 'a', ts: T, type: 'pageview', user: true },
+      'bad_field',
+      'field "user" must be a string or number, got boolean (view "pageviews")',
+    ],
     ['distinct object', { id: 'a', ts: T, type: 'pageview', user: {} }, 'bad_field', /field "user" must be a string or number, got object/],
   ];
   it.each(table)('%s -> %s', (_label, input, reason, message) => {
@@ -70,7 +95,13 @@ describe('validateEvent / parseEventLine', () => {
       expect(speed, amount).toMatchObject({ ok: false, reason: 'bad_field', message: 'field "amount" has more than 2 decimals (view "revenue")' });
       expect(batch, amount).toEqual(speed);
     }
-    for (const [amount, scaled] of [['12.34', 1234], ['19.990', 1999], ['1.5e1', 1500], ['-0.3', -30], ['1e-2', 1]] as const) {
+    for (const [amount, scaled] of [
+      ['12.34', 1234],
+      ['19.990', 1999],
+      ['1.5e1', 1500],
+      ['-0.3', -30],
+      ['1e-2', 1],
+    ] as const) {
       expect(parseEventLine(line(amount), views).ok, amount).toBe(true);
       const batch = parseProjectedLine(line(amount), views);
       expect(batch.ok && batch.projections[views.views.findIndex((v) => v.name === 'revenue')]?.measures.revenue, amount).toBe(scaled);
@@ -112,7 +143,11 @@ describe('limits (docs/design-decisions.md §2): every layer refuses the same ho
     for (const type of ['pageview', 'signup']) {
       // signup: no view reads the event, the depth limit still holds (the ingest route serialises it).
       const r = parseEventLine(nestedLine(5000, 'x', type), views);
-      expect(r).toEqual({ ok: false, reason: 'bad_field', message: 'field "x" nests arrays or objects more than 32 levels deep (the event is level 1); at most 32' });
+      expect(r).toEqual({
+        ok: false,
+        reason: 'bad_field',
+        message: 'field "x" nests arrays or objects more than 32 levels deep (the event is level 1); at most 32',
+      });
     }
     // Objects count like arrays, and the deep part may sit anywhere under the field.
     const objects = `{"id":"d","ts":${T},"meta":{"a":[1,2,{"b":${'{"c":'.repeat(5000)}1${'}'.repeat(5000)}}]}}`;
@@ -159,8 +194,16 @@ describe('limits (docs/design-decisions.md §2): every layer refuses the same ho
 
   const numbers: [string, string, string][] = [
     ['an amount of 1e400 (Infinity)', '"type":"purchase","country":"DE","amount":1e400', 'field "amount" is not a finite number (view "revenue")'],
-    ['an amount of 1e300', '"type":"purchase","country":"DE","amount":1e300', 'field "amount" is out of range (|value| must be at most 87960930222.07 at 2 decimals) (view "revenue")'],
-    ['an amount past 2^53', '"type":"purchase","country":"DE","amount":9007199254740993', 'field "amount" is out of range (|value| must be at most 87960930222.07 at 2 decimals) (view "revenue")'],
+    [
+      'an amount of 1e300',
+      '"type":"purchase","country":"DE","amount":1e300',
+      'field "amount" is out of range (|value| must be at most 87960930222.07 at 2 decimals) (view "revenue")',
+    ],
+    [
+      'an amount past 2^53',
+      '"type":"purchase","country":"DE","amount":9007199254740993',
+      'field "amount" is out of range (|value| must be at most 87960930222.07 at 2 decimals) (view "revenue")',
+    ],
     ['a dimension of 1e400', '"type":"pageview","url":1e400', 'field "url" must be a finite number, got Infinity (view "pageviews")'],
     [
       'a dimension past 2^53',
@@ -209,8 +252,16 @@ describe('storable text (issue 15): no U+0000, no lone surrogate in the id or a 
   });
 
   it.each(['"\\u0000"', '"\\udbff"', '"\\ud83d"'])('dimension or member %s is bad_field naming the field', (v) => {
-    expect(parseEventLine(`{"id":"s","ts":${T},"type":"pageview","url":${v}}`, views)).toMatchObject({ ok: false, reason: 'bad_field', message: expect.stringMatching(/^field "url" holds U\+0000/) });
-    expect(parseEventLine(`{"id":"s","ts":${T},"type":"pageview","url":"/","user":${v}}`, views)).toMatchObject({ ok: false, reason: 'bad_field', message: expect.stringMatching(/^field "user"/) });
+    expect(parseEventLine(`{"id":"s","ts":${T},"type":"pageview","url":${v}}`, views)).toMatchObject({
+      ok: false,
+      reason: 'bad_field',
+      message: expect.stringMatching(/^field "url" holds U\+0000/),
+    });
+    expect(parseEventLine(`{"id":"s","ts":${T},"type":"pageview","url":"/","user":${v}}`, views)).toMatchObject({
+      ok: false,
+      reason: 'bad_field',
+      message: expect.stringMatching(/^field "user"/),
+    });
   });
 
   it('paired surrogates (astral characters) and escapes of other characters stay valid', () => {

@@ -137,7 +137,7 @@ describe('SketchUnion', () => {
     expect(() => new SketchUnion().addRedis(short)).toThrow('covers');
   });
 
-  it('states Redis\'s standard error', () => {
+  it("states Redis's standard error", () => {
     expect(HLL_STANDARD_ERROR).toBeCloseTo(0.008125, 6);
   });
 });

@@ -33,10 +33,14 @@ describe('import rules', () => {
       'serving-layer/query/uses-adapter.ts': "import { client } from '../../adapters/redis/client.js';\nexport const n = client;\n",
       'speed-layer/uses-port.ts': "import type { Port } from '../shared/ports.js';\nexport const read = (p: Port) => p.read();\n",
     });
-    const run = spawnSync(join(repo, 'node_modules', '.bin', 'depcruise'), ['--config', join(repo, '.dependency-cruiser.cjs'), '--output-type', 'err', 'shared', 'speed-layer', 'serving-layer', 'adapters'], {
-      cwd: root,
-      encoding: 'utf8',
-    });
+    const run = spawnSync(
+      join(repo, 'node_modules', '.bin', 'depcruise'),
+      ['--config', join(repo, '.dependency-cruiser.cjs'), '--output-type', 'err', 'shared', 'speed-layer', 'serving-layer', 'adapters'],
+      {
+        cwd: root,
+        encoding: 'utf8',
+      },
+    );
     expect(run.status).not.toBe(0);
     const violations = run.stdout.split('\n').filter((l) => l.includes('error '));
     expect(violations.map((l) => l.trim()).sort()).toEqual([

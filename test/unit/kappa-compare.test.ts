@@ -49,8 +49,21 @@ describe('lostLines', () => {
 
 describe('compareKappa', () => {
   it('judges each bucket before the boundary: equal, not rebuildable, newer in the log, different', () => {
-    const batchRows = [row(0, 'fr', 2, 5.5, 3), row(0, 'de', 1, 1.25, 1.25), row(60_000, 'fr', 1, 1, 1), row(120_000, 'fr', 3, 3, 1), row(180_000, 'fr', 1, 1, 1), row(240_000, 'fr', 9, 9, 1)];
-    const kappaRows = [row(0, 'de', 1, 1.25, 1.25), row(0, 'fr', 2, 5.5, 3), row(120_000, 'fr', 2, 2, 1), row(180_000, 'fr', 2, 2, 1), row(240_000, 'fr', 1, 1, 1)];
+    const batchRows = [
+      row(0, 'fr', 2, 5.5, 3),
+      row(0, 'de', 1, 1.25, 1.25),
+      row(60_000, 'fr', 1, 1, 1),
+      row(120_000, 'fr', 3, 3, 1),
+      row(180_000, 'fr', 1, 1, 1),
+      row(240_000, 'fr', 9, 9, 1),
+    ];
+    const kappaRows = [
+      row(0, 'de', 1, 1.25, 1.25),
+      row(0, 'fr', 2, 5.5, 3),
+      row(120_000, 'fr', 2, 2, 1),
+      row(180_000, 'fr', 2, 2, 1),
+      row(240_000, 'fr', 1, 1, 1),
+    ];
     const c = compareKappa({
       view: revenue,
       granularity: 'minute',
@@ -68,13 +81,26 @@ describe('compareKappa', () => {
       [60_000, 'different'],
       [0, 'equal'],
     ]);
-    expect(c.buckets[3]).toMatchObject({ batch: { purchases: 3, revenue: 6.75, max_order: 3 }, kappa: { purchases: 3, revenue: 6.75, max_order: 3 }, groupsDiffering: 0 });
+    expect(c.buckets[3]).toMatchObject({
+      batch: { purchases: 3, revenue: 6.75, max_order: 3 },
+      kappa: { purchases: 3, revenue: 6.75, max_order: 3 },
+      groupsDiffering: 0,
+    });
     expect(c.buckets[2]).toMatchObject({ batch: { purchases: 1 }, kappa: { purchases: 0, max_order: null }, groupsDiffering: 1 });
   });
 
   it('lists the buckets that are not equal first, and counts what it leaves out', () => {
     const rows = [0, 60_000, 120_000].map((s) => row(s, 'fr', 1, 1, 1));
-    const c = compareKappa({ view: revenue, granularity: 'minute', boundary: 1e9, batchRows: rows, kappaRows: rows.slice(1), lost: new Map(), newer: new Map(), maxBuckets: 2 });
+    const c = compareKappa({
+      view: revenue,
+      granularity: 'minute',
+      boundary: 1e9,
+      batchRows: rows,
+      kappaRows: rows.slice(1),
+      lost: new Map(),
+      newer: new Map(),
+      maxBuckets: 2,
+    });
     expect(c.buckets.map((b) => [b.start, b.status])).toEqual([
       [0, 'different'],
       [120_000, 'equal'],

@@ -116,7 +116,11 @@ describe('archiver record classification', () => {
     const deep = `{"id":"d","ts":1,"x":${'['.repeat(5000)}${']'.repeat(5000)}}`;
     expect(classifyRecord(Buffer.from(deep), views)).toMatchObject({ ok: false, reason: 'bad_field', message: expect.stringMatching(/^field "x" nests/) });
     const long = JSON.stringify({ id: 'l', ts: 1, type: 'pageview', url: 'u'.repeat(500_000) });
-    expect(classifyRecord(Buffer.from(long), views)).toMatchObject({ ok: false, reason: 'bad_field', message: expect.stringMatching(/^field "url" is 500000 characters long/) });
+    expect(classifyRecord(Buffer.from(long), views)).toMatchObject({
+      ok: false,
+      reason: 'bad_field',
+      message: expect.stringMatching(/^field "url" is 500000 characters long/),
+    });
   });
 });
 

@@ -42,7 +42,7 @@ function expectSame(a: MeasureState, b: MeasureState): void {
 }
 
 describe.each(MEASURE_KINDS.map((k) => [k]))('%s monoid', (kind) => {
-  const r = rand(0xc0ffee ^ kind.length * 7919);
+  const r = rand(0xc0ffee ^ (kind.length * 7919));
   const trials = 300;
 
   it('is associative', () => {

@@ -42,11 +42,18 @@ interface Section {
 function decode(
   keys: string[],
   args: string[],
-): { head: string[]; totals: [string, string][]; sets: [string, string][]; late: { key: string; expireAt: string; members: [string, string][] }[]; sections: Section[] } {
+): {
+  head: string[];
+  totals: [string, string][];
+  sets: [string, string][];
+  late: { key: string; expireAt: string; members: [string, string][] }[];
+  sections: Section[];
+} {
   const a = Number(args[4]);
   const b = Number(args[5]);
   const c = Number(args[6]);
-  const pairs = (from: number, n: number): [string, string][] => Array.from({ length: n }, (_, k) => [args[from + 2 * k] as string, args[from + 2 * k + 1] as string]);
+  const pairs = (from: number, n: number): [string, string][] =>
+    Array.from({ length: n }, (_, k) => [args[from + 2 * k] as string, args[from + 2 * k + 1] as string]);
   const late: { key: string; expireAt: string; members: [string, string][] }[] = [];
   let i = 7 + 2 * (a + b);
   for (let k = 1; k <= c; k++) {
@@ -126,7 +133,14 @@ describe('encodeApply', () => {
     const lost = { from: 4, to: 10, untilTs: NOW - 5000 };
     const { keys, args } = encodeApply('la', { ...a, counters, lost, coveredSince: NOW - 5000 }, policy);
     const { totals, sets, sections } = decode(keys, args);
-    for (const s of sections) expect(s.incr.map(([f, v]) => [splitGroupField(f)[1], v])).toEqual(expect.arrayContaining([['_late', '1'], ['_dups', '2'], ['_unchecked', '3']]));
+    for (const s of sections)
+      expect(s.incr.map(([f, v]) => [splitGroupField(f)[1], v])).toEqual(
+        expect.arrayContaining([
+          ['_late', '1'],
+          ['_dups', '2'],
+          ['_unchecked', '3'],
+        ]),
+      );
     expect(totals).toContainEqual(['lostOffsets', '6']);
     expect(sets).toEqual([
       ['lastLost', JSON.stringify(lost)],

@@ -14,7 +14,7 @@ describe('keySlot', () => {
     expect(keySlot('hello')).toBe(866);
   });
 
-  it('hashes the first non-empty {tag} only, by the specification\'s examples', () => {
+  it("hashes the first non-empty {tag} only, by the specification's examples", () => {
     expect(keySlot('{user1000}.following')).toBe(keySlot('user1000'));
     expect(keySlot('foo{bar}{zap}')).toBe(keySlot('bar'));
     expect(keySlot('foo{{bar}}zap')).toBe(keySlot('{bar'));

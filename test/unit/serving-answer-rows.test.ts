@@ -25,12 +25,14 @@ const view = views.byName.pageviews!;
 const M = 60_000;
 const T0 = Date.UTC(2024, 4, 1, 10, 0);
 const NOW = T0 + 60 * M;
-const q = (extra: Record<string, string> = {}) => resolveQuery(view, rangeQuery.parse({ granularity: 'minute', from: String(T0), to: String(T0 + 30 * M), ...extra }), NOW);
+const q = (extra: Record<string, string> = {}) =>
+  resolveQuery(view, rangeQuery.parse({ granularity: 'minute', from: String(T0), to: String(T0 + 30 * M), ...extra }), NOW);
 
 /** 4 URLs in each of the first 3 minutes: 12 stored rows. */
 function events(): object[] {
   const out: object[] = [];
-  for (let minute = 0; minute < 3; minute++) for (let u = 0; u < 4; u++) out.push({ id: `e${minute}-${u}`, ts: T0 + minute * M, type: 'pageview', url: `/u${u}`, user: 'v' });
+  for (let minute = 0; minute < 3; minute++)
+    for (let u = 0; u < 4; u++) out.push({ id: `e${minute}-${u}`, ts: T0 + minute * M, type: 'pageview', url: `/u${u}`, user: 'v' });
   return out;
 }
 
@@ -38,7 +40,8 @@ async function refusal(answer: Promise<unknown>): Promise<unknown> {
   try {
     await answer;
   } catch (err) {
-    if (isLambdaError(err)) return { code: err.code, message: err.message, params: (err.details?.invalidParams as { parameter: string }[]).map((p) => p.parameter) };
+    if (isLambdaError(err))
+      return { code: err.code, message: err.message, params: (err.details?.invalidParams as { parameter: string }[]).map((p) => p.parameter) };
     throw err;
   }
   return 'answered';
@@ -70,7 +73,11 @@ describe('answer rows bound', () => {
   it('series, totals and drift: a 400 naming groupBy past the bound, the same from the cache; an answer within it is whole', async () => {
     const ctx = { ...fakeContext(views, NOW, store), maxAnswerRows: 11 };
     const cache = new ServingCache({ cacheBytes: 1 << 20, speedMaxStaleMs: 0 }, null, () => NOW);
-    const refused = { code: 'VALIDATION', message: expect.stringContaining('query parameter "groupBy": the answer would read more than 11 rows') as unknown, params: ['groupBy', 'filter', 'from', 'granularity'] };
+    const refused = {
+      code: 'VALIDATION',
+      message: expect.stringContaining('query parameter "groupBy": the answer would read more than 11 rows') as unknown,
+      params: ['groupBy', 'filter', 'from', 'granularity'],
+    };
     expect(await refusal(seriesAnswer(ctx, view, q()))).toEqual(refused);
     expect(await refusal(cachedSeriesAnswer(ctx, cache, view, q()))).toEqual(refused);
     expect(await refusal(totalsAnswer(ctx, view, q()))).toEqual(refused);

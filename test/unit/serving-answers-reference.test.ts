@@ -38,9 +38,18 @@ const query = (view: ViewDef, extra: Record<string, string> = {}) =>
  * The reference's groups of one view over [from, to), as the answers list them (dims by name): the
  * fold of the records the answer should count (each bucket's from the layer that owns it).
  */
-function reference(view: ViewDef, g: Granularity, from: number, to: number, filter?: Record<string, string | null>): { dims: Record<string, string | null>; values: FinalValues }[] {
+function reference(
+  view: ViewDef,
+  g: Granularity,
+  from: number,
+  to: number,
+  filter?: Record<string, string | null>,
+): { dims: Record<string, string | null>; values: FinalValues }[] {
   const totals = referenceTotals(served(g), views, { view: view.name, granularity: g, from, to, filter });
-  return [...totals].map(([key, v]) => ({ dims: Object.fromEntries(view.dimensions.map((d, i) => [d, (JSON.parse(key) as (string | null)[])[i] ?? null])), values: v }));
+  return [...totals].map(([key, v]) => ({
+    dims: Object.fromEntries(view.dimensions.map((d, i) => [d, (JSON.parse(key) as (string | null)[])[i] ?? null])),
+    values: v,
+  }));
 }
 
 /** Per stored group (minute buckets), the reference fold of what the answer should count: folded once for every bucket. */
@@ -52,8 +61,12 @@ function referenceBucket(view: ViewDef, bucketStart: number): { dims: Record<str
     .map(({ key, values }) => ({ dims: Object.fromEntries(view.dimensions.map((d, i) => [d, key[3][i] ?? null])), values }));
 }
 
-const byDims = <T extends { dims: Record<string, string | null> }>(xs: readonly T[]) => [...xs].sort((a, b) => JSON.stringify(a.dims).localeCompare(JSON.stringify(b.dims)));
-const distinctOf = (view: ViewDef) => Object.entries(view.measures).filter(([, d]) => d.type === 'distinct').map(([n]) => n);
+const byDims = <T extends { dims: Record<string, string | null> }>(xs: readonly T[]) =>
+  [...xs].sort((a, b) => JSON.stringify(a.dims).localeCompare(JSON.stringify(b.dims)));
+const distinctOf = (view: ViewDef) =>
+  Object.entries(view.measures)
+    .filter(([, d]) => d.type === 'distinct')
+    .map(([n]) => n);
 
 describe('serving answers on folded fakes equal the reference fold', () => {
   it('has both layers and the duplicates they disagree on', () => {
@@ -99,13 +112,16 @@ describe('serving answers on folded fakes equal the reference fold', () => {
     const ref = reference(revenue, 'minute', T0, T0 + 40 * M);
     expect(all).toHaveLength(1);
     expect(all[0]!.values.purchases).toBe(ref.reduce((n, g) => n + g.values.purchases!, 0));
-    expect(all[0]!.values.revenue).toBeCloseTo(ref.reduce((n, g) => n + g.values.revenue!, 0), 2);
+    expect(all[0]!.values.revenue).toBeCloseTo(
+      ref.reduce((n, g) => n + g.values.revenue!, 0),
+      2,
+    );
     expect(all[0]!.values.max_order).toBe(Math.max(...ref.map((g) => g.values.max_order!)));
     const us = (await totalsAnswer(ctx, revenue, query(revenue, { filter: 'country:US' }))).answer.totals;
     expect(us.map((t) => t.values)).toEqual(reference(revenue, 'minute', T0, T0 + 40 * M, { country: 'US' }).map((g) => g.values));
   });
 
-  it('an hour series: the hour holding W is the speed layer\'s and incomplete (it started mid-hour), the one before is the batch run\'s', async () => {
+  it("an hour series: the hour holding W is the speed layer's and incomplete (it started mid-hour), the one before is the batch run's", async () => {
     const pageviews = views.byName.pageviews!;
     const { answer } = await seriesAnswer(ctx, pageviews, query(pageviews, { granularity: 'hour', from: String(T0 - 60 * M), groupBy: '' }));
     expect(answer.buckets.map((b) => [b.source, b.complete])).toEqual([
@@ -115,7 +131,7 @@ describe('serving answers on folded fakes equal the reference fold', () => {
     expect(answer.incomplete).toEqual([{ bucketStart: T0, source: 'speed', reason: 'speed_not_covered' }]);
   });
 
-  it('drift: batch values are the reference, speed values count the copies again, and each bucket\'s difference is its copies, all explained', async () => {
+  it("drift: batch values are the reference, speed values count the copies again, and each bucket's difference is its copies, all explained", async () => {
     const pageviews = views.byName.pageviews!;
     const d = await driftAnswer(ctx, pageviews, query(pageviews));
     const compared = Array.from({ length: 10 }, (_, i) => COVERED_SINCE + i * M);

@@ -51,7 +51,8 @@ describe('batch-to-batch drift', () => {
   const runB = (a: object[]) => [...a, ...late, ...pageviews(T0 + 12 * M + 1000, 3), ...pageviews(T0 + 15 * M, 3, '/c'), ...pageviews(T0 + 25 * M, 7)];
 
   const drift = async (granularity: 'minute' | 'hour', from = T0, to = T0 + 30 * M) =>
-    (await driftAnswer(fakeContext(views, NOW, store), view, resolveQuery(view, rangeQuery.parse({ granularity, from: String(from), to: String(to) }), NOW))).batchToBatch;
+    (await driftAnswer(fakeContext(views, NOW, store), view, resolveQuery(view, rangeQuery.parse({ granularity, from: String(from), to: String(to) }), NOW)))
+      .batchToBatch;
 
   it('splits late events absorbed into served buckets from buckets newly covered as W moved, each exactly', async () => {
     const a = runA();
@@ -69,7 +70,11 @@ describe('batch-to-batch drift', () => {
     });
     // Only rows of buckets both runs served are listed as changes: not 10:12, 10:15 nor 10:25.
     expect((b2b.changes as { start: number }[]).map((c) => c.start)).toEqual([T0, T0 + 5 * M]);
-    expect(b2b.changes).toContainEqual({ start: T0, dims: { url: '/a' }, measures: { views: { before: 3, after: 5, diff: 2, abs: 2, rel: 2 / 3 }, visitors: { before: 3, after: 5, diff: 2, abs: 2, rel: 2 / 3 } } });
+    expect(b2b.changes).toContainEqual({
+      start: T0,
+      dims: { url: '/a' },
+      measures: { views: { before: 3, after: 5, diff: 2, abs: 2, rel: 2 / 3 }, visitors: { before: 3, after: 5, diff: 2, abs: 2, rel: 2 / 3 } },
+    });
     expect(b2b).not.toHaveProperty('eventsAbsorbed');
     expect(batchToBatchText(b2b)).toBe(
       'Batch to batch: between run run-a and run run-b, 3 late event(s) were absorbed into buckets the previous run already served (2 row(s) changed); ' +
@@ -82,12 +87,18 @@ describe('batch-to-batch drift', () => {
     publisher.publish('run-a', T0 + 10 * M, a, 2);
     publisher.publish('run-b', T0 + 20 * M, runB(a), 2);
     // From 10:13: the late events and the 10:12 bucket are outside the range.
-    expect(await drift('minute', T0 + 13 * M)).toMatchObject({ lateEventsAbsorbed: 0, rowsChanged: 0, newlyCovered: { buckets: 7, bucketsWithEvents: 1, events: 3 } });
+    expect(await drift('minute', T0 + 13 * M)).toMatchObject({
+      lateEventsAbsorbed: 0,
+      rowsChanged: 0,
+      newlyCovered: { buckets: 7, bucketsWithEvents: 1, events: 3 },
+    });
     // By the hour both boundaries are 10:00: W moved inside the hour, no bucket is newly covered,
     // and no bucket was served by the previous run either.
     const hourly = await drift('hour', T0, T0 + H);
     expect(hourly).toMatchObject({ boundaries: { previous: T0, latest: T0 }, lateEventsAbsorbed: 0, rowsChanged: 0, newlyCovered: { buckets: 0, events: 0 } });
-    expect(batchToBatchText(hourly)).toMatch(/0 late event\(s\) .*; no bucket newly covered: at this granularity W stayed in the bucket of 2024-05-01 10:00:00 UTC\.$/);
+    expect(batchToBatchText(hourly)).toMatch(
+      /0 late event\(s\) .*; no bucket newly covered: at this granularity W stayed in the bucket of 2024-05-01 10:00:00 UTC\.$/,
+    );
   });
 
   it('a W that did not move covers nothing new, and the late events are still counted', async () => {

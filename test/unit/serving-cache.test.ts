@@ -91,13 +91,31 @@ describe('cached series: staleness', () => {
     let statusReads = 0;
     const status = ctx.speed.status.bind(ctx.speed);
     ctx.speed.status = () => (statusReads++, status());
-    const speedRow = (views: number) => ({ view: 'pageviews', granularity: 'hour' as const, bucketStart: T0 + 8 * H, dims: ['/a'], values: { views, visitors: 1 }, late: 0, duplicates: 0, unchecked: 0 });
+    const speedRow = (views: number) => ({
+      view: 'pageviews',
+      granularity: 'hour' as const,
+      bucketStart: T0 + 8 * H,
+      dims: ['/a'],
+      values: { views, visitors: 1 },
+      late: 0,
+      duplicates: 0,
+      unchecked: 0,
+    });
     ctx.speed.rows = [speedRow(4)];
     const metrics = createMetrics();
     const cache = new ServingCache({ cacheBytes: 1 << 20, speedMaxStaleMs: 200 }, metrics.serving, () => now);
-    const lookups = async () => (await metrics.serving.cacheLookups.get()).values.filter((v) => v.labels.part === 'answer').map((v) => `${v.labels.outcome}=${v.value}`).sort().join(' ');
+    const lookups = async () =>
+      (await metrics.serving.cacheLookups.get()).values
+        .filter((v) => v.labels.part === 'answer')
+        .map((v) => `${v.labels.outcome}=${v.value}`)
+        .sort()
+        .join(' ');
     const rq = resolveQuery(view, rangeQuery.parse({ granularity: 'hour', from: String(T0), to: String(T0 + 10 * H) }), now);
-    const parse = async () => JSON.parse((await cachedSeriesAnswer(ctx, cache, view, rq)).body.body.toString()) as { speed: { readAt: number }; buckets: { start: number; groups: { values: { views: number } }[] }[] };
+    const parse = async () =>
+      JSON.parse((await cachedSeriesAnswer(ctx, cache, view, rq)).body.body.toString()) as {
+        speed: { readAt: number };
+        buckets: { start: number; groups: { values: { views: number } }[] }[];
+      };
     const first = await parse();
     expect(first.speed.readAt).toBe(T0 + 10 * H);
     expect(first.buckets.find((b) => b.start === T0 + 8 * H)?.groups[0]?.values.views).toBe(4);

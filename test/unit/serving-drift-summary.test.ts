@@ -17,7 +17,13 @@ const views = defaultViewSet();
 const M = 60_000;
 const T0 = Date.UTC(2024, 4, 1, 10, 0);
 const NOW = T0 + 60 * M;
-const row = (view: string, bucketStart: number, dims: (string | null)[], values: BucketRow['values']): BucketRow => ({ view, granularity: 'minute', bucketStart, dims, values });
+const row = (view: string, bucketStart: number, dims: (string | null)[], values: BucketRow['values']): BucketRow => ({
+  view,
+  granularity: 'minute',
+  bucketStart,
+  dims,
+  values,
+});
 const q = (view: string, extra: Record<string, string> = {}) =>
   resolveQuery(views.byName[view]!, rangeQuery.parse({ granularity: 'minute', from: String(T0), to: String(T0 + 10 * M), ...extra }), NOW);
 
@@ -26,7 +32,10 @@ describe('drift summary', () => {
     const batch = new FakeBatchStore(views);
     // DE agrees in the first minute; FR reached only the speed layer, in three minutes (late
     // events the batch run does not have): batch 0 vs speed 1, a relative difference undefined.
-    batch.publish(runInfo('run-1', T0 + 5 * M), [row('revenue', T0, ['DE'], { purchases: 2, revenue: 10.5, max_order: 7 }), row('revenue', T0 + M, ['DE'], { purchases: 1, revenue: 2, max_order: 2 })]);
+    batch.publish(runInfo('run-1', T0 + 5 * M), [
+      row('revenue', T0, ['DE'], { purchases: 2, revenue: 10.5, max_order: 7 }),
+      row('revenue', T0 + M, ['DE'], { purchases: 1, revenue: 2, max_order: 2 }),
+    ]);
     const ctx = fakeContext(views, NOW, batch);
     ctx.speed.rows = [
       { ...row('revenue', T0, ['DE'], { purchases: 2, revenue: 10.5, max_order: 7 }), late: 0, duplicates: 0, unchecked: 0 },
@@ -66,7 +75,10 @@ describe('warnings name only the measures asked for', () => {
     // A batch run that keeps no sketches (LAMBDA_BATCH_SKETCHES=false): rolled up, the distinct
     // visitors of its buckets cannot be unioned, so they are null and warned about.
     const batch = new FakeBatchStore(views);
-    batch.publish(runInfo('run-1', T0 + 5 * M), [row('pageviews', T0, ['/a'], { views: 2, visitors: 2 }), row('pageviews', T0, ['/b'], { views: 1, visitors: 1 })]);
+    batch.publish(runInfo('run-1', T0 + 5 * M), [
+      row('pageviews', T0, ['/a'], { views: 2, visitors: 2 }),
+      row('pageviews', T0, ['/b'], { views: 1, visitors: 1 }),
+    ]);
     return fakeContext(views, NOW, batch);
   }
   const pageviews = views.byName.pageviews!;

@@ -53,8 +53,12 @@ describe('groupBy', () => {
       { view: 'sales', granularity: 'hour', bucketStart: 0, dims: ['DE', 'web'], values: { orders: 2, buyers: 2 }, late: 0, duplicates: 0, unchecked: 0 },
       { view: 'sales', granularity: 'hour', bucketStart: H, dims: ['DE', 'app'], values: { orders: 2, buyers: 2 }, late: 0, duplicates: 0, unchecked: 0 },
     ];
-    ctx.speed.sketches = [fakeSketch('sales', 'hour', 'buyers', 0, ['DE', 'web'], ['a', 'b']), fakeSketch('sales', 'hour', 'buyers', H, ['DE', 'app'], ['b', 'c'])];
-    const answer = async (groupBy: string) => (await totalsAnswer(ctx, view, resolveQuery(view, rangeQuery.parse({ groupBy, from: '0', to: String(2 * H) }), NOW))).answer;
+    ctx.speed.sketches = [
+      fakeSketch('sales', 'hour', 'buyers', 0, ['DE', 'web'], ['a', 'b']),
+      fakeSketch('sales', 'hour', 'buyers', H, ['DE', 'app'], ['b', 'c']),
+    ];
+    const answer = async (groupBy: string) =>
+      (await totalsAnswer(ctx, view, resolveQuery(view, rangeQuery.parse({ groupBy, from: '0', to: String(2 * H) }), NOW))).answer;
     await expect(answer('country,country')).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringMatching(/"groupBy"/) });
     const byCountry = await answer('country');
     expect(byCountry.approximate).toEqual(['buyers']);
@@ -66,7 +70,9 @@ describe('groupBy', () => {
     expect(refusal(() => resolveQuery(view, rangeQuery.parse({ groupBy: 'colour' }), NOW)).details).toEqual({
       invalidParams: [{ parameter: 'groupBy', message: 'view "sales" has no dimension "colour"' }],
     });
-    expect(refusal(() => resolveQuery(view, rangeQuery.parse({ filter: 'colour:red' }), NOW)).details).toMatchObject({ invalidParams: [{ parameter: 'filter' }] });
+    expect(refusal(() => resolveQuery(view, rangeQuery.parse({ filter: 'colour:red' }), NOW)).details).toMatchObject({
+      invalidParams: [{ parameter: 'filter' }],
+    });
   });
 });
 
@@ -93,7 +99,9 @@ describe('hostile query parameters (issue 14)', () => {
 
   it('huge or malformed numbers in from, to and limit are refused naming the parameter', () => {
     expect(queryRefusal({ from: '1e400' }).message).toMatch(/^query parameter "from": must be epoch milliseconds .*"1e400" is not an ISO-8601/);
-    expect(queryRefusal({ to: '99999999999999999999' }).message).toMatch(/^query parameter "to": must be epoch milliseconds or ISO-8601 with a zone \(is beyond the year 9999/);
+    expect(queryRefusal({ to: '99999999999999999999' }).message).toMatch(
+      /^query parameter "to": must be epoch milliseconds or ISO-8601 with a zone \(is beyond the year 9999/,
+    );
     for (const limit of ['99999999999', '1e400', '0', '1.5', 'lots', '-3']) {
       expect(queryRefusal({ limit }), limit).toEqual({
         message: 'query parameter "limit": must be a whole number from 1 to 10000',

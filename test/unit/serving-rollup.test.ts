@@ -24,7 +24,13 @@ const views = viewSetFromDocument(
   'test',
 );
 const view = views.byName.sales!;
-const row = (bucketStart: number, dims: (string | null)[], values: Record<string, number | null>): BucketRow => ({ view: 'sales', granularity: 'hour', bucketStart, dims, values });
+const row = (bucketStart: number, dims: (string | null)[], values: Record<string, number | null>): BucketRow => ({
+  view: 'sales',
+  granularity: 'hour',
+  bucketStart,
+  dims,
+  values,
+});
 
 describe('rollUp', () => {
   const rows = [

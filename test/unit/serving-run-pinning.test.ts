@@ -43,13 +43,18 @@ describe('one answer, one batch run', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const q = (extra: Record<string, string> = {}) => resolveQuery(view, rangeQuery.parse({ granularity: 'minute', from: String(T0), to: String(T0 + 30 * M), groupBy: '', ...extra }), NOW);
+  const q = (extra: Record<string, string> = {}) =>
+    resolveQuery(view, rangeQuery.parse({ granularity: 'minute', from: String(T0), to: String(T0 + 30 * M), groupBy: '', ...extra }), NOW);
 
   it('series and totals: W, the boundary and every batch row come from the run published when the answer began', async () => {
     publisher.publish('run-1', T0 + 10 * M, pageviews(T0, 3), 1);
     // run-2 (W 20 min, 5 events in the first minute) is published, and run-1 pruned and its file
     // deleted, right after the series answer read W from run-1.
-    let ctx = fakeContext(views, NOW, afterFirstRead(store, () => expect(publisher.publish('run-2', T0 + 20 * M, pageviews(T0, 5), 1)).toEqual(['run-1'])));
+    let ctx = fakeContext(
+      views,
+      NOW,
+      afterFirstRead(store, () => expect(publisher.publish('run-2', T0 + 20 * M, pageviews(T0, 5), 1)).toEqual(['run-1'])),
+    );
     const series = (await seriesAnswer(ctx, view, q())).answer;
     expect(series.batch).toMatchObject({ runId: 'run-1', watermark: T0 + 10 * M, boundary: T0 + 10 * M });
     expect(series.buckets[0]).toMatchObject({ start: T0, source: 'batch', groups: [{ values: { views: 3 } }] });
@@ -58,7 +63,11 @@ describe('one answer, one batch run', () => {
     expect(store.runs().map((r) => r.runId)).toEqual(['run-2']);
 
     // The same for totals: run-3 arrives after the answer read W from run-2.
-    ctx = fakeContext(views, NOW, afterFirstRead(store, () => publisher.publish('run-3', T0 + 25 * M, pageviews(T0, 8), 1)));
+    ctx = fakeContext(
+      views,
+      NOW,
+      afterFirstRead(store, () => publisher.publish('run-3', T0 + 25 * M, pageviews(T0, 8), 1)),
+    );
     const totals = (await totalsAnswer(ctx, view, q())).answer;
     expect(totals.batch).toMatchObject({ runId: 'run-2', boundary: T0 + 20 * M });
     expect(totals.sources.batchBuckets).toBe(20);
@@ -73,8 +82,14 @@ describe('one answer, one batch run', () => {
   it('drift: both comparisons read the runs of the answer, and a previous run pruned mid-answer is still read from its held file', async () => {
     publisher.publish('run-a', T0 + 10 * M, pageviews(T0, 3), 2);
     publisher.publish('run-b', T0 + 20 * M, pageviews(T0, 4), 2);
-    const ctx = fakeContext(views, NOW, afterFirstRead(store, () => expect(publisher.publish('run-c', T0 + 25 * M, pageviews(T0, 9), 2)).toEqual(['run-a'])));
-    ctx.speed.rows = [{ view: 'pageviews', granularity: 'minute', bucketStart: T0, dims: ['/a'], values: { views: 4, visitors: 4 }, late: 0, duplicates: 0, unchecked: 0 }];
+    const ctx = fakeContext(
+      views,
+      NOW,
+      afterFirstRead(store, () => expect(publisher.publish('run-c', T0 + 25 * M, pageviews(T0, 9), 2)).toEqual(['run-a'])),
+    );
+    ctx.speed.rows = [
+      { view: 'pageviews', granularity: 'minute', bucketStart: T0, dims: ['/a'], values: { views: 4, visitors: 4 }, late: 0, duplicates: 0, unchecked: 0 },
+    ];
     const d = await driftAnswer(ctx, view, q());
     expect(d.batch?.runId).toBe('run-b');
     expect(d.batch?.boundary).toBe(T0 + 20 * M);
@@ -86,7 +101,11 @@ describe('one answer, one batch run', () => {
   it('drift: through a store that cannot hold runs, a previous run pruned mid-answer makes the comparison unavailable, with the reason, not the answer fail', async () => {
     publisher.publish('run-a', T0 + 10 * M, pageviews(T0, 3), 2);
     publisher.publish('run-b', T0 + 20 * M, pageviews(T0, 4), 2);
-    const ctx = fakeContext(views, NOW, afterFirstRead(store, () => publisher.publish('run-c', T0 + 25 * M, pageviews(T0, 9), 2), { withSnapshot: false }));
+    const ctx = fakeContext(
+      views,
+      NOW,
+      afterFirstRead(store, () => publisher.publish('run-c', T0 + 25 * M, pageviews(T0, 9), 2), { withSnapshot: false }),
+    );
     const d = await driftAnswer(ctx, view, q());
     expect(d.batch?.runId).toBe('run-b');
     expect(d.buckets[0]).toMatchObject({ start: T0, rows: [{ measures: { views: { batch: 4 } } }] });

@@ -45,7 +45,13 @@ function fixture(opts: { batchSketches?: boolean } = {}) {
     for (const url of URLS) {
       const members = visitors(h, url);
       const start = T0 + h * H;
-      const row: BucketRow = { view: 'pageviews', granularity: 'hour', bucketStart: start, dims: [url], values: { views: members.length, visitors: new Set(members).size } };
+      const row: BucketRow = {
+        view: 'pageviews',
+        granularity: 'hour',
+        bucketStart: start,
+        dims: [url],
+        values: { views: members.length, visitors: new Set(members).size },
+      };
       const sketch = fakeSketch('pageviews', 'hour', 'visitors', start, [url], members);
       if (start < W) {
         rows.push(row);
@@ -63,14 +69,15 @@ function fixture(opts: { batchSketches?: boolean } = {}) {
   return ctx;
 }
 
-const q = (extra: Record<string, string>) => resolveQuery(pageviews, rangeQuery.parse({ granularity: 'hour', from: String(T0), to: String(T0 + 26 * H), ...extra }), NOW);
+const q = (extra: Record<string, string>) =>
+  resolveQuery(pageviews, rangeQuery.parse({ granularity: 'hour', from: String(T0), to: String(T0 + 26 * H), ...extra }), NOW);
 
 function truth(hours: readonly number[], urls: readonly string[]): number {
   return new Set(hours.flatMap((h) => urls.flatMap((u) => visitors(h, u)))).size;
 }
 
 describe('distinct totals over a range (issue 16)', () => {
-  it('per URL over batch and speed buckets: the union of both layers\' sketches, approximate, with the standard error', async () => {
+  it("per URL over batch and speed buckets: the union of both layers' sketches, approximate, with the standard error", async () => {
     const ctx = fixture();
     const t = (await totalsAnswer(ctx, pageviews, q({}))).answer;
     expect(t.sources).toEqual({ batchBuckets: 20, speedBuckets: 6 });
@@ -116,7 +123,7 @@ describe('distinct totals over a range (issue 16)', () => {
     expect(all.totals[0]!.values.visitors).toBe(truth([5], URLS));
   });
 
-  it('a speed bucket alone is the speed layer\'s estimate: approximate', async () => {
+  it("a speed bucket alone is the speed layer's estimate: approximate", async () => {
     const t = (await totalsAnswer(fixture(), pageviews, q({ from: String(T0 + 21 * H), to: String(T0 + 22 * H) }))).answer;
     expect(t.approximate).toEqual(['visitors']);
     expect(t.totals.every((x) => x.approximate?.includes('visitors'))).toBe(true);
@@ -136,7 +143,7 @@ describe('distinct totals over a range (issue 16)', () => {
 });
 
 describe('series with combined groups (issue 16)', () => {
-  it('groupBy= : each bucket\'s distinct value is the union over its URLs, in batch and speed buckets; the cached answer is the same bytes', async () => {
+  it("groupBy= : each bucket's distinct value is the union over its URLs, in batch and speed buckets; the cached answer is the same bytes", async () => {
     const ctx = fixture();
     const rq = q({ groupBy: '' });
     const s = (await seriesAnswer(ctx, pageviews, rq)).answer;
@@ -193,10 +200,19 @@ describe('the dashboard\'s "unique over the range" figure (issue 16)', () => {
       how: 'HyperLogLog estimate (standard error 0.81%): the union of the sketches of 20 batch bucket(s) of run run-1 and 6 speed bucket(s) from Redis',
     });
     const one = (await totalsAnswer(ctx, pageviews, q({ groupBy: '', filter: 'url:/a', from: String(T0 + 5 * H), to: String(T0 + 6 * H) }))).answer;
-    expect(describeUnique(one, 'visitors')).toEqual({ value: 30, exactness: 'exact', standardError: null, how: 'exact count of one stored group: 1 batch bucket(s) of run run-1' });
+    expect(describeUnique(one, 'visitors')).toEqual({
+      value: 30,
+      exactness: 'exact',
+      standardError: null,
+      how: 'exact count of one stored group: 1 batch bucket(s) of run run-1',
+    });
     const none = (await totalsAnswer(ctx, pageviews, q({ groupBy: '', filter: 'url:/nowhere' }))).answer;
     expect(describeUnique(none, 'visitors')).toMatchObject({ value: 0, exactness: 'exact' });
     const sketchless = (await totalsAnswer(fixture({ batchSketches: false }), pageviews, q({ groupBy: '' }))).answer;
-    expect(describeUnique(sketchless, 'visitors')).toMatchObject({ value: null, exactness: 'unavailable', how: expect.stringMatching(/keeps no HyperLogLog sketches/) });
+    expect(describeUnique(sketchless, 'visitors')).toMatchObject({
+      value: null,
+      exactness: 'unavailable',
+      how: expect.stringMatching(/keeps no HyperLogLog sketches/),
+    });
   });
 });

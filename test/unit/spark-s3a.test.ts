@@ -8,11 +8,25 @@ import { parseS3Url } from '../../adapters/master/s3-location.js';
 import { S3MasterDataset } from '../../adapters/master/s3-master-dataset.js';
 import type { S3Settings } from '../../adapters/master/s3-client.js';
 
-const base: S3Settings = { endpoint: null, region: 'eu-west-1', forcePathStyle: false, maxAttempts: 5, requestTimeoutMs: 30_000, listPageSize: 1000, credentials: null };
+const base: S3Settings = {
+  endpoint: null,
+  region: 'eu-west-1',
+  forcePathStyle: false,
+  maxAttempts: 5,
+  requestTimeoutMs: 30_000,
+  listPageSize: 1000,
+  credentials: null,
+};
 
 describe('s3a settings', () => {
   it('points s3a at an S3-compatible endpoint, path-style, with explicit keys', () => {
-    const conf = s3aSettings({ ...base, endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, maxAttempts: 3, credentials: { accessKeyId: 'lambda', secretAccessKey: 'lambda-secret' } });
+    const conf = s3aSettings({
+      ...base,
+      endpoint: 'http://127.0.0.1:9000',
+      forcePathStyle: true,
+      maxAttempts: 3,
+      credentials: { accessKeyId: 'lambda', secretAccessKey: 'lambda-secret' },
+    });
     expect(conf).toMatchObject({
       'fs.s3a.endpoint': 'http://127.0.0.1:9000',
       'fs.s3a.connection.ssl.enabled': 'false',
@@ -25,7 +39,7 @@ describe('s3a settings', () => {
     });
   });
 
-  it("leaves AWS S3 and its default credential chain alone when nothing is set", () => {
+  it('leaves AWS S3 and its default credential chain alone when nothing is set', () => {
     const conf = s3aSettings(base);
     expect(conf['fs.s3a.endpoint']).toBeUndefined();
     expect(conf['fs.s3a.path.style.access']).toBe('false');

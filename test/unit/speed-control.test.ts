@@ -26,7 +26,12 @@ describe('the runtime control as stored', () => {
   it('reads an absent or unreadable hash as nothing set, and each field on its own', () => {
     expect(parseControl({})).toEqual(NO_CONTROL);
     expect(parseControl(null)).toEqual(NO_CONTROL);
-    expect(parseControl({ dedupe: '0', version: '3', updatedAt: '1700000000000' })).toEqual({ dedupe: false, paused: false, version: 3, updatedAt: 1_700_000_000_000 });
+    expect(parseControl({ dedupe: '0', version: '3', updatedAt: '1700000000000' })).toEqual({
+      dedupe: false,
+      paused: false,
+      version: 3,
+      updatedAt: 1_700_000_000_000,
+    });
     expect(parseControl({ dedupe: '1', paused: '1', version: '4' })).toMatchObject({ dedupe: true, paused: true, version: 4 });
     expect(parseControl({ dedupe: 'maybe', paused: 'yes', version: '-2', updatedAt: 'x' })).toEqual(NO_CONTROL);
   });
@@ -40,14 +45,14 @@ describe('the runtime control as stored', () => {
     expect(newerControl(v3, NO_CONTROL)).toBe(NO_CONTROL);
   });
 
-  it('applies the admin switch when set, else the instance\'s LAMBDA_SPEED_DEDUPE, and says which', () => {
+  it("applies the admin switch when set, else the instance's LAMBDA_SPEED_DEDUPE, and says which", () => {
     expect(effectiveDedupe(NO_CONTROL, true)).toEqual({ dedupe: true, from: 'LAMBDA_SPEED_DEDUPE' });
     expect(effectiveDedupe(NO_CONTROL, false)).toEqual({ dedupe: false, from: 'LAMBDA_SPEED_DEDUPE' });
     expect(effectiveDedupe({ ...NO_CONTROL, dedupe: false, version: 1 }, true)).toEqual({ dedupe: false, from: 'admin' });
     expect(effectiveDedupe({ ...NO_CONTROL, dedupe: true, version: 1 }, false)).toEqual({ dedupe: true, from: 'admin' });
   });
 
-  it('keeps the invalid records\' totals by reason beside the total, in the apply\'s HINCRBY pairs', () => {
+  it("keeps the invalid records' totals by reason beside the total, in the apply's HINCRBY pairs", () => {
     expect(reasonOfInvalidField(invalidReasonField('bad_ts'))).toBe('bad_ts');
     expect(reasonOfInvalidField('invalid')).toBeNull();
     const { args } = encodeApply(

@@ -61,7 +61,14 @@ function fixture() {
       batch: {
         partition: 0,
         highWatermark: String(records.length),
-        messages: records.slice(from, to).map((r, i) => ({ offset: String(from + i), key: r.key === null ? null : Buffer.from(r.key), value: Buffer.from(r.value), timestamp: String(arrival(from + i)), attributes: 0, headers: {} })),
+        messages: records.slice(from, to).map((r, i) => ({
+          offset: String(from + i),
+          key: r.key === null ? null : Buffer.from(r.key),
+          value: Buffer.from(r.value),
+          timestamp: String(arrival(from + i)),
+          attributes: 0,
+          headers: {},
+        })),
       },
       resolveOffset: () => undefined,
       heartbeat: () => Promise.resolve(),
@@ -84,7 +91,12 @@ describe('speed fetch handler on fakes', () => {
     ranges.forEach(([from], i) => expect(from).toBe(i === 0 ? 0 : ranges[i - 1]![1]));
     expect(ranges.at(-1)![1]).toBe(500);
     const sum = (k: 'events' | 'duplicatesSkipped' | 'invalid') => store.applied.reduce((n, a) => n + a.totals[k], 0);
-    expect(sum('events')).toBe(validDeduped(records.map((r) => r.value), views).length);
+    expect(sum('events')).toBe(
+      validDeduped(
+        records.map((r) => r.value),
+        views,
+      ).length,
+    );
     expect(sum('duplicatesSkipped')).toBe(records.filter((r) => r.kind === 'duplicate').length);
     const invalid = records.flatMap((r, offset) => (r.kind === 'invalid' ? [offset] : []));
     expect(invalid.length).toBeGreaterThan(10);

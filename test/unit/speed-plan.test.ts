@@ -34,7 +34,10 @@ class MemoryClaims {
   }
 }
 
-function plan(values: (string | null)[], opts: { dedupe?: boolean; claims?: MemoryClaims; partition?: number; watermark?: number | null; arrival?: number } = {}) {
+function plan(
+  values: (string | null)[],
+  opts: { dedupe?: boolean; claims?: MemoryClaims; partition?: number; watermark?: number | null; arrival?: number } = {},
+) {
   const parsed = parseRecords(records(values, 100, opts.arrival), views);
   const claims = opts.claims ?? new MemoryClaims();
   const partition = opts.partition ?? 3;
@@ -155,7 +158,18 @@ describe('planBatch', () => {
     const parsed = parseRecords(records([pv('a', T0)], 120), views);
     const req = claimRequests(parsed, WINDOW);
     const lost = { from: 100, to: 120, untilTs: T0 + 1000 };
-    const base = { partition: 3, records: parsed, claims: req.flags, expectedNext: 100, views, dedupe: true, watermark: null, allowedLatenessMs: 60_000, lost, nowMs: T0 };
+    const base = {
+      partition: 3,
+      records: parsed,
+      claims: req.flags,
+      expectedNext: 100,
+      views,
+      dedupe: true,
+      watermark: null,
+      allowedLatenessMs: 60_000,
+      lost,
+      nowMs: T0,
+    };
     expect(planBatch({ ...base, coveredSince: 0 }).apply).toMatchObject({ lost, coveredSince: T0 + 1000 });
     expect(planBatch({ ...base, coveredSince: T0 + 5000 }).apply.coveredSince).toBe(T0 + 5000);
   });

@@ -25,7 +25,20 @@ describe('plain lines (shared/sql/json-text.ts)', () => {
   });
 
   it('refuses what JSON.parse refuses or reads differently from the text', () => {
-    for (const line of ['{"a":1,}', '{"a":NaN}', "{'a':1}", '\ufeff{}', '{"a":"\\u00e9"}', '{"a":"\u0001"}', '{"a":[1]}', '{"a":01}', '{"a":.5}', '{"a":1.}', '[]', '{} x']) {
+    for (const line of [
+      '{"a":1,}',
+      '{"a":NaN}',
+      "{'a':1}",
+      '\ufeff{}',
+      '{"a":"\\u00e9"}',
+      '{"a":"\u0001"}',
+      '{"a":[1]}',
+      '{"a":01}',
+      '{"a":.5}',
+      '{"a":1.}',
+      '[]',
+      '{} x',
+    ]) {
       expect(plain.test(line), line).toBe(false);
     }
     for (const line of ['{}', ' { } ', '\t{"a" : -0.5e+3 ,"b":"日本😀","c":true,"d":null}\t']) expect(plain.test(line), line).toBe(true);

@@ -72,7 +72,12 @@ describe('batch run file', () => {
     const agg = new Aggregate();
     for (const e of validDeduped(events, views)) agg.add(e, views);
     const path = join(dir, 'r1.sqlite');
-    const rows = writeRunFile(path, { views, viewsJson: VIEWS_JSON, record: { ...record, counts: { ...record.counts, groups: agg.size } }, groups: agg.groups() });
+    const rows = writeRunFile(path, {
+      views,
+      viewsJson: VIEWS_JSON,
+      record: { ...record, counts: { ...record.counts, groups: agg.size } },
+      groups: agg.groups(),
+    });
     expect(rows).toBe(agg.size);
     expect(existsSync(`${path}.tmp`)).toBe(false);
 
@@ -89,11 +94,21 @@ describe('batch run file', () => {
     }
     expect(seen).toBe(truth.size);
     const minute = reader.series({ view: 'tricky', granularity: 'minute', from: T, to: T + 1 });
-    expect(minute).toEqual([{ view: 'tricky', granularity: 'minute', bucketStart: T - 5000, dims: ['a"b\nc', 'X', 'x'], values: { n: 2, who: 2, lo: -1.5, hi: 2.125, sum: 0.625 } }]);
+    expect(minute).toEqual([
+      { view: 'tricky', granularity: 'minute', bucketStart: T - 5000, dims: ['a"b\nc', 'X', 'x'], values: { n: 2, who: 2, lo: -1.5, hi: 2.125, sum: 0.625 } },
+    ]);
     // Filters: equality, the missing-value group, and a value that merely looks like null.
     expect(reader.series({ view: 'tricky', granularity: 'day', from: 0, to: T * 2, filter: { order: null } }).map((r) => r.dims)).toEqual([[null, 'X', null]]);
-    expect(reader.series({ view: 'tricky', granularity: 'minute', from: 0, to: T * 2, filter: { order: null } })[0]?.values).toEqual({ n: 1, who: 1, lo: null, hi: null, sum: 0 });
-    expect(reader.series({ view: 'tricky', granularity: 'day', from: 0, to: T * 2, filter: { url: 'null' } }).map((r) => r.dims)).toEqual([['5', null, 'null']]);
+    expect(reader.series({ view: 'tricky', granularity: 'minute', from: 0, to: T * 2, filter: { order: null } })[0]?.values).toEqual({
+      n: 1,
+      who: 1,
+      lo: null,
+      hi: null,
+      sum: 0,
+    });
+    expect(reader.series({ view: 'tricky', granularity: 'day', from: 0, to: T * 2, filter: { url: 'null' } }).map((r) => r.dims)).toEqual([
+      ['5', null, 'null'],
+    ]);
     // Range: buckets with start in [floor_g(from), to).
     const nextDay = Date.UTC(2024, 0, 3);
     expect(reader.series({ view: 'tricky', granularity: 'day', from: T, to: nextDay })).toHaveLength(2);
@@ -124,10 +139,19 @@ describe('batch run file', () => {
     ]);
     // ...and one of several says how many (parts) and has no distinct count (they cannot be added).
     const day = reader.series({ view: 'tricky', granularity: 'day', from: 0, to: T + 1, keep: ['Url'] });
-    expect(day).toEqual([{ view: 'tricky', granularity: 'day', bucketStart: Date.UTC(2024, 0, 2), dims: [null, 'X', null], values: { n: 3, who: null, lo: -1.5, hi: 2.125, sum: 0.625 }, parts: 2 }]);
+    expect(day).toEqual([
+      {
+        view: 'tricky',
+        granularity: 'day',
+        bucketStart: Date.UTC(2024, 0, 2),
+        dims: [null, 'X', null],
+        values: { n: 3, who: null, lo: -1.5, hi: 2.125, sum: 0.625 },
+        parts: 2,
+      },
+    ]);
   });
 
-  it('keeps the distinct measure\'s sketches beside the exact counts when given them, and says when it has none (issue 16)', () => {
+  it("keeps the distinct measure's sketches beside the exact counts when given them, and says when it has none (issue 16)", () => {
     const agg = new Aggregate();
     for (const e of validDeduped(events, views)) agg.add(e, views);
     const path = join(dir, 'r1.sqlite');

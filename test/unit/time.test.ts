@@ -1,15 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import {
-  DAY_MS,
-  GRANULARITIES,
-  HOUR_MS,
-  MAX_EVENT_TS,
-  bucketsInRange,
-  floorTo,
-  floorToMinute,
-  granularityMs,
-  parseEventTime,
-} from '../../shared/time.js';
+import { DAY_MS, GRANULARITIES, HOUR_MS, MAX_EVENT_TS, bucketsInRange, floorTo, floorToMinute, granularityMs, parseEventTime } from '../../shared/time.js';
 import { isLambdaError } from '../../shared/errors.js';
 
 describe('parseEventTime', () => {

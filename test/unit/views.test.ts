@@ -19,10 +19,7 @@ const ok = { name: 'v', measures: { n: { type: 'count' } } };
 
 describe('loadViews: accepted documents', () => {
   it('applies defaults and keeps measure order', () => {
-    const vs = loadViews(
-      JSON.stringify({ views: [{ name: 'shop', measures: { b: { type: 'sum', field: 'amount' }, a: { type: 'count' } } }] }),
-      'x.json',
-    );
+    const vs = loadViews(JSON.stringify({ views: [{ name: 'shop', measures: { b: { type: 'sum', field: 'amount' }, a: { type: 'count' } } }] }), 'x.json');
     const v = getView(vs, 'shop');
     expect(v).toBeDefined();
     expect(v?.dimensions).toEqual([]);
@@ -84,23 +81,71 @@ describe('loadViews: accepted documents', () => {
 
 describe('loadViews: error messages name file, view and field', () => {
   const cases: [string, unknown, string | RegExp][] = [
-    ['sum without field', { views: [{ name: 'revenue', measures: { total: { type: 'sum' } } }] }, 'views.json: view "revenue": measure "total": sum needs "field"'],
+    [
+      'sum without field',
+      { views: [{ name: 'revenue', measures: { total: { type: 'sum' } } }] },
+      'views.json: view "revenue": measure "total": sum needs "field"',
+    ],
     ['min without field', { views: [{ name: 'revenue', measures: { low: { type: 'min' } } }] }, 'views.json: view "revenue": measure "low": min needs "field"'],
-    ['distinct without field', { views: [{ name: 'pv', measures: { u: { type: 'distinct' } } }] }, 'views.json: view "pv": measure "u": distinct needs "field"'],
-    ['unknown measure type', { views: [{ name: 'revenue', measures: { avg: { type: 'avg', field: 'amount' } } }] }, /^views\.json: view "revenue": measure "avg": unknown measure type "avg" \(expected one of count, sum, min, max, distinct\)$/],
+    [
+      'distinct without field',
+      { views: [{ name: 'pv', measures: { u: { type: 'distinct' } } }] },
+      'views.json: view "pv": measure "u": distinct needs "field"',
+    ],
+    [
+      'unknown measure type',
+      { views: [{ name: 'revenue', measures: { avg: { type: 'avg', field: 'amount' } } }] },
+      /^views\.json: view "revenue": measure "avg": unknown measure type "avg" \(expected one of count, sum, min, max, distinct\)$/,
+    ],
     ['measure without type', { views: [{ name: 'revenue', measures: { x: {} } }] }, /view "revenue": measure "x": needs "type"/],
-    ['count with a field', { views: [{ name: 'v', measures: { n: { type: 'count', field: 'x' } } }] }, 'views.json: view "v": measure "n": count does not take "field"'],
-    ['distinct with decimals', { views: [{ name: 'v', measures: { n: { type: 'distinct', field: 'x', decimals: 2 } } }] }, /measure "n": distinct does not take "decimals"/],
-    ['decimals out of range', { views: [{ name: 'v', measures: { s: { type: 'sum', field: 'x', decimals: 7 } } }] }, 'views.json: view "v": measure "s": "decimals" must be an integer from 0 to 6, got 7'],
-    ['decimals not integer', { views: [{ name: 'v', measures: { s: { type: 'sum', field: 'x', decimals: 1.5 } } }] }, /measure "s": "decimals" must be an integer, got 1\.5/],
+    [
+      'count with a field',
+      { views: [{ name: 'v', measures: { n: { type: 'count', field: 'x' } } }] },
+      'views.json: view "v": measure "n": count does not take "field"',
+    ],
+    [
+      'distinct with decimals',
+      { views: [{ name: 'v', measures: { n: { type: 'distinct', field: 'x', decimals: 2 } } }] },
+      /measure "n": distinct does not take "decimals"/,
+    ],
+    [
+      'decimals out of range',
+      { views: [{ name: 'v', measures: { s: { type: 'sum', field: 'x', decimals: 7 } } }] },
+      'views.json: view "v": measure "s": "decimals" must be an integer from 0 to 6, got 7',
+    ],
+    [
+      'decimals not integer',
+      { views: [{ name: 'v', measures: { s: { type: 'sum', field: 'x', decimals: 1.5 } } }] },
+      /measure "s": "decimals" must be an integer, got 1\.5/,
+    ],
     ['bad view name', { views: [{ ...ok, name: 'Page-Views' }] }, /^views\.json: view "Page-Views": "name" is not a valid name/],
     ['missing view name', { views: [{ measures: { n: { type: 'count' } } }] }, 'views.json: view #0: needs "name"'],
-    ['bad measure name', { views: [{ name: 'v', measures: { Total: { type: 'count' } } }] }, /^views\.json: view "v": measure "Total": is not a valid measure name/],
-    ['bad dimension field', { views: [{ ...ok, dimensions: ['url', 'user-agent'] }] }, /view "v": "dimensions\[1\]" is not a valid field name .* got "user-agent"/],
-    ['too many dimensions', { views: [{ ...ok, dimensions: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'] }] }, /view "v": "dimensions" has 9 entries, at most 8/],
+    [
+      'bad measure name',
+      { views: [{ name: 'v', measures: { Total: { type: 'count' } } }] },
+      /^views\.json: view "v": measure "Total": is not a valid measure name/,
+    ],
+    [
+      'bad dimension field',
+      { views: [{ ...ok, dimensions: ['url', 'user-agent'] }] },
+      /view "v": "dimensions\[1\]" is not a valid field name .* got "user-agent"/,
+    ],
+    [
+      'too many dimensions',
+      { views: [{ ...ok, dimensions: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'] }] },
+      /view "v": "dimensions" has 9 entries, at most 8/,
+    ],
     ['duplicate dimension', { views: [{ ...ok, dimensions: ['url', 'url'] }] }, 'views.json: view "v": dimension "url" is listed twice'],
-    ['filter with object value', { views: [{ ...ok, filter: { type: { eq: 1 } } }] }, /view "v": "filter.type" must be a string, number, boolean or null, got object/],
-    ['unknown granularity', { views: [{ ...ok, granularities: ['minute', 'week'] }] }, /view "v": "granularities\[1\]" must be one of "minute", "hour", "day", got "week"/],
+    [
+      'filter with object value',
+      { views: [{ ...ok, filter: { type: { eq: 1 } } }] },
+      /view "v": "filter.type" must be a string, number, boolean or null, got object/,
+    ],
+    [
+      'unknown granularity',
+      { views: [{ ...ok, granularities: ['minute', 'week'] }] },
+      /view "v": "granularities\[1\]" must be one of "minute", "hour", "day", got "week"/,
+    ],
     ['empty granularities', { views: [{ ...ok, granularities: [] }] }, /view "v": "granularities" must not be empty/],
     ['no measures', { views: [{ name: 'v', measures: {} }] }, 'views.json: view "v": needs at least one measure'],
     ['misspelt key', { views: [{ ...ok, dimension: ['url'] }] }, 'views.json: view "v": unknown key "dimension"'],

@@ -14,7 +14,21 @@ import type { StatusAnswer } from '../../http/schemas/status.js';
 import type { SpeedPartition } from '../../http/schemas/speed.js';
 import type { Problem } from '../../http/schemas/problem.js';
 
-export type { Granularity, Source, Values, Dims, MeasureDef, ViewDef, ViewsAnswer, SeriesAnswer, SeriesBucket, TotalsAnswer, DriftAnswer, DriftBucket, MeasureDrift };
+export type {
+  Granularity,
+  Source,
+  Values,
+  Dims,
+  MeasureDef,
+  ViewDef,
+  ViewsAnswer,
+  SeriesAnswer,
+  SeriesBucket,
+  TotalsAnswer,
+  DriftAnswer,
+  DriftBucket,
+  MeasureDrift,
+};
 export type { BatchRun, BatchStarted, RunningBatch, RunProgress, RunsAnswer, StatusAnswer, SpeedPartition };
 
 export class ApiError extends Error {

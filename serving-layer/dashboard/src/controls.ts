@@ -38,7 +38,14 @@ export class Controls {
     this.view.addEventListener('change', () => {
       const def = this.def(this.view.value);
       const g = def.granularities.includes(this.sel.granularity) ? this.sel.granularity : def.granularities[0]!;
-      this.emit({ ...this.sel, view: def.name, dimension: def.dimensions[0] ?? null, value: undefined, granularity: g, measure: Object.keys(def.measures)[0]! });
+      this.emit({
+        ...this.sel,
+        view: def.name,
+        dimension: def.dimensions[0] ?? null,
+        value: undefined,
+        granularity: g,
+        measure: Object.keys(def.measures)[0]!,
+      });
     });
     this.dimension.addEventListener('change', () => this.emit({ ...this.sel, dimension: this.dimension.value, value: undefined }));
     this.value.addEventListener('change', () => {
@@ -75,16 +82,43 @@ export class Controls {
 
   private render(): void {
     const def = this.def(this.sel.view);
-    options(this.view, this.views.map((v) => [v.name, `${v.name}: ${v.description}`]), def.name);
-    options(this.dimension, def.dimensions.map((d) => [d, d]), this.sel.dimension ?? '');
+    options(
+      this.view,
+      this.views.map((v) => [v.name, `${v.name}: ${v.description}`]),
+      def.name,
+    );
+    options(
+      this.dimension,
+      def.dimensions.map((d) => [d, d]),
+      this.sel.dimension ?? '',
+    );
     const values = [...this.values];
     // The selected value stays pickable even when it is no longer among the top values.
     if (this.sel.value !== undefined && !values.includes(this.sel.value)) values.unshift(this.sel.value);
     options(this.value, [[ALL, '(every value)'], ...values.map((v): [string, string] => [valueKey(v), fmtDim(v)])], valueKey(this.sel.value));
-    for (const id of ['pick-dim', 'pick-value']) byId(id).closest('.field')?.toggleAttribute('hidden', def.dimensions.length === 0);
-    options(this.granularity, def.granularities.map((g) => [g, g]), this.sel.granularity);
-    options(this.measure, Object.entries(def.measures).map(([m, d]) => [m, `${m} (${d.type}${'field' in d && d.field ? ` of ${d.field}` : ''})`]), this.sel.measure);
-    options(this.buckets, BUCKET_CHOICES.map((n) => [String(n), `last ${n} buckets`]), String(this.sel.buckets));
-    options(this.refresh, REFRESH_CHOICES.map((n) => [String(n), n === 0 ? 'off' : `every ${n} s`]), String(this.sel.refreshSec));
+    for (const id of ['pick-dim', 'pick-value'])
+      byId(id)
+        .closest('.field')
+        ?.toggleAttribute('hidden', def.dimensions.length === 0);
+    options(
+      this.granularity,
+      def.granularities.map((g) => [g, g]),
+      this.sel.granularity,
+    );
+    options(
+      this.measure,
+      Object.entries(def.measures).map(([m, d]) => [m, `${m} (${d.type}${'field' in d && d.field ? ` of ${d.field}` : ''})`]),
+      this.sel.measure,
+    );
+    options(
+      this.buckets,
+      BUCKET_CHOICES.map((n) => [String(n), `last ${n} buckets`]),
+      String(this.sel.buckets),
+    );
+    options(
+      this.refresh,
+      REFRESH_CHOICES.map((n) => [String(n), n === 0 ? 'off' : `every ${n} s`]),
+      String(this.sel.refreshSec),
+    );
   }
 }

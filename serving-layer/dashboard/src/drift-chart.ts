@@ -35,11 +35,7 @@ export class DriftChart {
 
   render(view: DriftView): void {
     this.current = view;
-    const data: uPlot.AlignedData = [
-      view.points.map((p) => (p.start + p.end) / 2),
-      view.points.map((p) => p.batch),
-      view.points.map((p) => p.speed),
-    ];
+    const data: uPlot.AlignedData = [view.points.map((p) => (p.start + p.end) / 2), view.points.map((p) => p.batch), view.points.map((p) => p.speed)];
     const shape = `${view.measure}|${view.granularity}`;
     if (!this.plot || shape !== this.shape) {
       this.plot?.destroy();

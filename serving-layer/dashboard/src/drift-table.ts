@@ -22,7 +22,7 @@ export interface DriftTableView {
 }
 
 const CAUSE_NAMES: Record<string, string> = {
-  not_archived_at_snapshot: 'late, not yet archived at the run\'s snapshot',
+  not_archived_at_snapshot: "late, not yet archived at the run's snapshot",
   arrived_during_batch_run: 'late, arrived during the batch run',
   late_arrivals: 'late, arrived after the run',
   duplicates: 'duplicates (speed dedupe off)',

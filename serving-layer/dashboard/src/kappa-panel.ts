@@ -67,7 +67,9 @@ export function setupKappaPanel(onChanged: () => void): void {
       return;
     }
     const lostEvents = r.lost.partitions.reduce((n, p) => n + p.events, 0);
-    const lost = r.lost.partitions.map((p) => `partition ${p.partition} starts at offset ${p.logStart} (${fmtCount(p.events)} archived events gone from the log)`);
+    const lost = r.lost.partitions.map(
+      (p) => `partition ${p.partition} starts at offset ${p.logStart} (${fmtCount(p.events)} archived events gone from the log)`,
+    );
     show(
       'done',
       `Kappa replayed ${fmtCount(r.rebuild.records)} records in ${fmtDuration(r.rebuild.replayMs)}; the batch run ${r.batchRun.runId} took ${fmtDuration(r.batchRun.totalMs)} over ${fmtCount(r.batchRun.eventsRead)} records.\n` +

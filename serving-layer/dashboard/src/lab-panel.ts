@@ -33,7 +33,12 @@ const EXPLANATIONS: Record<Experiment, string> = {
 type Show = (state: 'running' | 'done' | 'error', text: string, data?: Record<string, string | number>) => void;
 
 /** "not_json 3, bad_ts 3" (or "none"), for the result text. */
-const byReason = (m: Record<string, number> | null) => (m === null ? 'not in this process' : Object.entries(m).map(([k, n]) => `${k} ${n}`).join(', ') || 'none');
+const byReason = (m: Record<string, number> | null) =>
+  m === null
+    ? 'not in this process'
+    : Object.entries(m)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ') || 'none';
 
 /** The runtime experiments of issue 20 (admin): the dedupe switch, the pause, invalid records. */
 async function runRuntime(which: 'dedupe' | 'pause' | 'invalid', api: LabApi, n: number, show: Show): Promise<void> {
@@ -42,12 +47,16 @@ async function runRuntime(which: 'dedupe' | 'pause' | 'invalid', api: LabApi, n:
     const setting = byId<HTMLSelectElement>('lab-dedupe-setting').value as DedupeSetting;
     const r = await switchDedupe(api, { setting, log });
     const d = (x: typeof r.after) => (x === null ? 'not the same everywhere' : `${x.dedupe ? 'on' : 'off'} (${x.from})`);
-    show('done', `Speed dedupe ${d(r.before)} → ${d(r.after)}, obeyed by every partition's consumer within ${(r.tookMs / 1000).toFixed(1)} s.\n${r.partitions.map((p) => `Partition ${p.partition}: ${p.dedupe ? 'on' : 'off'} (${p.dedupeFrom})`).join('; ')}.`, {
-      setting,
-      dedupe: r.after === null ? 'mixed' : String(r.after.dedupe),
-      dedupeFrom: r.after?.from ?? 'mixed',
-      partitions: r.partitions.length,
-    });
+    show(
+      'done',
+      `Speed dedupe ${d(r.before)} → ${d(r.after)}, obeyed by every partition's consumer within ${(r.tookMs / 1000).toFixed(1)} s.\n${r.partitions.map((p) => `Partition ${p.partition}: ${p.dedupe ? 'on' : 'off'} (${p.dedupeFrom})`).join('; ')}.`,
+      {
+        setting,
+        dedupe: r.after === null ? 'mixed' : String(r.after.dedupe),
+        dedupeFrom: r.after?.from ?? 'mixed',
+        partitions: r.partitions.length,
+      },
+    );
   } else if (which === 'pause') {
     const r = await pauseResume(api, { count: n, log });
     show(
@@ -107,21 +116,36 @@ export function setupLabPanel(onChanged: () => void): void {
     const switched = which === 'duplicates' && dedupeForRun.value !== '';
     const copies = copiesOn.value === 'other-partition' ? 'other-partition' : 'same-partition';
     const otherPartition = which === 'duplicates' && copies === 'other-partition';
-    explanation.textContent = [EXPLANATIONS[which], ...(otherPartition ? [DUPLICATES_OTHER_PARTITION_EXPLANATION] : []), ...(switched ? [DUPLICATES_SWITCH_EXPLANATION] : [])].join('\n');
+    explanation.textContent = [
+      EXPLANATIONS[which],
+      ...(otherPartition ? [DUPLICATES_OTHER_PARTITION_EXPLANATION] : []),
+      ...(switched ? [DUPLICATES_SWITCH_EXPLANATION] : []),
+    ].join('\n');
     const api = httpLabApi(location.origin, token.value || undefined);
     const n = Math.max(1, Math.min(1000, Number(count.value) || 25));
     show('running', `Running "${which}"…`);
     try {
       if (which === 'late') {
         const r = await lateArrivals(api, { count: n, log: (line) => show('running', line) });
-        show('done', `Sent ${r.sent} late events for ${fmtInstant(r.bucket)} (run ${r.runId}).\nDrift report: late_arrivals ${r.lateBefore} → ${r.lateAfter} (+${r.lateAfter - r.lateBefore}); speed − batch ${r.countDiffBefore} → ${r.countDiffAfter}; unexplained ${r.unexplainedAfter}.`, {
-          sent: r.sent,
-          lateAdded: r.lateAfter - r.lateBefore,
-          unexplained: r.unexplainedAfter,
-        });
+        show(
+          'done',
+          `Sent ${r.sent} late events for ${fmtInstant(r.bucket)} (run ${r.runId}).\nDrift report: late_arrivals ${r.lateBefore} → ${r.lateAfter} (+${r.lateAfter - r.lateBefore}); speed − batch ${r.countDiffBefore} → ${r.countDiffAfter}; unexplained ${r.unexplainedAfter}.`,
+          {
+            sent: r.sent,
+            lateAdded: r.lateAfter - r.lateBefore,
+            unexplained: r.unexplainedAfter,
+          },
+        );
       } else if (which === 'duplicates') {
-        const r = await duplicates(api, { count: n, copies, ...(switched ? { dedupe: dedupeForRun.value === 'on' } : {}), log: (line) => show('running', line) });
-        const back = r.switched ? ` (switched ${r.switched.to ? 'on' : 'off'} for this run, then back to ${r.switched.restoredTo === null ? 'LAMBDA_SPEED_DEDUPE' : r.switched.restoredTo ? 'on' : 'off'})` : '';
+        const r = await duplicates(api, {
+          count: n,
+          copies,
+          ...(switched ? { dedupe: dedupeForRun.value === 'on' } : {}),
+          log: (line) => show('running', line),
+        });
+        const back = r.switched
+          ? ` (switched ${r.switched.to ? 'on' : 'off'} for this run, then back to ${r.switched.restoredTo === null ? 'LAMBDA_SPEED_DEDUPE' : r.switched.restoredTo ? 'on' : 'off'})`
+          : '';
         show(
           'done',
           `Sent ${r.sent} events and the same ${r.sent} records again${r.copies === 'other-partition' ? ' on another partition' : ''} for ${fmtInstant(r.bucket)}; speed dedupe ${r.dedupe ? 'on' : 'off'}${back}.\nSpeed layer: ${r.skipped} copies skipped, ${r.applied} applied. Drift report: late_arrivals +${r.lateAdded}, duplicates +${r.duplicatesAdded}, unexplained ${r.unexplainedAfter}.`,
@@ -142,10 +166,14 @@ export function setupLabPanel(onChanged: () => void): void {
       } else {
         const r = await batchNow(api, { now: Date.now(), log: (line) => show('running', line) });
         const w = (x: number | null) => (x === null ? '(none)' : fmtInstant(x));
-        show('done', `Batch run ${r.after.runId ?? ''} published in ${(r.tookMs / 1000).toFixed(1)} s: W ${w(r.before.watermark)} → ${w(r.after.watermark)}.\nMinute buckets of the last 2 hours from the batch run: ${r.before.batchBuckets} → ${r.after.batchBuckets} (${r.flipped} flipped from speed).`, {
-          flipped: r.flipped,
-          batchBuckets: r.after.batchBuckets,
-        });
+        show(
+          'done',
+          `Batch run ${r.after.runId ?? ''} published in ${(r.tookMs / 1000).toFixed(1)} s: W ${w(r.before.watermark)} → ${w(r.after.watermark)}.\nMinute buckets of the last 2 hours from the batch run: ${r.before.batchBuckets} → ${r.after.batchBuckets} (${r.flipped} flipped from speed).`,
+          {
+            flipped: r.flipped,
+            batchBuckets: r.after.batchBuckets,
+          },
+        );
       }
       onChanged();
     } catch (err) {

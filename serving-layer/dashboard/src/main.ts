@@ -39,7 +39,14 @@ async function boot(): Promise<void> {
     if (!lastDrift) return;
     const def = views.find((v) => v.name === lastDrift!.sel.view)!;
     const s = lastDrift.sel;
-    renderDriftTable(byId('drift-table-box'), { answer: lastDrift.answer, measure: s.measure, def: def.measures[s.measure]!, dimensions: def.dimensions, granularity: s.granularity, showAgreeing: showAgreeing.checked });
+    renderDriftTable(byId('drift-table-box'), {
+      answer: lastDrift.answer,
+      measure: s.measure,
+      def: def.measures[s.measure]!,
+      dimensions: def.dimensions,
+      granularity: s.granularity,
+      showAgreeing: showAgreeing.checked,
+    });
   };
 
   const refresh = async () => {
@@ -65,14 +72,22 @@ async function boot(): Promise<void> {
       const points = bucketPoints(series, at.measure, measureDef);
       seriesChart.render({ answer: series, points, measure: at.measure, def: measureDef, granularity: at.granularity });
       renderSeriesTable(byId('series-table-box'), series, points, at.measure, measureDef, at.granularity);
-      driftChart.render({ answer: drift, points: driftPoints(drift, at.measure, measureDef), range: { from, to }, measure: at.measure, def: measureDef, granularity: at.granularity });
+      driftChart.render({
+        answer: drift,
+        points: driftPoints(drift, at.measure, measureDef),
+        range: { from, to },
+        measure: at.measure,
+        def: measureDef,
+        granularity: at.granularity,
+      });
       lastDrift = { answer: drift, sel: at };
       drawDriftTable();
       renderStatus(byId('status'), status, series);
       errorBox.hidden = true;
       refreshes++;
       document.body.dataset.refreshes = String(refreshes);
-      byId('last-updated').textContent = `Updated ${fmtInstant(Date.now()).slice(11)}${at.refreshSec > 0 ? `, refreshing every ${at.refreshSec} s` : ', live refresh off'}.`;
+      byId('last-updated').textContent =
+        `Updated ${fmtInstant(Date.now()).slice(11)}${at.refreshSec > 0 ? `, refreshing every ${at.refreshSec} s` : ', live refresh off'}.`;
     } catch (err) {
       errorBox.hidden = false;
       errorBox.textContent = `Could not load the data: ${err instanceof Error ? err.message : String(err)}. Retrying${at.refreshSec > 0 ? ` in ${at.refreshSec} s` : ' on the next change'}.`;

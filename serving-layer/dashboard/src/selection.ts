@@ -66,7 +66,13 @@ export function filterParam(sel: Selection): string | undefined {
 }
 
 export function selectionSearch(sel: Selection): string {
-  const p = new URLSearchParams({ view: sel.view, granularity: sel.granularity, measure: sel.measure, buckets: String(sel.buckets), refresh: String(sel.refreshSec) });
+  const p = new URLSearchParams({
+    view: sel.view,
+    granularity: sel.granularity,
+    measure: sel.measure,
+    buckets: String(sel.buckets),
+    refresh: String(sel.refreshSec),
+  });
   if (sel.dimension !== null) p.set('dim', sel.dimension);
   const filter = filterParam(sel);
   if (filter !== undefined) p.set('filter', filter);

@@ -99,9 +99,24 @@ export class SeriesChart {
     if (legend) {
       fill(
         legend,
-        el('li', {}, el('span', { class: 'swatch swatch-batch', 'aria-hidden': 'true' }), answer.batch ? `batch (solid): run ${answer.batch.runId}, SQLite` : 'batch: no run published yet'),
-        el('li', {}, el('span', { class: 'swatch swatch-speed', 'aria-hidden': 'true' }), `speed (hatched): Redis, complete since ${fmtInstant(answer.speed.coveredSince)}`),
-        el('li', {}, el('span', { class: 'swatch swatch-watermark', 'aria-hidden': 'true' }), answer.batch ? `batch watermark W = ${fmtInstant(answer.batch.watermark)}` : 'no watermark yet'),
+        el(
+          'li',
+          {},
+          el('span', { class: 'swatch swatch-batch', 'aria-hidden': 'true' }),
+          answer.batch ? `batch (solid): run ${answer.batch.runId}, SQLite` : 'batch: no run published yet',
+        ),
+        el(
+          'li',
+          {},
+          el('span', { class: 'swatch swatch-speed', 'aria-hidden': 'true' }),
+          `speed (hatched): Redis, complete since ${fmtInstant(answer.speed.coveredSince)}`,
+        ),
+        el(
+          'li',
+          {},
+          el('span', { class: 'swatch swatch-watermark', 'aria-hidden': 'true' }),
+          answer.batch ? `batch watermark W = ${fmtInstant(answer.batch.watermark)}` : 'no watermark yet',
+        ),
         el('li', {}, el('span', { class: 'swatch swatch-incomplete', 'aria-hidden': 'true' }), 'incomplete bucket (grey)'),
       );
     }

@@ -48,7 +48,13 @@ export function bucketPoints(answer: SeriesAnswer, measure: string, def: Measure
     source: b.source,
     complete: b.complete,
     incompleteReason: b.incompleteReason,
-    value: b.groups.length === 0 ? emptyValue(def) : combineMeasure(def, b.groups.map((g) => g.values[measure] ?? null)),
+    value:
+      b.groups.length === 0
+        ? emptyValue(def)
+        : combineMeasure(
+            def,
+            b.groups.map((g) => g.values[measure] ?? null),
+          ),
   }));
 }
 
@@ -66,8 +72,14 @@ export function driftPoints(answer: DriftAnswer, measure: string, def: MeasureDe
   return answer.buckets.map((b) => ({
     start: b.start,
     end: b.end,
-    batch: combineMeasure(def, b.rows.map((r) => r.measures[measure]?.batch ?? null)),
-    speed: combineMeasure(def, b.rows.map((r) => r.measures[measure]?.speed ?? null)),
+    batch: combineMeasure(
+      def,
+      b.rows.map((r) => r.measures[measure]?.batch ?? null),
+    ),
+    speed: combineMeasure(
+      def,
+      b.rows.map((r) => r.measures[measure]?.speed ?? null),
+    ),
     late: b.late,
     duplicates: b.duplicates,
   }));

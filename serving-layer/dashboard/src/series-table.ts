@@ -7,7 +7,14 @@ import { el, fill, table } from './dom.js';
 import { fmtBucket, fmtInstant, fmtValue } from './format.js';
 import type { BucketPoint } from './series-data.js';
 
-export function renderSeriesTable(root: HTMLElement, answer: SeriesAnswer, points: readonly BucketPoint[], measure: string, def: MeasureDef, g: Granularity): void {
+export function renderSeriesTable(
+  root: HTMLElement,
+  answer: SeriesAnswer,
+  points: readonly BucketPoint[],
+  measure: string,
+  def: MeasureDef,
+  g: Granularity,
+): void {
   const origin = (p: BucketPoint) =>
     p.source === 'batch' && answer.batch ? `batch run ${answer.batch.runId}` : `speed layer (Redis), complete since ${fmtInstant(answer.speed.coveredSince)}`;
   const rows = points.map((p) =>

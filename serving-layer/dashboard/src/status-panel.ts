@@ -66,17 +66,27 @@ export function renderStatus(root: HTMLElement, status: StatusAnswer, series: Se
           ['Events applied', fmtCount(sum((p) => p.totals?.events))],
           ['Invalid events (to DLQ)', fmtCount(sum((p) => p.totals?.invalid)), 'speed-invalid'],
           ['Late arrivals', fmtCount(sum((p) => p.totals?.late))],
-          ['Duplicates applied', `${fmtCount(sum((p) => p.totals?.duplicatesApplied))} (dedupe ${dedupeText(speedStatus?.dedupe, status.config.speedDedupe)})`, 'speed-dedupe'],
+          [
+            'Duplicates applied',
+            `${fmtCount(sum((p) => p.totals?.duplicatesApplied))} (dedupe ${dedupeText(speedStatus?.dedupe, status.config.speedDedupe)})`,
+            'speed-dedupe',
+          ],
           ['Consumers', pausedText(parts, speedStatus?.control?.paused ?? false), 'speed-paused'],
           ['Replayed after Redis lost writes', replayText(speedStatus?.replays ?? []), 'speed-replays'],
         ],
   );
   const m = status.master;
-  const master = group('Master dataset', m.source, 'error' in m ? [['Error', m.error]] : [
-    ['Where', m.describe],
-    ['Files', fmtCount(m.files)],
-    ['Size', fmtBytes(m.bytes)],
-  ]);
+  const master = group(
+    'Master dataset',
+    m.source,
+    'error' in m
+      ? [['Error', m.error]]
+      : [
+          ['Where', m.describe],
+          ['Files', fmtCount(m.files)],
+          ['Size', fmtBytes(m.bytes)],
+        ],
+  );
   const health = el(
     'ul',
     { class: 'health' },
@@ -88,7 +98,17 @@ export function renderStatus(root: HTMLElement, status: StatusAnswer, series: Se
     { class: 'warnings', 'data-count': String(warnings.length) },
     ...(warnings.length ? warnings.map((w) => el('li', {}, w)) : [el('li', { class: 'none' }, 'none: every bucket in the range is complete')]),
   );
-  fill(root, el('h2', { id: 'status-title' }, 'Status'), el('h3', {}, 'Health'), health, el('h3', {}, 'Warnings for this range'), warningList, batch, speed, master);
+  fill(
+    root,
+    el('h2', { id: 'status-title' }, 'Status'),
+    el('h3', {}, 'Health'),
+    health,
+    el('h3', {}, 'Warnings for this range'),
+    warningList,
+    batch,
+    speed,
+    master,
+  );
 }
 
 /** The last replays (newest first): how many, and the newest one in a sentence. */

@@ -13,7 +13,11 @@ export function renderUniqueFigure(root: HTMLElement, figure: UniqueFigure | nul
     return;
   }
   root.hidden = false;
-  Object.assign(root.dataset, { value: figure.value === null ? '' : String(figure.value), exactness: figure.exactness, standardError: figure.standardError === null ? '' : String(figure.standardError) });
+  Object.assign(root.dataset, {
+    value: figure.value === null ? '' : String(figure.value),
+    exactness: figure.exactness,
+    standardError: figure.standardError === null ? '' : String(figure.standardError),
+  });
   const label = figure.exactness === 'approximate' ? 'approximate' : figure.exactness === 'exact' ? 'exact' : 'unavailable';
   fill(
     root,

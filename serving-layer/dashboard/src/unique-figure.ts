@@ -22,7 +22,10 @@ export interface UniqueFigure {
 /** What the totals answer (groupBy none, one measure) says about the distinct measure `measure`. */
 export function describeUnique(answer: TotalsAnswer, measure: string): UniqueFigure {
   const total = answer.totals[0];
-  const layers = [answer.sources.batchBuckets > 0 ? `${answer.sources.batchBuckets} batch bucket(s) of run ${answer.batch?.runId ?? '?'}` : null, answer.sources.speedBuckets > 0 ? `${answer.sources.speedBuckets} speed bucket(s) from Redis` : null]
+  const layers = [
+    answer.sources.batchBuckets > 0 ? `${answer.sources.batchBuckets} batch bucket(s) of run ${answer.batch?.runId ?? '?'}` : null,
+    answer.sources.speedBuckets > 0 ? `${answer.sources.speedBuckets} speed bucket(s) from Redis` : null,
+  ]
     .filter((x) => x !== null)
     .join(' and ');
   const reason = answer.unavailable[measure];

@@ -44,7 +44,10 @@ const previousPruned = z.strictObject({
 const compared = z.strictObject({
   ...runs,
   watermarks: z.strictObject({ previous: instant('W of the previous run'), latest: instant('W of the latest run') }),
-  boundaries: z.strictObject({ previous: instant('B_g of the previous run at this granularity'), latest: instant('B_g of the latest run at this granularity') }),
+  boundaries: z.strictObject({
+    previous: instant('B_g of the previous run at this granularity'),
+    latest: instant('B_g of the latest run at this granularity'),
+  }),
   rowsChanged: count('rows changed in buckets both runs served'),
   lateEventsAbsorbed: z
     .int()
@@ -56,7 +59,7 @@ const compared = z.strictObject({
       to: instant('B_g of the latest run (at least from)'),
       buckets: count('buckets of the range in [from, to), empty ones included'),
       bucketsWithEvents: count('of those, buckets with events'),
-      events: count('the latest run\'s count there (first count measure)').nullable().describe('null without a count measure'),
+      events: count("the latest run's count there (first count measure)").nullable().describe('null without a count measure'),
     })
     .describe('buckets served by the latest run and not by the previous one, because W moved: not late data'),
   changes: z.array(batchToBatchChange).max(1000).describe('the rows counted in rowsChanged (at most 1000)'),

@@ -27,7 +27,7 @@ export const granularity = z.enum(GRANULARITIES as readonly Granularity[] as [Gr
 export const source = enumOf<Source>()(['batch', 'speed']).describe('the layer that answered: batch (the published run, exact) or speed (Redis, realtime)');
 
 export const incompleteReason = enumOf<IncompleteReason>()(['speed_not_covered', 'speed_expired']).describe(
-  'speed_not_covered: the bucket starts before the speed layer\'s coveredSince (or coverage is unknown); speed_expired: its Redis keys may have expired (the batch run is older than the speed retention)',
+  "speed_not_covered: the bucket starts before the speed layer's coveredSince (or coverage is unknown); speed_expired: its Redis keys may have expired (the batch run is older than the speed retention)",
 );
 
 export const dims = z.record(z.string(), z.string().nullable()).describe('dimension name -> value; null is the missing value');

@@ -18,13 +18,15 @@ export const driftCause = enumOf<DriftCause>()([
   'speed_behind_run',
   'unexplained',
   'hll_estimate',
-]).describe('exact: not_archived_at_snapshot, arrived_during_batch_run, late_arrivals, duplicates; bounded: unchecked_copies, speed_behind_run; the residual: unexplained; distinct counts: hll_estimate');
+]).describe(
+  'exact: not_archived_at_snapshot, arrived_during_batch_run, late_arrivals, duplicates; bounded: unchecked_copies, speed_behind_run; the residual: unexplained; distinct counts: hll_estimate',
+);
 
 const nullableNumber = (what: string) => z.number().nullable().describe(what);
 
 export const measureDrift = z.strictObject({
-  batch: nullableNumber('the batch run\'s value (0 for a missing count or sum row; null: no value)'),
-  speed: nullableNumber('the speed layer\'s value (0 for a missing count or sum row; null: no value)'),
+  batch: nullableNumber("the batch run's value (0 for a missing count or sum row; null: no value)"),
+  speed: nullableNumber("the speed layer's value (0 for a missing count or sum row; null: no value)"),
   diff: nullableNumber('speed - batch; null when one side has no value'),
   abs: nullableNumber('|speed - batch|; null when one side has no value'),
   rel: nullableNumber('abs / |batch|; 0 when both agree; null when batch is 0 and speed is not, or a side has no value'),
@@ -32,7 +34,9 @@ export const measureDrift = z.strictObject({
     .number()
     .nullable()
     .optional()
-    .describe("distinct measures: the estimate of the batch run's own HyperLogLog of this row (null: the run keeps no sketches); it differs from `batch` by HyperLogLog error alone, the same kind of error as the speed layer's"),
+    .describe(
+      "distinct measures: the estimate of the batch run's own HyperLogLog of this row (null: the run keeps no sketches); it differs from `batch` by HyperLogLog error alone, the same kind of error as the speed layer's",
+    ),
 });
 
 export const driftBucket = z.strictObject({
@@ -63,7 +67,9 @@ export const measureSummary = z.strictObject({
     .number()
     .nullable()
     .optional()
-    .describe("distinct measures: mean |batchSketch - batch| / batch over the rows with batch > 0: the error the batch layer's own sketch has (null: no such row, or the run keeps no sketches)"),
+    .describe(
+      "distinct measures: mean |batchSketch - batch| / batch over the rows with batch > 0: the error the batch layer's own sketch has (null: no such row, or the run keeps no sketches)",
+    ),
   batchSketchMaxRelative: z.number().nullable().optional().describe('distinct measures: the largest of those'),
 });
 
@@ -73,9 +79,17 @@ export const driftAnswer = z.strictObject({
   from: instant('start of the range, inclusive'),
   to: instant('end of the range, exclusive'),
   batch: batchRef.nullable().describe('the published batch run compared; null before the first run'),
-  speed: z.strictObject({ coveredSince, readAt: z.number().int().describe('when the answer read the speed layer (epoch ms): it is as of this moment. Reads are shared and reused for at most LAMBDA_SERVING_SPEED_MAX_STALE_MS (header Lambda-Speed-Max-Stale-Ms)') }),
+  speed: z.strictObject({
+    coveredSince,
+    readAt: z
+      .number()
+      .int()
+      .describe(
+        'when the answer read the speed layer (epoch ms): it is as of this moment. Reads are shared and reused for at most LAMBDA_SERVING_SPEED_MAX_STALE_MS (header Lambda-Speed-Max-Stale-Ms)',
+      ),
+  }),
   provenance: z.string(),
-  bucketsCompared: count('buckets both layers hold: before the boundary, inside the speed layer\'s coverage and retention'),
+  bucketsCompared: count("buckets both layers hold: before the boundary, inside the speed layer's coverage and retention"),
   notCompared: z
     .array(z.strictObject({ start: instant('start of the bucket'), reason: incompleteReason }))
     .describe('buckets before the boundary that the speed layer does not hold whole, with the reason'),

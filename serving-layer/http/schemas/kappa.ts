@@ -54,8 +54,14 @@ export const kappaResult = z.strictObject({
     keysDeleted: count("the rebuild's Redis keys deleted afterwards"),
   }),
   lost: z.strictObject({
-    partitions: z.array(z.strictObject({ partition: count('partition'), logStart: count('first offset retained'), events: count('events of the master dataset below it') })),
-    exact: z.boolean().describe('false when a segment across a log start also held invalid records, so its lines could not be matched to offsets one by one: every line that may be below the log start is then counted'),
+    partitions: z.array(
+      z.strictObject({ partition: count('partition'), logStart: count('first offset retained'), events: count('events of the master dataset below it') }),
+    ),
+    exact: z
+      .boolean()
+      .describe(
+        'false when a segment across a log start also held invalid records, so its lines could not be matched to offsets one by one: every line that may be below the log start is then counted',
+      ),
   }),
   comparisons: z.array(comparison),
 });

@@ -18,7 +18,10 @@ const archiveGap = z.strictObject({
 const completeness = z
   .strictObject({
     gaps: z.array(archiveGap).describe('offsets Kafka deleted before the archiver read them: their events are missing from the run'),
-    partitionsFrom: z.enum(['kafka', 'fallback']).optional().describe("where the list of partitions came from: Kafka's metadata, or the checkpoints and the configured count"),
+    partitionsFrom: z
+      .enum(['kafka', 'fallback'])
+      .optional()
+      .describe("where the list of partitions came from: Kafka's metadata, or the checkpoints and the configured count"),
     partitionsNote: z.string().optional().describe('why Kafka could not be asked (fallback only)'),
     partitions: z.array(count('partition')).optional().describe('the partitions A is the minimum over'),
     missingCheckpoints: z.array(count('partition')).optional().describe('partitions without a checkpoint (they make A unknown)'),
@@ -46,7 +49,9 @@ export const batchRun = z.strictObject({
     duplicatesDifferingPayload: count('duplicate ids whose raw line differed from the kept one; should be 0').optional(),
     bytesRead: count('compressed bytes of the master files read').optional(),
     eventsKept: count('valid, first-seen events folded into the views').optional(),
-    sketches: count('HyperLogLog sketches of distinct measures written (one per group and distinct measure with members); absent when the run keeps none (LAMBDA_BATCH_SKETCHES=false, or an older run)').optional(),
+    sketches: count(
+      'HyperLogLog sketches of distinct measures written (one per group and distinct measure with members); absent when the run keeps none (LAMBDA_BATCH_SKETCHES=false, or an older run)',
+    ).optional(),
   }),
   viewsHash: z.string().describe('hash of the view definitions the run computed'),
   snapshot: z

@@ -7,7 +7,10 @@ import { count } from './common.js';
 import { dedupeSource, speedControl } from './speed.js';
 
 export const dedupeChange = z.strictObject({
-  enabled: z.boolean().nullable().describe('true or false: every speed instance dedupes (or not) from its next fetch; null: each follows its LAMBDA_SPEED_DEDUPE again'),
+  enabled: z
+    .boolean()
+    .nullable()
+    .describe('true or false: every speed instance dedupes (or not) from its next fetch; null: each follows its LAMBDA_SPEED_DEDUPE again'),
 });
 
 export const pauseChange = z.strictObject({

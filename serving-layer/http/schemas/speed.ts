@@ -16,7 +16,10 @@ export const speedTotals = z.strictObject({
   invalid: count('invalid records (sent to the DLQ)'),
   unchecked: count('events applied without a dedupe check (past the dedupe window)'),
   lostOffsets: count('offsets Kafka deleted before the speed layer read them'),
-  invalidByReason: z.record(z.string(), count('records')).describe('`invalid` by reason (InvalidReason), counted exactly once like the other totals').optional(),
+  invalidByReason: z
+    .record(z.string(), count('records'))
+    .describe('`invalid` by reason (InvalidReason), counted exactly once like the other totals')
+    .optional(),
 });
 
 export const dedupeSource = enumOf<DedupeSource>()(['LAMBDA_SPEED_DEDUPE', 'admin']).describe(
@@ -36,19 +39,19 @@ export const controlReport = z
 /** The runtime control as stored: what every speed instance is to obey. */
 export const speedControl = z
   .strictObject({
-    dedupe: z.boolean().nullable().describe("dedupe forced on or off by an admin; null: each instance follows its LAMBDA_SPEED_DEDUPE"),
+    dedupe: z.boolean().nullable().describe('dedupe forced on or off by an admin; null: each instance follows its LAMBDA_SPEED_DEDUPE'),
     paused: z.boolean().describe('the speed consumers are to pause fetching'),
     version: count('raised by every change; each partition reports the version its consumer obeys (controlVersion)'),
     updatedAt: instant('when it last changed; null if never').nullable(),
   })
-  .describe('the speed layer\'s runtime control (Redis), set through the admin API');
+  .describe("the speed layer's runtime control (Redis), set through the admin API");
 
 export const speedPartition = z.strictObject({
   partition: count('Kafka partition of the event topic'),
   offset: count('next offset to apply (authoritative, from the partition state)'),
   lag: count('records behind the partition end; absent when unknown (no fresh report of the end)').optional(),
-  highWatermark: count('partition end at the consumer\'s last report; null if never reported').nullable().optional(),
-  coveredSince: instant('event time from which this partition\'s views are complete').optional(),
+  highWatermark: count("partition end at the consumer's last report; null if never reported").nullable().optional(),
+  coveredSince: instant("event time from which this partition's views are complete").optional(),
   maxEventTs: instant('newest event time applied; null before the first').nullable().optional(),
   updatedAt: instant('when the consumer last reported this partition; null if it never did').nullable().optional(),
   reportAgeMs: count('milliseconds since that report; null if never reported').nullable().optional(),
@@ -87,7 +90,9 @@ export const speedStatusFields = {
         detectedBy: z.enum(['audit', 'fetch']).describe('the periodic check of the stored offsets, or a fetch that found Redis behind'),
       }),
     )
-    .describe('the last times a speed consumer found Redis holding an older offset than it had applied (Redis lost writes: a failover, an older file) and applied those records again from Kafka, newest first; their lost effects went with the offset, so nothing is counted twice')
+    .describe(
+      'the last times a speed consumer found Redis holding an older offset than it had applied (Redis lost writes: a failover, an older file) and applied those records again from Kafka, newest first; their lost effects went with the offset, so nothing is counted twice',
+    )
     .optional(),
   control: speedControl.optional(),
 };

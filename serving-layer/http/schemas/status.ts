@@ -27,7 +27,9 @@ export const statusAnswer = z.strictObject({
       z.strictObject({
         source: source("Kafka: the dead-letter topic's offsets"),
         topic: z.string().describe('the dead-letter topic (<topic>.dlq)'),
-        records: count('records it holds now (end minus log start, all partitions): one letter per invalid record from each layer that read it (speed layer, archiver), at least once'),
+        records: count(
+          'records it holds now (end minus log start, all partitions): one letter per invalid record from each layer that read it (speed layer, archiver), at least once',
+        ),
       }),
       failed("Kafka: the dead-letter topic's offsets"),
     ])
@@ -45,7 +47,11 @@ export const statusAnswer = z.strictObject({
   config: z.strictObject({
     topic: z.string().describe('the event topic'),
     allowedLatenessMs: count('LAMBDA_ALLOWED_LATENESS_MS'),
-    speedDedupe: z.boolean().describe("LAMBDA_SPEED_DEDUPE of this process; what the speed instances apply (an admin may switch it at runtime) is speed.dedupe and speed.partitions[].control"),
+    speedDedupe: z
+      .boolean()
+      .describe(
+        'LAMBDA_SPEED_DEDUPE of this process; what the speed instances apply (an admin may switch it at runtime) is speed.dedupe and speed.partitions[].control',
+      ),
   }),
 });
 

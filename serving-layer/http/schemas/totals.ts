@@ -14,14 +14,16 @@ export const totalsAnswer = z.strictObject({
   approximate: z
     .array(z.string())
     .describe(
-      'distinct measures with at least one total that is a HyperLogLog estimate: the union of the batch run\'s sketches and the speed layer\'s HLLs over the range (or one speed bucket\'s count). A total read from one batch bucket row of a group is exact; each total says which of its values are estimates (`approximate`)',
+      "distinct measures with at least one total that is a HyperLogLog estimate: the union of the batch run's sketches and the speed layer's HLLs over the range (or one speed bucket's count). A total read from one batch bucket row of a group is exact; each total says which of its values are estimates (`approximate`)",
     ),
   standardError: z
     .record(z.string(), z.number().positive())
-    .describe('approximate distinct measure -> relative standard error of its estimates (Redis\'s HyperLogLog: 1.04 / sqrt(16384), about 0.0081)'),
+    .describe("approximate distinct measure -> relative standard error of its estimates (Redis's HyperLogLog: 1.04 / sqrt(16384), about 0.0081)"),
   unavailable: z
     .record(z.string(), z.string())
-    .describe('distinct measure -> why some of its totals are null: only when a union would need the sketches of a batch run that keeps none (exact distinct counts cannot be added up)'),
+    .describe(
+      'distinct measure -> why some of its totals are null: only when a union would need the sketches of a batch run that keeps none (exact distinct counts cannot be added up)',
+    ),
   incomplete: z.array(incompleteBucket).describe('buckets of the range no layer holds whole: these totals are short there'),
   warnings,
   totals: z
@@ -36,7 +38,7 @@ export const totalsAnswer = z.strictObject({
           .describe('distinct measures whose value in this total is a HyperLogLog estimate (see standardError); absent: every value is exact'),
       }),
     )
-    .describe('one per dimension group, ranked by the view\'s first measure (top `limit`)'),
+    .describe("one per dimension group, ranked by the view's first measure (top `limit`)"),
 });
 
 export type TotalsAnswer = z.infer<typeof totalsAnswer>;
