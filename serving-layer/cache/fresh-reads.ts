@@ -10,12 +10,21 @@
  * meanwhile: a latency spike per refresh); a request waits only when the last read is past the
  * bound, i.e. after a quiet spell.
  */
+import { sameValue } from './same-value.js';
+
 export interface FreshRead<T> {
   value: T;
   /** when the read started (epoch ms, the service's clock) */
   readAt: number;
   /** increments with every completed read of this process: identifies the read in cache keys */
   generation: number;
+  /**
+   * The content's version: kept from the previous read of the same key when this one brought back
+   * an equal value (same-value.ts), new otherwise. An answer whose bytes depend only on the
+   * content (not on readAt) can be reused while its reads' versions are unchanged: an idle speed
+   * layer then costs a compare per refresh, not a rebuild (issue 16).
+   */
+  version: number;
 }
 
 interface Slot<T> {
@@ -24,6 +33,7 @@ interface Slot<T> {
 }
 
 let generations = 0;
+let versions = 0;
 
 export class FreshReads<T> {
   private readonly slots = new Map<string, Slot<T>>();
@@ -63,7 +73,12 @@ export class FreshReads<T> {
   private start(s: Slot<T>, t: number, load: () => Promise<T>): Promise<FreshRead<T>> {
     const pending = load().then(
       (value) => {
-        const read = { value, readAt: t, generation: ++generations };
+        const prev = s.read;
+        // The previous value is kept when equal, so answers built from it keep pointing at the same object.
+        const same = prev !== undefined && sameValue(prev.value, value);
+        const read = same
+          ? { value: prev.value, readAt: t, generation: ++generations, version: prev.version }
+          : { value, readAt: t, generation: ++generations, version: ++versions };
         s.read = read;
         s.pending = undefined;
         return read;

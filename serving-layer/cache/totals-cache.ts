@@ -7,12 +7,13 @@
  *   no batch sketch again;
  * - the speed rows and sketches from reads shared within the staleness bound (fresh-reads.ts),
  *   the same reads a series over the same range shares;
- * - the whole answer, reused while it was built from the same run and the same speed reads.
+ * - the whole answer, reused while it was built from the same run and speed reads of the same
+ *   content (their versions), with the same incomplete buckets: an answer depends on when the
+ *   speed layer was read only through those.
  */
 import type { BatchRunInfo } from '../../shared/ports.js';
 import type { ViewDef } from '../../shared/views/definition.js';
 import type { QueryContext } from '../query/context.js';
-import type { SpeedRead } from '../query/drift.js';
 import type { ResolvedQuery } from '../query/params.js';
 import { takeSnapshot } from '../query/snapshot.js';
 import { batchTotals, batchTotalsBytes, type BatchTotals } from '../query/totals-parts.js';
@@ -27,7 +28,10 @@ interface BatchEntry extends RunBound {
 
 interface TotalsEntry extends RunBound {
   run: BatchRunInfo | null;
-  reads: readonly SpeedRead<unknown>[];
+  /** the content versions of the speed reads it was built from (cache/fresh-reads.ts) */
+  versions: readonly number[];
+  /** its incomplete buckets, as JSON */
+  incomplete: string;
   body: PreparedJson<TotalsAnswer>;
   incompleteCount: number;
 }
@@ -70,14 +74,28 @@ export async function cachedTotalsAnswer(
     const t = await totalsReads(ctx, snap, view, rq, cachedReader(ctx, cache));
     const run = t.plan.run;
     const key = JSON.stringify(['totals', view.name, rq.granularity, rq.filter, rq.groupBy, rq.measures, rq.from, rq.to, rq.limit]);
-    const prior = cache.get<TotalsEntry>('answer', key, (e) => e.run === run && e.reads.length === t.reads.length && e.reads.every((r, i) => r === t.reads[i]));
+    // Reused while built from the same run, reads of the same content and the same incomplete
+    // buckets: with an idle speed layer, every refresh of its reads finds the answer still true.
+    const versions = t.reads.map((r) => (r as { version?: number }).version ?? -1);
+    const incomplete = JSON.stringify(t.incomplete());
+    const prior = cache.get<TotalsEntry>(
+      'answer',
+      key,
+      (e) => e.run === run && e.incomplete === incomplete && e.versions.length === versions.length && e.versions.every((v, i) => v === versions[i]),
+    );
     if (prior) return prior;
-    return await cache.computeOnce(`totals|${key}`, [run, ...t.reads], async () => {
+    return await cache.computeOnce(`totals|${key}`, [run, incomplete, ...versions], async () => {
       const { answer, incompleteCount } = await t.compute();
       const body = Buffer.from(JSON.stringify(answer));
-      const generations = t.reads.map((r) => (r as { generation?: number }).generation ?? '');
-      const etag = cache.etag('totals', key, run?.runId ?? '', run?.startedAt ?? '', run?.finishedAt ?? '', ...generations);
-      const entry: TotalsEntry = { runIds: run ? [run.runId] : [], run, reads: t.reads, body: new PreparedJson<TotalsAnswer>(body, etag), incompleteCount };
+      const etag = cache.etag('totals', key, run?.runId ?? '', run?.startedAt ?? '', run?.finishedAt ?? '', incomplete, ...versions);
+      const entry: TotalsEntry = {
+        runIds: run ? [run.runId] : [],
+        run,
+        versions,
+        incomplete,
+        body: new PreparedJson<TotalsAnswer>(body, etag),
+        incompleteCount,
+      };
       cache.set('answer', key, entry, body.length + key.length);
       return entry;
     });

@@ -12,7 +12,7 @@
  * part per run and shares the speed reads, so both give the same bytes.
  */
 import type { BatchSnapshot, BucketRow, SeriesQuery, SketchRow, SpeedStatus } from '../../shared/ports.js';
-import { incompleteBuckets } from '../../shared/merge.js';
+import { incompleteBuckets, type IncompleteBucket } from '../../shared/merge.js';
 import type { ViewDef } from '../../shared/views/definition.js';
 import type { QueryContext } from './context.js';
 import type { SpeedRead } from './drift.js';
@@ -52,6 +52,8 @@ export interface TotalsReads {
   plan: TotalsPlan;
   /** the speed reads the answer is built from (the cache reuses an answer while they are the same) */
   reads: readonly SpeedRead<unknown>[];
+  /** the incomplete buckets these reads give (totalsIncomplete) */
+  incomplete(): IncompleteBucket[];
   compute(): Promise<{ answer: TotalsAnswer; incompleteCount: number }>;
 }
 
@@ -72,7 +74,35 @@ export async function totalsReads(ctx: QueryContext, snap: BatchSnapshot, view: 
   const batch = plan.run && plan.batchRange ? reader.batch(snap, view, rq, plan) : null;
   checkAnswerRows((batch?.rows ?? 0) + (speed?.value.length ?? 0), plan.max);
   const reads = [status, ...(speed ? [speed] : []), ...(sketches ? [sketches] : [])];
-  return { plan, reads, compute: () => fold(ctx, snap, view, rq, plan, { batch, status, speed, sketches }) };
+  return {
+    plan,
+    reads,
+    incomplete: () => totalsIncomplete(ctx, rq, plan, status, speed),
+    compute: () => fold(ctx, snap, view, rq, plan, { batch, status, speed, sketches }),
+  };
+}
+
+/**
+ * The range's incomplete buckets: the only part of a totals answer that depends on when the speed
+ * layer was read (a bucket past the speed retention), not only on what was read. The cache checks
+ * it before it reuses an answer built from reads with the same content (cache/totals-cache.ts).
+ */
+export function totalsIncomplete(
+  ctx: QueryContext,
+  rq: ResolvedQuery,
+  plan: TotalsPlan,
+  status: SpeedRead<SpeedStatus>,
+  speed: SpeedRead<unknown> | null,
+): IncompleteBucket[] {
+  // The answer is as of the older of its reads: the speed layer was read no earlier than that.
+  const readAt = Math.min(status.readAt, speed?.readAt ?? status.readAt);
+  return incompleteBuckets(rq.buckets, {
+    boundary: plan.boundary,
+    coveredSince: status.value.coveredSince,
+    g: rq.granularity,
+    speedRetentionMs: ctx.speed.retentionMs(rq.granularity),
+    now: readAt,
+  });
 }
 
 interface Parts {
@@ -130,15 +160,7 @@ async function fold(
   const first = Object.keys(view.measures)[0]!;
   let list = [...groups].sort(([, a], [, b]) => (b.values[first] ?? -Infinity) - (a.values[first] ?? -Infinity));
   if (rq.limit !== null) list = list.slice(0, rq.limit);
-  // The answer is as of the older of its reads: the speed layer was read no earlier than that.
-  const readAt = Math.min(p.status.readAt, p.speed?.readAt ?? p.status.readAt);
-  const incomplete = incompleteBuckets(rq.buckets, {
-    boundary: plan.boundary,
-    coveredSince: p.status.value.coveredSince,
-    g: rq.granularity,
-    speedRetentionMs: ctx.speed.retentionMs(rq.granularity),
-    now: readAt,
-  });
+  const incomplete = totalsIncomplete(ctx, rq, plan, p.status, p.speed);
   const warnings: string[] = [];
   if (incomplete.length) warnings.push(`${incomplete.length} bucket(s) in the range are incomplete, so these totals are too (see "incomplete")`);
   const answer: TotalsAnswer = {

@@ -6,11 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import { ByteLru } from '../../serving-layer/cache/byte-lru.js';
 import { FreshReads } from '../../serving-layer/cache/fresh-reads.js';
+import { sameValue } from '../../serving-layer/cache/same-value.js';
+import { cachedTotalsAnswer } from '../../serving-layer/cache/totals-cache.js';
 import { ServingCache } from '../../serving-layer/cache/serving-cache.js';
 import { cachedSeriesAnswer } from '../../serving-layer/cache/series-cache.js';
 import { rangeQuery, resolveQuery } from '../../serving-layer/query/params.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
-import { FakeBatchStore, fakeContext, runInfo } from '../support/serving-fakes.js';
+import { FakeBatchStore, FakeSpeedStore, fakeContext, runInfo } from '../support/serving-fakes.js';
 import { createMetrics } from '../../platform/metrics.js';
 
 describe('ByteLru', () => {
@@ -70,10 +72,102 @@ describe('FreshReads', () => {
     expect(await d).toMatchObject({ value: 3, readAt: 1_500 });
   });
 
+  it('keeps the content version of a read that brought back an equal value, and its value object', async () => {
+    let now = 0;
+    let value: object = { rows: [{ b: 1, sketch: Buffer.from([1, 2]) }] };
+    const reads = new FreshReads<object>(100, () => now);
+    const load = () => Promise.resolve(structuredClone(value));
+    const first = await reads.get('k', load);
+    now = 200; // past the bound: read again, an equal value (another object)
+    const same = await reads.get('k', load);
+    expect(same).not.toBe(first);
+    expect([same.readAt, same.generation === first.generation, same.version === first.version]).toEqual([200, false, true]);
+    expect(same.value).toBe(first.value);
+    value = { rows: [{ b: 1, sketch: Buffer.from([1, 3]) }] }; // one register differs
+    now = 400;
+    const changed = await reads.get('k', load);
+    expect(changed.version).not.toBe(first.version);
+    expect(sameValue(changed.value, value)).toBe(true);
+  });
+
   it('does not remember a failed read', async () => {
     const reads = new FreshReads<number>(1_000, () => 0);
     await expect(reads.get('k', () => Promise.reject(new Error('redis down')))).rejects.toThrow('redis down');
     expect((await reads.get('k', () => Promise.resolve(7))).value).toBe(7);
+  });
+});
+
+describe('sameValue', () => {
+  it('compares what speed reads hold: nested arrays, objects, Maps and byte buffers', () => {
+    const a = { rows: [{ dims: ['/a', null], values: { v: 1 } }], m: new Map([['x', [Buffer.from([0, 1])]]]) };
+    expect(sameValue(a, structuredClone(a))).toBe(true);
+    expect(sameValue(a, { ...a, rows: [{ dims: ['/a', null], values: { v: 2 } }] })).toBe(false);
+    expect(sameValue(a, { ...a, rows: [{ dims: ['/a', 'null'], values: { v: 1 } }] })).toBe(false);
+    expect(sameValue(a, { ...a, m: new Map([['x', [Buffer.from([0, 2])]]]) })).toBe(false);
+    expect(sameValue(a, { ...a, m: new Map([['y', [Buffer.from([0, 1])]]]) })).toBe(false);
+    expect(sameValue({ a: 1 }, { a: 1, b: undefined })).toBe(false);
+    expect(sameValue([1, 2], [1, 2, 3])).toBe(false);
+    expect(sameValue(Buffer.from([1]), [1])).toBe(false);
+    expect(sameValue(NaN, NaN)).toBe(true);
+  });
+});
+
+describe('cached totals: reused while the speed layer is unchanged (issue 16)', () => {
+  const views = defaultViewSet();
+  const view = views.byName.pageviews!;
+  const H = 3_600_000;
+  const T0 = Date.UTC(2026, 0, 1);
+
+  it('a refresh that reads the same content serves the same answer; new content or a newly incomplete bucket rebuilds it', async () => {
+    let now = T0 + 10 * H;
+    const batch = new FakeBatchStore(views);
+    batch.publish(runInfo('run-1', T0 + 5 * H), [{ view: 'pageviews', granularity: 'hour', bucketStart: T0, dims: ['/a'], values: { views: 3, visitors: 2 } }]);
+    // The speed layer keeps 4.5 hours: the bucket of T0+8h is past its retention once the clock is at T0+14h.
+    const speed = new FakeSpeedStore(views, 4.5 * H);
+    const ctx = { views, batch, speed, now: () => now };
+    const row = (views: number) => ({
+      view: 'pageviews',
+      granularity: 'hour' as const,
+      bucketStart: T0 + 8 * H,
+      dims: ['/a'],
+      values: { views, visitors: 1 },
+      late: 0,
+      duplicates: 0,
+      unchecked: 0,
+    });
+    speed.rows = [row(4)];
+    const metrics = createMetrics();
+    const cache = new ServingCache({ cacheBytes: 1 << 20, speedMaxStaleMs: 200 }, metrics.serving, () => now);
+    const lookups = async () =>
+      (await metrics.serving.cacheLookups.get()).values
+        .filter((v) => v.labels.part === 'answer')
+        .map((v) => `${v.labels.outcome}=${v.value}`)
+        .sort()
+        .join(' ');
+    const rq = resolveQuery(view, rangeQuery.parse({ granularity: 'hour', from: String(T0), to: String(T0 + 10 * H), measures: 'views' }), now);
+    const totals = async () => (await cachedTotalsAnswer(ctx, cache, view, rq)).body;
+    const first = await totals();
+    expect((JSON.parse(first.body.toString()) as { totals: { values: { views: number } }[] }).totals[0]?.values.views).toBe(7);
+
+    now += 1_000; // past the bound: every speed read is done again, and brings back the same content
+    expect(await totals()).toBe(first);
+    expect(await lookups()).toBe('hit=1 miss=1');
+
+    speed.rows = [row(9)];
+    now += 1_000; // new content: a new answer, with another entity tag
+    const changed = await totals();
+    expect((JSON.parse(changed.body.toString()) as { totals: { values: { views: number } }[] }).totals[0]?.values.views).toBe(12);
+    expect(changed.etag).not.toBe(first.etag);
+    expect(await lookups()).toBe('hit=1 miss=1 stale=1');
+
+    now = T0 + 14 * H; // the same content, but the speed bucket has become incomplete (retention): rebuilt
+    const later = await totals();
+    expect(later).not.toBe(changed);
+    const incomplete = (body: { body: Buffer }) =>
+      (JSON.parse(body.body.toString()) as { incomplete: { bucketStart: number }[] }).incomplete.map((i) => i.bucketStart);
+    expect(incomplete(changed)).toEqual([]);
+    expect(incomplete(later)).toContain(T0 + 8 * H);
+    expect(await lookups()).toBe('hit=1 miss=1 stale=2');
   });
 });
 
