@@ -17,7 +17,6 @@ import { Archiver } from '../../batch-layer/archiver/archiver.js';
 import { runBatch } from '../../batch-layer/run/run-batch.js';
 import { silentLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
-import { referenceFold } from '../../shared/reference-fold.js';
 import type { MasterDataset } from '../../shared/ports.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { createSpeedLayer } from '../../cli/speed-wiring.js';
@@ -26,7 +25,7 @@ import { expectExactArchive } from '../support/archiver-expect.js';
 import { expectRunEqualsReference } from '../support/batch-master.js';
 import { clusterContext, clusterSkipReason, topicMinInsyncReplicas, topicReplicas } from '../support/cluster.js';
 import { checkpointsCover } from '../support/master-read.js';
-import { deletePrefix, diffFromReference, readAllViews, viewStore, waitCaughtUp } from '../support/speed-harness.js';
+import { deletePrefix, readAllViews, viewStore, waitCaughtUp, expectEqualsReference } from '../support/speed-harness.js';
 import { waitUntil } from '../support/wait.js';
 import type { TestContext } from '../support/context.js';
 
@@ -98,7 +97,7 @@ describe.skipIf(skip !== null)(`end to end on the cluster topology${skip ? ` (sk
     const values = all.map((r) => r.value);
     const speedViews = await readAllViews(viewStore(redis, ctx.config, views), views);
     expect(speedViews.size).toBeGreaterThan(100);
-    expect(diffFromReference(speedViews, referenceFold(values, views), views)).toEqual([]);
+    expectEqualsReference(speedViews, values, views);
 
     await expectExactArchive(master, k.topic, await readWholeTopic(kafka, k.topic), views);
 

@@ -13,14 +13,13 @@ import type { RedisClient } from '../../adapters/redis/scripts.js';
 import { endOffsets, ensureTopics } from '../../adapters/kafka/topics.js';
 import { silentLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
-import { referenceFold } from '../../shared/reference-fold.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { createSpeedLayer } from '../../cli/speed-wiring.js';
 import type { SpeedLayer } from '../../speed-layer/speed-layer.js';
 import { clickRecords, deleteTopics, produceAll, testKafka } from '../support/archiver-kafka.js';
 import { clusterContext, topicReplicas } from '../support/cluster.js';
 import { faultSkipReason, kafkaNodePidFile, readPid, servicesUp, sigkill } from '../support/cluster-faults.js';
-import { appliedCount, deletePrefix, diffFromReference, readAllViews, undedupedTruth, viewStore, waitCaughtUp } from '../support/speed-harness.js';
+import { appliedCount, deletePrefix, readAllViews, undedupedTruth, viewStore, waitCaughtUp, expectEqualsReference } from '../support/speed-harness.js';
 import { waitUntil } from '../support/wait.js';
 import type { TestContext } from '../support/context.js';
 
@@ -123,6 +122,6 @@ describe.skipIf(skip !== null)(`partition leader broker killed mid-stream${skip 
       views,
     );
     const actual = await readAllViews(viewStore(redis, ctx.config, views), views);
-    expect(diffFromReference(actual, referenceFold(truth.lines, views), views)).toEqual([]);
+    expectEqualsReference(actual, truth.lines, views);
   });
 });

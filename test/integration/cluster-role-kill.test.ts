@@ -13,7 +13,6 @@ import type { RedisClient } from '../../adapters/redis/scripts.js';
 import { endOffsets, ensureTopics } from '../../adapters/kafka/topics.js';
 import { openMasterDataset } from '../../adapters/master/index.js';
 import { silentLogger } from '../../platform/logger.js';
-import { referenceFold } from '../../shared/reference-fold.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { clickRecords, deleteTopics, produceAll, readWholeTopic, testKafka } from '../support/archiver-kafka.js';
 import { expectExactArchive } from '../support/archiver-expect.js';
@@ -23,13 +22,13 @@ import { checkpointsCover } from '../support/master-read.js';
 import {
   appliedCount,
   deletePrefix,
-  diffFromReference,
   readAllViews,
   spawnSpeed,
   undedupedTruth,
   viewStore,
   waitCaughtUp,
   type SpeedProcess,
+  expectEqualsReference,
 } from '../support/speed-harness.js';
 import { waitUntil } from '../support/wait.js';
 import type { TestContext } from '../support/context.js';
@@ -129,7 +128,7 @@ describe.skipIf(skip !== null)(`a speed instance and an archiver killed on the c
       views,
     );
     const actual = await readAllViews(viewStore(redis, ctx.config, views), views);
-    expect(diffFromReference(actual, referenceFold(truth.lines, views), views)).toEqual([]);
+    expectEqualsReference(actual, truth.lines, views);
     await expectExactArchive(master, k.topic, await readWholeTopic(kafka, k.topic), views);
   });
 });

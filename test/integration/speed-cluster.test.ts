@@ -12,13 +12,12 @@ import { allKeyPatterns } from '../../adapters/redis/keys.js';
 import type { RedisClient } from '../../adapters/redis/scripts.js';
 import { silentLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
-import { referenceFold } from '../../shared/reference-fold.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { createSpeedLayer } from '../../cli/speed-wiring.js';
 import type { SpeedLayer } from '../../speed-layer/speed-layer.js';
 import { ensureTopics } from '../../adapters/kafka/topics.js';
 import { clickRecords, deleteTopics, produceAll, testKafka } from '../support/archiver-kafka.js';
-import { deletePrefix, diffFromReference, readAllViews, speedContext, viewStore, waitCaughtUp } from '../support/speed-harness.js';
+import { deletePrefix, readAllViews, speedContext, viewStore, waitCaughtUp, expectEqualsReference } from '../support/speed-harness.js';
 import type { TestContext } from '../support/context.js';
 
 const views = defaultViewSet();
@@ -67,16 +66,11 @@ describe('speed layer on a Redis Cluster', () => {
 
     const actual = await readAllViews(viewStore(redis, ctx.config, views), views);
     expect(actual.size).toBeGreaterThan(100);
-    expect(
-      diffFromReference(
-        actual,
-        referenceFold(
-          all.map((r) => r.value),
-          views,
-        ),
-        views,
-      ),
-    ).toEqual([]);
+    expectEqualsReference(
+      actual,
+      all.map((r) => r.value),
+      views,
+    );
 
     // The keys are spread over the masters (the hash tags spread partitions and HLL shards over
     // slots): which master owns each key's slot, from the cluster's own slot table.

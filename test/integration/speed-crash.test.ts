@@ -11,20 +11,19 @@ import type { Kafka } from 'kafkajs';
 import { endOffsets, ensureTopics } from '../../adapters/kafka/topics.js';
 import { retentionPolicy } from '../../shared/speed/retention.js';
 import { RedisSpeedStateStore } from '../../adapters/redis/speed-state-store.js';
-import { referenceFold } from '../../shared/reference-fold.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { parseRecords, planBatch } from '../../speed-layer/plan.js';
 import { clickRecords, deleteTopics, produceAll, readWholeTopic, testKafka } from '../support/archiver-kafka.js';
 import {
   appliedCount,
   deletePrefix,
-  diffFromReference,
   readAllViews,
   spawnSpeed,
   speedContext,
   viewStore,
   waitCaughtUp,
   type SpeedProcess,
+  expectEqualsReference,
 } from '../support/speed-harness.js';
 import { waitUntil } from '../support/wait.js';
 import type { TestContext } from '../support/context.js';
@@ -97,7 +96,7 @@ describe('speed layer crash and replay', () => {
     const values = records.map((r) => r.value);
     const store = viewStore(redis, ctx.config, views);
     const afterCrashes = await readAllViews(store, views);
-    expect(diffFromReference(afterCrashes, referenceFold(values, views), views)).toEqual([]);
+    expectEqualsReference(afterCrashes, values, views);
     console.info(`speed crash test: ${midStreamKills} of 3 kills landed inside a wave being applied`);
 
     // A clean stop (SIGTERM) exits 0.

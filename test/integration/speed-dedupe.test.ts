@@ -20,7 +20,6 @@ import { MAX_SPEED_APPLY_EVENTS } from '../../platform/config.js';
 import { silentLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
 import { parseEventLine } from '../../shared/events.js';
-import { referenceFold } from '../../shared/reference-fold.js';
 import { CLAIM_DUPLICATE, CLAIM_OWNED } from '../../shared/speed/apply.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { claimRequests, parseRecords, planBatch, resolveClaims } from '../../speed-layer/plan.js';
@@ -29,7 +28,6 @@ import type { SpeedLayer } from '../../speed-layer/speed-layer.js';
 import { clickRecords, deleteTopics, produceAll, testKafka } from '../support/archiver-kafka.js';
 import {
   deletePrefix,
-  diffFromReference,
   readAllViews,
   spawnSpeed,
   speedContext,
@@ -37,6 +35,7 @@ import {
   viewStore,
   waitCaughtUp,
   type SpeedProcess,
+  expectEqualsReference,
 } from '../support/speed-harness.js';
 import { waitUntil } from '../support/wait.js';
 import type { TestContext } from '../support/context.js';
@@ -96,16 +95,11 @@ describe('speed layer data model', () => {
 
     const store = viewStore(redis, ctx.config, views);
     const actual = await readAllViews(store, views);
-    expect(
-      diffFromReference(
-        actual,
-        referenceFold(
-          unique.map((r) => r.value),
-          views,
-        ),
-        views,
-      ),
-    ).toEqual([]);
+    expectEqualsReference(
+      actual,
+      unique.map((r) => r.value),
+      views,
+    );
     const status = await store.status();
     // Both partitions did drop copies: each kept the ids it claimed first.
     const skipped = status.partitions.map((p) => p.totals.duplicatesSkipped);
@@ -128,7 +122,7 @@ describe('speed layer data model', () => {
     );
     expect(dupsWanted.size).toBeGreaterThan(0);
     const actual = await readAllViews(viewStore(redis, ctx.config, views), views);
-    expect(diffFromReference(actual, referenceFold(undeduped, views), views)).toEqual([]);
+    expectEqualsReference(actual, undeduped, views);
     expect(new Map([...actual].filter(([, v]) => v._dups > 0).map(([k, v]) => [k, v._dups]))).toEqual(dupsWanted);
   });
 
@@ -215,16 +209,11 @@ describe('speed layer data model', () => {
     await waitUntil(layouts, (l) => l.every((v) => v === String(LAYOUT_VERSION)), { what: 'both partitions re-initialised under the current layout' });
     await waitCaughtUp(kafka, redis, ctx.config);
     const actual = await readAllViews(viewStore(redis, ctx.config, views), views);
-    expect(
-      diffFromReference(
-        actual,
-        referenceFold(
-          records.map((r) => r.value),
-          views,
-        ),
-        views,
-      ),
-    ).toEqual([]);
+    expectEqualsReference(
+      actual,
+      records.map((r) => r.value),
+      views,
+    );
     expect((await viewStore(redis, ctx.config, views).status()).coveredSince).toBe(0); // 'earliest' in these tests
   });
 

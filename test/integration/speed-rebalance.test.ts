@@ -10,12 +10,11 @@ import { ensureTopics } from '../../adapters/kafka/topics.js';
 import { speedStatusKey } from '../../adapters/redis/keys.js';
 import { silentLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
-import { referenceFold } from '../../shared/reference-fold.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { createSpeedLayer } from '../../cli/speed-wiring.js';
 import type { SpeedLayer } from '../../speed-layer/speed-layer.js';
 import { clickRecords, deleteTopics, produceAll, testKafka } from '../support/archiver-kafka.js';
-import { appliedCount, deletePrefix, diffFromReference, readAllViews, speedContext, viewStore, waitCaughtUp } from '../support/speed-harness.js';
+import { appliedCount, deletePrefix, readAllViews, speedContext, viewStore, waitCaughtUp, expectEqualsReference } from '../support/speed-harness.js';
 import { waitUntil } from '../support/wait.js';
 import type { TestContext } from '../support/context.js';
 
@@ -80,15 +79,10 @@ describe('speed layer group membership changes', () => {
     await waitCaughtUp(kafka, redis, ctx.config, 120_000);
 
     const actual = await readAllViews(viewStore(redis, ctx.config, views), views);
-    expect(
-      diffFromReference(
-        actual,
-        referenceFold(
-          records.map((r) => r.value),
-          views,
-        ),
-        views,
-      ),
-    ).toEqual([]);
+    expectEqualsReference(
+      actual,
+      records.map((r) => r.value),
+      views,
+    );
   });
 });

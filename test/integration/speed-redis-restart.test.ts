@@ -11,13 +11,12 @@ import { ensureTopics } from '../../adapters/kafka/topics.js';
 import { allKeyPatterns } from '../../adapters/redis/keys.js';
 import { silentLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
-import { referenceFold } from '../../shared/reference-fold.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { createSpeedLayer } from '../../cli/speed-wiring.js';
 import type { SpeedLayer } from '../../speed-layer/speed-layer.js';
 import { clickRecords, deleteTopics, produceAll, testKafka } from '../support/archiver-kafka.js';
 import { startRedisServer, type OwnRedisServer } from '../support/redis-server.js';
-import { appliedCount, diffFromReference, readAllViews, speedContext, viewStore, waitCaughtUp } from '../support/speed-harness.js';
+import { appliedCount, readAllViews, speedContext, viewStore, waitCaughtUp, expectEqualsReference } from '../support/speed-harness.js';
 import { waitUntil } from '../support/wait.js';
 import type { TestContext } from '../support/context.js';
 
@@ -75,16 +74,11 @@ describe('speed layer when Redis restarts', () => {
     await send(2000, 3000);
     await waitCaughtUp(kafka, redis, ctx.config, 120_000);
     const actual = await readAllViews(viewStore(redis, ctx.config, views), views);
-    expect(
-      diffFromReference(
-        actual,
-        referenceFold(
-          records.map((r) => r.value),
-          views,
-        ),
-        views,
-      ),
-    ).toEqual([]);
+    expectEqualsReference(
+      actual,
+      records.map((r) => r.value),
+      views,
+    );
   });
 
   it('seeks back and re-applies when Redis comes back with older state (lost writes), even with no new records', async () => {
@@ -115,16 +109,11 @@ describe('speed layer when Redis restarts', () => {
     expect(await appliedCount(redis, ctx.config.redis.keyPrefix, partitions)).toBe(1000);
     await waitCaughtUp(kafka, redis, ctx.config);
     const actual = await readAllViews(viewStore(redis, ctx.config, views), views);
-    expect(
-      diffFromReference(
-        actual,
-        referenceFold(
-          records.map((r) => r.value),
-          views,
-        ),
-        views,
-      ),
-    ).toEqual([]);
+    expectEqualsReference(
+      actual,
+      records.map((r) => r.value),
+      views,
+    );
   });
 });
 

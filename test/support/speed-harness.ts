@@ -4,6 +4,7 @@
  * and comparing it with the reference fold, and cleaning up topics and keys.
  */
 import type { ChildProcess } from 'node:child_process';
+import { expect } from 'vitest';
 import { closeSync, openSync } from 'node:fs';
 import type { Kafka } from 'kafkajs';
 import { Cluster } from 'ioredis';
@@ -14,7 +15,7 @@ import { retentionPolicy } from '../../shared/speed/retention.js';
 import { RedisSpeedViewStore } from '../../adapters/redis/speed-view-store.js';
 import type { Config } from '../../platform/config.js';
 import { groupKey } from '../../shared/aggregate/aggregate.js';
-import type { FinalValues } from '../../shared/reference-fold.js';
+import { referenceFold, type FinalValues } from '../../shared/reference-fold.js';
 import { parseEventLine } from '../../shared/events.js';
 import { floorTo } from '../../shared/time.js';
 import { project } from '../../shared/views/project.js';
@@ -144,6 +145,11 @@ export function diffFromReference(actual: Map<string, FinalValues>, expected: Ma
   }
   for (const key of actual.keys()) if (!expected.has(key)) problems.push(`unexpected ${key}`);
   return problems;
+}
+
+/** The speed views equal the reference fold of these event lines (diffFromReference finds nothing). */
+export function expectEqualsReference(actual: Map<string, FinalValues>, lines: readonly string[], views: ViewSet): void {
+  expect(diffFromReference(actual, referenceFold(lines, views), views)).toEqual([]);
 }
 
 /**
