@@ -6,15 +6,11 @@
  * topic: the panel names exactly the minutes of those records not rebuildable. Refused without
  * the admin token. Screenshot (the README's, docs/kappa-panel.png): test-results/kappa-panel.png.
  */
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
-import { endOffsets } from '../../adapters/kafka/topics.js';
+import { describe, expect, it } from 'vitest';
 import { floorTo, MINUTE_MS } from '../../shared/time.js';
 import { readWholeTopic, testKafka } from '../support/archiver-kafka.js';
-import { startApp, ADMIN_TOKEN, type AppContext } from '../support/app-context.js';
-import { openBrowser, type BrowserSession } from '../support/browser.js';
+import { ADMIN_TOKEN, archivedAll } from '../support/app-context.js';
+import { panelSession, RESULTS_DIR } from '../support/panel-session.js';
 import { waitUntil } from '../support/wait.js';
 
 // The page as the functions handed to page.evaluate see it (Node code is type-checked without DOM types).
@@ -24,23 +20,7 @@ interface PageNode {
 }
 declare const document: { querySelector(selector: string): PageNode | null; querySelectorAll(selector: string): ArrayLike<PageNode> & Iterable<PageNode> };
 
-let app: AppContext;
-let session: BrowserSession;
-let page: Page;
-const resultsDir = fileURLToPath(new URL('../../test-results/', import.meta.url));
-
-beforeAll(async () => {
-  [app, session] = await Promise.all([
-    startApp({ LAMBDA_BATCH_CRON: '0 * * * *', LAMBDA_ALLOWED_LATENESS_MS: '0' }),
-    openBrowser({ width: 1280, height: 1600 }),
-  ]);
-  page = session.page;
-  mkdirSync(resultsDir, { recursive: true });
-}, 120_000);
-afterAll(async () => {
-  await session?.close();
-  await app?.stop();
-});
+const s = panelSession({ LAMBDA_BATCH_CRON: '0 * * * *', LAMBDA_ALLOWED_LATENESS_MS: '0' }, { width: 1280, height: 1600 });
 
 interface Shown {
   state: string;
@@ -51,9 +31,9 @@ interface Shown {
 
 /** Clicks the button and waits for the panel's result. */
 async function rebuild(): Promise<Shown> {
-  await page.getByRole('button', { name: 'Rebuild with Kappa' }).click();
-  await page.waitForFunction(() => ['done', 'error'].includes(document.querySelector('#kappa-result')?.dataset.state ?? ''), undefined, { timeout: 120_000 });
-  return page.evaluate(() => {
+  await s.page.getByRole('button', { name: 'Rebuild with Kappa' }).click();
+  await s.page.waitForFunction(() => ['done', 'error'].includes(document.querySelector('#kappa-result')?.dataset.state ?? ''), undefined, { timeout: 120_000 });
+  return s.page.evaluate(() => {
     const r = document.querySelector('#kappa-result');
     const rows = [...document.querySelectorAll('#kappa-table tbody tr')].map((tr) => ({ bucket: Number(tr.dataset.bucket), status: tr.dataset.status ?? '' }));
     return { state: r?.dataset.state ?? '', data: { ...r?.dataset }, text: r?.textContent ?? '', rows };
@@ -66,28 +46,23 @@ describe('Lambda vs Kappa in the Experiments panel', () => {
     const lines = Array.from({ length: 120 }, (_, i) =>
       JSON.stringify({ id: `kp-${i}`, ts: start + i * 15_000, type: 'pageview', url: `/p/${i % 3}`, user: `u${i % 9}` }),
     );
-    expect((await app.post('/api/v1/events', lines.join('\n'))).status).toBe(202);
-    const kafka = testKafka(app.config.kafka.brokers);
-    const ends = await endOffsets(kafka, app.config.kafka.topic);
+    expect((await s.app.post('/api/v1/events', lines.join('\n'))).status).toBe(202);
+    const kafka = testKafka(s.app.config.kafka.brokers);
+    await archivedAll(s.app);
+    expect((await s.app.post('/api/v1/batch/runs', '', { authorization: `Bearer ${ADMIN_TOKEN}` })).status).toBe(202);
     await waitUntil(
-      () => app.master.readCheckpoints(),
-      (cps) => [...ends].every(([p, end]) => (cps.find((c) => c.partition === p && c.topic === app.config.kafka.topic)?.lastOffset ?? -1) >= end - 1),
-      { what: 'the archiver to make every record durable', timeoutMs: 60_000 },
-    );
-    expect((await app.post('/api/v1/batch/runs', '', { authorization: `Bearer ${ADMIN_TOKEN}` })).status).toBe(202);
-    await waitUntil(
-      () => app.get('/api/v1/batch/runs'),
+      () => s.app.get('/api/v1/batch/runs'),
       (r) => r.body.running === null && r.body.runs.length === 1,
       { what: 'the batch run', timeoutMs: 90_000 },
     );
     const minutes = new Set(Array.from({ length: 120 }, (_, i) => floorTo(start + i * 15_000, 'minute')));
-    await page.goto(`${app.url}/?view=pageviews&granularity=minute&measure=views&buckets=60`);
+    await s.page.goto(`${s.app.url}/?view=pageviews&granularity=minute&measure=views&buckets=60`);
 
     let r = await rebuild();
     expect(r.state).toBe('error');
     expect(r.text).toContain('admin token');
 
-    await page.locator('#lab-token').fill(ADMIN_TOKEN);
+    await s.page.locator('#lab-token').fill(ADMIN_TOKEN);
     r = await rebuild();
     expect(r.state, r.text).toBe('done');
     expect(r.data).toMatchObject({ equal: String(minutes.size), notRebuildable: '0', different: '0', newerInLog: '0', records: '120', lostEvents: '0' });
@@ -95,7 +70,7 @@ describe('Lambda vs Kappa in the Experiments panel', () => {
     expect(Number(r.data.batchMs)).toBeGreaterThan(0);
 
     // Delete the first half of partition 0 from the topic: Kappa can no longer see those events.
-    const p0 = (await readWholeTopic(kafka, app.config.kafka.topic)).filter((x) => x.partition === 0);
+    const p0 = (await readWholeTopic(kafka, s.app.config.kafka.topic)).filter((x) => x.partition === 0);
     const cut = Math.floor(p0.length / 2);
     expect(cut).toBeGreaterThan(5);
     const lostMinutes = new Set(p0.slice(0, cut).map((x) => floorTo((JSON.parse(x.value ?? '{}') as { ts: number }).ts, 'minute')));
@@ -103,8 +78,8 @@ describe('Lambda vs Kappa in the Experiments panel', () => {
     await admin.connect();
     // kafkajs deletes only on a topic whose metadata it loaded.
     await admin
-      .fetchTopicMetadata({ topics: [app.config.kafka.topic] })
-      .then(() => admin.deleteTopicRecords({ topic: app.config.kafka.topic, partitions: [{ partition: 0, offset: String(cut) }] }))
+      .fetchTopicMetadata({ topics: [s.app.config.kafka.topic] })
+      .then(() => admin.deleteTopicRecords({ topic: s.app.config.kafka.topic, partitions: [{ partition: 0, offset: String(cut) }] }))
       .finally(() => admin.disconnect());
 
     r = await rebuild();
@@ -123,8 +98,8 @@ describe('Lambda vs Kappa in the Experiments panel', () => {
         .sort(),
     ).toEqual([...lostMinutes].sort());
     expect(r.text).toContain(`partition 0 starts at offset ${cut}`);
-    await page.locator('#lab').screenshot({ path: `${resultsDir}kappa-panel.png` });
+    await s.page.locator('#lab').screenshot({ path: `${RESULTS_DIR}kappa-panel.png` });
     // The refused rebuild (no token: 401) is the only error the page met.
-    expect(session.errors).toEqual(['HTTP 401: POST /api/v1/kappa/rebuilds']);
+    expect(s.browser.errors).toEqual(['HTTP 401: POST /api/v1/kappa/rebuilds']);
   }, 300_000);
 });

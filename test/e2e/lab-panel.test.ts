@@ -5,40 +5,18 @@
  * arrivals attributed exactly, N copies skipped by the speed dedupe. The run-batch experiment is
  * refused without the admin token. Screenshot: test-results/lab-panel.png.
  */
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
-import { endOffsets } from '../../adapters/kafka/topics.js';
+import { describe, expect, it } from 'vitest';
 import { floorTo, MINUTE_MS } from '../../shared/time.js';
-import { testKafka } from '../support/archiver-kafka.js';
-import { startApp, ADMIN_TOKEN, type AppContext } from '../support/app-context.js';
-import { openBrowser, type BrowserSession } from '../support/browser.js';
+import { ADMIN_TOKEN, archivedAll } from '../support/app-context.js';
+import { panelSession, RESULTS_DIR } from '../support/panel-session.js';
 import { labResult } from '../support/browser-page.js';
-import { waitUntil } from '../support/wait.js';
 
-let app: AppContext;
-let session: BrowserSession;
-let page: Page;
-const resultsDir = fileURLToPath(new URL('../../test-results/', import.meta.url));
-
-beforeAll(async () => {
-  [app, session] = await Promise.all([
-    startApp({ LAMBDA_BATCH_CRON: '0 * * * *', LAMBDA_ALLOWED_LATENESS_MS: '0' }),
-    openBrowser({ width: 1280, height: 1400 }),
-  ]);
-  page = session.page;
-  mkdirSync(resultsDir, { recursive: true });
-}, 120_000);
-afterAll(async () => {
-  await session?.close();
-  await app?.stop();
-});
+const s = panelSession({ LAMBDA_BATCH_CRON: '0 * * * *', LAMBDA_ALLOWED_LATENESS_MS: '0' }, { width: 1280, height: 1400 });
 
 /** Clicks an experiment's button and waits for its result (the click sets it running at once). */
 async function runExperiment(label: string) {
-  await page.getByRole('button', { name: label }).click();
-  return labResult(page);
+  await s.page.getByRole('button', { name: label }).click();
+  return labResult(s.page);
 }
 
 describe('the Experiments panel', () => {
@@ -47,39 +25,34 @@ describe('the Experiments panel', () => {
     const lines = Array.from({ length: 200 }, (_, i) =>
       JSON.stringify({ id: `base-${i}`, ts: start + i * 6_000, type: 'pageview', url: `/p/${i % 3}`, user: `u${i % 40}` }),
     );
-    expect((await app.post('/api/v1/events', lines.join('\n'))).status).toBe(202);
-    const ends = await endOffsets(testKafka(app.config.kafka.brokers), app.config.kafka.topic);
-    await waitUntil(
-      () => app.master.readCheckpoints(),
-      (cps) => [...ends].every(([p, end]) => (cps.find((c) => c.partition === p && c.topic === app.config.kafka.topic)?.lastOffset ?? -1) >= end - 1),
-      { what: 'the archiver to make every record durable', timeoutMs: 60_000 },
-    );
-    await page.goto(`${app.url}/?view=pageviews&granularity=minute&measure=views&buckets=60`);
+    expect((await s.app.post('/api/v1/events', lines.join('\n'))).status).toBe(202);
+    await archivedAll(s.app);
+    await s.page.goto(`${s.app.url}/?view=pageviews&granularity=minute&measure=views&buckets=60`);
 
     // Without the token the run is refused, and the panel says why.
     let r = await runExperiment('Run a batch now');
     expect(r.state).toBe('error');
     expect(r.text).toContain('admin token');
-    expect(await page.locator('#lab-explanation').textContent()).toContain('watermark W');
+    expect(await s.page.locator('#lab-explanation').textContent()).toContain('watermark W');
 
-    await page.locator('#lab-token').fill(ADMIN_TOKEN);
+    await s.page.locator('#lab-token').fill(ADMIN_TOKEN);
     r = await runExperiment('Run a batch now');
     expect(r.state, r.text).toBe('done');
     expect(Number(r.data.flipped)).toBeGreaterThan(15);
     expect(Number(r.data.flipped)).toBe(Number(r.data.batchBuckets)); // no run before: every batch bucket flipped
 
-    await page.locator('#lab-count').fill('9');
+    await s.page.locator('#lab-count').fill('9');
     r = await runExperiment('Send late events');
     expect(r.state, r.text).toBe('done');
     expect(r.data).toMatchObject({ sent: '9', lateAdded: '9', unexplained: '0' });
     expect(r.text).toContain('(+9)');
 
-    await page.locator('#lab-count').fill('7');
+    await s.page.locator('#lab-count').fill('7');
     r = await runExperiment('Send duplicates');
     expect(r.state, r.text).toBe('done');
     expect(r.data).toMatchObject({ sent: '7', skipped: '7', applied: '0', lateAdded: '7', duplicatesAdded: '0', unexplained: '0' });
-    await page.locator('#lab').screenshot({ path: `${resultsDir}lab-panel.png` });
+    await s.page.locator('#lab').screenshot({ path: `${RESULTS_DIR}lab-panel.png` });
     // The refused run (no token: 401) is the only error the page met.
-    expect(session.errors).toEqual(['HTTP 401: POST /api/v1/batch/runs']);
+    expect(s.browser.errors).toEqual(['HTTP 401: POST /api/v1/batch/runs']);
   });
 });

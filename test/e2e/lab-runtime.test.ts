@@ -18,7 +18,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endOffsets } from '../../adapters/kafka/topics.js';
 import { DLQ_HEADERS } from '../../adapters/kafka/dlq.js';
 import { floorTo, MINUTE_MS } from '../../shared/time.js';
 import type { DedupeResult } from '../../lab/experiments/dedupe.js';
@@ -26,7 +25,7 @@ import type { DuplicatesResult } from '../../lab/experiments/duplicates.js';
 import type { PauseResult } from '../../lab/experiments/pause.js';
 import { INVALID_KINDS, type InvalidResult } from '../../lab/experiments/invalid.js';
 import { readWholeTopic, testKafka } from '../support/archiver-kafka.js';
-import { startApp, ADMIN_TOKEN, type AppContext } from '../support/app-context.js';
+import { startApp, ADMIN_TOKEN, type AppContext, archivedAll } from '../support/app-context.js';
 import { runCli } from '../support/cli-process.js';
 import { spawnSpeed, type SpeedProcess } from '../support/speed-harness.js';
 import { waitUntil } from '../support/wait.js';
@@ -66,16 +65,6 @@ async function lab<T>(args: string[]): Promise<{ result: T; explanation: string 
 const put = (path: string, body: string, headers: Record<string, string> = {}) =>
   app.get(path, { method: 'PUT', body, headers: { 'content-type': 'application/json', ...headers } });
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-
-/** Waits until the archiver made everything Kafka holds durable (so a batch run can include it all). */
-async function archived(): Promise<void> {
-  const ends = await endOffsets(testKafka(app.config.kafka.brokers), app.config.kafka.topic);
-  await waitUntil(
-    () => app.master.readCheckpoints(),
-    (cps) => [...ends].every(([p, end]) => (cps.find((c) => c.partition === p && c.topic === app.config.kafka.topic)?.lastOffset ?? -1) >= end - 1),
-    { what: 'the archiver to make every record durable', timeoutMs: 60_000 },
-  );
-}
 
 describe('lambda-arch lab: the runtime experiments', () => {
   it('refuses the admin routes without the token, and a body that is not the documented one', async () => {
@@ -131,7 +120,7 @@ describe('lambda-arch lab: the runtime experiments', () => {
       JSON.stringify({ id: `base-${i}`, ts: start + i * 10_000, type: 'pageview', url: `/p/${i % 3}`, user: `u${i % 30}` }),
     );
     expect((await app.post('/api/v1/events', lines.join('\n'))).status).toBe(202);
-    await archived();
+    await archivedAll(app);
     expect((await app.post('/api/v1/batch/runs', '', admin)).status).toBe(202);
     await waitUntil(
       () => app.get('/api/v1/batch/runs'),
@@ -186,7 +175,7 @@ describe('lambda-arch lab: the runtime experiments', () => {
     expect(afterPause.partitions.every((p: { control: { paused: boolean } }) => p.control.paused === false)).toBe(true);
 
     // Everything so far in a run, so the next run's kept events grow by the invalid experiment's valid ones alone.
-    await archived();
+    await archivedAll(app);
     expect((await app.post('/api/v1/batch/runs', '', admin)).status).toBe(202);
     await waitUntil(
       () => app.get('/api/v1/batch/runs'),

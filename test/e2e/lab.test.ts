@@ -16,7 +16,7 @@ import type { BatchNowResult } from '../../lab/experiments/batch-now.js';
 import type { LateArrivalsResult } from '../../lab/experiments/late-arrivals.js';
 import type { DuplicatesResult } from '../../lab/experiments/duplicates.js';
 import { testKafka } from '../support/archiver-kafka.js';
-import { startApp, ADMIN_TOKEN, type AppContext } from '../support/app-context.js';
+import { startApp, ADMIN_TOKEN, type AppContext, archivedAll } from '../support/app-context.js';
 import { runCli } from '../support/cli-process.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -52,11 +52,7 @@ describe('lambda-arch lab', () => {
       (n) => n === total,
       { what: `the speed layer to apply ${total} records`, timeoutMs: 60_000 },
     );
-    await waitUntil(
-      () => app.master.readCheckpoints(),
-      (cps) => [...ends].every(([p, end]) => (cps.find((c) => c.partition === p && c.topic === app.config.kafka.topic)?.lastOffset ?? -1) >= end - 1),
-      { what: 'the archiver to make every record durable', timeoutMs: 60_000 },
-    );
+    await archivedAll(app);
 
     const batch = await lab<BatchNowResult>(['batch-now']);
     expect(batch.explanation).toContain('watermark W');

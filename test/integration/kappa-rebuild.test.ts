@@ -26,7 +26,7 @@ import { httpLabApi } from '../../lab/lab-api.js';
 import { kappaRebuild, type KappaOutcome } from '../../lab/experiments/kappa-rebuild.js';
 import { floorTo, HOUR_MS, MINUTE_MS, type Granularity } from '../../shared/time.js';
 import { testKafka } from '../support/archiver-kafka.js';
-import { startApp, ADMIN_TOKEN, type AppContext } from '../support/app-context.js';
+import { startApp, ADMIN_TOKEN, type AppContext, archivedAll } from '../support/app-context.js';
 import { runCli } from '../support/cli-process.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -103,11 +103,7 @@ beforeAll(async () => {
     [0, 120],
     [1, 122],
   ]);
-  await waitUntil(
-    () => app.master.readCheckpoints(),
-    (cps) => [...ends].every(([p, end]) => (cps.find((c) => c.partition === p && c.topic === app.config.kafka.topic)?.lastOffset ?? -1) >= end - 1),
-    { what: 'the archiver to make every record durable', timeoutMs: 60_000 },
-  );
+  await archivedAll(app);
   expect((await app.post('/api/v1/batch/runs', '', { authorization: `Bearer ${ADMIN_TOKEN}` })).status).toBe(202);
   await waitUntil(
     () => app.get('/api/v1/batch/runs'),

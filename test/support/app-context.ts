@@ -15,6 +15,8 @@ import type { Runtime } from '../../cli/runtime.js';
 import { testContext } from './context.js';
 import { deleteTopics, testKafka } from './archiver-kafka.js';
 import { deletePrefix } from './speed-harness.js';
+import { endOffsets } from '../../adapters/kafka/topics.js';
+import { waitUntil } from './wait.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-123';
 
@@ -68,4 +70,15 @@ export async function startApp(env: Record<string, string> = {}, opts: { speed?:
       ctx.cleanup();
     },
   };
+}
+
+/** Waits until the app's archiver made everything its topic holds durable (so a batch run can include it all). */
+export async function archivedAll(app: AppContext): Promise<void> {
+  const { topic } = app.config.kafka;
+  const ends = await endOffsets(testKafka(app.config.kafka.brokers), topic);
+  await waitUntil(
+    () => app.master.readCheckpoints(),
+    (cps) => [...ends].every(([p, end]) => (cps.find((c) => c.partition === p && c.topic === topic)?.lastOffset ?? -1) >= end - 1),
+    { what: 'the archiver to make every record durable', timeoutMs: 60_000 },
+  );
 }
