@@ -6,61 +6,41 @@
  * speed views equal the reference fold. Speed dedupe is off, so a record applied twice would show
  * as a doubled count instead of being absorbed as a duplicate.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kafka } from 'kafkajs';
-import { createRedis } from '../../adapters/redis/client.js';
-import type { RedisClient } from '../../adapters/redis/scripts.js';
-import { endOffsets, ensureTopics } from '../../adapters/kafka/topics.js';
+import { describe, expect, it } from 'vitest';
+import { endOffsets } from '../../adapters/kafka/topics.js';
 import { silentLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { createSpeedLayer } from '../../cli/speed-wiring.js';
 import type { SpeedLayer } from '../../speed-layer/speed-layer.js';
-import { clickRecords, deleteTopics, produceAll, testKafka } from '../support/archiver-kafka.js';
-import { clusterContext, topicReplicas } from '../support/cluster.js';
+import { produceAll } from '../support/archiver-kafka.js';
+import { topicReplicas } from '../support/cluster.js';
 import { faultSkipReason, kafkaNodePidFile, readPid, servicesUp, sigkill } from '../support/cluster-faults.js';
-import { appliedCount, deletePrefix, readAllViews, undedupedTruth, viewStore, waitCaughtUp, expectEqualsReference } from '../support/speed-harness.js';
+import { appliedCount, readAllViews, undedupedTruth, viewStore, waitCaughtUp, expectEqualsReference } from '../support/speed-harness.js';
 import { waitUntil } from '../support/wait.js';
-import type { TestContext } from '../support/context.js';
+import { clusterStream } from '../support/cluster-stream.js';
 
 const views = defaultViewSet();
 const skip = faultSkipReason();
 if (skip) console.warn(`cluster-kafka-leader-kill.test.ts skipped: ${skip}`);
 
 describe.skipIf(skip !== null)(`partition leader broker killed mid-stream${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  let ctx: TestContext;
-  let kafka: Kafka;
-  let redis: RedisClient;
   const layers: SpeedLayer[] = [];
 
-  beforeAll(() => {
-    ctx = clusterContext({ LAMBDA_TOPIC_PARTITIONS: '4', LAMBDA_SPEED_APPLY_MAX_EVENTS: '100', LAMBDA_SPEED_DEDUPE: 'false' });
-    kafka = testKafka(ctx.config.kafka.brokers);
-    redis = createRedis(ctx.config.redis.url, silentLogger(), 'cluster-kafka-fault-test');
-  });
-  afterAll(async () => {
-    await Promise.all(layers.map((l) => l.stop()));
-    // Whatever happened above, the cluster is left whole for the next test.
-    await servicesUp('kafka-cluster');
-    await deleteTopics(kafka, [ctx.config.kafka.topic, ctx.config.kafka.dlqTopic]);
-    await deletePrefix(redis, ctx.config.redis.keyPrefix);
-    redis.disconnect();
-    ctx.cleanup();
+  const f = clusterStream({
+    name: 'cluster-kafka-fault-test',
+    seed: 1803,
+    restore: 'kafka-cluster',
+    stop: async () => {
+      await Promise.all(layers.map((l) => l.stop()));
+    },
   });
 
   it('SIGKILL of the leader of partition 0 and its restart: every record applied once', async () => {
+    const { ctx, kafka, redis, records, before, during, after } = f;
     const k = ctx.config.kafka;
     const { keyPrefix } = ctx.config.redis;
-    await ensureTopics(
-      kafka,
-      [
-        { topic: k.topic, partitions: k.partitions },
-        { topic: k.dlqTopic, partitions: k.partitions },
-      ],
-      k.replication,
-    );
-    const records = clickRecords(6000, 1803, Date.now() - 2 * 3_600_000).map((r) => ({ key: r.key, value: r.value }));
-    const [before, during, after] = [records.slice(0, 2000), records.slice(2000, 4000), records.slice(4000)];
+    await f.createTopics();
     for (let i = 0; i < 2; i++) {
       const layer = createSpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics: createMetrics(), statusIntervalMs: 200 });
       layers.push(layer);

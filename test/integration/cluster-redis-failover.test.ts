@@ -13,26 +13,20 @@
  * moves (adapters/redis/replication.ts), so none is lost for good: every HLL holds exactly the
  * registers of its reference members (with LAMBDA_SPEED_REPLICA_WAIT_MS=0 some come out short).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Redis, type Cluster } from 'ioredis';
-import type { Kafka } from 'kafkajs';
 import { pino } from 'pino';
-import { createRedis } from '../../adapters/redis/client.js';
 import { partitionStateKey } from '../../adapters/redis/keys.js';
-import type { RedisClient } from '../../adapters/redis/scripts.js';
-import { ensureTopics } from '../../adapters/kafka/topics.js';
-import { silentLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { createSpeedLayer } from '../../cli/speed-wiring.js';
 import type { SpeedLayer } from '../../speed-layer/speed-layer.js';
-import { clickRecords, deleteTopics, produceAll, testKafka } from '../support/archiver-kafka.js';
-import { clusterContext } from '../support/cluster.js';
+import { produceAll } from '../support/archiver-kafka.js';
 import { faultSkipReason, readPid, redisNodePidFile, redisRole, servicesUp, sigkill } from '../support/cluster-faults.js';
 import { compareSketches } from '../support/reference-sketches.js';
-import { appliedCount, deletePrefix, readAllViews, undedupedTruth, viewStore, waitCaughtUp, expectEqualsReference } from '../support/speed-harness.js';
+import { appliedCount, readAllViews, undedupedTruth, viewStore, waitCaughtUp, expectEqualsReference } from '../support/speed-harness.js';
 import { waitUntil } from '../support/wait.js';
-import type { TestContext } from '../support/context.js';
+import { clusterStream } from '../support/cluster-stream.js';
 
 const views = defaultViewSet();
 const skip = faultSkipReason();
@@ -51,49 +45,28 @@ async function ownerOf(cluster: Cluster, key: string): Promise<{ master: number;
 }
 
 describe.skipIf(skip !== null)(`Redis master killed mid-stream, its replica promoted${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  let ctx: TestContext;
-  let kafka: Kafka;
-  let redis: RedisClient;
   const layers: SpeedLayer[] = [];
   /** the speed instances' log lines: what they did about the failover (reported) */
   const logLines: string[] = [];
 
-  beforeAll(() => {
+  const f = clusterStream({
+    name: 'cluster-redis-fault-test',
+    seed: 1806,
     // A short replica wait: while the replica is stopped below, a WAIT for it blocks the
     // connection to its master (other partitions' batches retry); partition 0's applies on that
     // master get through in between.
-    ctx = clusterContext({
-      LAMBDA_TOPIC_PARTITIONS: '4',
-      LAMBDA_SPEED_APPLY_MAX_EVENTS: '100',
-      LAMBDA_SPEED_DEDUPE: 'false',
-      LAMBDA_SPEED_REPLICA_WAIT_MS: '250',
-    });
-    kafka = testKafka(ctx.config.kafka.brokers);
-    redis = createRedis(ctx.config.redis.url, silentLogger(), 'cluster-redis-fault-test');
-  });
-  afterAll(async () => {
-    await Promise.all(layers.map((l) => l.stop()));
-    // Whatever happened above, every node runs again for the next test.
-    await servicesUp('redis-cluster');
-    await deleteTopics(kafka, [ctx.config.kafka.topic, ctx.config.kafka.dlqTopic]);
-    await deletePrefix(redis, ctx.config.redis.keyPrefix);
-    redis.disconnect();
-    ctx.cleanup();
+    env: { LAMBDA_SPEED_REPLICA_WAIT_MS: '250' },
+    restore: 'redis-cluster',
+    stop: async () => {
+      await Promise.all(layers.map((l) => l.stop()));
+    },
   });
 
   it('SIGKILL of the master of partition 0 with applies not yet replicated: promotion observed, the replay reported, every measure exact', async () => {
+    const { ctx, kafka, redis, records, before, during, after } = f;
     const k = ctx.config.kafka;
     const { keyPrefix } = ctx.config.redis;
-    await ensureTopics(
-      kafka,
-      [
-        { topic: k.topic, partitions: k.partitions },
-        { topic: k.dlqTopic, partitions: k.partitions },
-      ],
-      k.replication,
-    );
-    const records = clickRecords(6000, 1806, Date.now() - 2 * 3_600_000).map((r) => ({ key: r.key, value: r.value }));
-    const [before, during, after] = [records.slice(0, 2000), records.slice(2000, 4000), records.slice(4000)];
+    await f.createTopics();
     for (let i = 0; i < 2; i++) {
       const log = pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) });
       const layer = createSpeedLayer({ config: ctx.config, views, log, metrics: createMetrics(), statusIntervalMs: 200 });

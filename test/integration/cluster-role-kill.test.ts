@@ -5,23 +5,19 @@
  * nothing applied twice: with speed dedupe off the views equal the reference fold, and the master
  * dataset holds every valid record exactly once in offset order.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import type { Kafka } from 'kafkajs';
-import { createRedis } from '../../adapters/redis/client.js';
-import type { RedisClient } from '../../adapters/redis/scripts.js';
-import { endOffsets, ensureTopics } from '../../adapters/kafka/topics.js';
+import { endOffsets } from '../../adapters/kafka/topics.js';
 import { openMasterDataset } from '../../adapters/master/index.js';
 import { silentLogger } from '../../platform/logger.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
-import { clickRecords, deleteTopics, produceAll, readWholeTopic, testKafka } from '../support/archiver-kafka.js';
+import { produceAll, readWholeTopic } from '../support/archiver-kafka.js';
 import { expectExactArchive } from '../support/archiver-expect.js';
 import { spawnArchiver, type ArchiverProcess } from '../support/archiver-process.js';
-import { clusterContext, clusterSkipReason } from '../support/cluster.js';
+import { clusterSkipReason } from '../support/cluster.js';
 import { checkpointsCover } from '../support/master-read.js';
 import {
   appliedCount,
-  deletePrefix,
   readAllViews,
   spawnSpeed,
   undedupedTruth,
@@ -31,16 +27,13 @@ import {
   expectEqualsReference,
 } from '../support/speed-harness.js';
 import { waitUntil } from '../support/wait.js';
-import type { TestContext } from '../support/context.js';
+import { clusterStream } from '../support/cluster-stream.js';
 
 const views = defaultViewSet();
 const skip = clusterSkipReason();
 if (skip) console.warn(`cluster-role-kill.test.ts skipped: ${skip}`);
 
 describe.skipIf(skip !== null)(`a speed instance and an archiver killed on the cluster${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  let ctx: TestContext;
-  let kafka: Kafka;
-  let redis: RedisClient;
   const running = new Set<SpeedProcess | ArchiverProcess>();
 
   function track<P extends SpeedProcess | ArchiverProcess>(p: P): P {
@@ -49,34 +42,21 @@ describe.skipIf(skip !== null)(`a speed instance and an archiver killed on the c
     return p;
   }
 
-  beforeAll(() => {
-    ctx = clusterContext({ LAMBDA_TOPIC_PARTITIONS: '4', LAMBDA_SPEED_APPLY_MAX_EVENTS: '100', LAMBDA_SPEED_DEDUPE: 'false' });
-    kafka = testKafka(ctx.config.kafka.brokers);
-    redis = createRedis(ctx.config.redis.url, silentLogger(), 'cluster-role-kill-test');
-  });
-  afterAll(async () => {
-    const left = [...running];
-    for (const p of left) p.child.kill('SIGTERM');
-    await Promise.all(left.map((p) => p.exited));
-    await deleteTopics(kafka, [ctx.config.kafka.topic, ctx.config.kafka.dlqTopic]);
-    await deletePrefix(redis, ctx.config.redis.keyPrefix);
-    redis.disconnect();
-    ctx.cleanup();
+  const f = clusterStream({
+    name: 'cluster-role-kill-test',
+    seed: 1809,
+    stop: async () => {
+      const left = [...running];
+      for (const p of left) p.child.kill('SIGTERM');
+      await Promise.all(left.map((p) => p.exited));
+    },
   });
 
   it('SIGKILL of one speed process and one archiver process mid-stream: every record applied and archived once', async () => {
+    const { ctx, kafka, redis, records, before, during, after } = f;
     const k = ctx.config.kafka;
     const { keyPrefix } = ctx.config.redis;
-    await ensureTopics(
-      kafka,
-      [
-        { topic: k.topic, partitions: k.partitions },
-        { topic: k.dlqTopic, partitions: k.partitions },
-      ],
-      k.replication,
-    );
-    const records = clickRecords(6000, 1809, Date.now() - 2 * 3_600_000).map((r) => ({ key: r.key, value: r.value }));
-    const [before, during, after] = [records.slice(0, 2000), records.slice(2000, 4000), records.slice(4000)];
+    await f.createTopics();
     const speedLog = join(ctx.dataDir, 'speed.log');
     const archiverLog = join(ctx.dataDir, 'archiver.log');
     const speeds = [0, 1].map(() => track(spawnSpeed(ctx.config, speedLog)));
