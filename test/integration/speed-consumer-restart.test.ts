@@ -3,7 +3,7 @@
  * claims another topic, a misconfiguration), the speed layer does not die: it restarts the
  * consumer with backoff, and once an operator fixes the cause it catches up, views exact.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { ensureTopics } from '../../adapters/kafka/topics.js';

@@ -3,7 +3,7 @@
  * one leaves mid-stream. Partitions move between them through rebalances, and the views still
  * equal the reference fold exactly: no event lost, none applied twice.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { ensureTopics } from '../../adapters/kafka/topics.js';
