@@ -21,42 +21,9 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { LambdaError } from '../../shared/errors.js';
 import { notePublish } from './publish-notice.js';
-import type { BatchRunRecord, RunProgress } from './run-record.js';
+import type { BatchRunRecord, FailureInfo, KeptRun, LeaseClaim, LeaseInfo, RunProgress } from '../../shared/batch/run-record.js';
 
 export const CATALOG_FILE = 'catalog.sqlite';
-
-export interface LeaseInfo {
-  holder: string;
-  pid: number;
-  hostname: string;
-  runId: string;
-  startedAt: number;
-  expiresAt: number;
-  progress: RunProgress | null;
-}
-
-export interface LeaseClaim {
-  holder: string;
-  pid: number;
-  hostname: string;
-  runId: string;
-  startedAt: number;
-  leaseMs: number;
-}
-
-export interface KeptRun {
-  record: BatchRunRecord;
-  /** file name inside `<batch dir>/runs/` */
-  file: string;
-  publishedAt: number;
-}
-
-export interface FailureInfo {
-  runId: string;
-  at: number;
-  code: string;
-  message: string;
-}
 
 interface LeaseRow {
   holder: string;

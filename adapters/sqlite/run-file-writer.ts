@@ -23,7 +23,7 @@ import {
   sketchTable,
   viewTable,
 } from './run-schema.js';
-import { TEMP_SUFFIX, type BatchRunRecord } from './run-record.js';
+import { TEMP_SUFFIX, type BatchRunRecord } from '../../shared/batch/run-record.js';
 
 export interface RunFileContent {
   views: ViewSet;

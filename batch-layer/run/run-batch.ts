@@ -19,7 +19,7 @@ import type { ViewSet } from '../../shared/views/definition.js';
 import { createKafka } from '../../adapters/kafka/client.js';
 import { describeTopic } from '../../adapters/kafka/topics.js';
 import { BatchCatalog } from '../../adapters/sqlite/catalog.js';
-import { runFileName, type BatchRunRecord, type RunPhase, type RunProgress } from '../../adapters/sqlite/run-record.js';
+import { runFileName, type BatchRunRecord, type RunPhase, type RunProgress } from '../../shared/batch/run-record.js';
 import { writeRunFile } from '../../adapters/sqlite/run-file-writer.js';
 import { createBatchEngine } from './engines.js';
 import { newRunId, removeRunFiles, removeStaleFiles, runsDir } from './run-files.js';

@@ -8,8 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { LambdaError } from '../../shared/errors.js';
-import type { BatchCatalog, LeaseInfo } from '../../adapters/sqlite/catalog.js';
-import type { RunProgress } from '../../adapters/sqlite/run-record.js';
+import type { BatchCatalog } from '../../adapters/sqlite/catalog.js';
+import type { LeaseInfo, RunProgress } from '../../shared/batch/run-record.js';
 
 const HOST = hostname();
 

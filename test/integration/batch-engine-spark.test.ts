@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { LocalMasterDataset, openMasterDataset } from '../../adapters/master/index.js';
-import { arrivalHour, segmentKey } from '../../adapters/master/layout.js';
+import { arrivalHour, segmentKey } from '../../shared/master/layout.js';
 import { SparkBatchEngine } from '../../adapters/spark/spark-engine.js';
 import { SPARK_HOME } from '../../batch-layer/run/engines.js';
 import { runBatch } from '../../batch-layer/run/run-batch.js';
