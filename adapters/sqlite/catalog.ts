@@ -20,6 +20,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { LambdaError } from '../../shared/errors.js';
+import type { RunCatalog } from '../../shared/batch/ports.js';
 import { notePublish } from './publish-notice.js';
 import type { BatchRunRecord, FailureInfo, KeptRun, LeaseClaim, LeaseInfo, RunProgress } from '../../shared/batch/run-record.js';
 
@@ -61,7 +62,7 @@ function toKept(r: RunRow): KeptRun {
   return { record: JSON.parse(r.record_json) as BatchRunRecord, file: r.file, publishedAt: r.published_at };
 }
 
-export class BatchCatalog {
+export class BatchCatalog implements RunCatalog {
   private readonly db: Database.Database;
   private readonly generationStmt: Database.Statement<[], { generation: number; run_id: string | null }>;
   /** absolute path of the catalog file: the key of this process's publish notices */

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BatchRunRecord } from '../../shared/batch/run-record.js';
-import { SPARK_HOME } from '../../batch-layer/run/engines.js';
+import { SPARK_HOME } from '../../cli/batch-engines.js';
 import { benchContext } from '../lib/bench-context.js';
 import { runJsonChild } from '../lib/child.js';
 import { currentLoad } from '../lib/machine.js';
