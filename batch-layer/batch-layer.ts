@@ -3,9 +3,11 @@
  * the HTTP trigger), status for the serving layer, and the batch metrics. Runs never overlap:
  * the catalog lease refuses a second run in any process with BATCH_RUNNING.
  *
- * After a run is published, its watermark is also written to Redis when a client is given, so
- * the speed layer can count late arrivals (events whose bucket is already behind W). That write
- * is advisory: if Redis is down the run stays published and the next run writes it again.
+ * After a run is published, its watermark is also published for the speed layer when a publisher
+ * is given (cli/batch-wiring.ts: to Redis), so the speed layer can count late arrivals (events
+ * whose bucket is already behind W). That write is advisory: if Redis is down the run stays
+ * published and the next run writes it again. The catalog, run files, Kafka and the engines come
+ * through ports (shared/batch/ports.ts); this layer imports no adapter (docs/design-decisions.md, "Ports").
  */
 import type { Config } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
@@ -14,10 +16,8 @@ import type { Service } from '../platform/lifecycle.js';
 import { isLambdaError, LambdaError } from '../shared/errors.js';
 import type { MasterDataset } from '../shared/ports.js';
 import type { ViewSet } from '../shared/views/definition.js';
-import { BatchCatalog, type FailureInfo } from '../adapters/sqlite/catalog.js';
-import type { BatchRunRecord, RunProgress } from '../adapters/sqlite/run-record.js';
-import { publishBatchWatermark } from '../adapters/redis/speed-state-store.js';
-import type { RedisClient } from '../adapters/redis/scripts.js';
+import type { BatchRunPorts, BatchWatermarkPublisher, RunCatalog } from '../shared/batch/ports.js';
+import type { BatchRunRecord, FailureInfo, RunProgress } from '../shared/batch/run-record.js';
 import { runBatch } from './run/run-batch.js';
 import { CRON_TIMEZONE, CronSchedule } from './schedule/cron-schedule.js';
 
@@ -27,8 +27,10 @@ export interface BatchLayerDeps {
   master: MasterDataset;
   log: Logger;
   metrics: Metrics;
-  /** optional: publish each run's watermark to Redis for the speed layer */
-  redis?: RedisClient | null;
+  /** the catalog, the run-file writer, Kafka's topic metadata and the engine (cli/batch-wiring.ts) */
+  ports: BatchRunPorts;
+  /** optional: publish each run's watermark for the speed layer (cli/batch-wiring.ts: to Redis) */
+  publishWatermark?: BatchWatermarkPublisher | null;
   /** false: on-demand runs only (e.g. `lambda-arch batch run`); default true */
   schedule?: boolean;
   /** progress of this process's runs as they go (other processes: status() reads the catalog) */
@@ -48,7 +50,7 @@ export class BatchLayer implements Service {
   readonly name = 'batch-layer';
   private readonly schedule: CronSchedule | null;
   private readonly inFlight = new Map<symbol, { abort: AbortController; done: Promise<unknown> }>();
-  private catalog: BatchCatalog | null = null;
+  private catalog: RunCatalog | null = null;
   private stopping = false;
 
   constructor(private readonly deps: BatchLayerDeps) {
@@ -113,11 +115,11 @@ export class BatchLayer implements Service {
   }
 
   private async execute(signal: AbortSignal): Promise<BatchRunRecord> {
-    const { config, views, master, log, metrics, onProgress } = this.deps;
+    const { config, views, master, log, metrics, onProgress, ports } = this.deps;
     try {
-      const record = await runBatch({ config, views, master, log, signal, onProgress });
+      const record = await runBatch({ config, views, master, log, signal, onProgress, ports });
       this.recordSuccess(record);
-      await this.publishToRedis(record.watermark);
+      await this.publishToSpeedLayer(record.watermark);
       return record;
     } catch (err) {
       metrics.batch.runs.inc({ outcome: isLambdaError(err) && err.code === 'BATCH_RUNNING' ? 'busy' : 'failed' });
@@ -146,18 +148,18 @@ export class BatchLayer implements Service {
     for (const [reason, n] of Object.entries(r.counts.invalid)) m.invalidEvents.inc({ layer: 'batch', reason }, n);
   }
 
-  private async publishToRedis(watermark: number): Promise<void> {
-    const redis = this.deps.redis;
-    if (redis === undefined || redis === null) return;
+  private async publishToSpeedLayer(watermark: number): Promise<void> {
+    const publish = this.deps.publishWatermark;
+    if (publish === undefined || publish === null) return;
     try {
-      await publishBatchWatermark(redis, this.deps.config.redis.keyPrefix, watermark);
+      await publish(watermark);
     } catch (err) {
       this.deps.log.warn({ err, watermark }, 'could not publish the batch watermark to Redis; the run is published, the next run retries');
     }
   }
 
-  private openCatalog(): BatchCatalog {
-    this.catalog ??= BatchCatalog.open(this.deps.config.batch.dir);
+  private openCatalog(): RunCatalog {
+    this.catalog ??= this.deps.ports.openCatalog(this.deps.config.batch.dir);
     return this.catalog;
   }
 }

@@ -18,6 +18,7 @@ import { SqliteBatchViewStore } from '../adapters/sqlite/batch-view-store.js';
 import { openVerifiedMasterDataset } from '../adapters/master/index.js';
 import { Archiver } from '../batch-layer/archiver/archiver.js';
 import { BatchLayer } from '../batch-layer/batch-layer.js';
+import { batchRunPorts, redisWatermarkPublisher } from './batch-wiring.js';
 import type { SpeedLayer } from '../speed-layer/speed-layer.js';
 import { createSpeedLayer } from './speed-wiring.js';
 import { ServingLayer } from '../serving-layer/serving-layer.js';
@@ -50,7 +51,8 @@ export function buildBatch(rt: Runtime, master: MasterDataset, opts: { schedule:
     master,
     log: rt.log.child({ role: 'batch' }),
     metrics: rt.metrics,
-    redis,
+    ports: batchRunPorts(rt.config, rt.log),
+    publishWatermark: redisWatermarkPublisher(redis, rt.config.redis.keyPrefix),
     schedule: opts.schedule,
     onProgress: (runId) => progress.emit('progress', runId),
   });

@@ -1,5 +1,6 @@
 /** Creates the event topic and its dead-letter topic if missing (idempotent, safe to race). */
 import type { Kafka } from 'kafkajs';
+import type { TopicLayout } from '../../shared/batch/ports.js';
 import { topicReplication, type ReplicationSetting } from './replication.js';
 
 /** kafkajs' ConfigResourceTypes.TOPIC (the CommonJS module does not expose it as a named ES export). */
@@ -41,15 +42,6 @@ export async function ensureTopics(
   } finally {
     await admin.disconnect();
   }
-}
-
-/** What Kafka says about a topic right now. */
-export interface TopicLayout {
-  exists: boolean;
-  /** the topic's partition ids, sorted (none when it does not exist) */
-  partitions: number[];
-  /** whether any partition holds a record now (high watermark above the log start) */
-  hasRecords: boolean;
 }
 
 /** The topic's real partitions, from the cluster metadata (never auto-creates the topic). */

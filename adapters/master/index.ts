@@ -8,8 +8,6 @@ import { LocalMasterDataset } from './local-master-dataset.js';
 import { openS3MasterDataset } from './s3-open.js';
 
 export { LocalMasterDataset } from './local-master-dataset.js';
-export { arrivalComplete, arrivalCompleteOver, type PartitionsCompleteness, type TopicPartitions } from './arrival-complete.js';
-export * from './layout.js';
 export { asSegmentConflict, type SegmentConflict } from './segment-conflict.js';
 export { S3MasterDataset, MULTIPART_THRESHOLD_BYTES } from './s3-master-dataset.js';
 export { parseS3Url, type S3Location } from './s3-location.js';

@@ -1,6 +1,6 @@
 /**
  * The master dataset on a local (or mounted) file system. Immutable, append-only files named by
- * their Kafka coordinates (see layout.ts); writing the same coordinates again with identical
+ * their Kafka coordinates (see shared/master/layout.ts); writing the same coordinates again with identical
  * content is a no-op (re-archiving after a crash is harmless), and with different content is
  * refused (a stalled archiver cannot overwrite its successor's segment).
  */
@@ -16,7 +16,7 @@ import type { Checkpoint, MasterDataset, MasterFile, MasterSegment } from '../..
 import { createFileExclusive, ensureDurableDir, isTempName, replaceFileIf, sha256Hex, TEMP_SUFFIX, writeFileAtomic } from './atomic-file.js';
 import { segmentConflictError } from './segment-conflict.js';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint-codec.js';
-import { arrivalHour, checkpointKey, CHECKPOINTS_PREFIX, EVENTS_PREFIX, parseCheckpointKey, parseSegmentKey, segmentKey } from './layout.js';
+import { arrivalHour, checkpointKey, CHECKPOINTS_PREFIX, EVENTS_PREFIX, parseCheckpointKey, parseSegmentKey, segmentKey } from '../../shared/master/layout.js';
 
 const gzipAsync = promisify(gzip);
 

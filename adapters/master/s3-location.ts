@@ -1,6 +1,6 @@
 /**
  * `s3://bucket/prefix` (LAMBDA_MASTER_URL) as a bucket and a key prefix. The master dataset's own
- * keys (layout.ts: `events/...`, `checkpoints/...`) go under the prefix unchanged, so a bucket can
+ * keys (shared/master/layout.ts: `events/...`, `checkpoints/...`) go under the prefix unchanged, so a bucket can
  * hold several datasets side by side and `aws s3 sync s3://bucket/prefix ./master` gives exactly
  * the local layout.
  */

@@ -1,6 +1,6 @@
 /**
  * The master dataset in an S3 bucket (AWS S3 or any S3-compatible store), with exactly the keys
- * and file formats of the local adapter (layout.ts, checkpoint-codec.ts) under the URL's prefix.
+ * and file formats of the local adapter (shared/master/layout.ts, checkpoint-codec.ts) under the URL's prefix.
  *
  * - A segment is one PutObject (a multipart upload above MULTIPART_THRESHOLD_BYTES): S3 shows an
  *   object whole or not at all, the atomicity the local adapter gets from temp file + rename. It is
@@ -19,7 +19,7 @@ import { LambdaError } from '../../shared/errors.js';
 import type { Checkpoint, MasterDataset, MasterFile, MasterSegment } from '../../shared/ports.js';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint-codec.js';
 import { segmentConflictError } from './segment-conflict.js';
-import { arrivalHour, checkpointKey, CHECKPOINTS_PREFIX, EVENTS_PREFIX, parseCheckpointKey, parseSegmentKey, segmentKey } from './layout.js';
+import { arrivalHour, checkpointKey, CHECKPOINTS_PREFIX, EVENTS_PREFIX, parseCheckpointKey, parseSegmentKey, segmentKey } from '../../shared/master/layout.js';
 import { createS3Client, type S3Settings } from './s3-client.js';
 import { s3Error, type S3ErrorContext } from './s3-errors.js';
 import type { S3Location } from './s3-location.js';

@@ -17,12 +17,10 @@
 import { join } from 'node:path';
 import { LambdaError } from '../../shared/errors.js';
 import type { BatchSnapshot, BatchViewStore, BucketRow, SeriesQuery, SketchRow } from '../../shared/ports.js';
-import { BatchCatalog, type FailureInfo, type KeptRun, type LeaseInfo } from './catalog.js';
+import { BatchCatalog } from './catalog.js';
 import { publishesSeen } from './publish-notice.js';
 import { RunFileReader } from './run-file-reader.js';
-import type { BatchRunRecord } from './run-record.js';
-
-export const RUNS_DIR = 'runs';
+import { RUNS_DIR, type BatchRunRecord, type FailureInfo, type KeptRun, type LeaseInfo } from '../../shared/batch/run-record.js';
 
 /** How stale a reader's view of the catalog may be for publishes by other processes. */
 export const DEFAULT_CATALOG_CHECK_MS = 50;

@@ -20,43 +20,11 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { LambdaError } from '../../shared/errors.js';
+import type { RunCatalog } from '../../shared/batch/ports.js';
 import { notePublish } from './publish-notice.js';
-import type { BatchRunRecord, RunProgress } from './run-record.js';
+import type { BatchRunRecord, FailureInfo, KeptRun, LeaseClaim, LeaseInfo, RunProgress } from '../../shared/batch/run-record.js';
 
 export const CATALOG_FILE = 'catalog.sqlite';
-
-export interface LeaseInfo {
-  holder: string;
-  pid: number;
-  hostname: string;
-  runId: string;
-  startedAt: number;
-  expiresAt: number;
-  progress: RunProgress | null;
-}
-
-export interface LeaseClaim {
-  holder: string;
-  pid: number;
-  hostname: string;
-  runId: string;
-  startedAt: number;
-  leaseMs: number;
-}
-
-export interface KeptRun {
-  record: BatchRunRecord;
-  /** file name inside `<batch dir>/runs/` */
-  file: string;
-  publishedAt: number;
-}
-
-export interface FailureInfo {
-  runId: string;
-  at: number;
-  code: string;
-  message: string;
-}
 
 interface LeaseRow {
   holder: string;
@@ -94,7 +62,7 @@ function toKept(r: RunRow): KeptRun {
   return { record: JSON.parse(r.record_json) as BatchRunRecord, file: r.file, publishedAt: r.published_at };
 }
 
-export class BatchCatalog {
+export class BatchCatalog implements RunCatalog {
   private readonly db: Database.Database;
   private readonly generationStmt: Database.Statement<[], { generation: number; run_id: string | null }>;
   /** absolute path of the catalog file: the key of this process's publish notices */

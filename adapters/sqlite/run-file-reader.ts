@@ -9,7 +9,7 @@ import type { BucketRow, SeriesQuery, SketchRow } from '../../shared/ports.js';
 import { floorTo } from '../../shared/time.js';
 import { keepsEveryDimension, type MeasureDef, type ViewDef, type ViewSet } from '../../shared/views/definition.js';
 import { getView, loadViews } from '../../shared/views/load.js';
-import type { BatchRunRecord } from './run-record.js';
+import type { BatchRunRecord } from '../../shared/batch/run-record.js';
 import { dimensionColumns, measureColumn, quoteIdent, RUN_FILE_FORMAT, SKETCH_FORMAT, sketchTable, viewTable } from './run-schema.js';
 
 export class RunFileReader {

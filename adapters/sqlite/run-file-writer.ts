@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { LambdaError } from '../../shared/errors.js';
 import type { GroupState } from '../../shared/aggregate/aggregate.js';
-import { toStoredGroups, type StoredGroup, type StoredSketch } from '../../shared/aggregate/stored-group.js';
+import { toStoredGroups, type StoredSketch } from '../../shared/aggregate/stored-group.js';
 import type { ViewSet } from '../../shared/views/definition.js';
 import {
   createRunIndexes,
@@ -23,27 +23,8 @@ import {
   sketchTable,
   viewTable,
 } from './run-schema.js';
-import { TEMP_SUFFIX, type BatchRunRecord } from './run-record.js';
-
-export interface RunFileContent {
-  views: ViewSet;
-  /** the views file text the run computed, stored verbatim for readers and for humans */
-  viewsJson: string;
-  record: BatchRunRecord;
-  /**
-   * The rows: monoid states (the reference engine, tests) or groups already in stored form (any
-   * batch engine, shared/aggregate/stored-group.ts). Exactly one of the two.
-   */
-  groups?: Iterable<GroupState>;
-  stored?: Iterable<StoredGroup>;
-  /**
-   * The distinct measures' sketches (issue 16; run-schema.ts). Present (even empty): the file gets
-   * sketch tables and says so in meta; absent: the run keeps none. Iterated once, inside the write.
-   */
-  sketches?: Iterable<StoredSketch>;
-  /** called with the number of sketches written (the record is written first, so it cannot hold it) */
-  onSketches?: (n: number) => void;
-}
+import { TEMP_SUFFIX } from '../../shared/batch/run-record.js';
+import type { RunFileContent } from '../../shared/batch/ports.js';
 
 /** Writes `finalPath` atomically (temp + fsync + rename + dir fsync). Returns the view rows written. */
 export function writeRunFile(finalPath: string, content: RunFileContent): number {

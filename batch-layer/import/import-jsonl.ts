@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { arrivalHour, arrivalHourStart, IMPORT_TOPIC_PREFIX, importTopic } from '../../adapters/master/layout.js';
+import { arrivalHour, arrivalHourStart, IMPORT_TOPIC_PREFIX, importTopic } from '../../shared/master/layout.js';
 import { LambdaError } from '../../shared/errors.js';
 import { parseEventLine, type InvalidReason } from '../../shared/events.js';
 import type { MasterDataset } from '../../shared/ports.js';

@@ -19,9 +19,9 @@
  * - Gaps: offset ranges the archiver recorded as lost to retention are listed, so a reader can name
  *   the affected arrival time as incomplete; they do not hold A back (nothing can fill them).
  */
-import { arrivalCompleteOver } from '../../adapters/master/arrival-complete.js';
-import { isImportTopic } from '../../adapters/master/layout.js';
-import type { RunCompleteness } from '../../adapters/sqlite/run-record.js';
+import { arrivalCompleteOver } from '../../shared/master/arrival-complete.js';
+import { isImportTopic } from '../../shared/master/layout.js';
+import type { RunCompleteness } from '../../shared/batch/run-record.js';
 import type { Checkpoint, MasterFile, RunSnapshot } from '../../shared/ports.js';
 import { computeWatermark, NO_WATERMARK } from './watermark.js';
 

@@ -11,7 +11,7 @@
  */
 import { isLambdaError, LambdaError, type ErrorCode } from '../../shared/errors.js';
 import type { PlainAggregate } from '../../shared/aggregate/aggregate.js';
-import type { MasterLocation } from '../../adapters/master/index.js';
+import type { WorkerMasterRef } from '../../shared/batch/ports.js';
 
 export interface MapWorkerInit {
   /** the views as a document (views-text.ts); the worker re-loads it (a ViewSet does not cross threads) */
@@ -19,8 +19,8 @@ export interface MapWorkerInit {
   viewsSource: string;
   /** ViewSet.hash on the main thread: the worker checks it re-loaded the same definitions */
   viewsHash: string;
-  /** where the master dataset is (URL, and S3 settings for s3://): plain data, cloned into the worker */
-  master: MasterLocation;
+  /** how the worker opens the master dataset: a module URL and plain location data, cloned into the worker (cli/ picks the module) */
+  master: WorkerMasterRef;
   /** valid events per dedupe chunk */
   chunkEvents: number;
   /** chunks sent but not yet answered, per worker: keeps the worker busy while main answers */

@@ -7,12 +7,11 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { Aggregate } from '../../shared/aggregate/aggregate.js';
 import { parseProjectedLine } from '../../shared/events.js';
 import type { Projection } from '../../shared/views/project.js';
+import type { WorkerMasterModule } from '../../shared/batch/ports.js';
 import type { MasterDataset } from '../../shared/ports.js';
-import { LocalMasterDataset } from '../../adapters/master/local-master-dataset.js';
 import { fnv1a32 } from './fingerprint.js';
 import { serializeError, type ChunkMessage, type FromWorker, type MapWorkerInit, type ToWorker } from './map-protocol.js';
 import { viewSetFromValidatedText } from './worker-views.js';
@@ -48,13 +47,12 @@ const queue: ToWorker[] = [];
 let wakeLoop: (() => void) | null = null;
 
 /**
- * A local dataset opens directly; anything else through the adapter's URL dispatch, imported only
- * then: it loads the S3 SDK, a good part of a worker's start-up time that a local run never needs.
+ * The worker cannot receive the main thread's MasterDataset: it imports the module the ref names
+ * (cli/ chose it, adapters/master/worker-open.ts) and opens the dataset from the plain location.
  */
-async function openMaster(location: MapWorkerInit['master']): Promise<MasterDataset> {
-  if (location.masterUrl.startsWith('file:///')) return new LocalMasterDataset(fileURLToPath(location.masterUrl), location.masterUrl);
-  const [{ openMasterDataset }, { silentLogger }] = await Promise.all([import('../../adapters/master/index.js'), import('../../platform/logger.js')]);
-  return openMasterDataset(location, silentLogger());
+async function openMaster(ref: MapWorkerInit['master']): Promise<MasterDataset> {
+  const module = (await import(ref.moduleUrl)) as WorkerMasterModule;
+  return module.openWorkerMaster(ref.location);
 }
 
 function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {

@@ -10,6 +10,7 @@ import { Aggregate } from '../../shared/aggregate/aggregate.js';
 import { groupSketches } from '../../shared/aggregate/sketches.js';
 import { toStoredGroup } from '../../shared/aggregate/stored-group.js';
 import type { BatchEngine, BatchEngineInput, BatchEngineResult } from '../../shared/batch-engine.js';
+import type { WorkerMasterRef } from '../../shared/batch/ports.js';
 import { IdDeduper } from './dedupe.js';
 import { mapFiles } from './map-pool.js';
 import { viewsDocumentText } from './views-text.js';
@@ -21,7 +22,11 @@ const MAX_CHUNKS_IN_FLIGHT = 8;
 export class ReferenceBatchEngine implements BatchEngine {
   readonly name = 'reference';
 
-  constructor(private readonly config: Pick<Config, 'batch' | 'masterUrl' | 's3'>) {}
+  /** `master`: how the map workers open the master dataset (cli/batch-engines.ts builds it). */
+  constructor(
+    private readonly config: Pick<Config, 'batch'>,
+    private readonly master: WorkerMasterRef,
+  ) {}
 
   async compute(input: BatchEngineInput): Promise<BatchEngineResult> {
     const { config } = this;
@@ -33,7 +38,7 @@ export class ReferenceBatchEngine implements BatchEngine {
         viewsJson: viewsDocumentText(input.views),
         viewsSource: input.views.source,
         viewsHash: input.views.hash,
-        master: { masterUrl: config.masterUrl, s3: config.s3 },
+        master: this.master,
         chunkEvents: CHUNK_EVENTS,
         maxChunksInFlight: MAX_CHUNKS_IN_FLIGHT,
         fileDelayMs: config.batch.fileDelayMs,

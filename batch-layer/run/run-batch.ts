@@ -16,12 +16,8 @@ import type { BatchEngine } from '../../shared/batch-engine.js';
 import { isLambdaError, LambdaError } from '../../shared/errors.js';
 import type { MasterDataset } from '../../shared/ports.js';
 import type { ViewSet } from '../../shared/views/definition.js';
-import { createKafka } from '../../adapters/kafka/client.js';
-import { describeTopic } from '../../adapters/kafka/topics.js';
-import { BatchCatalog } from '../../adapters/sqlite/catalog.js';
-import { runFileName, type BatchRunRecord, type RunPhase, type RunProgress } from '../../adapters/sqlite/run-record.js';
-import { writeRunFile } from '../../adapters/sqlite/run-file-writer.js';
-import { createBatchEngine } from './engines.js';
+import type { BatchRunPorts } from '../../shared/batch/ports.js';
+import { runFileName, type BatchRunRecord, type RunPhase, type RunProgress } from '../../shared/batch/run-record.js';
 import { newRunId, removeRunFiles, removeStaleFiles, runsDir } from './run-files.js';
 import { RunLease } from './run-lease.js';
 import { viewsDocumentText } from './views-text.js';
@@ -35,14 +31,13 @@ const TOPIC_QUESTION_MS = 10_000;
  * The topic's real partitions at the snapshot, from Kafka's metadata; when Kafka cannot answer in
  * time, the fallback (decideCompleteness: checkpointed partitions + the configured count), with why.
  */
-async function askTopic(config: Pick<Config, 'kafka'>, log: Logger): Promise<TopicView> {
-  const kafka = createKafka(config.kafka.brokers, 'lambda-batch-metadata', log, { retries: 2, connectionTimeoutMs: 3_000, requestTimeoutMs: 5_000 });
+async function askTopic(config: Pick<Config, 'kafka'>, describeTopic: BatchRunPorts['describeTopic']): Promise<TopicView> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${TOPIC_QUESTION_MS} ms`)), TOPIC_QUESTION_MS);
   });
   try {
-    const t = await Promise.race([describeTopic(kafka, config.kafka.topic), timeout]);
+    const t = await Promise.race([describeTopic(config.kafka.topic), timeout]);
     return { source: 'kafka', ...t };
   } catch (err) {
     return {
@@ -55,14 +50,16 @@ async function askTopic(config: Pick<Config, 'kafka'>, log: Logger): Promise<Top
 }
 
 export interface RunBatchDeps {
-  config: Pick<Config, 'batch' | 'allowedLatenessMs' | 'masterUrl' | 's3' | 'kafka'>;
+  config: Pick<Config, 'batch' | 'allowedLatenessMs' | 'kafka'>;
   views: ViewSet;
   master: MasterDataset;
   log: Logger;
+  /** the catalog, the run-file writer, Kafka's topic metadata and the engine (cli/batch-wiring.ts builds them) */
+  ports: BatchRunPorts;
   onProgress?: (runId: string, p: RunProgress) => void;
   /** aborts the run (e.g. shutdown); the previous run stays served */
   signal?: AbortSignal;
-  /** the engine that computes the views; default: the one `config.batch.engine` names */
+  /** the engine that computes the views; default: ports.createEngine(), the one `config.batch.engine` names */
   engine?: BatchEngine;
 }
 
@@ -77,7 +74,8 @@ export async function runBatch(deps: RunBatchDeps): Promise<BatchRunRecord> {
   const onAbort = () => abort.abort(deps.signal?.reason ?? new LambdaError('UNAVAILABLE', `batch run ${runId} aborted`));
   deps.signal?.addEventListener('abort', onAbort, { once: true });
   if (deps.signal?.aborted === true) onAbort();
-  const catalog = BatchCatalog.open(batchDir);
+  const { ports } = deps;
+  const catalog = ports.openCatalog(batchDir);
   const lease = new RunLease(
     catalog,
     config.batch.leaseMs,
@@ -109,7 +107,7 @@ export async function runBatch(deps: RunBatchDeps): Promise<BatchRunRecord> {
     const checkpoints = await deps.master.readCheckpoints();
     // Asked after the checkpoints: a partition Kafka does not list yet was created after them, so
     // none of its records arrived before the A they give (completeness.ts).
-    const topicView = await askTopic(config, log);
+    const topicView = await askTopic(config, ports.describeTopic);
     const files = vouchedFiles(await deps.master.listFiles(), checkpoints);
     const previousId = catalog.pointer().runId;
     const previousRecord = previousId === null ? null : (catalog.run(previousId)?.record ?? null);
@@ -142,7 +140,7 @@ export async function runBatch(deps: RunBatchDeps): Promise<BatchRunRecord> {
     phase('map');
     const t1 = Date.now();
     const marks = { mergeAt: 0 }; // set by the engine's onMerge
-    const engine = deps.engine ?? (await createBatchEngine(config));
+    const engine = deps.engine ?? (await ports.createEngine());
     const computed = await engine.compute({
       files,
       views: deps.views,
@@ -189,7 +187,7 @@ export async function runBatch(deps: RunBatchDeps): Promise<BatchRunRecord> {
     };
     const file = runFileName(runId);
     written = file;
-    writeRunFile(join(runsDir(batchDir), file), {
+    ports.writeRunFile(join(runsDir(batchDir), file), {
       views: deps.views,
       viewsJson,
       record,

@@ -7,8 +7,7 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { RUNS_DIR } from '../../adapters/sqlite/batch-view-store.js';
-import type { KeptRun } from '../../adapters/sqlite/catalog.js';
+import { RUNS_DIR, type KeptRun } from '../../shared/batch/run-record.js';
 
 export function runsDir(batchDir: string): string {
   return join(batchDir, RUNS_DIR);

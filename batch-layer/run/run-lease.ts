@@ -1,15 +1,15 @@
 /**
  * "Never two runs at once", in one process or across processes (docs/design-decisions.md §5). node-cron's noOverlap
  * only covers one scheduled task; manual runs (CLI, HTTP) and other processes need a lease in the
- * catalog (see adapters/sqlite/catalog.ts). The holder renews it while the run goes on; if it
+ * catalog (the RunCatalog port, shared/batch/ports.ts; adapters/sqlite/catalog.ts implements it). The holder renews it while the run goes on; if it
  * stops renewing (hung, killed), the lease expires after LAMBDA_BATCH_LEASE_MS and may be taken
  * over. On the same host we do not wait for the expiry when the holder's process is gone.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { LambdaError } from '../../shared/errors.js';
-import type { BatchCatalog, LeaseInfo } from '../../adapters/sqlite/catalog.js';
-import type { RunProgress } from '../../adapters/sqlite/run-record.js';
+import type { RunCatalog } from '../../shared/batch/ports.js';
+import type { LeaseInfo, RunProgress } from '../../shared/batch/run-record.js';
 
 const HOST = hostname();
 
@@ -45,7 +45,7 @@ export class RunLease {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly catalog: BatchCatalog,
+    private readonly catalog: RunCatalog,
     private readonly leaseMs: number,
     private readonly progress: () => RunProgress,
     private readonly onLost: () => void,

@@ -8,8 +8,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BatchRunRecord } from '../../adapters/sqlite/run-record.js';
-import { SPARK_HOME } from '../../batch-layer/run/engines.js';
+import type { BatchRunRecord } from '../../shared/batch/run-record.js';
+import { SPARK_HOME } from '../../cli/batch-engines.js';
 import { benchContext } from '../lib/bench-context.js';
 import { runJsonChild } from '../lib/child.js';
 import { currentLoad } from '../lib/machine.js';

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import type { BatchRunRecord } from '../../adapters/sqlite/run-record.js';
+import type { BatchRunRecord } from '../../shared/batch/run-record.js';
 import { benchContext } from '../lib/bench-context.js';
 import { runJsonChild } from '../lib/child.js';
 import { currentLoad } from '../lib/machine.js';

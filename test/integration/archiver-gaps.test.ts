@@ -8,7 +8,7 @@ import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMasterDataset } from '../../adapters/master/index.js';
 import { Archiver } from '../../batch-layer/archiver/archiver.js';
-import { runBatch } from '../../batch-layer/run/run-batch.js';
+import { runWiredBatch } from '../../cli/batch-wiring.js';
 import { silentLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
 import type { MasterDataset } from '../../shared/ports.js';
@@ -96,7 +96,7 @@ describe('archive gaps', () => {
     );
     expect((await master.readCheckpoints())[0]?.gaps).toHaveLength(2);
 
-    const record = await runBatch({ config: ctx.config, views, master, log: silentLogger() });
+    const record = await runWiredBatch({ config: ctx.config, views, master, log: silentLogger() });
     expect(record.completeness?.gaps.map((g) => [g.partition, g.fromOffset, g.toOffset])).toEqual([
       [0, 0, 59],
       [0, 100, 129],

@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LocalMasterDataset } from '../../adapters/master/index.js';
 import { SqliteBatchViewStore } from '../../adapters/sqlite/batch-view-store.js';
 import { importJsonl } from '../../batch-layer/import/index.js';
-import { runBatch } from '../../batch-layer/run/run-batch.js';
+import { runWiredBatch } from '../../cli/batch-wiring.js';
 import { silentLogger } from '../../platform/logger.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { deleteTopics, testKafka } from '../support/archiver-kafka.js';
@@ -70,7 +70,7 @@ describe("batch watermark over the topic's real partitions", () => {
     for (const [partition, completeThrough] of through.entries())
       await master.writeCheckpoint({ topic, partition, lastOffset: 99, completeThrough, updatedAt: completeThrough });
 
-    const record = await runBatch({ config: ctx.config, views, master, log: silentLogger() });
+    const record = await runWiredBatch({ config: ctx.config, views, master, log: silentLogger() });
 
     expect(record.arrivalComplete).toBe(T0 + 2 * HOUR);
     expect(record.watermark).toBe(floorMinute(T0 + 2 * HOUR - ctx.config.allowedLatenessMs));
@@ -93,21 +93,21 @@ describe("batch watermark over the topic's real partitions", () => {
     for (const partition of [0, 1])
       await master.writeCheckpoint({ topic, partition, lastOffset: 99, completeThrough: T0 + 5 * HOUR, updatedAt: T0 + 5 * HOUR });
 
-    const first = await runBatch({ config: ctx.config, views, master, log: silentLogger() });
+    const first = await runWiredBatch({ config: ctx.config, views, master, log: silentLogger() });
     expect(first.arrivalComplete).toBeNull();
     expect(first.watermark).toBe(0);
     expect(first.completeness).toMatchObject({ partitions: [0, 1, 2], missingCheckpoints: [2], watermarkFrom: 'none' });
 
     // Partition 2 gets its checkpoint: W moves; then a fourth partition appears without one: W stays.
     await master.writeCheckpoint({ topic, partition: 2, lastOffset: -1, completeThrough: T0 + 4 * HOUR, updatedAt: T0 + 4 * HOUR });
-    const second = await runBatch({ config: ctx.config, views, master, log: silentLogger() });
+    const second = await runWiredBatch({ config: ctx.config, views, master, log: silentLogger() });
     expect(second.arrivalComplete).toBe(T0 + 4 * HOUR);
     const admin = kafka.admin();
     await admin.connect();
     await admin.createPartitions({ topicPartitions: [{ topic, count: 4 }] }).finally(() => admin.disconnect());
     for (const partition of [0, 1, 2])
       await master.writeCheckpoint({ topic, partition, lastOffset: 99, completeThrough: T0 + 9 * HOUR, updatedAt: T0 + 9 * HOUR });
-    const third = await runBatch({ config: ctx.config, views, master, log: silentLogger() });
+    const third = await runWiredBatch({ config: ctx.config, views, master, log: silentLogger() });
     expect(third.arrivalComplete).toBeNull();
     expect(third.watermark).toBe(second.watermark);
     expect(third.completeness).toMatchObject({ partitions: [0, 1, 2, 3], missingCheckpoints: [3], watermarkFrom: 'previous-run' });
@@ -123,7 +123,7 @@ describe("batch watermark over the topic's real partitions", () => {
     for (const [partition, completeThrough] of through.entries())
       await master.writeCheckpoint({ topic, partition, lastOffset: 99, completeThrough, updatedAt: completeThrough });
 
-    const record = await runBatch({ config: ctx.config, views, master, log: silentLogger() });
+    const record = await runWiredBatch({ config: ctx.config, views, master, log: silentLogger() });
 
     expect(record.arrivalComplete).toBe(T0 + 3 * HOUR);
     expect(record.completeness?.partitionsFrom).toBe('fallback');
@@ -154,7 +154,7 @@ describe('a batch-only deployment serves imported history', () => {
     const report = await importJsonl(file, master, views);
     expect(report.imported).toBe(n);
 
-    const record = await runBatch({ config: ctx.config, views, master, log: silentLogger() });
+    const record = await runWiredBatch({ config: ctx.config, views, master, log: silentLogger() });
 
     const lastEvent = start + (n - 1) * 1000;
     expect(record.counts.eventsKept).toBe(n);

@@ -11,9 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { LocalMasterDataset } from '../../adapters/master/index.js';
 import { SparkBatchEngine } from '../../adapters/spark/spark-engine.js';
 import { SqliteBatchViewStore } from '../../adapters/sqlite/batch-view-store.js';
-import { SPARK_HOME } from '../../batch-layer/run/engines.js';
-import { ReferenceBatchEngine } from '../../batch-layer/run/reference-engine.js';
-import { runBatch } from '../../batch-layer/run/run-batch.js';
+import { SPARK_HOME, referenceEngine } from '../../cli/batch-engines.js';
+import { runWiredBatch } from '../../cli/batch-wiring.js';
 import { silentLogger } from '../../platform/logger.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { clickstreamLines, expectRunEqualsReference, T0, writeCheckpoints, writeSegments } from '../support/batch-master.js';
@@ -50,7 +49,7 @@ describe('spark batch run whose driver is killed mid-job', () => {
     const first = all.slice(0, 1500);
     await writeSegments(master, first, { topic, files: 3, partitions: config.kafka.partitions });
     await writeCheckpoints(master, topic, config.kafka.partitions, T0 + 3_600_000);
-    const run1 = await runBatch({ config, views, master, log: silentLogger(), engine: new ReferenceBatchEngine(config) });
+    const run1 = await runWiredBatch({ config, views, master, log: silentLogger(), engine: referenceEngine(config) });
     const store = new SqliteBatchViewStore(config.batch.dir);
     stores.push(store);
     const before = expectRunEqualsReference(store.openRun(), views, first);
@@ -59,7 +58,7 @@ describe('spark batch run whose driver is killed mid-job', () => {
     await writeSegments(master, all.slice(1500), { topic, files: 3, partitions: config.kafka.partitions, arrivalTs: T0 + 2 * 3_600_000 });
     const workDir = join(config.batch.dir, 'spark');
     const engine = new SparkBatchEngine({ home: SPARK_HOME, master: 'local[2]', heapMb: 1024, threads: 2, workDir });
-    const crashed = runBatch({ config, views, master, log: silentLogger(), engine }).then(
+    const crashed = runWiredBatch({ config, views, master, log: silentLogger(), engine }).then(
       () => null,
       (err: unknown) => err as Error,
     );
@@ -85,7 +84,7 @@ describe('spark batch run whose driver is killed mid-job', () => {
     }
     expect(existsSync(workDir)).toBe(false); // the killed run's scratch is gone
 
-    const run2 = await runBatch({ config, views, master, log: silentLogger(), engine });
+    const run2 = await runWiredBatch({ config, views, master, log: silentLogger(), engine });
     expect(run2.engine).toBe('spark');
     expect(run2.counts.files).toBe(6);
     for (const s of [store, fresh]) {
@@ -103,7 +102,7 @@ describe('spark batch run whose driver is killed mid-job', () => {
     const workDir = join(config.batch.dir, 'spark');
     const engine = new SparkBatchEngine({ home: SPARK_HOME, master: 'local[2]', heapMb: 1024, threads: 2, workDir });
     const shutdown = new AbortController();
-    const aborted = runBatch({ config, views, master, log: silentLogger(), engine, signal: shutdown.signal }).then(
+    const aborted = runWiredBatch({ config, views, master, log: silentLogger(), engine, signal: shutdown.signal }).then(
       () => null,
       (err: unknown) => err as Error,
     );

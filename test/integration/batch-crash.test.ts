@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalMasterDataset } from '../../adapters/master/index.js';
 import { SqliteBatchViewStore } from '../../adapters/sqlite/batch-view-store.js';
-import { runBatch } from '../../batch-layer/run/run-batch.js';
+import { runWiredBatch } from '../../cli/batch-wiring.js';
 import { loadConfig } from '../../platform/config.js';
 import { silentLogger } from '../../platform/logger.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
@@ -39,7 +39,7 @@ describe('batch run killed mid-run', () => {
     const first = all.slice(0, 2000);
     await writeSegments(master, first, { topic, files: 4, partitions: config.kafka.partitions });
     await writeCheckpoints(master, topic, config.kafka.partitions, T0 + 3_600_000);
-    const run1 = await runBatch({ config, views, master, log: silentLogger() });
+    const run1 = await runWiredBatch({ config, views, master, log: silentLogger() });
 
     const openReader = new SqliteBatchViewStore(config.batch.dir);
     stores.push(openReader);
@@ -72,7 +72,7 @@ describe('batch run killed mid-run', () => {
     writeFileSync(join(runsDir, `${running?.runId}.sqlite.tmp`), 'half a database');
     writeFileSync(join(runsDir, 'x-unpublished.sqlite'), 'renamed but never published');
 
-    const run2 = await runBatch({ config, views, master, log: silentLogger() });
+    const run2 = await runWiredBatch({ config, views, master, log: silentLogger() });
     expect(run2.counts.files).toBe(12);
     for (const store of [openReader, fresh]) {
       expect(store.latestRun()?.runId).toBe(run2.runId);

@@ -12,14 +12,14 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { LocalMasterDataset, openMasterDataset } from '../../adapters/master/index.js';
-import { arrivalHour, segmentKey } from '../../adapters/master/layout.js';
+import { arrivalHour, segmentKey } from '../../shared/master/layout.js';
 import { DuckDbBatchEngine } from '../../adapters/duckdb/duckdb-engine.js';
-import { runBatch } from '../../batch-layer/run/run-batch.js';
-import { ReferenceBatchEngine } from '../../batch-layer/run/reference-engine.js';
+import { runWiredBatch } from '../../cli/batch-wiring.js';
+import { referenceEngine } from '../../cli/batch-engines.js';
 import { silentLogger } from '../../platform/logger.js';
 import { parseEventLine } from '../../shared/events.js';
 import { validDeduped } from '../../shared/reference-fold.js';
-import type { BatchRunRecord } from '../../adapters/sqlite/run-record.js';
+import type { BatchRunRecord } from '../../shared/batch/run-record.js';
 import { loadViews } from '../../shared/views/load.js';
 import { T0, writeCheckpoints, writeSegments } from '../support/batch-master.js';
 import { expectedSketchRows, runFileContent } from '../support/run-file-content.js';
@@ -46,8 +46,8 @@ describe('duckdb engine vs reference engine: identical run files', () => {
     await writeCheckpoints(master, topic, 2, T0 + 3 * 86_400_000);
 
     const duckdb = new DuckDbBatchEngine({ threads: 2, memoryMb: 256, workDir: join(ctx.config.batch.dir, 'duckdb'), fileDelayMs: 0 });
-    const ref = await runBatch({ config: ctx.config, views, master, log: silentLogger(), engine: new ReferenceBatchEngine(ctx.config) });
-    const duck = await runBatch({ config: ctx.config, views, master, log: silentLogger(), engine: duckdb });
+    const ref = await runWiredBatch({ config: ctx.config, views, master, log: silentLogger(), engine: referenceEngine(ctx.config) });
+    const duck = await runWiredBatch({ config: ctx.config, views, master, log: silentLogger(), engine: duckdb });
     expect(ref.engine).toBe('reference');
     expect(duck.engine).toBe('duckdb');
 
@@ -120,8 +120,8 @@ describe('duckdb engine vs reference engine: identical run files', () => {
       await writeCheckpoints(master, topic, 2, T0 + 3 * 86_400_000);
 
       const duckdb = new DuckDbBatchEngine({ threads: 2, memoryMb: 256, workDir: join(local.config.batch.dir, 'duckdb'), fileDelayMs: 0 });
-      const ref = await runBatch({ config: local.config, views, master, log: silentLogger(), engine: new ReferenceBatchEngine(local.config) });
-      const duck = await runBatch({ config: local.config, views, master, log: silentLogger(), engine: duckdb });
+      const ref = await runWiredBatch({ config: local.config, views, master, log: silentLogger(), engine: referenceEngine(local.config) });
+      const duck = await runWiredBatch({ config: local.config, views, master, log: silentLogger(), engine: duckdb });
       expect(duckdb.lastRead).toEqual({ native: 5, streamed: 5 });
       expect(ref.counts.eventsRead).toBe(400 + 2 + 3 + 2 + 1 + 3 + 5);
       expect(ref.counts.duplicatesDifferingPayload).toBe(4 + 2);
@@ -148,8 +148,8 @@ describe('duckdb engine vs reference engine: identical run files', () => {
       await writeSegments(master, [...many, ...few], { topic: big.config.kafka.topic, files: 3, partitions: 1 });
       await writeCheckpoints(master, big.config.kafka.topic, 1, T0 + 86_400_000);
       const engine = new DuckDbBatchEngine({ threads: 2, memoryMb: 256, workDir: join(big.config.batch.dir, 'duckdb'), fileDelayMs: 0 });
-      const ref = await runBatch({ config: big.config, views: pageviews, master, log: silentLogger(), engine: new ReferenceBatchEngine(big.config) });
-      const duck = await runBatch({ config: big.config, views: pageviews, master, log: silentLogger(), engine });
+      const ref = await runWiredBatch({ config: big.config, views: pageviews, master, log: silentLogger(), engine: referenceEngine(big.config) });
+      const duck = await runWiredBatch({ config: big.config, views: pageviews, master, log: silentLogger(), engine });
       const a = runFileContent(join(big.config.batch.dir, 'runs', `${ref.runId}.sqlite`));
       const b = runFileContent(join(big.config.batch.dir, 'runs', `${duck.runId}.sqlite`));
       const want = expectedSketchRows([...many, ...few], pageviews).sketch_pageviews;
@@ -175,7 +175,7 @@ describe('duckdb engine vs reference engine: identical run files', () => {
       await writeSegments(inS3, lines, { topic, files: 8, partitions: 2 });
       await writeCheckpoints(inS3, topic, 2, T0 + 3 * 86_400_000);
       const engine = new DuckDbBatchEngine({ threads: 2, memoryMb: 256, workDir: join(remote.config.batch.dir, 'duckdb'), fileDelayMs: 0 });
-      const run = await runBatch({ config: remote.config, views, master: inS3, log: silentLogger(), engine });
+      const run = await runWiredBatch({ config: remote.config, views, master: inS3, log: silentLogger(), engine });
       expect(run.counts).toEqual(reference?.counts);
       const content = runFileContent(join(remote.config.batch.dir, 'runs', `${run.runId}.sqlite`));
       for (const key of Object.keys(reference?.content ?? {})) expect(content[key], `run file table ${key}`).toEqual(reference?.content[key]);

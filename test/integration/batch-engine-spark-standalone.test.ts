@@ -11,9 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalMasterDataset } from '../../adapters/master/index.js';
 import { SparkBatchEngine } from '../../adapters/spark/spark-engine.js';
-import { createBatchEngine } from '../../batch-layer/run/engines.js';
-import { ReferenceBatchEngine } from '../../batch-layer/run/reference-engine.js';
-import { runBatch } from '../../batch-layer/run/run-batch.js';
+import { createBatchEngine, referenceEngine } from '../../cli/batch-engines.js';
+import { runWiredBatch } from '../../cli/batch-wiring.js';
 import { silentLogger } from '../../platform/logger.js';
 import { loadViews } from '../../shared/views/load.js';
 import { T0, writeCheckpoints, writeSegments } from '../support/batch-master.js';
@@ -45,11 +44,11 @@ describe('spark engine on a standalone cluster (spark://)', () => {
     await writeSegments(master, lines, { topic: config.kafka.topic, files: 4, partitions: 2 });
     await writeCheckpoints(master, config.kafka.topic, 2, T0 + 3 * 86_400_000);
 
-    const ref = await runBatch({ config, views, master, log: silentLogger(), engine: new ReferenceBatchEngine(config) });
+    const ref = await runWiredBatch({ config, views, master, log: silentLogger(), engine: referenceEngine(config) });
     // The engine LAMBDA_BATCH_ENGINE / LAMBDA_SPARK_MASTER give, as the service builds it.
     const spark = await createBatchEngine(config);
     expect(spark).toBeInstanceOf(SparkBatchEngine);
-    const run = await runBatch({ config, views, master, log: silentLogger(), engine: spark });
+    const run = await runWiredBatch({ config, views, master, log: silentLogger(), engine: spark });
     expect(run.engine).toBe('spark');
     expect(ref.counts.eventsRead).toBe(lines.length);
     expect(run.counts).toEqual(ref.counts);

@@ -13,11 +13,10 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { LocalMasterDataset, openMasterDataset } from '../../adapters/master/index.js';
-import { arrivalHour, segmentKey } from '../../adapters/master/layout.js';
+import { arrivalHour, segmentKey } from '../../shared/master/layout.js';
 import { SparkBatchEngine } from '../../adapters/spark/spark-engine.js';
-import { SPARK_HOME } from '../../batch-layer/run/engines.js';
-import { runBatch } from '../../batch-layer/run/run-batch.js';
-import { ReferenceBatchEngine } from '../../batch-layer/run/reference-engine.js';
+import { SPARK_HOME, referenceEngine } from '../../cli/batch-engines.js';
+import { runWiredBatch } from '../../cli/batch-wiring.js';
 import { silentLogger } from '../../platform/logger.js';
 import type { Config } from '../../platform/config.js';
 import type { MasterDataset } from '../../shared/ports.js';
@@ -43,8 +42,8 @@ const sparkEngine = (config: Config) =>
 /** Runs the reference engine, then spark, on the same master; returns both results and run files. */
 async function bothEngines(config: Config, views: ViewSet, master: MasterDataset) {
   const spark = sparkEngine(config);
-  const ref = await runBatch({ config, views, master, log: silentLogger(), engine: new ReferenceBatchEngine(config) });
-  const run = await runBatch({ config, views, master, log: silentLogger(), engine: spark });
+  const ref = await runWiredBatch({ config, views, master, log: silentLogger(), engine: referenceEngine(config) });
+  const run = await runWiredBatch({ config, views, master, log: silentLogger(), engine: spark });
   expect(ref.engine).toBe('reference');
   expect(run.engine).toBe('spark');
   const a = runFileContent(join(config.batch.dir, 'runs', `${ref.runId}.sqlite`));

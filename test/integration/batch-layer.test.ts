@@ -13,6 +13,7 @@ import { createRedis } from '../../adapters/redis/client.js';
 import { batchWatermarkKey } from '../../adapters/redis/keys.js';
 import { SqliteBatchViewStore } from '../../adapters/sqlite/batch-view-store.js';
 import { BatchLayer } from '../../batch-layer/batch-layer.js';
+import { batchRunPorts, redisWatermarkPublisher } from '../../cli/batch-wiring.js';
 import type { Config } from '../../platform/config.js';
 import { silentLogger } from '../../platform/logger.js';
 import { createMetrics, type Metrics } from '../../platform/metrics.js';
@@ -28,7 +29,16 @@ describe('batch layer service', () => {
 
   function layer(config: Config, metrics: Metrics, schedule: boolean): BatchLayer {
     const master = new LocalMasterDataset(fileURLToPath(config.masterUrl));
-    return new BatchLayer({ config, views: defaultViewSet(), master, log: silentLogger(), metrics, redis, schedule });
+    return new BatchLayer({
+      config,
+      views: defaultViewSet(),
+      master,
+      log: silentLogger(),
+      metrics,
+      ports: batchRunPorts(config, silentLogger()),
+      publishWatermark: redisWatermarkPublisher(redis, config.redis.keyPrefix),
+      schedule,
+    });
   }
 
   beforeAll(async () => {

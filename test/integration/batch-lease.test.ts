@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { LocalMasterDataset } from '../../adapters/master/index.js';
 import { SqliteBatchViewStore } from '../../adapters/sqlite/batch-view-store.js';
 import { BatchLayer } from '../../batch-layer/batch-layer.js';
+import { batchRunPorts } from '../../cli/batch-wiring.js';
 import { loadConfig, type Config } from '../../platform/config.js';
 import { silentLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
@@ -19,7 +20,15 @@ import { waitUntil } from '../support/wait.js';
 
 function layerFor(config: Config): BatchLayer {
   const master = new LocalMasterDataset(fileURLToPath(config.masterUrl));
-  return new BatchLayer({ config, views: defaultViewSet(), master, log: silentLogger(), metrics: createMetrics(), schedule: false });
+  return new BatchLayer({
+    config,
+    views: defaultViewSet(),
+    master,
+    log: silentLogger(),
+    metrics: createMetrics(),
+    ports: batchRunPorts(config, silentLogger()),
+    schedule: false,
+  });
 }
 
 function rejection(r: PromiseSettledResult<unknown>): LambdaError {

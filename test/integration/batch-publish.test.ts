@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { LocalMasterDataset } from '../../adapters/master/index.js';
 import { SqliteBatchViewStore } from '../../adapters/sqlite/batch-view-store.js';
 import { runBatch, type RunBatchDeps } from '../../batch-layer/run/run-batch.js';
+import { batchRunPorts } from '../../cli/batch-wiring.js';
 import { NO_WATERMARK } from '../../batch-layer/run/watermark.js';
 import type { MasterFile } from '../../shared/ports.js';
 import type { Config } from '../../platform/config.js';
@@ -23,7 +24,7 @@ describe('batch publish', () => {
   let master: LocalMasterDataset;
   let store: SqliteBatchViewStore | undefined;
   const views = defaultViewSet();
-  const deps = (config: Config): RunBatchDeps => ({ config, views, master, log: silentLogger() });
+  const deps = (config: Config): RunBatchDeps => ({ config, views, master, log: silentLogger(), ports: batchRunPorts(config, silentLogger()) });
 
   beforeEach(() => {
     ctx = testContext({ LAMBDA_BATCH_WORKERS: '1', LAMBDA_BATCH_KEEP_RUNS: '2' });

@@ -9,7 +9,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalMasterDataset } from '../../adapters/master/index.js';
 import { SqliteBatchViewStore } from '../../adapters/sqlite/batch-view-store.js';
-import { runBatch } from '../../batch-layer/run/run-batch.js';
+import { runWiredBatch } from '../../cli/batch-wiring.js';
 import { silentLogger } from '../../platform/logger.js';
 import { parseEventLine } from '../../shared/events.js';
 import { validDeduped } from '../../shared/reference-fold.js';
@@ -84,7 +84,7 @@ describe('batch run vs reference fold', () => {
     const A = T0 + 3_600_000 + 30_123;
     await writeCheckpoints(master, ctx.config.kafka.topic, 2, A);
 
-    const record = await runBatch({ config: ctx.config, views, master, log: silentLogger() });
+    const record = await runWiredBatch({ config: ctx.config, views, master, log: silentLogger() });
 
     const invalid: Record<string, number> = {};
     for (const l of lines) {

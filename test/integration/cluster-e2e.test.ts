@@ -14,7 +14,7 @@ import { endOffsets, ensureTopics } from '../../adapters/kafka/topics.js';
 import { openMasterDataset } from '../../adapters/master/index.js';
 import { SqliteBatchViewStore } from '../../adapters/sqlite/batch-view-store.js';
 import { Archiver } from '../../batch-layer/archiver/archiver.js';
-import { runBatch } from '../../batch-layer/run/run-batch.js';
+import { runWiredBatch } from '../../cli/batch-wiring.js';
 import { silentLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
 import type { MasterDataset } from '../../shared/ports.js';
@@ -101,7 +101,7 @@ describe.skipIf(skip !== null)(`end to end on the cluster topology${skip ? ` (sk
 
     await expectExactArchive(master, k.topic, await readWholeTopic(kafka, k.topic), views);
 
-    const run = await runBatch({ config: ctx.config, views, master, log: silentLogger() });
+    const run = await runWiredBatch({ config: ctx.config, views, master, log: silentLogger() });
     expect(run.counts.eventsRead).toBeGreaterThan(0);
     const store = new SqliteBatchViewStore(ctx.config.batch.dir);
     stores.push(store);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { LocalMasterDataset, openMasterDataset, type S3MasterDataset } from '../../adapters/master/index.js';
 import { SqliteBatchViewStore } from '../../adapters/sqlite/batch-view-store.js';
-import { runBatch } from '../../batch-layer/run/run-batch.js';
+import { runWiredBatch } from '../../cli/batch-wiring.js';
 import { silentLogger } from '../../platform/logger.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { clickstreamLines, expectRunEqualsReference, T0, writeCheckpoints, writeSegments } from '../support/batch-master.js';
@@ -61,9 +61,9 @@ describe('batch run over S3 vs local disk', () => {
     await writeCheckpoints(onDisk, topic, 2, A);
     await writeCheckpoints(inS3, topic, 2, A);
 
-    const fromDisk = await runBatch({ config: local.config, views, master: onDisk, log: silentLogger() });
+    const fromDisk = await runWiredBatch({ config: local.config, views, master: onDisk, log: silentLogger() });
     proxy.seen.length = 0;
-    const fromS3 = await runBatch({ config: remote.config, views, master: inS3, log: silentLogger() });
+    const fromS3 = await runWiredBatch({ config: remote.config, views, master: inS3, log: silentLogger() });
     inS3.close();
 
     // The S3 run listed page by page, and its workers streamed every object.

@@ -15,8 +15,8 @@ import { DuckDbBatchEngine } from '../../adapters/duckdb/duckdb-engine.js';
 import { SqliteBatchViewStore } from '../../adapters/sqlite/batch-view-store.js';
 import { retentionPolicy } from '../../shared/speed/retention.js';
 import { RedisSpeedStateStore } from '../../adapters/redis/speed-state-store.js';
-import { runBatch } from '../../batch-layer/run/run-batch.js';
-import { ReferenceBatchEngine } from '../../batch-layer/run/reference-engine.js';
+import { runWiredBatch } from '../../cli/batch-wiring.js';
+import { referenceEngine } from '../../cli/batch-engines.js';
 import { silentLogger } from '../../platform/logger.js';
 import { totalsAnswer } from '../../serving-layer/query/totals.js';
 import { driftAnswer } from '../../serving-layer/query/drift.js';
@@ -82,7 +82,7 @@ beforeAll(async () => {
     lines.filter((_, i) => events[i]!.ts >= SPEED_SINCE),
     { arrival: NOW, coveredSince: SPEED_SINCE, now: NOW },
   );
-  await runBatch({ config: ctx.config, views, master, log: silentLogger(), engine: new ReferenceBatchEngine(ctx.config) });
+  await runWiredBatch({ config: ctx.config, views, master, log: silentLogger(), engine: referenceEngine(ctx.config) });
   store = new SqliteBatchViewStore(ctx.config.batch.dir);
   query = { views, batch: store, speed: viewStore(redis, ctx.config, views), now: () => NOW };
 }, 120_000);
@@ -173,7 +173,7 @@ describe('unique visitors over 7 days across a published batch run and the speed
   it('the same from a run of the duckdb engine', async () => {
     const engine = new DuckDbBatchEngine({ threads: 2, memoryMb: 256, workDir: join(ctx.config.batch.dir, 'duckdb'), fileDelayMs: 0 });
     const master = new LocalMasterDataset(fileURLToPath(ctx.config.masterUrl));
-    const run = await runBatch({ config: ctx.config, views, master, log: silentLogger(), engine });
+    const run = await runWiredBatch({ config: ctx.config, views, master, log: silentLogger(), engine });
     expect(run.engine).toBe('duckdb');
     expect(store.latestRun()?.runId).toBe(run.runId);
     expect(run.counts.sketches).toBeGreaterThan(0);
@@ -196,7 +196,7 @@ describe('unique visitors over 7 days across a published batch run and the speed
       lines: extra.map((e) => JSON.stringify(e)),
     });
     await writeCheckpoints(master, ctx.config.kafka.topic, 1, ARCHIVED);
-    await runBatch({ config: ctx.config, views, master, log: silentLogger(), engine: new ReferenceBatchEngine(ctx.config) });
+    await runWiredBatch({ config: ctx.config, views, master, log: silentLogger(), engine: referenceEngine(ctx.config) });
     const all = [...events, ...extra];
 
     const answer = await driftAnswer(

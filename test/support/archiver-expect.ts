@@ -1,6 +1,6 @@
 /** The archiver's central property, as one assertion shared by the in-process and crash tests. */
 import { expect } from 'vitest';
-import { parseSegmentKey } from '../../adapters/master/layout.js';
+import { parseSegmentKey } from '../../shared/master/layout.js';
 import { parseEventLine } from '../../shared/events.js';
 import type { MasterDataset } from '../../shared/ports.js';
 import type { ViewSet } from '../../shared/views/definition.js';

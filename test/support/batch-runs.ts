@@ -6,9 +6,8 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BatchCatalog } from '../../adapters/sqlite/catalog.js';
-import { RUNS_DIR } from '../../adapters/sqlite/batch-view-store.js';
 import { writeRunFile } from '../../adapters/sqlite/run-file-writer.js';
-import { runFileName, type BatchRunRecord } from '../../adapters/sqlite/run-record.js';
+import { runFileName, RUNS_DIR, type BatchRunRecord } from '../../shared/batch/run-record.js';
 import { Aggregate } from '../../shared/aggregate/aggregate.js';
 import { groupSketches } from '../../shared/aggregate/sketches.js';
 import { validDeduped } from '../../shared/reference-fold.js';

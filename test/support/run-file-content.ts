@@ -4,7 +4,7 @@
  * engine.
  */
 import Database from 'better-sqlite3';
-import type { BatchRunRecord } from '../../adapters/sqlite/run-record.js';
+import type { BatchRunRecord } from '../../shared/batch/run-record.js';
 import { HyperLogLog } from '../../shared/hll/hll.js';
 import { toRedis } from '../../shared/hll/hll-format.js';
 import { validDeduped } from '../../shared/reference-fold.js';

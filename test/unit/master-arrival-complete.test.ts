@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { arrivalComplete } from '../../adapters/master/arrival-complete.js';
+import { arrivalComplete } from '../../shared/master/arrival-complete.js';
 import type { Checkpoint } from '../../shared/ports.js';
 
 const cp = (topic: string, partition: number, completeThrough: number): Checkpoint => ({

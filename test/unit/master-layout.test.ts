@@ -8,7 +8,7 @@ import {
   parseCheckpointKey,
   parseSegmentKey,
   segmentKey,
-} from '../../adapters/master/layout.js';
+} from '../../shared/master/layout.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../adapters/master/checkpoint-codec.js';
 import { isLambdaError } from '../../shared/errors.js';
 

@@ -3,8 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BatchCatalog, type LeaseClaim } from '../../adapters/sqlite/catalog.js';
-import type { BatchRunRecord } from '../../adapters/sqlite/run-record.js';
+import { BatchCatalog } from '../../adapters/sqlite/catalog.js';
+import type { BatchRunRecord, LeaseClaim } from '../../shared/batch/run-record.js';
 
 function claim(holder: string, runId = `run-${holder}`): LeaseClaim {
   return { holder, pid: 4242, hostname: 'h', runId, startedAt: 1000, leaseMs: 10_000 };

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { writeRunFile } from '../../adapters/sqlite/run-file-writer.js';
 import { RunFileReader } from '../../adapters/sqlite/run-file-reader.js';
 import { dimensionColumns } from '../../adapters/sqlite/run-schema.js';
-import type { BatchRunRecord } from '../../adapters/sqlite/run-record.js';
+import type { BatchRunRecord } from '../../shared/batch/run-record.js';
 import { Aggregate, groupKey } from '../../shared/aggregate/aggregate.js';
 import { validDeduped, referenceFold } from '../../shared/reference-fold.js';
 import { loadViews } from '../../shared/views/load.js';

@@ -3,8 +3,8 @@
  * `BatchRunRecord` extends the port's `BatchRunInfo` (shared/ports.ts) with the timings and the
  * extra counts docs/design-decisions.md §5 asks to keep with a run; anything typed as BatchRunInfo accepts it.
  */
-import type { BatchEngineName } from '../../shared/batch-engine.js';
-import type { ArchiveGap, BatchRunInfo } from '../../shared/ports.js';
+import type { BatchEngineName } from '../batch-engine.js';
+import type { ArchiveGap, BatchRunInfo } from '../ports.js';
 
 export type RunPhase = 'starting' | 'snapshot' | 'map' | 'merge' | 'write' | 'publish';
 
@@ -86,6 +86,46 @@ export interface BatchRunRecord extends BatchRunInfo {
   viewsSource: string;
   completeness?: RunCompleteness;
 }
+
+/** The run in flight, as the catalog's lease holds it (batch-layer/run/run-lease.ts). */
+export interface LeaseInfo {
+  holder: string;
+  pid: number;
+  hostname: string;
+  runId: string;
+  startedAt: number;
+  expiresAt: number;
+  progress: RunProgress | null;
+}
+
+/** What a run asks the catalog for when it takes the lease. */
+export interface LeaseClaim {
+  holder: string;
+  pid: number;
+  hostname: string;
+  runId: string;
+  startedAt: number;
+  leaseMs: number;
+}
+
+/** A published run the catalog keeps (the newest LAMBDA_BATCH_KEEP_RUNS). */
+export interface KeptRun {
+  record: BatchRunRecord;
+  /** file name inside `<batch dir>/runs/` */
+  file: string;
+  publishedAt: number;
+}
+
+/** The last failed run, for status pages. */
+export interface FailureInfo {
+  runId: string;
+  at: number;
+  code: string;
+  message: string;
+}
+
+/** `<batch dir>/runs/`: the run files, one per kept run (batch-layer/run/run-files.ts). */
+export const RUNS_DIR = 'runs';
 
 /** `<batch dir>/runs/<runId>.sqlite`; the run id is also the file's base name. */
 export function runFileName(runId: string): string {

@@ -5,7 +5,7 @@
  * unknown (null) rather than letting the others claim completeness it cannot vouch for. Checkpoints
  * of other topics (backfill pseudo topics `import.*`) are ignored: no Kafka partition feeds them.
  */
-import type { Checkpoint } from '../../shared/ports.js';
+import type { Checkpoint } from '../ports.js';
 
 export interface TopicPartitions {
   topic: string;

@@ -9,7 +9,7 @@
  * lexical order of keys is the numeric order of offsets within one topic-partition and a plain
  * sorted listing (local readdir or S3 ListObjectsV2) is already in log order.
  */
-import { LambdaError } from '../../shared/errors.js';
+import { LambdaError } from '../errors.js';
 
 export const EVENTS_PREFIX = 'events/';
 export const CHECKPOINTS_PREFIX = 'checkpoints/';
