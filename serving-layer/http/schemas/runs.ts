@@ -1,7 +1,7 @@
 /**
  * Batch runs as the catalog keeps them (GET /api/v1/batch/runs, and in the status), the run in
  * progress, and the answer to POST /api/v1/batch/runs. The port (shared/ports.ts BatchRunInfo)
- * promises the required fields; the SQLite catalog's record (adapters/sqlite/run-record.ts) adds
+ * promises the required fields; the SQLite catalog's record (shared/batch/run-record.ts) adds
  * the optional ones.
  */
 import { z } from 'zod';
