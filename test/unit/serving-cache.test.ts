@@ -112,38 +112,52 @@ describe('sameValue', () => {
   });
 });
 
-describe('cached totals: reused while the speed layer is unchanged (issue 16)', () => {
-  const views = defaultViewSet();
-  const view = views.byName.pageviews!;
-  const H = 3_600_000;
-  const T0 = Date.UTC(2026, 0, 1);
+const views = defaultViewSet();
+const view = views.byName.pageviews!;
+const H = 3_600_000;
+const T0 = Date.UTC(2026, 0, 1);
 
+/** A published run with one batch bucket (T0, /a) and its watermark at T0+5h. */
+function oneBucketRun(): FakeBatchStore {
+  const batch = new FakeBatchStore(views);
+  batch.publish(runInfo('run-1', T0 + 5 * H), [{ view: 'pageviews', granularity: 'hour', bucketStart: T0, dims: ['/a'], values: { views: 3, visitors: 2 } }]);
+  return batch;
+}
+
+/** The speed layer's row of bucket T0+8h, /a. */
+function speedRow(views: number) {
+  return {
+    view: 'pageviews',
+    granularity: 'hour' as const,
+    bucketStart: T0 + 8 * H,
+    dims: ['/a'],
+    values: { views, visitors: 1 },
+    late: 0,
+    duplicates: 0,
+    unchecked: 0,
+  };
+}
+
+/** The whole-answer lookups counted so far, by outcome: "hit=1 miss=1". */
+async function answerLookups(metrics: ReturnType<typeof createMetrics>): Promise<string> {
+  return (await metrics.serving.cacheLookups.get()).values
+    .filter((v) => v.labels.part === 'answer')
+    .map((v) => `${v.labels.outcome}=${v.value}`)
+    .sort()
+    .join(' ');
+}
+
+describe('cached totals: reused while the speed layer is unchanged (issue 16)', () => {
   it('a refresh that reads the same content serves the same answer; new content or a newly incomplete bucket rebuilds it', async () => {
     let now = T0 + 10 * H;
-    const batch = new FakeBatchStore(views);
-    batch.publish(runInfo('run-1', T0 + 5 * H), [{ view: 'pageviews', granularity: 'hour', bucketStart: T0, dims: ['/a'], values: { views: 3, visitors: 2 } }]);
+    const batch = oneBucketRun();
     // The speed layer keeps 4.5 hours: the bucket of T0+8h is past its retention once the clock is at T0+14h.
     const speed = new FakeSpeedStore(views, 4.5 * H);
     const ctx = { views, batch, speed, now: () => now };
-    const row = (views: number) => ({
-      view: 'pageviews',
-      granularity: 'hour' as const,
-      bucketStart: T0 + 8 * H,
-      dims: ['/a'],
-      values: { views, visitors: 1 },
-      late: 0,
-      duplicates: 0,
-      unchecked: 0,
-    });
-    speed.rows = [row(4)];
+    speed.rows = [speedRow(4)];
     const metrics = createMetrics();
     const cache = new ServingCache({ cacheBytes: 1 << 20, speedMaxStaleMs: 200 }, metrics.serving, () => now);
-    const lookups = async () =>
-      (await metrics.serving.cacheLookups.get()).values
-        .filter((v) => v.labels.part === 'answer')
-        .map((v) => `${v.labels.outcome}=${v.value}`)
-        .sort()
-        .join(' ');
+    const lookups = () => answerLookups(metrics);
     const rq = resolveQuery(view, rangeQuery.parse({ granularity: 'hour', from: String(T0), to: String(T0 + 10 * H), measures: 'views' }), now);
     const totals = async () => (await cachedTotalsAnswer(ctx, cache, view, rq)).body;
     const first = await totals();
@@ -153,7 +167,7 @@ describe('cached totals: reused while the speed layer is unchanged (issue 16)', 
     expect(await totals()).toBe(first);
     expect(await lookups()).toBe('hit=1 miss=1');
 
-    speed.rows = [row(9)];
+    speed.rows = [speedRow(9)];
     now += 1_000; // new content: a new answer, with another entity tag
     const changed = await totals();
     expect((JSON.parse(changed.body.toString()) as { totals: { values: { views: number } }[] }).totals[0]?.values.views).toBe(12);
@@ -172,38 +186,17 @@ describe('cached totals: reused while the speed layer is unchanged (issue 16)', 
 });
 
 describe('cached series: staleness', () => {
-  const views = defaultViewSet();
-  const view = views.byName.pageviews!;
-  const H = 3_600_000;
-  const T0 = Date.UTC(2026, 0, 1);
-
   it('serves the speed part read within the bound, states when it was read, and reads again after it', async () => {
     let now = T0 + 10 * H;
-    const batch = new FakeBatchStore(views);
-    batch.publish(runInfo('run-1', T0 + 5 * H), [{ view: 'pageviews', granularity: 'hour', bucketStart: T0, dims: ['/a'], values: { views: 3, visitors: 2 } }]);
+    const batch = oneBucketRun();
     const ctx = { ...fakeContext(views, now, batch), now: () => now };
     let statusReads = 0;
     const status = ctx.speed.status.bind(ctx.speed);
     ctx.speed.status = () => (statusReads++, status());
-    const speedRow = (views: number) => ({
-      view: 'pageviews',
-      granularity: 'hour' as const,
-      bucketStart: T0 + 8 * H,
-      dims: ['/a'],
-      values: { views, visitors: 1 },
-      late: 0,
-      duplicates: 0,
-      unchecked: 0,
-    });
     ctx.speed.rows = [speedRow(4)];
     const metrics = createMetrics();
     const cache = new ServingCache({ cacheBytes: 1 << 20, speedMaxStaleMs: 200 }, metrics.serving, () => now);
-    const lookups = async () =>
-      (await metrics.serving.cacheLookups.get()).values
-        .filter((v) => v.labels.part === 'answer')
-        .map((v) => `${v.labels.outcome}=${v.value}`)
-        .sort()
-        .join(' ');
+    const lookups = () => answerLookups(metrics);
     const rq = resolveQuery(view, rangeQuery.parse({ granularity: 'hour', from: String(T0), to: String(T0 + 10 * H) }), now);
     const parse = async () =>
       JSON.parse((await cachedSeriesAnswer(ctx, cache, view, rq)).body.body.toString()) as {
