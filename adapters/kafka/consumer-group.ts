@@ -110,11 +110,17 @@ class RestartingConsumerGroup implements ConsumerGroup {
   }
 
   pause(partitions?: readonly number[]): void {
-    this.consumer?.pause([this.topicPartitions(partitions)]);
+    this.started().pause([this.topicPartitions(partitions)]);
   }
 
   resume(partitions?: readonly number[]): void {
-    this.consumer?.resume([this.topicPartitions(partitions)]);
+    this.started().resume([this.topicPartitions(partitions)]);
+  }
+
+  /** The current consumer; before start() there is none to pause, which a caller must hear (as from kafkajs before run). */
+  private started(): ConsumerClient {
+    if (this.consumer === null) throw new Error(`the ${this.spec.role} consumer has not been started`);
+    return this.consumer;
   }
 
   private topicPartitions(partitions?: readonly number[]): { topic: string; partitions?: number[] } {

@@ -59,6 +59,7 @@ describe('consumer group factory', () => {
 
   it('makes the consumer with that heartbeat and wires the group events', async () => {
     const { fakes, calls, group } = setup({ maxWaitTimeMs: 250, concurrentPartitions: 2 });
+    expect(() => group.pause()).toThrow(/not been started/);
     await group.start();
     const c = fakes.latest();
     expect(c.config).toMatchObject({ groupId: 'g', sessionTimeout: 30_000, heartbeatInterval: 3_000, maxWaitTimeInMs: 250, allowAutoTopicCreation: false });
