@@ -1,9 +1,10 @@
 /**
- * The speed layer with its adapters: the Kafka client, the Redis state store and the dead-letter
- * sink behind the ports of shared/speed/ports.ts (docs/design-decisions.md, "Ports"). The one place
+ * The speed layer with its adapters: the consumer group factory, the topic offsets, the Redis
+ * state store and the dead-letter sink behind the ports of shared/speed/ports.ts and shared/kafka-ports.ts (docs/design-decisions.md, "Ports"). The one place
  * that builds a SpeedLayer: the CLI's roles and the tests.
  */
 import { createKafka } from '../adapters/kafka/client.js';
+import { kafkaConsumerGroups } from '../adapters/kafka/consumer-group.js';
 import { KafkaDeadLetterSink } from '../adapters/kafka/dead-letter-sink.js';
 import { EventProducer } from '../adapters/kafka/producer.js';
 import { kafkaTopicOffsets } from '../adapters/kafka/topic-offsets.js';
@@ -40,7 +41,7 @@ export function createSpeedLayer(o: SpeedLayerOptions): SpeedLayer {
     log: o.log,
     metrics: o.metrics,
     statusIntervalMs: o.statusIntervalMs,
-    kafka,
+    consumers: kafkaConsumerGroups(kafka, { log: clientLog, retry: config.retry }),
     offsets: kafkaTopicOffsets(kafka, config.kafka.replication),
     store: new RedisSpeedStateStore(redis, config.redis.keyPrefix, retentionPolicy(config), config.speed.dedupeWindowMs, {
       replicaWaitMs: config.speed.replicaWaitMs,

@@ -16,7 +16,8 @@ import { changeSpeedControl, readSpeedControl } from '../adapters/redis/speed-co
 import { retentionPolicy } from '../shared/speed/retention.js';
 import { SqliteBatchViewStore } from '../adapters/sqlite/batch-view-store.js';
 import { openVerifiedMasterDataset } from '../adapters/master/index.js';
-import { Archiver } from '../batch-layer/archiver/archiver.js';
+import type { Archiver } from '../batch-layer/archiver/archiver.js';
+import { createArchiver } from './archiver-wiring.js';
 import { BatchLayer } from '../batch-layer/batch-layer.js';
 import { batchRunPorts, redisWatermarkPublisher } from './batch-wiring.js';
 import type { SpeedLayer } from '../speed-layer/speed-layer.js';
@@ -32,9 +33,9 @@ export function buildMaster(rt: Runtime): Promise<MasterDataset> {
   return openVerifiedMasterDataset(rt.config, rt.log);
 }
 
-/** `onFatal`: what to do when kafkajs gives up on the archiver's consumer for good (it then archives nothing more). */
-export function buildArchiver(rt: Runtime, master: MasterDataset, onFatal?: (err: unknown) => void): Archiver {
-  return new Archiver({ config: rt.config, log: rt.log.child({ role: 'archiver' }), metrics: rt.metrics, views: rt.views, master, onFatal });
+/** A consumer kafkajs gives up on is restarted with backoff, as the speed layer's is (docs/design-decisions.md, "Consumer groups"). */
+export function buildArchiver(rt: Runtime, master: MasterDataset): Archiver {
+  return createArchiver({ config: rt.config, log: rt.log.child({ role: 'archiver' }), metrics: rt.metrics, views: rt.views, master });
 }
 
 /** A Redis client as a Service, so it closes after everything that uses it has stopped. */

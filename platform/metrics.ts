@@ -28,6 +28,11 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
         buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
         registers: r,
       }),
+      consumerRestarts: new Counter({
+        name: 'lambda_archiver_consumer_restarts_total',
+        help: 'Kafka consumer restarts after kafkajs gave up.',
+        registers: r,
+      }),
       flushFailures: new Counter({
         name: 'lambda_archiver_flush_failures_total',
         help: 'Segment flushes that failed (the records are read again from the last checkpoint).',

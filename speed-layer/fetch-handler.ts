@@ -22,7 +22,7 @@
  * Redis or Kafka failures are retried with backoff (heartbeating the group in between); the
  * batch is not advanced until its apply succeeded.
  */
-import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { ConsumedBatch, ConsumedMessage } from '../shared/kafka-ports.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
 import { withRetry } from '../platform/retry.js';
@@ -79,7 +79,7 @@ export class FetchHandler {
 
   constructor(private readonly d: FetchHandlerDeps) {}
 
-  async handle(payload: EachBatchPayload): Promise<void> {
+  async handle(payload: ConsumedBatch): Promise<void> {
     const { batch } = payload;
     const partition = batch.partition;
     this.d.progress.noteFetch(partition, Number(batch.highWatermark));
@@ -87,7 +87,7 @@ export class FetchHandler {
     const last = messages[messages.length - 1];
     if (last === undefined) return;
     const lastOffset = Number(last.offset);
-    const chunks: KafkaMessage[][] = [];
+    const chunks: ConsumedMessage[][] = [];
     for (let i = 0; i < messages.length; i += this.d.applyMaxEvents) chunks.push(messages.slice(i, i + this.d.applyMaxEvents));
     // Until every chunk is applied: a failed compare-and-set (a zombie, a replay) re-reads the
     // stored offset and goes on from the first chunk not applied.
@@ -102,7 +102,7 @@ export class FetchHandler {
   }
 
   /** One chunk of Kafka messages as records, parsed and projected once (when its turn comes). */
-  private parse(messages: readonly KafkaMessage[]): ParsedRecord[] {
+  private parse(messages: readonly ConsumedMessage[]): ParsedRecord[] {
     const records = messages.map((m) => ({
       offset: Number(m.offset),
       key: m.key === null ? null : m.key.toString('utf8'),
@@ -122,9 +122,9 @@ export class FetchHandler {
    */
   private async applyChunks(
     partition: number,
-    chunks: readonly KafkaMessage[][],
+    chunks: readonly ConsumedMessage[][],
     batchLastOffset: number,
-    payload: EachBatchPayload,
+    payload: ConsumedBatch,
   ): Promise<number | 'seeked' | 'paused'> {
     const read = await this.retrying('redis', payload, () => this.d.store.readStateAndWatermark(partition));
     const { state, watermark } = read;
@@ -201,7 +201,7 @@ export class FetchHandler {
    * records gone (a loss, recorded), or when seeking back to N already returned the same first
    * offset once (nothing there to read).
    */
-  private async checkGap(partition: number, next: number, first: ParsedRecord, payload: EachBatchPayload): Promise<LostRange | null | 'seeked'> {
+  private async checkGap(partition: number, next: number, first: ParsedRecord, payload: ConsumedBatch): Promise<LostRange | null | 'seeked'> {
     const position = this.d.positions.get(partition);
     if (position !== next) {
       const seeked = this.seekTo(partition, next, 'Redis is behind the consumer position');
@@ -245,7 +245,7 @@ export class FetchHandler {
     progress.noteNext(partition, plan.apply.newNext, plan.maxEventTs);
   }
 
-  private async sendDeadLetters(partition: number, invalid: readonly InvalidRecord[], payload: EachBatchPayload): Promise<void> {
+  private async sendDeadLetters(partition: number, invalid: readonly InvalidRecord[], payload: ConsumedBatch): Promise<void> {
     const sentThrough = this.dlqSentThrough.get(partition) ?? -1;
     const todo = invalid.filter((r) => r.offset > sentThrough);
     const last = todo[todo.length - 1];
@@ -263,7 +263,7 @@ export class FetchHandler {
   }
 
   /** Retries a retriable failure with backoff until it works or the batch is abandoned. */
-  private retrying<T>(dependency: 'redis' | 'kafka', payload: EachBatchPayload, fn: () => Promise<T>): Promise<T> {
+  private retrying<T>(dependency: 'redis' | 'kafka', payload: ConsumedBatch, fn: () => Promise<T>): Promise<T> {
     return withRetry(
       async () => {
         // Keeps the group membership alive through a long outage; throws on a rebalance, which

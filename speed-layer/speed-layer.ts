@@ -1,20 +1,21 @@
 /**
  * The speed layer (docs/design-decisions.md §6): a Kafka consumer group that keeps every view at every granularity
  * in Redis, exactly-once in effect. The consumer logic per Kafka fetch is in fetch-handler.ts; this
- * module owns the lifecycle: topics, the consumer (restarted if kafkajs gives up), the seek to
- * Redis's offsets on every assignment, and the periodic status report. It reaches Redis and Kafka
- * through the ports of shared/speed/ports.ts; cli/speed-wiring.ts builds the adapters
- * (docs/design-decisions.md, "Ports").
+ * module owns the lifecycle: topics, the consumer group (its crash and restart policy is the
+ * factory's, shared with the archiver), the seek to Redis's offsets on every assignment, and the
+ * periodic status report. It reaches Redis and Kafka through the ports of shared/speed/ports.ts and
+ * shared/kafka-ports.ts; cli/speed-wiring.ts builds the adapters (docs/design-decisions.md, "Ports",
+ * "Consumer groups").
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Consumer, Kafka } from 'kafkajs';
 import type { Config } from '../platform/config.js';
 import type { Service } from '../platform/lifecycle.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
-import { backoffDelay, withRetry } from '../platform/retry.js';
+import { withRetry } from '../platform/retry.js';
 import { isLambdaError } from '../shared/errors.js';
+import type { ConsumerGroup, ConsumerGroupFactory } from '../shared/kafka-ports.js';
 import type { DeadLetterSink } from '../shared/ports.js';
 import { NO_CONTROL, effectiveDedupe, newerControl, type ControlReport, type SpeedControl } from '../shared/speed/control.js';
 import type { PartitionState, SpeedStateStore, TopicOffsets } from '../shared/speed/ports.js';
@@ -30,11 +31,8 @@ export interface SpeedLayerDeps {
   views: ViewSet;
   log: Logger;
   metrics: Metrics;
-  /**
-   * The Kafka client the consumer group is made with. Still kafkajs's own type: a consumer
-   * lifecycle port (one factory for both consumers) is issue 19's remaining work.
-   */
-  kafka: Pick<Kafka, 'consumer'>;
+  /** makes the consumer group (restarts a consumer kafkajs gave up on, with backoff) */
+  consumers: ConsumerGroupFactory;
   offsets: TopicOffsets;
   store: SpeedStateStore;
   /** started with the layer and stopped after its consumer */
@@ -53,12 +51,8 @@ export class SpeedLayer implements Service {
   private readonly assigned = new Set<number>();
   private readonly handler: FetchHandler;
   private readonly status: StatusReporter;
-  private consumer: Consumer | null = null;
+  private readonly consumer: ConsumerGroup;
   private stopping = false;
-  private restarting: Promise<void> | null = null;
-  private crashStreak = 0;
-  private lastCrashAt = 0;
-  private wakeUp: (() => void) | null = null;
   /** the newest runtime control read (shared/speed/control.ts) */
   private control: SpeedControl = NO_CONTROL;
   /** whether consumer.pause() holds on the current consumer (a new consumer starts unpaused) */
@@ -114,6 +108,35 @@ export class SpeedLayer implements Service {
       beforeWrite: () => this.onStatusTick(),
       controlReport: () => this.controlReport(),
     });
+    this.consumer = deps.consumers({
+      role: 'speed',
+      groupId: config.speed.groupId,
+      topic: config.kafka.topic,
+      sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+      autoCommit: true,
+      // Safe: every piece of per-partition state (positions, DLQ marks, Redis keys) is keyed by partition.
+      concurrentPartitions: config.speed.concurrentPartitions,
+      eachBatch: async (payload) => {
+        this.inFlight++;
+        try {
+          await this.handler.handle(payload);
+        } finally {
+          this.inFlight--;
+        }
+      },
+      // The listener's promise is nobody's: onAssignment handles its own failures, this catch is for a bug in it.
+      onJoin: (partitions) => {
+        this.onAssignment(partitions).catch((err: unknown) => this.log.error({ err }, 'assignment handling failed'));
+      },
+      // A new consumer starts unpaused; a paused layer pauses it as soon as it runs (the handler applies nothing meanwhile).
+      beforeStart: async () => {
+        this.consumerPaused = false;
+        this.applyControl(await this.deps.store.readControl().catch(() => this.control));
+      },
+      onRunning: () => this.matchPause(),
+      onRestart: () => metrics.speed.consumerRestarts.inc(),
+      onRestartRetry: () => metrics.speed.retries.inc({ dependency: 'kafka' }),
+    });
   }
 
   /** The runtime control this instance obeys, as its status reports it. */
@@ -142,19 +165,17 @@ export class SpeedLayer implements Service {
 
   /** consumer.pause / resume of the whole topic (kafkajs keeps it across rebalances of the same consumer). */
   private matchPause(): void {
-    const consumer = this.consumer;
-    if (consumer === null || this.control.paused === this.consumerPaused) return;
-    const topics = [{ topic: this.deps.config.kafka.topic }];
+    if (this.control.paused === this.consumerPaused) return;
     try {
-      if (this.control.paused) consumer.pause(topics);
-      else consumer.resume(topics);
+      if (this.control.paused) this.consumer.pause();
+      else this.consumer.resume();
       this.consumerPaused = this.control.paused;
       this.log.info(
         { version: this.control.version },
         this.control.paused ? 'speed consumer paused (runtime control)' : 'speed consumer resumed (runtime control)',
       );
     } catch (err) {
-      // Not running yet (kafkajs refuses before consumer.run): runConsumer matches it once it runs.
+      // Not running yet (kafkajs refuses before consumer.run): onRunning matches it once it runs.
       this.log.debug({ err }, 'could not pause or resume the consumer yet');
     }
   }
@@ -191,10 +212,8 @@ export class SpeedLayer implements Service {
     if (this.stopping) return;
     this.stopping = true;
     this.status.stop();
-    this.wakeUp?.();
-    await this.restarting?.catch(() => undefined);
-    // kafkajs waits for the batch in flight; its retry loop sees `stopping` and gives up.
-    await this.consumer?.disconnect().catch((err: unknown) => this.log.warn({ err }, 'consumer disconnect failed'));
+    // Ends a pending restart; kafkajs waits for the batch in flight, its retry loop sees `stopping` and gives up.
+    await this.consumer.stop().catch((err: unknown) => this.log.warn({ err }, 'consumer disconnect failed'));
     await this.status.flush();
     await this.deps.deadLetters.stop().catch((err: unknown) => this.log.warn({ err }, 'producer disconnect failed'));
     this.deps.release?.();
@@ -216,62 +235,14 @@ export class SpeedLayer implements Service {
   }
 
   private seek(partition: number, offset: number): void {
-    this.consumer?.seek({ topic: this.deps.config.kafka.topic, partition, offset: String(offset) });
+    this.consumer.seek(partition, offset);
   }
 
+  /** One attempt to start the consumer group; `untilStopped` retries it. */
   private async runConsumer(): Promise<void> {
-    const { config } = this.deps;
-    const session = config.kafka.sessionTimeoutMs;
-    const consumer = this.deps.kafka.consumer({
-      groupId: config.speed.groupId,
-      sessionTimeout: session,
-      heartbeatInterval: Math.max(500, Math.min(3_000, Math.floor(session / 3))),
-      allowAutoTopicCreation: false,
-    });
-    // kafkajs ignores a listener's promise; onAssignment handles its own failures, this catch is for a bug in it.
-    consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      this.onAssignment(e.payload.memberAssignment[config.kafka.topic] ?? []).catch((err: unknown) => this.log.error({ err }, 'assignment handling failed'));
-    });
-    consumer.on(consumer.events.CRASH, (e) => {
-      if (e.payload.restart || this.stopping) return;
-      // kafkajs gave up (a non-retriable error, e.g. a bug or a misconfiguration an operator can
-      // fix in Redis): keep the process alive and try again, backing off while it keeps crashing.
-      const now = Date.now();
-      this.crashStreak = now - this.lastCrashAt > 60_000 ? 0 : this.crashStreak + 1;
-      this.lastCrashAt = now;
-      const delayMs = backoffDelay(Math.min(this.crashStreak, 10), this.deps.config.retry.baseMs, this.deps.config.retry.maxMs);
-      this.log.error({ err: e.payload.error, delayMs }, 'Kafka consumer crashed and kafkajs will not restart it: restarting');
-      this.deps.metrics.speed.consumerRestarts.inc();
-      this.restarting = this.pause(delayMs)
-        .then(() => (this.stopping ? undefined : this.untilStopped('restart consumer', () => this.runConsumer())))
-        .catch((err: unknown) => {
-          if (!this.stopping) this.log.error({ err }, 'consumer restart abandoned');
-        });
-    });
-    this.consumer = consumer;
-    this.consumerPaused = false;
     try {
-      // Before the consumer runs: a paused layer pauses it as soon as it can (the handler applies nothing meanwhile).
-      this.applyControl(await this.deps.store.readControl().catch(() => this.control));
-      await consumer.connect();
-      await consumer.subscribe({ topic: config.kafka.topic, fromBeginning: true });
-      await consumer.run({
-        eachBatchAutoResolve: false,
-        autoCommit: true,
-        // Safe: every piece of per-partition state (positions, DLQ marks, Redis keys) is keyed by partition.
-        partitionsConsumedConcurrently: config.speed.concurrentPartitions,
-        eachBatch: async (payload) => {
-          this.inFlight++;
-          try {
-            await this.handler.handle(payload);
-          } finally {
-            this.inFlight--;
-          }
-        },
-      });
-      this.matchPause();
+      await this.consumer.start();
     } catch (err) {
-      await consumer.disconnect().catch(() => undefined);
       throw kafkaDown(err, 'consumer start');
     }
   }
@@ -307,19 +278,6 @@ export class SpeedLayer implements Service {
     } catch (err) {
       this.log.debug({ err }, 'could not read partition ends on assignment');
     }
-  }
-
-  /** Waits `ms`, or less if the layer is stopped meanwhile. */
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wakeUp = null;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wakeUp = done;
-    });
   }
 
   /** Retries `fn` on retriable failures with backoff until it works or the layer is stopped. */

@@ -1,7 +1,10 @@
 /** Creates the event topic and its dead-letter topic if missing (idempotent, safe to race). */
 import type { Kafka } from 'kafkajs';
 import type { TopicLayout } from '../../shared/batch/ports.js';
+import type { TimestampType } from '../../shared/kafka-ports.js';
 import { topicReplication, type ReplicationSetting } from './replication.js';
+
+export type { TimestampType };
 
 /** kafkajs' ConfigResourceTypes.TOPIC (the CommonJS module does not expose it as a named ES export). */
 const TOPIC_RESOURCE = 2;
@@ -58,8 +61,6 @@ export async function describeTopic(kafka: Kafka, topic: string): Promise<TopicL
     await admin.disconnect();
   }
 }
-
-export type TimestampType = 'LogAppendTime' | 'CreateTime' | 'unknown';
 
 /** The topic's `message.timestamp.type` as the broker reports it. */
 export async function topicTimestampType(kafka: Kafka, topic: string): Promise<TimestampType> {

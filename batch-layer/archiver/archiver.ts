@@ -6,20 +6,21 @@
  * The master dataset's checkpoint, not Kafka's committed offset, decides where a partition resumes:
  * on every assignment the archiver reads it and seeks to `lastOffset + 1`. See partition-state.ts
  * for why segment names then stay stable, and segment-flush.ts for the order of a flush.
+ *
+ * It reaches Kafka only through ports (shared/kafka-ports.ts, the DeadLetterSink of shared/ports.ts);
+ * cli/archiver-wiring.ts builds the adapters (docs/design-decisions.md, "Ports", "Consumer groups").
  */
-import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { createKafka } from '../../adapters/kafka/client.js';
-import { EventProducer } from '../../adapters/kafka/producer.js';
-import { ensureTopics, topicTimestampType, type TimestampType } from '../../adapters/kafka/topics.js';
 import type { Config } from '../../platform/config.js';
 import type { Service } from '../../platform/lifecycle.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Metrics } from '../../platform/metrics.js';
-import type { MasterDataset } from '../../shared/ports.js';
+import type { ConsumedBatch, ConsumerGroup, ConsumerGroupFactory, TimestampType, TopicAdmin } from '../../shared/kafka-ports.js';
+import type { DeadLetterSink, MasterDataset } from '../../shared/ports.js';
 import type { ViewSet } from '../../shared/views/definition.js';
 import { archiverExtraMetrics, type ArchiverExtraMetrics } from './archiver-metrics.js';
 import { FlushBackoff } from './flush-backoff.js';
 import { IdleHeartbeat } from './idle-heartbeat.js';
+import { PartitionEnds } from './partition-ends.js';
 import { PartitionState, resumeDecision, withGap } from './partition-state.js';
 import { toConsumedRecord } from './record.js';
 import { FencedError, flushSegment, SegmentTakenError, type FlushTarget } from './segment-flush.js';
@@ -31,26 +32,29 @@ export interface ArchiverDeps {
   metrics: Metrics;
   views: ViewSet;
   master: MasterDataset;
+  /** the consumer group factory (restarts a consumer kafkajs gave up on, like the speed layer's) */
+  consumers: ConsumerGroupFactory;
+  /** topic creation, the timestamp type, partition offsets; started and stopped with the archiver */
+  admin: TopicAdmin;
+  /** the dead-letter topic; started and stopped with the archiver */
+  deadLetters: DeadLetterSink;
   /** injectable clock */
   now?: () => number;
-  /** called when the Kafka consumer died for good (kafkajs will not restart it) */
-  onFatal?: (err: unknown) => void;
 }
 
 type Commit = (partition: number, nextOffset: number) => Promise<void>;
 
 export class Archiver implements Service {
   readonly name = 'archiver';
-  private readonly kafka: Kafka;
-  private readonly producer: EventProducer;
-  private readonly admin: Admin;
+  private readonly admin: TopicAdmin;
   private readonly serial = new SerialQueue();
   private readonly target: FlushTarget;
   private readonly heartbeat: IdleHeartbeat;
+  private readonly ends: PartitionEnds;
   private readonly now: () => number;
   private readonly log: Logger;
   private readonly extra: ArchiverExtraMetrics;
-  private consumer: Consumer | null = null;
+  private consumer: ConsumerGroup | null = null;
   private states = new Map<number, PartitionState>();
   /** where we last sought each partition in this generation (to tell a real gap from a stale fetch) */
   private soughtTo = new Map<number, number>();
@@ -71,14 +75,11 @@ export class Archiver implements Service {
     this.log = deps.log.child({ component: 'archiver' });
     this.extra = archiverExtraMetrics(deps.metrics.registry);
     this.now = deps.now ?? Date.now;
-    this.kafka = createKafka(config.kafka.brokers, `${config.archiver.groupId}-client`, this.log);
-    this.producer = new EventProducer(this.kafka);
-    this.admin = this.kafka.admin();
+    this.admin = deps.admin;
     this.target = {
       topic: config.kafka.topic,
-      dlqTopic: config.kafka.dlqTopic,
       master: deps.master,
-      producer: this.producer,
+      deadLetters: deps.deadLetters,
       metrics: deps.metrics,
       onConflict: (key) => {
         this.extra.segmentConflicts.inc();
@@ -86,7 +87,8 @@ export class Archiver implements Service {
       },
     };
     this.heartbeat = new IdleHeartbeat(config.kafka.topic, deps.master, this.admin, deps.metrics, (n) => this.extra.gapOffsets.inc(n));
-    this.backoff = new FlushBackoff(config.kafka.topic, config.retry);
+    this.backoff = new FlushBackoff(config.retry);
+    this.ends = new PartitionEnds(config.kafka.topic, this.admin, this.now, this.log, (n) => this.extra.gapOffsets.inc(n));
   }
 
   private get topic(): string {
@@ -107,47 +109,34 @@ export class Archiver implements Service {
   private async connect(): Promise<void> {
     const { config } = this.deps;
     const partitions = config.kafka.partitions;
-    await ensureTopics(
-      this.kafka,
-      [
-        { topic: this.topic, partitions },
-        { topic: config.kafka.dlqTopic, partitions },
-      ],
-      config.kafka.replication,
-    );
-    this.timestampType = await topicTimestampType(this.kafka, this.topic);
+    await this.admin.ensureTopics([
+      { topic: this.topic, partitions },
+      { topic: config.kafka.dlqTopic, partitions },
+    ]);
+    this.timestampType = await this.admin.timestampType(this.topic);
     if (this.timestampType !== 'LogAppendTime') {
       this.log.warn(
         { topic: this.topic, timestampType: this.timestampType },
         'the event topic does not use message.timestamp.type=LogAppendTime: record timestamps are producer clocks, so completeThrough advances only when the archiver is caught up',
       );
     }
-    await this.producer.start();
-    await this.admin.connect();
-    const consumer = this.kafka.consumer({
+    await this.deps.deadLetters.start();
+    await this.admin.start();
+    // A crash kafkajs will not restart is restarted by the group with backoff, as the speed
+    // layer's is: the next assignment positions every partition from its checkpoint again.
+    this.consumer = this.deps.consumers({
+      role: 'archiver',
       groupId: config.archiver.groupId,
-      sessionTimeout: config.kafka.sessionTimeoutMs,
-      heartbeatInterval: Math.min(3_000, Math.floor(config.kafka.sessionTimeoutMs / 3)),
-      maxWaitTimeInMs: Math.min(1_000, Math.max(50, config.archiver.flushMs)),
-      allowAutoTopicCreation: false,
+      topic: this.topic,
+      sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+      maxWaitTimeMs: Math.min(1_000, Math.max(50, config.archiver.flushMs)),
+      autoCommit: false,
+      eachBatch: (p) => this.onBatch(p),
+      onJoin: (partitions) => this.onJoin(partitions),
+      onLeave: (why) => this.onLeave(why),
+      onRestart: () => this.deps.metrics.archiver.consumerRestarts.inc(),
     });
-    consumer.on(consumer.events.GROUP_JOIN, (e) => this.onJoin(e.payload.memberAssignment[this.topic] ?? []));
-    consumer.on(consumer.events.REBALANCING, () => this.onLeave('rebalancing'));
-    consumer.on(consumer.events.CRASH, (e) => {
-      this.onLeave('crash');
-      const { error, restart } = e.payload;
-      // A crash while stopping (a disconnect racing a group join) is the stop itself, not a fault.
-      if (this.stopping) {
-        this.log.info({ err: error.message }, 'archiver consumer ended while stopping');
-        return;
-      }
-      this.log[restart ? 'warn' : 'fatal']({ err: error, restart }, 'archiver consumer crashed');
-      if (!restart) this.deps.onFatal?.(error);
-    });
-    this.consumer = consumer;
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.topic, fromBeginning: true });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onBatch(p) });
+    await this.consumer.start();
   }
 
   async stop(): Promise<void> {
@@ -157,15 +146,15 @@ export class Archiver implements Service {
     this.backoff.clear();
     const consumer = this.consumer;
     if (consumer) {
-      if (this.inGroup) consumer.pause([{ topic: this.topic }]);
+      if (this.inGroup) consumer.pause();
       // Flush what is buffered while still a group member, so the commit is accepted.
       await this.serial.run(async () => {
         for (const state of [...this.states.values()]) if (state.size > 0) await this.flush(state, this.generation);
       });
-      await consumer.disconnect();
+      await consumer.stop();
     }
-    await this.admin.disconnect();
-    await this.producer.stop();
+    await this.admin.stop();
+    await this.deps.deadLetters.stop();
     this.log.info('archiver stopped');
   }
 
@@ -188,14 +177,14 @@ export class Archiver implements Service {
     this.log.info({ why }, 'archiver left the group: buffers dropped, they will be read again');
   }
 
-  private async onBatch(payload: EachBatchPayload): Promise<void> {
+  private async onBatch(payload: ConsumedBatch): Promise<void> {
     if (payload.batch.messages.length === 0) return;
     this.commit = (partition, next) => payload.commitOffsetsIfNecessary({ topics: [{ topic: this.topic, partitions: [{ partition, offset: String(next) }] }] });
     await this.serial.run(() => this.consume(payload));
     await payload.heartbeat();
   }
 
-  private async consume(payload: EachBatchPayload): Promise<void> {
+  private async consume(payload: ConsumedBatch): Promise<void> {
     const { batch, resolveOffset, isRunning, isStale } = payload;
     const gen = this.generation;
     const live = () => gen === this.generation && !this.stopping && isRunning() && !isStale();
@@ -222,61 +211,26 @@ export class Archiver implements Service {
     const d = resumeDecision(cp, firstOffset, this.soughtTo.get(partition));
     if (d.kind === 'seek') {
       this.soughtTo.set(partition, d.offset);
-      this.consumer?.seek({ topic: this.topic, partition, offset: String(d.offset) });
+      this.consumer?.seek(partition, d.offset);
       this.log.info({ partition, from: firstOffset, to: d.offset }, 'seeking back to the checkpoint');
       return null;
     }
     let gaps = cp?.gaps ?? [];
     if (d.missing) {
-      // Offsets below the log start were deleted (retention, deleteRecords) before they were read:
-      // recorded in the checkpoint (and so in the next batch run's record), since these records are
-      // not in the master dataset and never will be. Skipped offsets at or above the log start are
-      // compaction or transaction markers, not lost records (docs/design-decisions.md).
-      const [fromOffset, skippedTo] = d.missing;
-      const logStart = await this.logStart(partition);
-      if (gen !== this.generation) return null;
-      const toOffset = Math.min(skippedTo, logStart - 1);
-      if (toOffset >= fromOffset) {
-        gaps = withGap(gaps, { topic: this.topic, partition, fromOffset, toOffset, detectedAt: this.now() });
-        this.extra.gapOffsets.inc(toOffset - fromOffset + 1);
-        this.log.warn({ partition, fromOffset, toOffset, logStart }, 'offsets deleted by Kafka before the archiver read them: recorded as an archive gap');
-      } else {
-        this.log.info({ partition, missing: d.missing, logStart }, 'offsets skipped by Kafka (compaction or transaction markers)');
-      }
+      // Offsets Kafka deleted before they were read are an archive gap (partition-ends.ts).
+      const gap = await this.ends.deletedGap(partition, d.missing, () => gen === this.generation);
+      if (gap === 'stale') return null;
+      if (gap) gaps = withGap(gaps, gap);
     }
     const state = new PartitionState(partition, d.lastArchived, d.completeThrough, gaps, this.timestampType === 'LogAppendTime');
     this.states.set(partition, state);
     return state;
   }
 
-  /**
-   * When the batch said the open segment reaches the partition end: a time taken before the end is
-   * read again now, if the segment still reaches it (a batch may be handed over long after its
-   * fetch, so its high watermark is not a statement about now). Null otherwise, or if Kafka cannot
-   * tell (the flush goes on, claiming nothing new).
-   */
-  private async caughtUpAt(state: PartitionState): Promise<number | null> {
-    if (!state.caughtUp()) return null;
-    const t = this.now();
-    try {
-      const end = (await this.admin.fetchTopicOffsets(this.topic)).find((o) => o.partition === state.partition);
-      return end !== undefined && state.reachesEnd(Number(end.high)) ? t : null;
-    } catch (err) {
-      this.log.debug({ err, partition: state.partition }, 'partition end unknown: this flush claims no caught-up time');
-      return null;
-    }
-  }
-
-  /** The partition's first offset Kafka still has. */
-  private async logStart(partition: number): Promise<number> {
-    const o = (await this.admin.fetchTopicOffsets(this.topic)).find((x) => x.partition === partition);
-    return o ? Number(o.low) : 0;
-  }
-
   /** Writes the open segment; on failure rewinds the partition to its checkpoint. */
   private async flush(state: PartitionState, gen: number): Promise<boolean> {
     const started = this.now();
-    const draft = state.draft(started, await this.caughtUpAt(state));
+    const draft = state.draft(started, await this.ends.caughtUpAt(state));
     const fencedCommit: Commit = async (partition, next) => {
       if (gen !== this.generation || !this.inGroup || !this.commit) throw new FencedError(partition);
       await this.commit(partition, next);

@@ -4,17 +4,14 @@
  * consumption is paused meanwhile, with capped exponential backoff, so a lasting failure does not
  * turn into a hot loop of fetch, fail, seek.
  */
-import type { Consumer } from 'kafkajs';
 import { backoffDelay } from '../../platform/retry.js';
+import type { ConsumerGroup } from '../../shared/kafka-ports.js';
 
 export class FlushBackoff {
   private readonly failures = new Map<number, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
-  constructor(
-    private readonly topic: string,
-    private readonly retry: { baseMs: number; maxMs: number },
-  ) {}
+  constructor(private readonly retry: { baseMs: number; maxMs: number }) {}
 
   succeeded(partition: number): void {
     this.failures.delete(partition);
@@ -28,16 +25,16 @@ export class FlushBackoff {
   }
 
   /** Pauses the partition, moves it back to `offset`, and resumes it after `delayMs`. */
-  rewind(consumer: Consumer, partition: number, offset: number, delayMs: number): void {
-    const tp = [{ topic: this.topic, partitions: [partition] }];
+  rewind(consumer: Pick<ConsumerGroup, 'pause' | 'seek' | 'resume'>, partition: number, offset: number, delayMs: number): void {
+    const tp = [partition];
     consumer.pause(tp);
-    consumer.seek({ topic: this.topic, partition, offset: String(offset) });
+    consumer.seek(partition, offset);
     const t = setTimeout(() => {
       this.timers.delete(t);
       try {
         consumer.resume(tp);
       } catch {
-        // The consumer crashed meanwhile (e.g. Kafka went down) and kafkajs is restarting it: the
+        // The consumer crashed meanwhile (e.g. Kafka went down) and is being restarted: the
         // pause lived in the old consumer group, the new one starts unpaused and positions every
         // partition from its checkpoint again, so there is nothing left to resume. Throwing here
         // (a timer) would crash the process.

@@ -5,8 +5,8 @@
  * partition that is caught up (everything up to the partition end, read just now, is archived), it
  * rewrites the checkpoint with completeThrough = the time just before the end was read.
  */
-import type { Admin } from 'kafkajs';
 import type { Metrics } from '../../platform/metrics.js';
+import type { TopicAdmin } from '../../shared/kafka-ports.js';
 import type { ArchiveGap, Checkpoint, MasterDataset } from '../../shared/ports.js';
 import { advanceCompleteThrough, withGap, type PartitionState } from './partition-state.js';
 
@@ -25,7 +25,7 @@ export class IdleHeartbeat {
   constructor(
     private readonly topic: string,
     private readonly master: MasterDataset,
-    private readonly admin: Admin,
+    private readonly admin: Pick<TopicAdmin, 'partitionOffsets'>,
     private readonly metrics: Metrics,
     /** counts offsets found deleted before they were archived */
     private readonly onGap?: (offsets: number) => void,
@@ -36,7 +36,7 @@ export class IdleHeartbeat {
     if (t0 - this.last < input.every || input.partitions.length === 0) return;
     this.last = t0;
     // t0 is taken before the ends are read: anything that arrives later is not vouched for.
-    const ends = new Map((await this.admin.fetchTopicOffsets(this.topic)).map((o) => [o.partition, { high: Number(o.high), low: Number(o.low) }]));
+    const ends = new Map((await this.admin.partitionOffsets(this.topic)).map((o) => [o.partition, { high: o.high, low: o.low }]));
     let stored: Map<number, Checkpoint> | null = null;
     for (const partition of input.partitions) {
       const end = ends.get(partition);

@@ -10,8 +10,7 @@
  * end up in two differently named files. The arrival hour is the Kafka timestamp of the segment's
  * first record, also a fixed property of the log, never the wall clock of the flush.
  */
-import type { DeadLetter } from '../../adapters/kafka/dlq.js';
-import type { ArchiveGap } from '../../shared/ports.js';
+import type { ArchiveGap, DeadLetter } from '../../shared/ports.js';
 
 export interface ConsumedRecord {
   offset: number;

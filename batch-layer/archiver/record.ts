@@ -1,6 +1,6 @@
 /** What the archiver does with one Kafka record: a line for the master dataset, or a dead letter. */
-import type { KafkaMessage } from 'kafkajs';
 import { parseEventLine, type InvalidReason } from '../../shared/events.js';
+import type { ConsumedMessage } from '../../shared/kafka-ports.js';
 import type { ViewSet } from '../../shared/views/definition.js';
 import type { ConsumedRecord } from './partition-state.js';
 
@@ -19,7 +19,7 @@ export function classifyRecord(value: Buffer | null, views: ViewSet): Classified
   return { ok: true, line: /[\r\n]/.test(text) ? text.replace(/[\r\n]/g, ' ') : text };
 }
 
-export function toConsumedRecord(topic: string, partition: number, m: KafkaMessage, views: ViewSet): ConsumedRecord {
+export function toConsumedRecord(topic: string, partition: number, m: ConsumedMessage, views: ViewSet): ConsumedRecord {
   const offset = Number(m.offset);
   const ts = Number(m.timestamp);
   // A missing or negative timestamp (old message format) files the segment under 1970: still a

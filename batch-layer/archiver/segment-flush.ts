@@ -13,18 +13,16 @@
  * and nothing is doubled. A crash between 3 and 4 leaves Kafka's committed offset ahead of the
  * checkpoint: harmless, since the archiver seeks back to the checkpoint on assignment.
  */
-import { sendDeadLetters } from '../../adapters/kafka/dlq.js';
-import type { EventProducer } from '../../adapters/kafka/producer.js';
 import type { Metrics } from '../../platform/metrics.js';
-import { asSegmentConflict } from '../../adapters/master/segment-conflict.js';
-import type { Checkpoint, MasterDataset, MasterFile, MasterSegment } from '../../shared/ports.js';
+import type { Checkpoint, DeadLetterSink, MasterDataset, MasterFile, MasterSegment } from '../../shared/ports.js';
+import { asSegmentConflict } from '../../shared/segment-conflict.js';
 import type { SegmentDraft } from './partition-state.js';
 
 export interface FlushTarget {
   topic: string;
-  dlqTopic: string;
   master: MasterDataset;
-  producer: EventProducer;
+  /** the dead-letter topic (started and stopped by the archiver) */
+  deadLetters: DeadLetterSink;
   metrics: Metrics;
   /** told of every refused segment write (counted and logged by the archiver) */
   onConflict?: (key: string) => void;
@@ -90,7 +88,7 @@ export async function flushSegment(
   commit: (partition: number, nextOffset: number) => Promise<void>,
   now: number,
 ): Promise<FlushResult> {
-  if (draft.letters.length > 0) await sendDeadLetters(t.producer, t.dlqTopic, draft.letters);
+  if (draft.letters.length > 0) await t.deadLetters.send(draft.letters);
   const file =
     draft.lines.length === 0
       ? null // every record was invalid: nothing to archive, but the checkpoint still moves on

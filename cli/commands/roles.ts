@@ -9,17 +9,6 @@ import { createKafka } from '../../adapters/kafka/client.js';
 import { EventProducer } from '../../adapters/kafka/producer.js';
 import { generatorOptions, generateCommand } from './generate.js';
 
-/**
- * The archiver's consumer died for good (kafkajs will not restart it): archiving has stopped, so the
- * process exits non-zero for its supervisor to restart it, rather than run on looking healthy.
- */
-function exitOnArchiverFatal(rt: Runtime): (err: unknown) => void {
-  return (err) => {
-    rt.log.fatal({ err }, 'archiver consumer stopped for good: exiting');
-    process.exit(1);
-  };
-}
-
 async function serveRoles(rt: Runtime, services: Service[]): Promise<void> {
   const metrics = metricsEndpoint(rt);
   await runUntilSignal(metrics ? [...services, metrics] : services, rt.log, rt.config.shutdownGraceMs);
@@ -33,7 +22,7 @@ export const archiverCommand: Command = {
   optionHelp: {},
   async run({ env }) {
     const rt = runtime(env);
-    await serveRoles(rt, [buildArchiver(rt, await buildMaster(rt), exitOnArchiverFatal(rt))]);
+    await serveRoles(rt, [buildArchiver(rt, await buildMaster(rt))]);
   },
 };
 
@@ -101,7 +90,7 @@ export const allCommand: Command = {
     const master = await buildMaster(rt);
     const batch = buildBatch(rt, master, { schedule: true });
     const serving = buildServing(rt, master, batch.control);
-    const services: Service[] = [...serving.services, buildArchiver(rt, master, exitOnArchiverFatal(rt)), buildSpeed(rt), ...batch.services];
+    const services: Service[] = [...serving.services, buildArchiver(rt, master), buildSpeed(rt), ...batch.services];
     if (values.generate) {
       const producer = new EventProducer(createKafka(rt.config.kafka.brokers, 'lambda-generate', rt.log));
       services.push(

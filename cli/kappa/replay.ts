@@ -13,6 +13,7 @@
  * - no dead letters: the live layers already sent the invalid records to the DLQ once;
  * - its own metrics registry, so the live layer's gauges are not overwritten.
  */
+import { kafkaConsumerGroups } from '../../adapters/kafka/consumer-group.js';
 import type { Kafka } from 'kafkajs';
 import { RedisSpeedStateStore } from '../../adapters/redis/speed-state-store.js';
 import type { RedisClient } from '../../adapters/redis/scripts.js';
@@ -80,7 +81,7 @@ export async function replayLog(d: ReplayDeps): Promise<PartitionReplay[]> {
     views: d.views,
     log: d.log.child({ component: 'kappa-replay' }),
     metrics: createMetrics(),
-    kafka: d.kafka,
+    consumers: kafkaConsumerGroups(d.kafka, { log: d.log.child({ component: 'kappa-replay' }), retry: config.retry }),
     offsets: d.offsets,
     store,
     deadLetters: NO_DEAD_LETTERS,

@@ -7,7 +7,8 @@ import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicTimestampType } from '../../adapters/kafka/topics.js';
 import { LocalMasterDataset } from '../../adapters/master/index.js';
-import { Archiver } from '../../batch-layer/archiver/archiver.js';
+import type { Archiver } from '../../batch-layer/archiver/archiver.js';
+import { createArchiver } from '../../cli/archiver-wiring.js';
 import { silentLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
 import type { Checkpoint } from '../../shared/ports.js';
@@ -80,7 +81,7 @@ describe('archiver completeThrough', () => {
     await producer.disconnect();
 
     const master = new WatchedMaster(`${ctx.dataDir}/master`);
-    archiver = new Archiver({ config: ctx.config, log: silentLogger(), metrics: createMetrics(), views, master });
+    archiver = createArchiver({ config: ctx.config, log: silentLogger(), metrics: createMetrics(), views, master });
     await archiver.start();
     await waitUntil(() => checkpointsCover(master, topic, new Map([[0, 200]])), Boolean, { what: 'the checkpoint covering offset 199', timeoutMs: 60_000 });
 
@@ -100,7 +101,7 @@ describe('archiver completeThrough', () => {
     contexts.push(ctx);
     topics.push(ctx.config.kafka.topic, ctx.config.kafka.dlqTopic);
     await archiver?.stop();
-    archiver = new Archiver({
+    archiver = createArchiver({
       config: ctx.config,
       log: silentLogger(),
       metrics: createMetrics(),

@@ -7,7 +7,8 @@
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMasterDataset } from '../../adapters/master/index.js';
-import { Archiver } from '../../batch-layer/archiver/archiver.js';
+import type { Archiver } from '../../batch-layer/archiver/archiver.js';
+import { createArchiver } from '../../cli/archiver-wiring.js';
 import { runWiredBatch } from '../../cli/batch-wiring.js';
 import { silentLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
@@ -43,7 +44,7 @@ describe('archive gaps', () => {
   let kafka: Kafka;
   let master: MasterDataset;
   let archiver: Archiver | null = null;
-  const newArchiver = () => new Archiver({ config: ctx.config, log: silentLogger(), metrics: createMetrics(), views, master });
+  const newArchiver = () => createArchiver({ config: ctx.config, log: silentLogger(), metrics: createMetrics(), views, master });
 
   beforeAll(async () => {
     ctx = testContext({ LAMBDA_TOPIC_PARTITIONS: '1', LAMBDA_ARCHIVER_FLUSH_MS: '200', LAMBDA_KAFKA_SESSION_TIMEOUT_MS: '6000', LAMBDA_BATCH_WORKERS: '1' });

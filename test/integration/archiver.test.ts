@@ -9,7 +9,8 @@ import { endOffsets } from '../../adapters/kafka/topics.js';
 import { DLQ_HEADERS } from '../../adapters/kafka/dlq.js';
 import { openMasterDataset } from '../../adapters/master/index.js';
 import { arrivalComplete } from '../../shared/master/arrival-complete.js';
-import { Archiver } from '../../batch-layer/archiver/archiver.js';
+import type { Archiver } from '../../batch-layer/archiver/archiver.js';
+import { createArchiver } from '../../cli/archiver-wiring.js';
 import { silentLogger } from '../../platform/logger.js';
 import { createMetrics, type Metrics } from '../../platform/metrics.js';
 import { INVALID_REASONS } from '../../shared/events.js';
@@ -36,7 +37,7 @@ describe('archiver (in process)', () => {
   let master: MasterDataset;
   let metrics: Metrics;
   let archiver: Archiver | null = null;
-  const newArchiver = () => new Archiver({ config: ctx.config, log: silentLogger(), metrics, views, master });
+  const newArchiver = () => createArchiver({ config: ctx.config, log: silentLogger(), metrics, views, master });
 
   beforeAll(() => {
     ctx = testContext({
@@ -145,7 +146,7 @@ describe('archiver with a partition that never receives a record', () => {
     const { topic } = ctx.config.kafka;
     const kafka = testKafka(ctx.config.kafka.brokers);
     const master = openMasterDataset(ctx.config, silentLogger());
-    const archiver = new Archiver({ config: ctx.config, log: silentLogger(), metrics: createMetrics(), views, master });
+    const archiver = createArchiver({ config: ctx.config, log: silentLogger(), metrics: createMetrics(), views, master });
     try {
       await archiver.start();
       const producer = kafka.producer();
@@ -185,7 +186,7 @@ describe('archiver across rebalances', () => {
     const { topic, dlqTopic } = ctx.config.kafka;
     const kafka = testKafka(ctx.config.kafka.brokers);
     const master = openMasterDataset(ctx.config, silentLogger());
-    const make = () => new Archiver({ config: ctx.config, log: silentLogger(), metrics: createMetrics(), views, master });
+    const make = () => createArchiver({ config: ctx.config, log: silentLogger(), metrics: createMetrics(), views, master });
     const first = make();
     const second = make();
     const records = clickRecords(2_400, 13).map((r) => ({ key: r.key, value: r.value }));

@@ -13,7 +13,7 @@ import type { RedisClient } from '../../adapters/redis/scripts.js';
 import { endOffsets, ensureTopics } from '../../adapters/kafka/topics.js';
 import { openMasterDataset } from '../../adapters/master/index.js';
 import { SqliteBatchViewStore } from '../../adapters/sqlite/batch-view-store.js';
-import { Archiver } from '../../batch-layer/archiver/archiver.js';
+import { createArchiver } from '../../cli/archiver-wiring.js';
 import { runWiredBatch } from '../../cli/batch-wiring.js';
 import { silentLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
@@ -80,7 +80,7 @@ describe.skipIf(skip !== null)(`end to end on the cluster topology${skip ? ` (sk
     await produceAll(kafka, k.topic, all.slice(0, half));
     for (let i = 0; i < 2; i++) {
       const speed = createSpeedLayer({ config: ctx.config, views, log: silentLogger(), metrics: createMetrics(), statusIntervalMs: 200 });
-      const archiver = new Archiver({ config: ctx.config, views, log: silentLogger(), metrics: createMetrics(), master });
+      const archiver = createArchiver({ config: ctx.config, views, log: silentLogger(), metrics: createMetrics(), master });
       services.push(speed, archiver);
       await Promise.all([speed.start(), archiver.start()]);
     }

@@ -11,7 +11,8 @@ import type { Kafka } from 'kafkajs';
 import { DLQ_HEADERS } from '../../adapters/kafka/dlq.js';
 import { endOffsets } from '../../adapters/kafka/topics.js';
 import { openMasterDataset } from '../../adapters/master/index.js';
-import { Archiver } from '../../batch-layer/archiver/archiver.js';
+import type { Archiver } from '../../batch-layer/archiver/archiver.js';
+import { createArchiver } from '../../cli/archiver-wiring.js';
 import { silentLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
@@ -78,7 +79,7 @@ describe('hostile events straight to Kafka', () => {
     const log = silentLogger();
     const master = openMasterDataset(ctx.config, log);
     speed = createSpeedLayer({ config: ctx.config, views, log, metrics: createMetrics() });
-    archiver = new Archiver({ config: ctx.config, log, metrics: createMetrics(), views, master });
+    archiver = createArchiver({ config: ctx.config, log, metrics: createMetrics(), views, master });
     await Promise.all([speed.start(), archiver.start()]);
     await waitCaughtUp(kafka, redis, ctx.config);
     const ends = await endOffsets(kafka, topic);

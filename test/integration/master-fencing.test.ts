@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KafkaDeadLetterSink } from '../../adapters/kafka/dead-letter-sink.js';
 import { EventProducer } from '../../adapters/kafka/producer.js';
 import type { S3MasterDataset } from '../../adapters/master/index.js';
 import { asSegmentConflict, LocalMasterDataset, openMasterDataset } from '../../adapters/master/index.js';
@@ -88,9 +89,8 @@ describe.each(backends)('fenced segment writes: $name', (backend) => {
     ({ master, cleanup } = await backend.open());
     target = {
       topic: TOPIC,
-      dlqTopic: `${TOPIC}.dlq`,
       master,
-      producer: new EventProducer(kafka),
+      deadLetters: new KafkaDeadLetterSink(new EventProducer(kafka), `${TOPIC}.dlq`),
       metrics: createMetrics(),
       onConflict: (k) => conflicts.push(k),
     };
