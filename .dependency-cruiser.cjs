@@ -4,8 +4,7 @@
  *  - shared/ is pure: it imports only shared/ and zod (no layer, no adapter, no client library, no I/O);
  *  - the three layers never import each other; adapters and platform import no layer;
  *  - only the CLI wires layers together, and adapters to the three layers, which reach
- *    infrastructure only through ports (docs/design-decisions.md, "Ports"); the batch layer's
- *    archiver still imports adapters while it moves onto a consumer port (in flight, issue 19);
+ *    infrastructure only through ports (docs/design-decisions.md, "Ports");
  *  - the teaching lab (lab/) is a client of the public HTTP API: it imports only itself and shared/;
  *  - the browser dashboard imports only itself, uPlot and the answer types (type-only), and the
  *    response schemas it takes them from import no server code (docs/design-decisions.md, "Dashboard").
@@ -39,10 +38,9 @@ module.exports = {
     {
       name: 'layers-import-no-adapter',
       comment:
-        'The layers use ports (shared/ports.ts, shared/speed/ports.ts, shared/batch/ports.ts, serving-layer/query/context.ts); cli/ builds the adapters. batch-layer/archiver/ is left out while it moves onto a consumer port (in flight, issue 19).',
+        'The layers use ports (shared/ports.ts, shared/speed/ports.ts, shared/batch/ports.ts, serving-layer/query/context.ts); cli/ builds the adapters.',
       severity: 'error',
-      // batch-layer/archiver/ is excluded for now: it is being moved onto a consumer port (in flight, issue 19).
-      from: { path: '^(speed-layer|serving-layer|batch-layer)/', pathNot: '^batch-layer/archiver/' },
+      from: { path: '^(speed-layer|serving-layer|batch-layer)/' },
       to: { path: '^adapters/' },
     },
     {

@@ -3,7 +3,7 @@
  * (.dependency-cruiser.cjs "layers-import-no-adapter", docs/design-decisions.md "Ports") fails on a
  * deliberate violation: dependency-cruiser runs with the project's own configuration over a small
  * tree written to a temporary folder (never into the repository), as `npm test` runs it. A lazy
- * import() counts too; batch-layer/archiver/ is left out while it moves onto a consumer port (issue 19).
+ * import() counts too, and the archiver (batch-layer/archiver/) is held to it like the rest of the batch layer.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,7 +36,6 @@ describe('import rules', () => {
       'batch-layer/run/uses-adapter.ts': "import { client } from '../../adapters/redis/client.js';\nexport const n = client;\n",
       'batch-layer/run/imports-adapter-lazily.ts': "export const load = () => import('../../adapters/redis/client.js');\n",
       'batch-layer/run/uses-port.ts': "import type { Port } from '../../shared/ports.js';\nexport const read = (p: Port) => p.read();\n",
-      // Left out of the rule while it moves onto a consumer port (in flight, issue 19).
       'batch-layer/archiver/uses-adapter.ts': "import { client } from '../../adapters/redis/client.js';\nexport const n = client;\n",
     });
     const run = spawnSync(
@@ -50,6 +49,7 @@ describe('import rules', () => {
     expect(run.status).not.toBe(0);
     const violations = run.stdout.split('\n').filter((l) => l.includes('error '));
     expect(violations.map((l) => l.trim()).sort()).toEqual([
+      'error layers-import-no-adapter: batch-layer/archiver/uses-adapter.ts → adapters/redis/client.ts',
       'error layers-import-no-adapter: batch-layer/run/imports-adapter-lazily.ts → adapters/redis/client.ts',
       'error layers-import-no-adapter: batch-layer/run/uses-adapter.ts → adapters/redis/client.ts',
       'error layers-import-no-adapter: serving-layer/query/uses-adapter.ts → adapters/redis/client.ts',
