@@ -1,20 +1,22 @@
 /** GET /api/v1/views and /api/v1/views/{view}: the view definitions as loaded (shared/views/definition.ts). */
 import { z } from 'zod';
 import { granularity } from './common.js';
+import { MEMBER_KINDS, ROW_KINDS, SCALED_KINDS } from '../../../shared/aggregate/measure-kinds.js';
 
 const field = z.string().describe('the event field it reads');
 
 export const measureDef = z
   .discriminatedUnion('type', [
-    z.strictObject({ type: z.literal('count') }),
+    // The kinds by what they read, from the measure table (shared/aggregate/measure-kinds.ts).
+    z.strictObject({ type: z.enum(ROW_KINDS) }),
     z.strictObject({
-      type: z.enum(['sum', 'min', 'max']),
+      type: z.enum(SCALED_KINDS),
       field,
       decimals: z.int().nonnegative().describe('values are exact to this many decimals'),
     }),
-    z.strictObject({ type: z.literal('distinct'), field }),
+    z.strictObject({ type: z.enum(MEMBER_KINDS), field }),
   ])
-  .describe('a measure: count, sum, min, max (of a field, exact to `decimals`) or distinct (of a field)');
+  .describe(`a measure: ${ROW_KINDS.join(', ')}; ${SCALED_KINDS.join(', ')} (of a field, exact to \`decimals\`); ${MEMBER_KINDS.join(', ')} (of a field)`);
 
 export const viewDef = z.strictObject({
   name: z.string(),
