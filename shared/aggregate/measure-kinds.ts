@@ -43,6 +43,8 @@ export interface CellSpec {
   readonly sqliteType: 'INTEGER';
   /** whether stored cells of several groups combine exactly */
   readonly rollsUp: boolean;
+  /** how the dashboard combines final values of a one-cell measure (it never sees cells); null: it cannot */
+  readonly finalCombine: 'add' | 'min' | 'max' | null;
 }
 
 function addExact(a: number | null, b: number | null): number | null {
@@ -64,6 +66,7 @@ export const CELLS: Readonly<Record<CellKind, CellSpec>> = Object.freeze({
     redisOp: 'incr',
     sqliteType: 'INTEGER',
     rollsUp: true,
+    finalCombine: 'add',
   },
   sum: {
     identity: 0,
@@ -73,6 +76,7 @@ export const CELLS: Readonly<Record<CellKind, CellSpec>> = Object.freeze({
     redisOp: 'incr',
     sqliteType: 'INTEGER',
     rollsUp: true,
+    finalCombine: 'add',
   },
   min: {
     identity: null,
@@ -82,6 +86,7 @@ export const CELLS: Readonly<Record<CellKind, CellSpec>> = Object.freeze({
     redisOp: 'min',
     sqliteType: 'INTEGER',
     rollsUp: true,
+    finalCombine: 'min',
   },
   max: {
     identity: null,
@@ -91,6 +96,7 @@ export const CELLS: Readonly<Record<CellKind, CellSpec>> = Object.freeze({
     redisOp: 'max',
     sqliteType: 'INTEGER',
     rollsUp: true,
+    finalCombine: 'max',
   },
   distinct: {
     identity: 0,
@@ -101,6 +107,7 @@ export const CELLS: Readonly<Record<CellKind, CellSpec>> = Object.freeze({
     redisOp: 'hll',
     sqliteType: 'INTEGER',
     rollsUp: false,
+    finalCombine: null,
   },
 });
 
@@ -179,6 +186,29 @@ export function rollsUp(def: MeasureDef): boolean {
 /** Whether the measure keeps a distinct cell (so a sketch in run files and an HLL in Redis). */
 export function isSketched(def: MeasureDef): boolean {
   return kindOf(def).cells.some((c) => c.cell === 'distinct');
+}
+
+/**
+ * What a client that sees final values only (the browser dashboard, through GET /api/v1/views)
+ * needs to know of a measure: the decimals to show, the value of a bucket without rows, how the
+ * values of several rows combine (null: they cannot, several rows give no value) and whether the
+ * measure has sketches (a union over the range is its total).
+ */
+export interface MeasureFold {
+  decimals: number;
+  empty: number | null;
+  combine: 'add' | 'min' | 'max' | null;
+  sketched: boolean;
+}
+
+export function measureFold(def: MeasureDef): MeasureFold {
+  const cells = kindOf(def).cells;
+  return {
+    decimals: kindOf(def).reads === 'scaled' ? decimalsOf(def) : 0,
+    empty: emptyValue(def),
+    combine: cells.length === 1 && cells[0] !== undefined ? CELLS[cells[0].cell].finalCombine : null,
+    sketched: isSketched(def),
+  };
 }
 
 // ---- a view's cells ---------------------------------------------------------------------------
