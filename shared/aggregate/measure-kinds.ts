@@ -130,7 +130,7 @@ export interface KindSpec {
 
 /** The kinds by what they read: definition.ts builds the types and the file schema from these lists. */
 export const ROW_KINDS = Object.freeze(['count'] as const);
-export const SCALED_KINDS = Object.freeze(['sum', 'min', 'max'] as const);
+export const SCALED_KINDS = Object.freeze(['sum', 'min', 'max', 'avg'] as const);
 export const MEMBER_KINDS = Object.freeze(['distinct'] as const);
 export type MeasureKind = (typeof ROW_KINDS)[number] | (typeof SCALED_KINDS)[number] | (typeof MEMBER_KINDS)[number];
 
@@ -143,6 +143,16 @@ export const KINDS: Readonly<Record<MeasureKind, KindSpec>> = Object.freeze({
   min: { reads: 'scaled', cells: [{ cell: 'min' }], finalize: (s: readonly (number | null)[], d: number) => scaledOrNull(s[0], d) },
   max: { reads: 'scaled', cells: [{ cell: 'max' }], finalize: (s: readonly (number | null)[], d: number) => scaledOrNull(s[0], d) },
   distinct: { reads: 'member', cells: [{ cell: 'distinct' }], finalize: (s: readonly (number | null)[]) => s[0] ?? null },
+  // avg: the sum of the field and the number of events carrying it; null when none did. Both
+  // cells add, so it rolls up and merges across layers exactly.
+  avg: {
+    reads: 'scaled',
+    cells: [{ cell: 'sum' }, { cell: 'count', ofField: true }],
+    finalize: (s: readonly (number | null)[], d: number) => {
+      const n = s[1] ?? 0;
+      return n === 0 ? null : unscale(s[0] ?? 0, d) / n;
+    },
+  },
 });
 
 export const MEASURE_KINDS: readonly MeasureKind[] = Object.freeze(Object.keys(KINDS) as MeasureKind[]);
