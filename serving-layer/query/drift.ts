@@ -4,7 +4,7 @@
  * (late arrivals, HyperLogLog estimates, duplicates when speed dedupe is off); then how each
  * bucket changed between the two latest batch runs (late data absorbed by recomputation).
  */
-import { countsEvents, emptyValue, exactDecimals, isSketched } from '../../shared/aggregate/measure-kinds.js';
+import { countsEvents, emptyValue, exactDecimals, isSketched, sketchedIn } from '../../shared/aggregate/measure-kinds.js';
 import { attributeBucket, missingFromRunCause, type AttributedCause, type RunTimes } from '../../shared/drift-attribution.js';
 import { drift, servingBoundary, speedGap } from '../../shared/merge.js';
 import { SketchUnion } from '../../shared/hll/sketch.js';
@@ -62,12 +62,6 @@ interface JoinedRow {
   dims: (string | null)[];
   batch?: BucketRow;
   speed?: BucketRow;
-}
-
-/** Whether measure `m` of the view keeps a sketch (a distinct measure: estimated in the speed layer). */
-function sketched(view: ViewDef, m: string): boolean {
-  const def = Object.hasOwn(view.measures, m) ? view.measures[m] : undefined;
-  return def !== undefined && isSketched(def);
 }
 
 function countDiff(view: ViewDef, rows: readonly JoinedRow[]): number {
@@ -262,12 +256,12 @@ function driftCompute(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, inp
         exact: c.exact,
         detail: causeDetail(c, latest?.runId ?? ''),
       }));
-      if (rq.measures.some((m) => sketched(view, m)))
+      if (rq.measures.some((m) => sketchedIn(view, m)))
         causes.push({
           cause: 'hll_estimate',
           detail: hllDetail(
             rows,
-            rq.measures.filter((m) => sketched(view, m)),
+            rq.measures.filter((m) => sketchedIn(view, m)),
           ),
         });
       const unexplained = attributed.find((c) => c.cause === 'unexplained')?.events ?? 0;
@@ -287,7 +281,7 @@ function driftCompute(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, inp
           rowsWithRelative: xs.length,
           meanRelative: xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null,
           maxRelative: xs.length ? Math.max(...xs) : null,
-          ...(sketched(view, m) && input.batchSketches.get(m) !== null
+          ...(sketchedIn(view, m) && input.batchSketches.get(m) !== null
             ? {
                 batchSketchMeanRelative: st.sketchRel.length ? st.sketchRel.reduce((a, b) => a + b, 0) / st.sketchRel.length : null,
                 batchSketchMaxRelative: st.sketchRel.length ? Math.max(...st.sketchRel) : null,
@@ -324,7 +318,7 @@ function driftCompute(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, inp
 function batchSketchEstimates(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, range: SeriesQuery): Map<string, Map<string, number> | null> {
   const out = new Map<string, Map<string, number> | null>();
   for (const m of rq.measures) {
-    if (!sketched(view, m)) continue;
+    if (!sketchedIn(view, m)) continue;
     const rows = snap.sketches(range, m);
     out.set(
       m,

@@ -9,7 +9,7 @@
  * that keeps no sketches (LAMBDA_BATCH_SKETCHES=false, or written before them) leaves a union over
  * its buckets unavailable.
  */
-import { isSketched } from '../../shared/aggregate/measure-kinds.js';
+import { sketchedIn } from '../../shared/aggregate/measure-kinds.js';
 import type { Source } from '../../shared/merge.js';
 import type { BatchRunInfo, BatchSnapshot, SeriesQuery, SketchRow } from '../../shared/ports.js';
 import { HLL_STANDARD_ERROR, SketchUnion } from '../../shared/hll/sketch.js';
@@ -23,10 +23,7 @@ export { HLL_STANDARD_ERROR };
 
 /** The distinct measures among those asked for, in the view's order. */
 export function distinctAsked(view: ViewDef, rq: ResolvedQuery): string[] {
-  return rq.measures.filter((m) => {
-    const def = Object.hasOwn(view.measures, m) ? view.measures[m] : undefined;
-    return def !== undefined && isSketched(def);
-  });
+  return rq.measures.filter((m) => sketchedIn(view, m));
 }
 
 /** Key of a stored group's dims reduced to `groupBy` (the key rollUp and the totals group by). */

@@ -198,6 +198,9 @@ export function isSketched(def: MeasureDef): boolean {
   return kindOf(def).cells.some((c) => c.cell === 'distinct');
 }
 
+/** isSketched of the view's measure `name`; false for a name the view lacks. */
+export const sketchedIn = (view: ViewDef, name: string): boolean => Object.hasOwn(view.measures, name) && isSketched(view.measures[name] as MeasureDef);
+
 /**
  * What a client that sees final values only (the browser dashboard, through GET /api/v1/views)
  * needs to know of a measure: the decimals to show, the value of a bucket without rows, how the
