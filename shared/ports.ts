@@ -160,6 +160,13 @@ export interface BucketRow {
   /** finalized values keyed by measure name */
   values: Record<string, number | null>;
   /**
+   * The stored cells the values finalize from (shared/aggregate/measure-kinds.ts), keyed by cell
+   * name: what the serving layer combines when it rolls rows up, so every measure, also one of
+   * several cells (avg), combines exactly across groups and layers. Every store sets it; absent
+   * (a hand-built row), the table derives it from the values of one-cell measures.
+   */
+  cells?: Record<string, number | null>;
+  /**
    * How many stored rows this row combines (absent = 1): more than 1 only when the query asked for
    * `keep` and the store rolled the other dimensions up (their dims are then null, and a distinct
    * measure is null: exact distinct counts cannot be added).

@@ -16,8 +16,8 @@ import { groupKey } from './aggregate/aggregate.js';
 
 export type FinalValues = Record<string, number | null>;
 
-/** Accumulator per measure: a number (count, scaled sum/min/max), null (no min/max yet) or a Set. */
-type Acc = Record<string, number | null | Set<string>>;
+/** Accumulator per measure: a number (count, scaled sum/min/max), null (no min/max yet), a Set, or an avg's scaled sum and count. */
+type Acc = Record<string, number | null | Set<string> | { sum: number; n: number }>;
 
 /**
  * Valid events, first occurrence of each id kept (list order). Strings are JSON
@@ -42,6 +42,7 @@ function emptyAcc(view: ViewDef): Acc {
   for (const [name, m] of Object.entries(view.measures)) {
     if (m.type === 'count' || m.type === 'sum') acc[name] = 0;
     else if (m.type === 'distinct') acc[name] = new Set<string>();
+    else if (m.type === 'avg') acc[name] = { sum: 0, n: 0 };
     else acc[name] = null;
   }
   return acc;
@@ -53,7 +54,11 @@ function addTo(acc: Acc, view: ViewDef, contributions: Record<string, number | s
     const cur = acc[name];
     if (c === null || c === undefined) continue;
     if (m.type === 'distinct') (cur as Set<string>).add(c as string);
-    else if (m.type === 'count' || m.type === 'sum') acc[name] = (cur as number) + (c as number);
+    else if (m.type === 'avg') {
+      const a = cur as { sum: number; n: number };
+      a.sum += c as number;
+      a.n++;
+    } else if (m.type === 'count' || m.type === 'sum') acc[name] = (cur as number) + (c as number);
     else if (m.type === 'min') acc[name] = cur === null ? (c as number) : Math.min(cur as number, c as number);
     else acc[name] = cur === null ? (c as number) : Math.max(cur as number, c as number);
   }
@@ -64,8 +69,9 @@ function finish(acc: Acc, view: ViewDef): FinalValues {
   for (const [name, m] of Object.entries(view.measures)) {
     const v = acc[name] ?? null;
     if (v instanceof Set) out[name] = v.size;
+    else if (typeof v === 'object' && v !== null) out[name] = v.n === 0 ? null : v.sum / 10 ** (m as { decimals: number }).decimals / v.n;
     else if (m.type === 'count' || m.type === 'distinct' || v === null) out[name] = v;
-    else out[name] = v / 10 ** m.decimals;
+    else out[name] = v / 10 ** (m as { decimals: number }).decimals;
   }
   return out;
 }

@@ -10,6 +10,8 @@
  */
 import type { GroupState } from '../../shared/aggregate/aggregate.js';
 import type { MeasureState } from '../../shared/aggregate/monoids.js';
+import { CELLS } from '../../shared/aggregate/measure-kinds.js';
+import { storedValue } from '../../shared/aggregate/stored-group.js';
 import { SPEED_TOTAL_FIELDS, type SpeedApply } from '../../shared/speed/apply.js';
 import type { Granularity } from '../../shared/time.js';
 import {
@@ -91,15 +93,16 @@ export function encodeApply(prefix: string, a: SpeedApply, policy: RetentionPoli
     const dims = encodeDims(g.dims);
     const s = sectionOf(g, expireAt);
     const fieldsBefore = s.incr.length + s.min.length + s.max.length;
+    // g.measures holds the group's cells (shared/aggregate/measure-kinds.ts); each applies by its op.
     for (const name in g.measures) {
       const m = g.measures[name] as MeasureState;
-      if (m.kind === 'count') {
-        if (m.n !== 0) s.incr.push(groupField(dims, name), String(m.n));
-      } else if (m.kind === 'sum') {
-        if (m.v !== 0) s.incr.push(groupField(dims, name), String(m.v));
-      } else if (m.kind === 'min' || m.kind === 'max') {
-        if (m.v !== null) (m.kind === 'min' ? s.min : s.max).push(groupField(dims, name), String(m.v));
-      } else if (m.members.size > 0) {
+      const op = CELLS[m.kind].redisOp;
+      const v = storedValue(m);
+      if (op === 'incr') {
+        if (v !== 0 && v !== null) s.incr.push(groupField(dims, name), String(v));
+      } else if (op === 'min' || op === 'max') {
+        if (v !== null) (op === 'min' ? s.min : s.max).push(groupField(dims, name), String(v));
+      } else if (m.kind === 'distinct' && m.members.size > 0) {
         const tag = hllTag(prefix, g.view, g.granularity, g.bucketStart);
         let call = hll.get(tag);
         if (call === undefined) {

@@ -6,10 +6,10 @@
  * at the end. Redis calls per series: one per partition and one per HLL slot in the range.
  */
 import { LambdaError } from '../../shared/errors.js';
-import { unscale } from '../../shared/decimal.js';
+import { CELLS, finalizeCells, isSketched, viewCells } from '../../shared/aggregate/measure-kinds.js';
 import type { BucketRow, LateClassEvent, SeriesQuery, SketchRow, SpeedRowWithCounters, SpeedViewStore } from '../../shared/ports.js';
 import { floorTo, type Granularity } from '../../shared/time.js';
-import { keepsEveryDimension, type MeasureDef, type ViewDef, type ViewSet } from '../../shared/views/definition.js';
+import { keepsEveryDimension, type ViewDef, type ViewSet } from '../../shared/views/definition.js';
 import { getView } from '../../shared/views/load.js';
 import { redisCall } from './client.js';
 import {
@@ -212,7 +212,7 @@ export class RedisSpeedViewStore implements SpeedViewStore {
 
   private distinctMeasure(view: ViewDef, measure: string): void {
     const def = Object.hasOwn(view.measures, measure) ? view.measures[measure] : undefined;
-    if (def?.type !== 'distinct') throw new LambdaError('VALIDATION', `view "${view.name}" has no distinct measure "${measure}"`);
+    if (def === undefined || !isSketched(def)) throw new LambdaError('VALIDATION', `view "${view.name}" has no distinct measure "${measure}"`);
   }
 
   private ref(view: ViewDef, granularity: Granularity, g: StoredGroup): GroupRef {
@@ -224,9 +224,9 @@ export class RedisSpeedViewStore implements SpeedViewStore {
    * slot. Keyed by HLL key; a key that does not exist counts 0 (no member was ever added).
    */
   private async distinctOf(view: ViewDef, granularity: Granularity, groups: readonly StoredGroup[]): Promise<Map<string, number>> {
-    const measures = Object.entries(view.measures)
-      .filter(([, d]) => d.type === 'distinct')
-      .map(([name]) => name);
+    const measures = viewCells(view)
+      .filter((c) => CELLS[c.kind].redisOp === 'hll')
+      .map((c) => c.name);
     const out = new Map<string, number>();
     if (measures.length === 0 || groups.length === 0) return out;
     const bySlot = new Map<string, string[]>();
@@ -261,34 +261,23 @@ export class RedisSpeedViewStore implements SpeedViewStore {
 
   /** `parts` > 1: `g` combines that many stored groups (see rollUpGroups); its distinct measures are then null. */
   private row(view: ViewDef, granularity: Granularity, g: StoredGroup, distinct: ReadonlyMap<string, number>, parts = 1): SpeedRowWithCounters {
-    const values: Record<string, number | null> = {};
-    for (const [name, def] of Object.entries(view.measures) as [string, MeasureDef][]) {
-      switch (def.type) {
-        case 'count':
-          values[name] = sumField(g.shards, name);
-          break;
-        case 'sum':
-          values[name] = unscale(sumField(g.shards, name), def.decimals);
-          break;
-        case 'min':
-        case 'max': {
-          const v = extremeField(g.shards, name, def.type);
-          values[name] = v === null ? null : unscale(v, def.decimals);
-          break;
-        }
-        case 'distinct':
-          // Exact distinct counts of different groups are not added up, and the batch layer's are
-          // exact: a rolled-up distinct is null in both layers (rollup.ts reports it unavailable).
-          values[name] = parts > 1 ? null : (distinct.get(distinctHllKey(this.opts.prefix, this.ref(view, granularity, g), name, g.encodedDims)) ?? 0);
-          break;
-      }
+    // Each cell read by its op (shared/aggregate/measure-kinds.ts); the table finalizes.
+    const cells: Record<string, number | null> = {};
+    for (const c of viewCells(view)) {
+      const op = CELLS[c.kind].redisOp;
+      if (op === 'incr') cells[c.name] = sumField(g.shards, c.name);
+      else if (op === 'min' || op === 'max') cells[c.name] = extremeField(g.shards, c.name, op);
+      // Exact distinct counts of different groups are not added up, and the batch layer's are
+      // exact: a rolled-up distinct is null in both layers (rollup.ts reports it unavailable).
+      else cells[c.name] = parts > 1 ? null : (distinct.get(distinctHllKey(this.opts.prefix, this.ref(view, granularity, g), c.name, g.encodedDims)) ?? 0);
     }
     return {
       view: view.name,
       granularity,
       bucketStart: g.bucketStart,
       dims: g.dims,
-      values,
+      values: finalizeCells(view, cells),
+      cells,
       late: sumField(g.shards, LATE_FIELD),
       duplicates: sumField(g.shards, DUPS_FIELD),
       unchecked: sumField(g.shards, UNCHECKED_FIELD),

@@ -4,10 +4,10 @@
  */
 import Database from 'better-sqlite3';
 import { LambdaError } from '../../shared/errors.js';
-import { unscale } from '../../shared/decimal.js';
 import type { BucketRow, SeriesQuery, SketchRow } from '../../shared/ports.js';
 import { floorTo } from '../../shared/time.js';
-import { keepsEveryDimension, type MeasureDef, type ViewDef, type ViewSet } from '../../shared/views/definition.js';
+import { keepsEveryDimension, type ViewDef, type ViewSet } from '../../shared/views/definition.js';
+import { CELLS, finalizeCells, isSketched, viewCells } from '../../shared/aggregate/measure-kinds.js';
 import { getView, loadViews } from '../../shared/views/load.js';
 import type { BatchRunRecord } from '../../shared/batch/run-record.js';
 import { dimensionColumns, measureColumn, quoteIdent, RUN_FILE_FORMAT, SKETCH_FORMAT, sketchTable, viewTable } from './run-schema.js';
@@ -57,9 +57,10 @@ export class RunFileReader {
     // Rolling up in SQLite (when the caller drops dimensions) returns one row per kept group
     // instead of every stored group: far fewer rows to build, sort and combine in JavaScript.
     const kept = keepsEveryDimension(view, q.keep) ? null : new Set(q.keep);
-    const measures = Object.entries(view.measures) as [string, MeasureDef][];
+    // The stored cells, combined by each cell's own SQL (shared/aggregate/measure-kinds.ts) when rolling up.
+    const measures = viewCells(view);
     const dimSql = dimCols.map((c, i) => (kept === null || kept.has(view.dimensions[i] as string) ? quoteIdent(c) : 'NULL'));
-    const measureSql = measures.map(([name, def]) => (kept === null ? quoteIdent(measureColumn(name)) : rolledUp(def, quoteIdent(measureColumn(name)))));
+    const measureSql = measures.map((c) => (kept === null ? quoteIdent(measureColumn(c.name)) : CELLS[c.kind].sqlRollup(quoteIdent(measureColumn(c.name)))));
     const groupCols = ['bucket_start', ...dimSql.filter((c) => c !== 'NULL')];
     const sql =
       `SELECT bucket_start, ${[...dimSql, ...measureSql, kept === null ? '1' : 'COUNT(*)'].join(', ')} FROM ${quoteIdent(viewTable(view))} ` +
@@ -70,15 +71,19 @@ export class RunFileReader {
     const rows = this.statement(sql).all(...params);
     const nDims = dimCols.length;
     return rows.map((r) => {
-      const values: Record<string, number | null> = {};
-      measures.forEach(([name, def], i) => (values[name] = finalValue(def, r[1 + nDims + i] ?? null)));
+      const cells: Record<string, number | null> = {};
+      measures.forEach((c, i) => {
+        const raw = r[1 + nDims + i];
+        cells[c.name] = typeof raw === 'number' ? raw : null;
+      });
       const parts = r[1 + nDims + measures.length] as number;
       const row: BucketRow = {
         view: view.name,
         granularity: q.granularity,
         bucketStart: r[0] as number,
         dims: r.slice(1, 1 + nDims) as (string | null)[],
-        values,
+        values: finalizeCells(view, cells),
+        cells,
       };
       if (parts !== 1) row.parts = parts;
       return row;
@@ -92,7 +97,8 @@ export class RunFileReader {
    */
   sketches(q: SeriesQuery, measure: string): SketchRow[] | null {
     const view = this.view(q);
-    if (!Object.hasOwn(view.measures, measure) || view.measures[measure]?.type !== 'distinct') {
+    const def = Object.hasOwn(view.measures, measure) ? view.measures[measure] : undefined;
+    if (def === undefined || !isSketched(def)) {
       throw new LambdaError('VALIDATION', `view "${view.name}" has no distinct measure "${measure}"`, { details: { view: view.name, measure } });
     }
     if (!this.hasSketches) return null;
@@ -159,26 +165,4 @@ function rangeWhere(view: ViewDef, q: SeriesQuery): { where: string[]; params: (
     }
   }
   return { where, params };
-}
-
-/** The SQL that combines a measure column over the rows of a kept group, by the measure's monoid. */
-function rolledUp(def: MeasureDef, col: string): string {
-  switch (def.type) {
-    case 'count':
-    case 'sum':
-      return `SUM(${col})`;
-    case 'min':
-      return `MIN(${col})`;
-    case 'max':
-      return `MAX(${col})`;
-    case 'distinct':
-      // Exact distinct counts of different groups cannot be added (a visitor may be in several).
-      return `CASE WHEN COUNT(*) = 1 THEN MAX(${col}) END`;
-  }
-}
-
-/** Stored integer -> final value: sums, min and max unscaled; only min/max/rolled-up distinct are ever NULL. */
-function finalValue(def: MeasureDef, raw: string | number | null): number | null {
-  if (typeof raw !== 'number') return null;
-  return def.type === 'count' || def.type === 'distinct' ? raw : unscale(raw, def.decimals);
 }

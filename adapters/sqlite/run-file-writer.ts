@@ -11,6 +11,7 @@ import { LambdaError } from '../../shared/errors.js';
 import type { GroupState } from '../../shared/aggregate/aggregate.js';
 import { toStoredGroups, type StoredSketch } from '../../shared/aggregate/stored-group.js';
 import type { ViewSet } from '../../shared/views/definition.js';
+import { isSketched, viewCells } from '../../shared/aggregate/measure-kinds.js';
 import {
   createRunIndexes,
   createRunSchema,
@@ -71,7 +72,7 @@ function insertAll(db: Database.Database, c: RunFileContent): number {
 
   const inserts = new Map<string, { stmt: Database.Statement; measures: string[] }>();
   for (const view of c.views.views) {
-    const measures = Object.keys(view.measures);
+    const measures = viewCells(view).map((c) => c.name);
     const cols = ['granularity', 'bucket_start', ...dimensionColumns(view), ...measures.map(measureColumn)];
     const sql = `INSERT INTO ${quoteIdent(viewTable(view))} (${cols.map(quoteIdent).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
     inserts.set(view.name, { stmt: db.prepare(sql), measures });
@@ -87,7 +88,7 @@ function insertAll(db: Database.Database, c: RunFileContent): number {
     values.push(g.granularity, g.bucketStart, ...g.dims);
     for (const m of ins.measures) {
       const v = g.values[m];
-      if (v === undefined) throw new LambdaError('INTERNAL', `group of view "${g.view}" lacks measure "${m}"`);
+      if (v === undefined) throw new LambdaError('INTERNAL', `group of view "${g.view}" lacks cell "${m}"`);
       values.push(v);
     }
     ins.stmt.run(values);
@@ -103,7 +104,7 @@ function insertSketches(db: Database.Database, views: ViewSet, sketches: Iterabl
     const sql = `INSERT INTO ${quoteIdent(sketchTable(view))} (${cols.map(quoteIdent).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
     const distinct = new Set(
       Object.entries(view.measures)
-        .filter(([, m]) => m.type === 'distinct')
+        .filter(([, m]) => isSketched(m))
         .map(([name]) => name),
     );
     inserts.set(view.name, { stmt: db.prepare(sql), distinct });

@@ -4,11 +4,13 @@
  *
  *   view_<name>(granularity TEXT, bucket_start INTEGER epoch ms,
  *               dim_<field> TEXT NULL ... one per dimension, in view order,
- *               m_<measure> INTEGER ...  one per measure, in view order)
+ *               m_<cell> INTEGER ...     one per cell of each measure, in view order)
  *   index (granularity, bucket_start, dim_...): a series query reads its rows in answer order, no sort
  *
- * Measure columns hold the monoid result as an exact integer: count; sum/min/max SCALED
- * (value * 10^decimals, NULL for a min/max no event fed); distinct = exact number of members.
+ * Cell columns (docs/design-decisions.md, "Measure algebra": a measure is one cell, named as the
+ * measure, or several, `<measure>.<cell>`) hold the monoid result as an exact integer: count;
+ * sum/min/max SCALED (value * 10^decimals, NULL for a min/max no event fed); distinct = exact
+ * number of members.
  * The reader unscales with the definitions stored in the same file (`meta.views_json`), so a file
  * stays readable after the views file changed. Other tables: `meta` (format version, views JSON
  * and hash), `run` (the run record as of the write: the catalog holds the final one, with the
@@ -34,6 +36,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import type { ViewDef, ViewSet } from '../../shared/views/definition.js';
+import { CELLS, isSketched, viewCells } from '../../shared/aggregate/measure-kinds.js';
 
 export const RUN_FILE_FORMAT = 1;
 
@@ -54,7 +57,11 @@ export function dimensionColumns(view: ViewDef): string[] {
   return view.dimensions.map((d, i) => (lower.indexOf(lower[i] as string) === lower.lastIndexOf(lower[i] as string) ? `dim_${d}` : `dim${i}_${d}`));
 }
 
-/** Measure names are lower-case identifiers (NAME_RE), so `m_<name>` is unique per view. */
+/**
+ * The column of a cell (shared/aggregate/measure-kinds.ts). A one-cell measure's cell is named as
+ * the measure; measure names are lower-case identifiers (NAME_RE), and further cells are
+ * `<measure>.<cell>`, so `m_<cell name>` is unique per view.
+ */
 export function measureColumn(measure: string): string {
   return `m_${measure}`;
 }
@@ -68,7 +75,7 @@ export function sketchTable(view: ViewDef): string {
 
 /** The views that get a sketch table: those with a distinct measure. */
 export function sketchedViews(views: ViewSet): ViewDef[] {
-  return views.views.filter((v) => Object.values(v.measures).some((m) => m.type === 'distinct'));
+  return views.views.filter((v) => Object.values(v.measures).some(isSketched));
 }
 
 export function createRunSchema(db: Database, views: ViewSet, opts: { sketches?: boolean } = {}): void {
@@ -81,7 +88,7 @@ export function createRunSchema(db: Database, views: ViewSet, opts: { sketches?:
   `);
   for (const view of views.views) {
     const dims = dimensionColumns(view).map((c) => `${quoteIdent(c)} TEXT`);
-    const measures = Object.keys(view.measures).map((m) => `${quoteIdent(measureColumn(m))} INTEGER`);
+    const measures = viewCells(view).map((c) => `${quoteIdent(measureColumn(c.name))} ${CELLS[c.kind].sqliteType}`);
     db.exec(
       `CREATE TABLE ${quoteIdent(viewTable(view))} (granularity TEXT NOT NULL, bucket_start INTEGER NOT NULL${[...dims, ...measures].map((c) => `, ${c}`).join('')})`,
     );

@@ -14,7 +14,7 @@ import { granularityMs } from '../../shared/time.js';
 import { keepsEveryDimension, type ViewDef } from '../../shared/views/definition.js';
 import type { QueryContext } from '../query/context.js';
 import type { ResolvedQuery } from '../query/params.js';
-import { rollUp, type Group, type Values } from '../query/rollup.js';
+import { rollUp, type Folded, type Group } from '../query/rollup.js';
 import { groupTotals, mergeTotals, runRange, seriesBucket, seriesEnvelope, topGroups } from '../query/series.js';
 import { takeSnapshot } from '../query/snapshot.js';
 import { checkAnswerRows, maxAnswerRows } from '../query/limits.js';
@@ -28,7 +28,7 @@ import type { RunBound, ServingCache } from './serving-cache.js';
 interface BatchPart extends RunBound {
   /** the buckets' JSON objects joined by commas, every group kept */
   bytes: Buffer;
-  totals: Map<string, Values>;
+  totals: Map<string, Folded>;
   /** the batch buckets' distinct facts: combined groups are sketch unions (query/uniques.ts) */
   distinct: DistinctFacts;
   /** rows the part was computed from (the answer's bound counts them) */

@@ -3,6 +3,7 @@
  * into late events absorbed into buckets the previous run already served and buckets newly
  * covered because W moved forward (docs/design-decisions.md, "Serving layer").
  */
+import { countsEvents, exactDecimals } from '../../shared/aggregate/measure-kinds.js';
 import { isLambdaError } from '../../shared/errors.js';
 import { drift, servingBoundary } from '../../shared/merge.js';
 import type { BatchRunInfo, BatchSnapshot, BucketRow } from '../../shared/ports.js';
@@ -57,7 +58,7 @@ export function batchToBatch(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQue
   const bPrevious = servingBoundary(previous.watermark, g)!;
   const bLatest = servingBoundary(latest.watermark, g)!;
   const servedByBoth = Math.min(bPrevious, bLatest);
-  const firstCount = Object.entries(view.measures).find(([, d]) => d.type === 'count')?.[0];
+  const firstCount = Object.entries(view.measures).find(([, d]) => countsEvents(d))?.[0];
   const changes: BatchToBatchChange[] = [];
   let lateEvents = 0;
   for (const key of new Set([...before.keys(), ...after.keys()])) {
@@ -70,7 +71,7 @@ export function batchToBatch(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQue
       const x = b?.values[name] ?? null;
       const y = a?.values[name] ?? null;
       if (x === y) continue;
-      measures[name] = { before: x, after: y, ...drift(x ?? 0, y ?? 0, def.type === 'count' || def.type === 'distinct' ? undefined : def.decimals) };
+      measures[name] = { before: x, after: y, ...drift(x ?? 0, y ?? 0, exactDecimals(def)) };
     }
     if (Object.keys(measures).length === 0) continue;
     if (firstCount) lateEvents += (a?.values[firstCount] ?? 0) - (b?.values[firstCount] ?? 0);

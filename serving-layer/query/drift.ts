@@ -4,6 +4,7 @@
  * (late arrivals, HyperLogLog estimates, duplicates when speed dedupe is off); then how each
  * bucket changed between the two latest batch runs (late data absorbed by recomputation).
  */
+import { countsEvents, emptyValue, exactDecimals, isSketched, sketchedIn } from '../../shared/aggregate/measure-kinds.js';
 import { attributeBucket, missingFromRunCause, type AttributedCause, type RunTimes } from '../../shared/drift-attribution.js';
 import { drift, servingBoundary, speedGap } from '../../shared/merge.js';
 import { SketchUnion } from '../../shared/hll/sketch.js';
@@ -65,7 +66,7 @@ interface JoinedRow {
 
 function countDiff(view: ViewDef, rows: readonly JoinedRow[]): number {
   const counts = Object.entries(view.measures)
-    .filter(([, d]) => d.type === 'count')
+    .filter(([, d]) => countsEvents(d))
     .map(([n]) => n);
   const first = counts[0];
   if (!first) return 0;
@@ -231,14 +232,14 @@ function driftCompute(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, inp
         measures: Object.fromEntries(
           rq.measures.map((name) => {
             const def = view.measures[name]!;
-            const b = e.batch?.values[name] ?? (def.type === 'min' || def.type === 'max' ? null : 0);
-            const s = e.speed?.values[name] ?? (def.type === 'min' || def.type === 'max' ? null : 0);
-            const d = drift(b, s, def.type === 'count' || def.type === 'distinct' ? undefined : def.decimals);
+            const b = e.batch?.values[name] ?? emptyValue(def);
+            const s = e.speed?.values[name] ?? emptyValue(def);
+            const d = drift(b, s, exactDecimals(def));
             const st = stats.get(name)!;
             st.compared++;
             if (d.abs !== 0) st.differing++; // abs is null when one side has no value: they differ
             if (d.rel !== null) st.rel.push(d.rel);
-            if (def.type !== 'distinct') return [name, { batch: b, speed: s, ...d }];
+            if (!isSketched(def)) return [name, { batch: b, speed: s, ...d }];
             // The batch run's own sketch of the row: no sketch row means no member (0).
             const sketches = input.batchSketches.get(name) ?? null;
             const batchSketch = sketches === null ? null : (sketches.get(`${e.start}|${JSON.stringify(e.dims)}`) ?? 0);
@@ -255,12 +256,12 @@ function driftCompute(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, inp
         exact: c.exact,
         detail: causeDetail(c, latest?.runId ?? ''),
       }));
-      if (rq.measures.some((m) => view.measures[m]?.type === 'distinct'))
+      if (rq.measures.some((m) => sketchedIn(view, m)))
         causes.push({
           cause: 'hll_estimate',
           detail: hllDetail(
             rows,
-            rq.measures.filter((m) => view.measures[m]?.type === 'distinct'),
+            rq.measures.filter((m) => sketchedIn(view, m)),
           ),
         });
       const unexplained = attributed.find((c) => c.cause === 'unexplained')?.events ?? 0;
@@ -280,7 +281,7 @@ function driftCompute(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, inp
           rowsWithRelative: xs.length,
           meanRelative: xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null,
           maxRelative: xs.length ? Math.max(...xs) : null,
-          ...(view.measures[m]?.type === 'distinct' && input.batchSketches.get(m) !== null
+          ...(sketchedIn(view, m) && input.batchSketches.get(m) !== null
             ? {
                 batchSketchMeanRelative: st.sketchRel.length ? st.sketchRel.reduce((a, b) => a + b, 0) / st.sketchRel.length : null,
                 batchSketchMaxRelative: st.sketchRel.length ? Math.max(...st.sketchRel) : null,
@@ -317,7 +318,7 @@ function driftCompute(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, inp
 function batchSketchEstimates(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, range: SeriesQuery): Map<string, Map<string, number> | null> {
   const out = new Map<string, Map<string, number> | null>();
   for (const m of rq.measures) {
-    if (view.measures[m]?.type !== 'distinct') continue;
+    if (!sketchedIn(view, m)) continue;
     const rows = snap.sketches(range, m);
     out.set(
       m,

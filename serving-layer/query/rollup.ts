@@ -1,47 +1,43 @@
 /**
  * Rolls bucket rows up to the dimensions asked for (`groupBy`) and over a range (totals), with
- * each measure's own monoid on final values: counts and sums add (sums on scaled integers, so no
- * floating-point noise), min and max compare. An exact distinct count cannot be combined from
+ * each cell's own monoid on the stored cells (shared/aggregate/measure-kinds.ts), then finalized:
+ * counts and sums add scaled integers (no floating-point noise), min and max compare, an average
+ * adds its sum and count. An exact distinct count cannot be combined from
  * parts (the same visitor may be in both), so a rolled-up distinct is `null` here, never guessed;
  * the series and totals then fill it with the union of the combined groups' sketches
  * (uniques.ts, issue 16).
  */
-import { keepsEveryDimension, type ViewDef, type MeasureDef } from '../../shared/views/definition.js';
-import { pow10, unscale } from '../../shared/decimal.js';
+import { keepsEveryDimension, type ViewDef } from '../../shared/views/definition.js';
+import { combineCells, finalizeCells, rowCells, rollsUp } from '../../shared/aggregate/measure-kinds.js';
 import type { BucketRow } from '../../shared/ports.js';
 
 export type Values = Record<string, number | null>;
 
-export interface Group {
-  dims: Record<string, string | null>;
+/** Values with the stored cells they finalize from: what folds exactly (shared/aggregate/measure-kinds.ts). */
+export interface Folded {
   values: Values;
+  cells: Values;
+}
+
+export interface Group extends Folded {
+  dims: Record<string, string | null>;
   /** how many source rows were combined into this group */
   parts: number;
 }
 
-function combine(def: MeasureDef, a: number | null, b: number | null): number | null {
-  if (a === null) return def.type === 'distinct' ? null : b;
-  if (b === null) return def.type === 'distinct' ? null : a;
-  switch (def.type) {
-    case 'count':
-      return a + b;
-    case 'sum': {
-      const p = pow10(def.decimals);
-      return unscale(Math.round(a * p) + Math.round(b * p), def.decimals);
-    }
-    case 'min':
-      return Math.min(a, b);
-    case 'max':
-      return Math.max(a, b);
-    case 'distinct':
-      return null;
-  }
+/** A row's values and cells, copied: the start of a fold. */
+export function foldedOf(view: ViewDef, row: Pick<BucketRow, 'values' | 'cells'>): Folded {
+  return { values: { ...row.values }, cells: rowCells(view, row) };
 }
 
-export function combineValues(view: ViewDef, into: Values, add: Values): void {
-  for (const [name, def] of Object.entries(view.measures)) {
-    into[name] = combine(def, into[name] ?? (def.type === 'count' || def.type === 'sum' ? 0 : null), add[name] ?? null);
-  }
+export function copyFolded(f: Folded): Folded {
+  return { values: { ...f.values }, cells: { ...f.cells } };
+}
+
+/** into := into ⊕ add: the cells combine by their monoids, the values are finalized again from them. */
+export function combineValues(view: ViewDef, into: Folded, add: Folded): void {
+  combineCells(view, into.cells, add.cells);
+  Object.assign(into.values, finalizeCells(view, into.cells));
 }
 
 export function dimsRecord(view: ViewDef, dims: readonly (string | null)[], keep: readonly string[]): Record<string, string | null> {
@@ -64,19 +60,19 @@ export function rollUp(view: ViewDef, rows: readonly BucketRow[], groupBy: reado
     // dims, and the merge takes each bucket from one layer): no key to build, nothing to combine.
     const key = identity ? String(groups.size) : JSON.stringify(groupBy.map((d) => dims[d] ?? null));
     const g = identity ? undefined : groups.get(key);
-    if (!g) groups.set(key, { dims, values: { ...row.values }, parts: row.parts ?? 1 });
+    if (!g) groups.set(key, { dims, ...foldedOf(view, row), parts: row.parts ?? 1 });
     else {
-      combineValues(view, g.values, row.values);
+      combineValues(view, g, foldedOf(view, row));
       g.parts += row.parts ?? 1;
     }
   }
   return new Map([...byBucket].map(([b, groups]) => [b, [...groups.values()]]));
 }
 
-/** Names of the distinct measures that became unavailable because parts were combined. */
+/** Names of the measures that do not roll up (distinct) and became unavailable because parts were combined. */
 export function unavailableDistinct(view: ViewDef, groups: Iterable<Group>): string[] {
   const names = Object.entries(view.measures)
-    .filter(([, d]) => d.type === 'distinct')
+    .filter(([, d]) => !rollsUp(d))
     .map(([n]) => n);
   for (const g of groups) if (g.parts > 1) return names;
   return [];

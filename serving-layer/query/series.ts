@@ -10,7 +10,7 @@ import type { ViewDef } from '../../shared/views/definition.js';
 import type { BucketRow, SeriesQuery, SpeedStatus, BatchRunInfo, BatchSnapshot } from '../../shared/ports.js';
 import type { QueryContext } from './context.js';
 import type { ResolvedQuery } from './params.js';
-import { rollUp, combineValues, pickMeasures, type Group, type Values } from './rollup.js';
+import { rollUp, combineValues, copyFolded, pickMeasures, type Folded, type Group } from './rollup.js';
 import { fillCombinedDistinct, noSketchesReason, HLL_STANDARD_ERROR, type DistinctFacts } from './uniques.js';
 import { withSnapshot } from './snapshot.js';
 import { checkAnswerRows, maxAnswerRows } from './limits.js';
@@ -71,36 +71,36 @@ export async function mergedRows(ctx: QueryContext, snap: BatchSnapshot, view: V
  * appearance. Folding is associative (rollup.ts), so the totals of two disjoint sets of buckets
  * merge into the totals of their union (mergeTotals): the cache ranks from cached parts.
  */
-export function groupTotals(view: ViewDef, byBucket: ReadonlyMap<number, readonly Group[]>): Map<string, Values> {
-  const totals = new Map<string, Values>();
+export function groupTotals(view: ViewDef, byBucket: ReadonlyMap<number, readonly Group[]>): Map<string, Folded> {
+  const totals = new Map<string, Folded>();
   for (const groups of byBucket.values()) {
     for (const g of groups) {
       const key = JSON.stringify(g.dims);
       const t = totals.get(key);
-      if (!t) totals.set(key, { ...g.values });
-      else combineValues(view, t, g.values);
+      if (!t) totals.set(key, copyFolded(g));
+      else combineValues(view, t, g);
     }
   }
   return totals;
 }
 
 /** `later`'s totals folded into a copy of `first`'s: the totals of both sets of buckets. */
-export function mergeTotals(view: ViewDef, first: ReadonlyMap<string, Values>, later: ReadonlyMap<string, Values>): Map<string, Values> {
-  const out = new Map<string, Values>();
-  for (const [k, v] of first) out.set(k, { ...v });
+export function mergeTotals(view: ViewDef, first: ReadonlyMap<string, Folded>, later: ReadonlyMap<string, Folded>): Map<string, Folded> {
+  const out = new Map<string, Folded>();
+  for (const [k, v] of first) out.set(k, copyFolded(v));
   for (const [k, v] of later) {
     const t = out.get(k);
-    if (!t) out.set(k, { ...v });
+    if (!t) out.set(k, copyFolded(v));
     else combineValues(view, t, v);
   }
   return out;
 }
 
 /** The top `limit` groups ranked by the view's first measure summed over the range (null: keep all). */
-export function topGroups(view: ViewDef, totals: ReadonlyMap<string, Values>, limit: number | null): Set<string> | null {
+export function topGroups(view: ViewDef, totals: ReadonlyMap<string, Folded>, limit: number | null): Set<string> | null {
   if (limit === null) return null;
   const first = Object.keys(view.measures)[0]!;
-  const ranked = [...totals].sort((a, b) => (b[1][first] ?? -Infinity) - (a[1][first] ?? -Infinity));
+  const ranked = [...totals].sort((a, b) => (b[1].values[first] ?? -Infinity) - (a[1].values[first] ?? -Infinity));
   return new Set(ranked.slice(0, limit).map(([k]) => k));
 }
 

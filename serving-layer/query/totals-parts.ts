@@ -11,13 +11,12 @@ import type { ViewDef } from '../../shared/views/definition.js';
 import type { QueryContext } from './context.js';
 import { maxAnswerRows } from './limits.js';
 import type { ResolvedQuery } from './params.js';
-import { combineValues, dimsRecord, type Values } from './rollup.js';
+import { combineValues, copyFolded, dimsRecord, foldedOf, type Folded } from './rollup.js';
 import { runRange } from './series.js';
 import { keptKey, unionSketches, type UnionSet } from './uniques.js';
 
-export interface TotalGroup {
+export interface TotalGroup extends Folded {
   dims: Record<string, string | null>;
-  values: Values;
   /** buckets of this part (a copy starts empty: the parts' buckets never overlap) */
   buckets: Set<number>;
   /** buckets of the parts folded before, counted */
@@ -73,7 +72,7 @@ export function foldRows(view: ViewDef, rq: ResolvedQuery, groups: Map<string, T
     if (!g) {
       groups.set(key, {
         dims: dimsRecord(view, row.dims, rq.groupBy),
-        values: { ...row.values },
+        ...foldedOf(view, row),
         buckets: new Set([row.bucketStart]),
         earlierBuckets: 0,
         parts: row.parts ?? 1,
@@ -82,7 +81,7 @@ export function foldRows(view: ViewDef, rq: ResolvedQuery, groups: Map<string, T
       });
       continue;
     }
-    combineValues(view, g.values, row.values);
+    combineValues(view, g, foldedOf(view, row));
     g.buckets.add(row.bucketStart);
     g.parts += row.parts ?? 1;
     if (fromBatch) g.batch = true;
@@ -97,7 +96,7 @@ export function foldRows(view: ViewDef, rq: ResolvedQuery, groups: Map<string, T
  */
 export function copyGroups(groups: ReadonlyMap<string, TotalGroup>): Map<string, TotalGroup> {
   const out = new Map<string, TotalGroup>();
-  for (const [k, g] of groups) out.set(k, { ...g, values: { ...g.values }, buckets: new Set(), earlierBuckets: g.earlierBuckets + g.buckets.size });
+  for (const [k, g] of groups) out.set(k, { ...g, ...copyFolded(g), buckets: new Set(), earlierBuckets: g.earlierBuckets + g.buckets.size });
   return out;
 }
 

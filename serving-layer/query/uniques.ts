@@ -9,6 +9,7 @@
  * that keeps no sketches (LAMBDA_BATCH_SKETCHES=false, or written before them) leaves a union over
  * its buckets unavailable.
  */
+import { sketchedIn } from '../../shared/aggregate/measure-kinds.js';
 import type { Source } from '../../shared/merge.js';
 import type { BatchRunInfo, BatchSnapshot, SeriesQuery, SketchRow } from '../../shared/ports.js';
 import { HLL_STANDARD_ERROR, SketchUnion } from '../../shared/hll/sketch.js';
@@ -22,7 +23,7 @@ export { HLL_STANDARD_ERROR };
 
 /** The distinct measures among those asked for, in the view's order. */
 export function distinctAsked(view: ViewDef, rq: ResolvedQuery): string[] {
-  return rq.measures.filter((m) => view.measures[m]?.type === 'distinct');
+  return rq.measures.filter((m) => sketchedIn(view, m));
 }
 
 /** Key of a stored group's dims reduced to `groupBy` (the key rollUp and the totals group by). */

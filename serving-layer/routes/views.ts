@@ -13,9 +13,16 @@ import { cachedSeriesAnswer } from '../cache/series-cache.js';
 import { cachedDriftAnswer } from '../cache/drift-cache.js';
 import { cachedTotalsAnswer } from '../cache/totals-cache.js';
 import { viewDef, viewsAnswer } from '../http/schemas/views.js';
+import { measureFold } from '../../shared/aggregate/measure-kinds.js';
+import type { ViewDef } from '../../shared/views/definition.js';
 import { seriesAnswer as seriesSchema } from '../http/schemas/series.js';
 import { totalsAnswer as totalsSchema } from '../http/schemas/totals.js';
 import { driftAnswer as driftSchema } from '../http/schemas/drift.js';
+
+/** A view as the views routes answer it: each measure with its fold (shared/aggregate/measure-kinds.ts). */
+function withFolds(view: ViewDef) {
+  return { ...view, measures: Object.fromEntries(Object.entries(view.measures).map(([name, def]) => [name, { ...def, fold: measureFold(def) }])) };
+}
 
 const viewParam = z.object({ view: z.string().min(1) });
 
@@ -38,7 +45,7 @@ export function viewRoutes(deps: ServingDeps): RouteSpec[] {
       tag: 'views',
       summary: 'List the views with their definitions',
       responses: { 200: { description: 'the view definitions, as loaded from the views file', schema: viewsAnswer } },
-      handler: () => ({ source: deps.views.source, hash: deps.views.hash, views: deps.views.views }),
+      handler: () => ({ source: deps.views.source, hash: deps.views.hash, views: deps.views.views.map(withFolds) }),
     }),
     defineRoute({
       method: 'get',
@@ -47,7 +54,7 @@ export function viewRoutes(deps: ServingDeps): RouteSpec[] {
       summary: 'One view definition',
       params: viewParam,
       responses: { 200: { description: 'the view definition', schema: viewDef }, 404: { description: 'unknown view' } },
-      handler: ({ params }) => viewOr404(deps.views, params.view!),
+      handler: ({ params }) => withFolds(viewOr404(deps.views, params.view!)),
     }),
     defineRoute({
       method: 'get',

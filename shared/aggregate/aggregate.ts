@@ -7,7 +7,8 @@
 import { LambdaError } from '../errors.js';
 import type { LambdaEvent } from '../events.js';
 import { floorTo, type Granularity } from '../time.js';
-import type { MeasureDef, ViewDef, ViewSet } from '../views/definition.js';
+import type { ViewDef, ViewSet } from '../views/definition.js';
+import { cellContribution, viewCells, type Cell } from './measure-kinds.js';
 import { project, type Projection } from '../views/project.js';
 import {
   addContribution,
@@ -26,7 +27,7 @@ export interface GroupState {
   readonly granularity: Granularity;
   readonly bucketStart: number;
   readonly dims: readonly (string | null)[];
-  /** one state per measure of the view, keyed by measure name, in view order */
+  /** one state per cell of the view (measure-kinds.ts viewCells), keyed by cell name, in view order */
   readonly measures: Record<string, MeasureState>;
 }
 
@@ -106,9 +107,10 @@ export class Aggregate {
    */
   addProjection(view: ViewDef, ts: number, p: Projection): void {
     const key = dimsKey(p.dims);
+    const cells = viewCells(view);
     for (const g of view.granularities) {
-      const measures = this.group(view.name, g, floorTo(ts, g), p.dims, key, view.measures).measures;
-      for (const name in p.measures) addContribution(measures[name] as MeasureState, p.measures[name] ?? null);
+      const measures = this.group(view.name, g, floorTo(ts, g), p.dims, key, cells).measures;
+      for (const c of cells) addContribution(measures[c.name] as MeasureState, cellContribution(c, p.measures[c.measure] ?? null));
     }
   }
 
@@ -185,14 +187,7 @@ export class Aggregate {
     return t;
   }
 
-  private group(
-    view: string,
-    g: Granularity,
-    bucketStart: number,
-    dims: readonly (string | null)[],
-    key: DimsKey,
-    defs: Readonly<Record<string, MeasureDef>>,
-  ): GroupState {
+  private group(view: string, g: Granularity, bucketStart: number, dims: readonly (string | null)[], key: DimsKey, cells: readonly Cell[]): GroupState {
     const table = this.table(view, g);
     let bucket = table.get(bucketStart);
     if (bucket === undefined) {
@@ -202,7 +197,7 @@ export class Aggregate {
     let group = bucket.get(key);
     if (group === undefined) {
       const measures: Record<string, MeasureState> = {};
-      for (const name in defs) measures[name] = emptyState((defs[name] as MeasureDef).type);
+      for (const c of cells) measures[c.name] = emptyState(c.kind);
       group = { view, granularity: g, bucketStart, dims: [...dims], measures };
       bucket.set(key, group);
       this.list.push(group);

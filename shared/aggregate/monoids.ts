@@ -1,5 +1,6 @@
 /**
- * One commutative monoid per measure kind. Associativity + commutativity +
+ * One commutative monoid per cell kind (shared/aggregate/measure-kinds.ts: a measure is one or
+ * more cells). Associativity + commutativity +
  * identity are what let the batch layer map per file and merge partials in any
  * order (worker threads, or any engine), and the speed layer pre-aggregate a
  * fetched batch before one atomic Redis call. Property tests check the laws.
@@ -11,7 +12,7 @@
  *             side uses Redis HyperLogLog, a monoid too)
  */
 import { LambdaError } from '../errors.js';
-import type { MeasureKind } from '../views/definition.js';
+import type { CellKind } from './measure-kinds.js';
 import type { Contribution } from '../views/project.js';
 
 export type MeasureState =
@@ -21,7 +22,7 @@ export type MeasureState =
   | { kind: 'max'; v: number | null }
   | { kind: 'distinct'; members: Set<string> };
 
-export function emptyState(kind: MeasureKind): MeasureState {
+export function emptyState(kind: CellKind): MeasureState {
   switch (kind) {
     case 'count':
       return { kind, n: 0 };

@@ -14,7 +14,7 @@ export interface StoredGroup {
   readonly granularity: Granularity;
   readonly bucketStart: number;
   readonly dims: readonly (string | null)[];
-  /** measure name -> count; sum/min/max scaled (min/max null when no event carried the field); distinct = members */
+  /** cell name (measure-kinds.ts) -> count; sum/min/max scaled (min/max null when no event carried the field); distinct = members */
   readonly values: Readonly<Record<string, number | null>>;
 }
 
@@ -34,7 +34,7 @@ export interface StoredSketch {
   readonly sketch: Uint8Array;
 }
 
-/** The integer a column stores for a monoid state. */
+/** The integer a column stores for a cell's monoid state. */
 export function storedValue(state: MeasureState): number | null {
   switch (state.kind) {
     case 'count':

@@ -17,6 +17,7 @@
  * Distinct measures are HyperLogLog estimates in the speed layer by design and are not compared
  * (the drift report covers them as `hll_estimate`).
  */
+import { combineCells, countsEvents, finalizeCells, isSketched, rowCells } from '../aggregate/measure-kinds.js';
 import type { BucketRow } from '../ports.js';
 import type { Granularity } from '../time.js';
 import type { ViewDef } from '../views/definition.js';
@@ -65,13 +66,13 @@ export interface CompareInput {
 /** The measures compared: every one but the distinct (HyperLogLog in the speed layer). */
 export function exactMeasures(view: ViewDef): string[] {
   return Object.entries(view.measures)
-    .filter(([, m]) => m.type !== 'distinct')
+    .filter(([, m]) => !isSketched(m))
     .map(([name]) => name);
 }
 
 /** The count measure the newer-events rule reads (the first count measure), or null. */
 function countMeasure(view: ViewDef): string | null {
-  return Object.entries(view.measures).find(([, m]) => m.type === 'count')?.[0] ?? null;
+  return Object.entries(view.measures).find(([, m]) => countsEvents(m))?.[0] ?? null;
 }
 
 type Side = Map<number, Map<string, Record<string, number | null>>>;
@@ -87,24 +88,21 @@ function byBucket(rows: readonly BucketRow[], boundary: number): Side {
   return out;
 }
 
-/** Adds one group's value into a bucket total by the measure's monoid; decimals rounded back to the measure's scale. */
-function combine(view: ViewDef, name: string, acc: number | null, v: number | null | undefined): number | null {
-  if (v === null || v === undefined) return acc;
-  if (acc === null) return v;
-  const m = view.measures[name];
-  if (m?.type === 'min') return Math.min(acc, v);
-  if (m?.type === 'max') return Math.max(acc, v);
-  const scale = m?.type === 'sum' ? 10 ** m.decimals : 1;
-  return Math.round((acc + v) * scale) / scale;
+/** A bucket's total over its groups: the stored cells combined by their monoids, then finalized (measure-kinds.ts). */
+function totals(view: ViewDef, measures: readonly string[], rows: readonly BucketRow[] | undefined): Record<string, number | null> {
+  const cells: Record<string, number | null> = {};
+  for (const r of rows ?? []) combineCells(view, cells, rowCells(view, r));
+  const values = finalizeCells(view, cells);
+  return Object.fromEntries(measures.map((m) => [m, values[m] ?? null]));
 }
 
-function totals(view: ViewDef, measures: readonly string[], groups: Map<string, Record<string, number | null>> | undefined): Record<string, number | null> {
-  const out: Record<string, number | null> = {};
-  for (const name of measures) {
-    let acc: number | null = null;
-    for (const values of groups?.values() ?? []) acc = combine(view, name, acc, values[name]);
-    const m = view.measures[name];
-    out[name] = acc ?? (m?.type === 'count' || m?.type === 'sum' ? 0 : null);
+function rowsByBucket(rows: readonly BucketRow[], boundary: number): Map<number, BucketRow[]> {
+  const out = new Map<number, BucketRow[]>();
+  for (const r of rows) {
+    if (r.bucketStart >= boundary) continue;
+    const list = out.get(r.bucketStart);
+    if (list === undefined) out.set(r.bucketStart, [r]);
+    else list.push(r);
   }
   return out;
 }
@@ -130,6 +128,8 @@ export function compareKappa(input: CompareInput): KappaComparison {
   const count = countMeasure(view);
   const batch = byBucket(input.batchRows, boundary);
   const kappa = byBucket(input.kappaRows, boundary);
+  const batchRows = rowsByBucket(input.batchRows, boundary);
+  const kappaRows = rowsByBucket(input.kappaRows, boundary);
   const starts = new Set([...batch.keys(), ...kappa.keys()]);
   for (const s of input.lost.keys()) if (s < boundary) starts.add(s);
   const counts: Record<KappaBucketStatus, number> = { equal: 0, different: 0, not_rebuildable: 0, newer_in_log: 0 };
@@ -140,8 +140,8 @@ export function compareKappa(input: CompareInput): KappaComparison {
     const groupsDiffering = differingGroups(measures, b, k);
     const lostEvents = input.lost.get(start) ?? 0;
     const newerEvents = input.newer.get(start) ?? 0;
-    const bt = totals(view, measures, b);
-    const kt = totals(view, measures, k);
+    const bt = totals(view, measures, batchRows.get(start));
+    const kt = totals(view, measures, kappaRows.get(start));
     let status: KappaBucketStatus;
     if (lostEvents > 0) status = 'not_rebuildable';
     else if (groupsDiffering === 0) status = 'equal';

@@ -79,14 +79,14 @@ function dimensionValue(sql: Dialect, c: FieldCols, booleans: boolean): string {
 }
 
 function measureProblem(sql: Dialect, m: MeasureDef, c: FieldCols): string {
-  if (m.type === 'count') return 'false';
-  if (m.type === 'distinct') return `(${dimensionProblem(sql, c)} OR ${c.isBool})`;
+  if (!('field' in m)) return 'false';
+  if (!('decimals' in m)) return `(${dimensionProblem(sql, c)} OR ${c.isBool})`;
   return `(${c.isStr} OR ${c.isBool} OR (${c.isNum} AND NOT ${scaledOk(sql, c.num, m.decimals, MAX_ABS_SCALED)}))`;
 }
 
 function measureValue(sql: Dialect, m: MeasureDef, c: FieldCols): string {
-  if (m.type === 'distinct') return dimensionValue(sql, c, false);
-  if (m.type === 'count') return 'NULL';
+  if (!('field' in m)) return 'NULL';
+  if (!('decimals' in m)) return dimensionValue(sql, c, false);
   return `CASE WHEN ${c.isNum} THEN ${scaledValue(sql, c.num, m.decimals)} END`;
 }
 
@@ -220,7 +220,7 @@ function viewMatch(sql: Dialect, view: ViewDef, col: (f: string) => FieldCols): 
 function viewProblem(sql: Dialect, view: ViewDef, col: (f: string) => FieldCols): string {
   const parts = [
     ...view.dimensions.map((d) => dimensionProblem(sql, col(d))),
-    ...Object.values(view.measures).map((m) => (m.type === 'count' ? 'false' : measureProblem(sql, m, col(m.field)))),
+    ...Object.values(view.measures).map((m) => ('field' in m ? measureProblem(sql, m, col(m.field)) : 'false')),
   ];
   return parts.length === 0 ? 'false' : `(${parts.join(' OR ')})`;
 }

@@ -11,14 +11,15 @@
  *   (duplicatesDifferingPayload), compared by the lines' 64-bit hashes `lh` (the reference engine
  *   compares 32-bit hashes): carrying every line's text through the window cost more than the
  *   rest of the dedupe.
- * - Views: count(*), count(DISTINCT member) (NULL members ignored, as the reference's sets skip
- *   them), sums/min/max of the scaled integers (sum 0 and min/max NULL when no event carried the
- *   field), bucket = floor(ts / g) * g.
+ * - Views: per cell its aggregate from the measure table (count(*), count(DISTINCT member) with
+ *   NULL members ignored as the reference's sets skip them, sums/min/max of the scaled integers:
+ *   sum 0 and min/max NULL when no event carried the field), bucket = floor(ts / g) * g.
  */
 import { granularityMs } from '../time.js';
 import type { ViewSet } from '../views/definition.js';
 import type { Dialect } from './dialect.js';
 import { projectionColumns } from './projection.js';
+import { CELLS, viewCells } from '../aggregate/measure-kinds.js';
 
 /** The valid records (columns seq, lh, id, ts, the projection) with their rank among the records of their id. */
 export function rankedSql(views: ViewSet, valid: string): string {
@@ -36,9 +37,10 @@ export function dedupeCountsSql(ranked: string): string {
 
 export interface ViewQuery {
   view: string;
-  /** columns: granularity, bucket_start, d0..d<dims-1>, then one per measure in view order (m0..) */
+  /** columns: granularity, bucket_start, d0..d<dims-1>, then one per cell in view order (m0..) */
   sql: string;
   dims: number;
+  /** the cell names (the keys of a StoredGroup's values), in column order */
   measures: string[];
 }
 
@@ -48,18 +50,9 @@ export function viewQueries(sql: Dialect, views: ViewSet, ranked: string): ViewQ
   return views.views.map((view, i) => {
     const colOf = (measure: string) => cols.find((c) => c.view === i && c.kind === 'measure' && c.measure === measure)?.name as string;
     const dims = view.dimensions.map((_, j) => `v${i}_d${j}`);
-    const measures = Object.entries(view.measures).map(([name, m], k) => {
-      switch (m.type) {
-        case 'count':
-          return `count(*) AS m${k}`;
-        case 'distinct':
-          return `count(DISTINCT ${colOf(name)}) AS m${k}`;
-        case 'sum':
-          return `coalesce(sum(${colOf(name)}), 0) AS m${k}`;
-        default:
-          return `${m.type}(${colOf(name)}) AS m${k}`;
-      }
-    });
+    // One column per cell (shared/aggregate/measure-kinds.ts), by the cell's aggregate.
+    const cells = viewCells(view);
+    const measures = cells.map((c, k) => `${CELLS[c.kind].sqlAggregate(c.kind === 'count' && !c.ofField ? null : colOf(c.measure))} AS m${k}`);
     const perGranularity = view.granularities.map((g) => {
       const ms = granularityMs(g);
       const bucket = `${sql.intDiv('ts', String(ms))} * ${ms}`;
@@ -67,6 +60,6 @@ export function viewQueries(sql: Dialect, views: ViewSet, ranked: string): ViewQ
       const groupBy = [bucket, ...dims].join(', ');
       return `SELECT ${select.join(', ')} FROM ${ranked} WHERE rn = 1 AND v${i}_on GROUP BY ${groupBy}`;
     });
-    return { view: view.name, sql: perGranularity.join(' UNION ALL '), dims: dims.length, measures: Object.keys(view.measures) };
+    return { view: view.name, sql: perGranularity.join(' UNION ALL '), dims: dims.length, measures: cells.map((c) => c.name) };
   });
 }

@@ -5,6 +5,7 @@
  * (filling the same columns from shared/views/project.ts projections) follow this one layout.
  */
 import type { ViewSet } from '../views/definition.js';
+import { kindOf } from '../aggregate/measure-kinds.js';
 
 export type ColumnType = 'BOOLEAN' | 'VARCHAR' | 'BIGINT';
 
@@ -19,15 +20,15 @@ export function readFields(views: ViewSet): string[] {
   for (const v of views.views) {
     for (const k of Object.keys(v.filter)) out.add(k);
     for (const d of v.dimensions) out.add(d);
-    for (const m of Object.values(v.measures)) if (m.type !== 'count') out.add(m.field);
+    for (const m of Object.values(v.measures)) if ('field' in m) out.add(m.field);
   }
   return [...out];
 }
 
 /**
  * Per view `v<i>_on` (filter matched), `v<i>_d<j>` (dimension j: string or NULL), and one column per
- * measure that needs one: `v<i>_m<k>` (distinct: the member string; sum/min/max: the scaled
- * integer; NULL when the event does not carry it). count needs none: it counts rows.
+ * measure that reads a field (measure-kinds.ts `reads`): `v<i>_m<k>` (a member string or a scaled
+ * integer; NULL when the event does not carry it). A measure reading rows (count) needs none.
  */
 export function projectionColumns(views: ViewSet): ProjectionColumn[] {
   const out: ProjectionColumn[] = [];
@@ -35,8 +36,9 @@ export function projectionColumns(views: ViewSet): ProjectionColumn[] {
     out.push({ name: `v${i}_on`, type: 'BOOLEAN', view: i, kind: 'on' });
     v.dimensions.forEach((_, j) => out.push({ name: `v${i}_d${j}`, type: 'VARCHAR', view: i, kind: 'dim', index: j }));
     Object.entries(v.measures).forEach(([name, m], k) => {
-      if (m.type === 'count') return;
-      out.push({ name: `v${i}_m${k}`, type: m.type === 'distinct' ? 'VARCHAR' : 'BIGINT', view: i, kind: 'measure', measure: name });
+      const reads = kindOf(m).reads;
+      if (reads === 'rows') return;
+      out.push({ name: `v${i}_m${k}`, type: reads === 'member' ? 'VARCHAR' : 'BIGINT', view: i, kind: 'measure', measure: name });
     });
   });
   return out;

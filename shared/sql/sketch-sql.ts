@@ -18,6 +18,7 @@ import { granularityMs } from '../time.js';
 import type { ViewSet } from '../views/definition.js';
 import type { Dialect } from './dialect.js';
 import { projectionColumns } from './projection.js';
+import { isSketched } from '../aggregate/measure-kinds.js';
 
 export interface SketchQueries {
   view: string;
@@ -42,7 +43,7 @@ export function sketchQueries(sql: Dialect, views: ViewSet, ranked: string): Ske
   views.views.forEach((view, i) => {
     const dims = view.dimensions.map((_, j) => `v${i}_d${j}`);
     for (const [name, m] of Object.entries(view.measures)) {
-      if (m.type !== 'distinct') continue;
+      if (!isSketched(m)) continue;
       const member = cols.find((c) => c.view === i && c.kind === 'measure' && c.measure === name)?.name as string;
       const kept = `${ranked}.rn = 1 AND ${ranked}.v${i}_on`;
       out.push({

@@ -6,6 +6,9 @@
 import { z } from 'zod';
 import { GRANULARITIES, type Granularity } from '../time.js';
 import { MAX_DECIMALS } from '../decimal.js';
+import { MEASURE_KINDS, MEMBER_KINDS, ROW_KINDS, SCALED_KINDS, type MeasureKind } from '../aggregate/measure-kinds.js';
+
+export { MEASURE_KINDS, type MeasureKind };
 
 /** View and measure names end up in Redis keys, SQLite tables and URLs: keep them boring. */
 export const NAME_RE = /^[a-z][a-z0-9_]{0,62}$/;
@@ -23,20 +26,19 @@ export const MAX_VIEWS = 100;
 export const DEFAULT_DECIMALS = 2;
 
 export type Scalar = string | number | boolean | null;
-export type MeasureKind = 'count' | 'sum' | 'min' | 'max' | 'distinct';
-export const MEASURE_KINDS: readonly MeasureKind[] = Object.freeze(['count', 'sum', 'min', 'max', 'distinct'] as const);
 
+/** The kinds and what each reads come from the measure table (shared/aggregate/measure-kinds.ts). */
 export interface CountMeasure {
-  readonly type: 'count';
+  readonly type: (typeof ROW_KINDS)[number];
 }
 export interface NumericMeasure {
-  readonly type: 'sum' | 'min' | 'max';
+  readonly type: (typeof SCALED_KINDS)[number];
   readonly field: string;
   /** values are stored as exact integers value * 10^decimals */
   readonly decimals: number;
 }
 export interface DistinctMeasure {
-  readonly type: 'distinct';
+  readonly type: (typeof MEMBER_KINDS)[number];
   readonly field: string;
 }
 export type MeasureDef = CountMeasure | NumericMeasure | DistinctMeasure;
@@ -68,16 +70,20 @@ const nameSchema = z.string().regex(NAME_RE);
 const fieldSchema = z.string().regex(FIELD_RE);
 const scalarSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
-const countSchema = z.strictObject({ type: z.literal('count') });
-const numericSchema = (type: 'sum' | 'min' | 'max') =>
+const countSchema = (type: CountMeasure['type']) => z.strictObject({ type: z.literal(type) });
+const numericSchema = (type: NumericMeasure['type']) =>
   z.strictObject({
     type: z.literal(type),
     field: fieldSchema,
     decimals: z.number().int().min(0).max(MAX_DECIMALS).default(DEFAULT_DECIMALS),
   });
-const distinctSchema = z.strictObject({ type: z.literal('distinct'), field: fieldSchema });
+const distinctSchema = (type: DistinctMeasure['type']) => z.strictObject({ type: z.literal(type), field: fieldSchema });
 
-export const measureSchema = z.discriminatedUnion('type', [countSchema, numericSchema('sum'), numericSchema('min'), numericSchema('max'), distinctSchema]);
+export const measureSchema = z.discriminatedUnion('type', [
+  ...ROW_KINDS.map(countSchema),
+  ...SCALED_KINDS.map(numericSchema),
+  ...MEMBER_KINDS.map(distinctSchema),
+] as [ReturnType<typeof countSchema>, ...(ReturnType<typeof countSchema> | ReturnType<typeof numericSchema> | ReturnType<typeof distinctSchema>)[]]);
 
 export const viewSchema = z.strictObject({
   name: nameSchema,

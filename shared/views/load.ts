@@ -77,14 +77,9 @@ export function getView(set: ViewSet, name: string): ViewDef | undefined {
 
 function normaliseMeasure(m: MeasureDef): MeasureDef {
   // Rebuild so the frozen definition holds exactly the keys of its kind.
-  switch (m.type) {
-    case 'count':
-      return { type: 'count' };
-    case 'distinct':
-      return { type: 'distinct', field: m.field };
-    default:
-      return { type: m.type, field: m.field, decimals: m.decimals };
-  }
+  if (!('field' in m)) return { type: m.type };
+  if (!('decimals' in m)) return { type: m.type, field: m.field };
+  return { type: m.type, field: m.field, decimals: m.decimals };
 }
 
 function fail(source: string, problems: string[]): never {

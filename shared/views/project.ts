@@ -37,15 +37,11 @@ function problem(view: ViewDef, field: string, r: FieldError): FieldProblem {
   return { field, message: `field "${field}" ${r.error} (view "${view.name}")` };
 }
 
+/** By the shape of the definition, which is what the measure reads (measure-kinds.ts `reads`). */
 function contribution(m: MeasureDef, body: Readonly<Record<string, unknown>>): Contribution | FieldError {
-  switch (m.type) {
-    case 'count':
-      return 1;
-    case 'distinct':
-      return distinctMember(fieldValue(body, m.field));
-    default:
-      return measureNumber(fieldValue(body, m.field), m.decimals);
-  }
+  if (!('field' in m)) return 1;
+  if (!('decimals' in m)) return distinctMember(fieldValue(body, m.field));
+  return measureNumber(fieldValue(body, m.field), m.decimals);
 }
 
 /**
@@ -64,7 +60,7 @@ export function projectBody(view: ViewDef, body: Readonly<Record<string, unknown
   for (const name in view.measures) {
     const m = view.measures[name] as MeasureDef;
     const c = contribution(m, body);
-    if (isFieldError(c)) return problem(view, m.type === 'count' ? name : m.field, c);
+    if (isFieldError(c)) return problem(view, 'field' in m ? m.field : name, c);
     measures[name] = c;
   }
   return { dims, measures };

@@ -10,10 +10,11 @@ import {
   type MeasureState,
 } from '../../shared/aggregate/monoids.js';
 import { finalizeState } from '../../shared/aggregate/finalize.js';
-import { MEASURE_KINDS, type MeasureKind } from '../../shared/views/definition.js';
+import { CELL_KINDS as MEASURE_KINDS, type CellKind as MeasureKind } from '../../shared/aggregate/measure-kinds.js';
 import type { Contribution } from '../../shared/views/project.js';
 import { rand, type Rand } from './_prng.js';
 
+/** The monoids are the cells' (a measure kind is one or more cells: shared/aggregate/measure-kinds.ts). */
 function randomContribution(r: Rand, kind: MeasureKind): Contribution {
   switch (kind) {
     case 'count':

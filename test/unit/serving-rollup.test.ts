@@ -48,7 +48,10 @@ describe('rollUp', () => {
     expect(de.values.smallest).toBe(0.05);
     expect(de.values.largest).toBe(0.2);
     expect(de.parts).toBe(2);
-    expect(byBucket.get(3_600_000)!).toEqual([{ dims: { country: 'DE' }, values: rows[3]!.values, parts: 1 }]);
+    // The stored cells ride along (scaled integers), derived from the values of a hand-built row.
+    expect(byBucket.get(3_600_000)!).toEqual([
+      { dims: { country: 'DE' }, values: rows[3]!.values, cells: { orders: 1, revenue: 500, smallest: null, largest: null, buyers: 1 }, parts: 1 },
+    ]);
   });
 
   it('never adds exact distinct counts: a combined distinct is null and reported unavailable', () => {

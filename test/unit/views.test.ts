@@ -94,8 +94,8 @@ describe('loadViews: error messages name file, view and field', () => {
     ],
     [
       'unknown measure type',
-      { views: [{ name: 'revenue', measures: { avg: { type: 'avg', field: 'amount' } } }] },
-      /^views\.json: view "revenue": measure "avg": unknown measure type "avg" \(expected one of count, sum, min, max, distinct\)$/,
+      { views: [{ name: 'revenue', measures: { median: { type: 'median', field: 'amount' } } }] },
+      /^views\.json: view "revenue": measure "median": unknown measure type "median" \(expected one of count, sum, min, max, distinct, avg\)$/,
     ],
     ['measure without type', { views: [{ name: 'revenue', measures: { x: {} } }] }, /view "revenue": measure "x": needs "type"/],
     [

@@ -33,7 +33,7 @@ const CAUSE_NAMES: Record<string, string> = {
 };
 
 function causesText(bucket: DriftBucket, def: MeasureDef): string {
-  const causes = bucket.causes.filter((c) => c.cause !== 'hll_estimate' || def.type === 'distinct');
+  const causes = bucket.causes.filter((c) => c.cause !== 'hll_estimate' || def.fold.sketched);
   if (causes.length === 0) return 'none counted';
   return causes.map((c) => `${CAUSE_NAMES[c.cause] ?? c.cause}${c.events === undefined ? '' : `: ${c.events}`}`).join('; ');
 }

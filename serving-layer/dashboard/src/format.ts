@@ -13,8 +13,9 @@ export function fmtInstant(ms: number | null | undefined): string {
   return ms === null || ms === undefined ? 'none' : `${iso(ms).slice(0, 19).replace('T', ' ')} UTC`;
 }
 
+/** From the measure table, through the views answer (`fold`): the dashboard switches on no measure kind. */
 export function decimalsOf(def: MeasureDef): number {
-  return def.type === 'count' || def.type === 'distinct' ? 0 : (def.decimals ?? 2);
+  return def.fold.decimals;
 }
 
 function grouped(v: number, decimals: number): string {

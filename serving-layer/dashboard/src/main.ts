@@ -59,7 +59,7 @@ async function boot(): Promise<void> {
       void loadValues(); // values come and go with the data; the picker follows
       // Only the measure shown is asked for, so the answers' warnings concern what the user sees.
       // A distinct measure also gets its count over the whole range: a union, not the bars' sum.
-      const distinct = measureDef.type === 'distinct';
+      const distinct = measureDef.fold.sketched;
       const [series, drift, status, totals] = await Promise.all([
         api.series(at.view, query({ granularity: at.granularity, from, to, groupBy: '', filter, measures: at.measure })),
         api.drift(at.view, query({ granularity: at.granularity, from, to, filter, measures: at.measure })),

@@ -14,21 +14,22 @@ export interface BucketPoint {
   value: number | null;
 }
 
-/** A bucket with no row had no events: counts and sums are 0 there, min and max have no value. */
+/** A bucket with no row had no events: counts and sums are 0 there, min and max have no value (the views answer's `fold`). */
 export function emptyValue(def: MeasureDef): number | null {
-  return def.type === 'min' || def.type === 'max' ? null : 0;
+  return def.fold.empty;
 }
 
 /**
- * Combines one measure over several rows with its own monoid. An exact distinct count cannot be
- * added up (a visitor may be in two rows), so several distinct rows give null, never a guess.
+ * Combines one measure over several rows as the views answer's `fold` says (from the measure
+ * table). A measure whose values cannot be combined (an exact distinct count: a visitor may be in
+ * two rows; an average) gives null for several rows, never a guess.
  */
 export function combineMeasure(def: MeasureDef, values: readonly (number | null)[]): number | null {
+  if (values.length <= 1) return values.length === 0 ? def.fold.empty : (values[0] ?? null);
   const present = values.filter((v): v is number => v !== null);
-  switch (def.type) {
-    case 'count':
-      return present.reduce((a, b) => a + b, 0);
-    case 'sum': {
+  switch (def.fold.combine) {
+    case 'add': {
+      // Exact on the measure's scale: 0.1 + 0.2 is 0.3.
       const p = 10 ** decimalsOf(def);
       return present.reduce((a, b) => a + Math.round(b * p), 0) / p;
     }
@@ -36,8 +37,8 @@ export function combineMeasure(def: MeasureDef, values: readonly (number | null)
       return present.length ? Math.min(...present) : null;
     case 'max':
       return present.length ? Math.max(...present) : null;
-    case 'distinct':
-      return values.length === 0 ? 0 : values.length === 1 ? (values[0] ?? null) : null;
+    case null:
+      return null;
   }
 }
 

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { batchRef, coveredSince, dims, incompleteBucket, incompleteReason, instant, provenance, queryEcho, source, values, warnings } from './common.js';
 import { speedPartition } from './speed.js';
-import { measureDef } from './views.js';
+import { measureDefinition } from './views.js';
 
 export const seriesBucket = z.strictObject({
   start: instant('start of the bucket, inclusive'),
@@ -15,7 +15,7 @@ export const seriesBucket = z.strictObject({
 
 export const seriesAnswer = z.strictObject({
   ...queryEcho,
-  measures: z.record(z.string(), measureDef).describe('the measures answered (the `measures` parameter, default all), with their definitions'),
+  measures: z.record(z.string(), measureDefinition).describe('the measures answered (the `measures` parameter, default all), with their definitions'),
   batch: batchRef
     .extend({ finishedAt: instant('when the run was published') })
     .nullable()
