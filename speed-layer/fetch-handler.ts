@@ -22,6 +22,7 @@
  * Redis or Kafka failures are retried with backoff (heartbeating the group in between); the
  * batch is not advanced until its apply succeeded.
  */
+import type { ConsumerPositions } from './consumer-positions.js';
 import type { ConsumedBatch, ConsumedMessage } from '../shared/kafka-ports.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
@@ -55,11 +56,10 @@ export interface FetchHandlerDeps {
   /** says so when Redis is found behind what this consumer applied (a replay) */
   replays: Pick<ReplayNotes, 'note'>;
   /** per partition, the offset the consumer will fetch next as far as we know (after a seek or an apply) */
-  positions: Map<number, number>;
+  positions: ConsumerPositions;
   ensurePartition(partition: number): Promise<PartitionState>;
   /** the first offset Kafka still holds in the partition */
   logStartOffset(partition: number): Promise<number>;
-  seek(partition: number, offset: number): void;
   stopping(): boolean;
   /**
    * Hands over the runtime control read with the partition state (the layer pauses its consumer,
@@ -202,7 +202,7 @@ export class FetchHandler {
    * offset once (nothing there to read).
    */
   private async checkGap(partition: number, next: number, first: ParsedRecord, payload: ConsumedBatch): Promise<LostRange | null | 'seeked'> {
-    const position = this.d.positions.get(partition);
+    const position = this.d.positions.of(partition);
     if (position !== next) {
       const seeked = this.seekTo(partition, next, 'Redis is behind the consumer position');
       // Our own applies took the partition past the stored offset: Redis lost them, they are
@@ -241,7 +241,7 @@ export class FetchHandler {
     metrics.speed.lateEvents.inc(t.late);
     for (const [reason, n] of plan.invalidByReason) metrics.invalidEvents.inc({ layer: 'speed', reason }, n);
     if (expiredGroups > 0) this.d.log.debug({ partition, expiredGroups }, 'groups past their retention were not written');
-    positions.set(partition, plan.apply.newNext);
+    positions.advanced(partition, plan.apply.newNext);
     progress.noteNext(partition, plan.apply.newNext, plan.maxEventTs);
   }
 
@@ -257,8 +257,7 @@ export class FetchHandler {
 
   private seekTo(partition: number, offset: number, why: string): 'seeked' {
     this.d.log.info({ partition, offset, why }, 'seeking to the offset stored in Redis');
-    this.d.seek(partition, offset);
-    this.d.positions.set(partition, offset);
+    this.d.positions.seekTo(partition, offset);
     return 'seeked';
   }
 

@@ -7,6 +7,7 @@
  * shared/kafka-ports.ts; cli/speed-wiring.ts builds the adapters (docs/design-decisions.md, "Ports",
  * "Consumer groups").
  */
+import { ConsumerPositions } from './consumer-positions.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Config } from '../platform/config.js';
@@ -47,7 +48,7 @@ export class SpeedLayer implements Service {
   readonly name = 'speed-layer';
   private readonly log: Logger;
   private readonly progress: ProgressTracker;
-  private readonly positions = new Map<number, number>();
+  private readonly positions = new ConsumerPositions((p, offset) => this.seek(p, offset));
   private readonly assigned = new Set<number>();
   private readonly handler: FetchHandler;
   private readonly status: StatusReporter;
@@ -91,7 +92,6 @@ export class SpeedLayer implements Service {
           throw kafkaDown(err, 'fetch log start offsets');
         }
       },
-      seek: (p, offset) => this.seek(p, offset),
       stopping: () => this.stopping,
       onControl: (c) => this.applyControl(c),
       paused: () => this.control.paused,
@@ -104,7 +104,6 @@ export class SpeedLayer implements Service {
       assigned: () => [...this.assigned],
       positions: this.positions,
       replays,
-      seek: (p, offset) => this.seek(p, offset),
       beforeWrite: () => this.onStatusTick(),
       controlReport: () => this.controlReport(),
     });
@@ -259,8 +258,7 @@ export class SpeedLayer implements Service {
       try {
         const state = await withRetry(() => this.ensurePartition(p), { ...this.deps.config.retry, maxAttempts: 5, aborted: () => this.stopping });
         if (!this.assigned.has(p)) continue;
-        this.seek(p, state.next);
-        this.positions.set(p, state.next);
+        this.positions.seekTo(p, state.next);
         this.progress.noteNext(p, state.next);
       } catch (err) {
         // The batch handler checks the stored offset on every batch anyway.

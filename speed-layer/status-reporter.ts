@@ -5,6 +5,7 @@
  * what Redis holds, so the views and the offset stay one consistent prefix of the log, even while
  * no new records arrive to reveal the gap.
  */
+import type { ConsumerPositions } from './consumer-positions.js';
 import type { Logger } from '../platform/logger.js';
 import type { ControlReport } from '../shared/speed/control.js';
 import type { PartitionState, SpeedStateStore } from '../shared/speed/ports.js';
@@ -17,9 +18,8 @@ export interface StatusReporterDeps {
   log: Logger;
   intervalMs: number;
   assigned(): number[];
-  positions: Map<number, number>;
+  positions: ConsumerPositions;
   replays: Pick<ReplayNotes, 'note'>;
-  seek(partition: number, offset: number): void;
   /**
    * Run on every tick before the report is written: the layer reads the runtime control (a paused
    * consumer fetches nothing, so only this sees the resume) and, while paused, the partition ends,
@@ -74,13 +74,12 @@ export class StatusReporter {
   private async audit(partition: number): Promise<void> {
     // Position first: the stored offset only grows, so stored < a position read before it means
     // Redis lost writes (an apply racing with this check can only make stored larger).
-    const position = this.d.positions.get(partition);
+    const position = this.d.positions.of(partition);
     if (position === undefined) return;
     const state: PartitionState | null = await this.d.store.readPartition(partition);
     // The fetch handler may have found it meanwhile (it then moved the position back itself).
-    if (state === null || state.next >= position || this.d.positions.get(partition) !== position) return;
-    this.d.seek(partition, state.next);
-    this.d.positions.set(partition, state.next);
+    if (state === null || state.next >= position || this.d.positions.of(partition) !== position) return;
+    this.d.positions.seekTo(partition, state.next);
     this.d.progress.noteNext(partition, state.next);
     await this.d.replays.note(partition, state.next, position, 'audit');
   }

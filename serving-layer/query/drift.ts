@@ -5,22 +5,21 @@
  * bucket changed between the two latest batch runs (late data absorbed by recomputation).
  */
 import { countsEvents, emptyValue, exactDecimals, isSketched, sketchedIn } from '../../shared/aggregate/measure-kinds.js';
-import { attributeBucket, missingFromRunCause, type AttributedCause, type RunTimes } from '../../shared/drift-attribution.js';
+import { attributeBucket, missingFromRunCause, type RunTimes } from '../../shared/drift-attribution.js';
 import { drift, servingBoundary, speedGap } from '../../shared/merge.js';
 import { SketchUnion } from '../../shared/hll/sketch.js';
 import { granularityMs } from '../../shared/time.js';
 import type { ViewDef } from '../../shared/views/definition.js';
 import type { BatchSnapshot, BucketRow, LateClassEvent, SeriesQuery, SpeedStatus } from '../../shared/ports.js';
 import type { DriftAnswer, DriftCause } from '../http/schemas/drift.js';
-import { batchToBatch } from './batch-to-batch.js';
+import type { batchToBatch } from './batch-to-batch.js';
 import type { QueryContext, SpeedRowWithCounters } from './context.js';
 import type { ResolvedQuery } from './params.js';
 import { dimsRecord } from './rollup.js';
 import { withSnapshot } from './snapshot.js';
 import { checkAnswerRows, maxAnswerRows } from './limits.js';
-
-/** Relative standard error of Redis's HyperLogLog (16384 registers): 1.04 / sqrt(16384). */
-export const HLL_STANDARD_ERROR = 0.0081;
+import { directReader, type DriftReader, type SpeedRead } from './drift-reader.js';
+import { causeDetail, explainNoOverlap, hllDetail, unexplainedWarning } from './drift-text.js';
 
 const rowKey = (r: BucketRow) => `${r.bucketStart}|${JSON.stringify(r.dims)}`;
 
@@ -74,34 +73,6 @@ function countDiff(view: ViewDef, rows: readonly JoinedRow[]): number {
 }
 
 /** A read of the speed layer and when it started (epoch ms): the answer is as of the oldest. */
-export interface SpeedRead<T> {
-  value: T;
-  readAt: number;
-}
-
-/** How the drift report reads the speed layer: directly (the oracle), or through the serving cache's shared reads. */
-export interface DriftReader {
-  status(): Promise<SpeedRead<SpeedStatus>>;
-  rows(range: SeriesQuery): Promise<SpeedRead<SpeedRowWithCounters[]>>;
-  lateClass(range: SeriesQuery, through: Readonly<Record<string, number>>): Promise<SpeedRead<LateClassEvent[]>>;
-  /** batch-to-batch drift of the snapshot's runs (a pure function of the two runs and the query) */
-  batchToBatch(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, maxRows: number): ReturnType<typeof batchToBatch>;
-}
-
-/** Every read made when it is asked for: what the serving cache must equal. */
-export function directReader(ctx: QueryContext): DriftReader {
-  const read = async <T>(load: () => Promise<T>): Promise<SpeedRead<T>> => {
-    const readAt = ctx.now();
-    return { value: await load(), readAt };
-  };
-  return {
-    status: () => read(() => ctx.speed.status()),
-    rows: (range) => read(() => ctx.speed.seriesWithCounters(range)),
-    lateClass: (range, through) => read(() => ctx.speed.lateClassAfter(range, through)),
-    batchToBatch,
-  };
-}
-
 /** The drift report computed from scratch, from one batch snapshot: the published run and the one before it held open. */
 export function driftAnswer(ctx: QueryContext, view: ViewDef, rq: ResolvedQuery): Promise<DriftAnswer> {
   return withSnapshot(ctx.batch, 2, async (snap) => (await driftReads(ctx, snap, view, rq, directReader(ctx))).compute());
@@ -326,51 +297,4 @@ function batchSketchEstimates(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQu
     );
   }
   return out;
-}
-
-/** The hll_estimate cause: the speed layer's error, and the batch run's own sketch's error in the same bucket. */
-function hllDetail(rows: DriftBucket['rows'], distinct: readonly string[]): string {
-  const base = `distinct counts in the speed layer are HyperLogLog estimates (standard error ${(HLL_STANDARD_ERROR * 100).toFixed(2)}%); the batch layer counts exactly`;
-  const rel: number[] = [];
-  for (const r of rows) {
-    for (const m of distinct) {
-      const v = r.measures[m];
-      if (v && v.batchSketch !== undefined && v.batchSketch !== null && v.batch !== null && v.batch > 0) rel.push(Math.abs(v.batchSketch - v.batch) / v.batch);
-    }
-  }
-  if (rel.length === 0) return base;
-  const mean = rel.reduce((a, b) => a + b, 0) / rel.length;
-  return `${base}; the batch run's own sketch of these rows is off its exact count by ${(mean * 100).toFixed(2)}% on average: the same HyperLogLog error, not a bug`;
-}
-
-/** One sentence per cause, naming the run and what the number means. */
-function causeDetail(c: AttributedCause, runId: string): string {
-  switch (c.cause) {
-    case 'not_archived_at_snapshot':
-      return `${c.events} event(s) arrived later than the allowed lateness before run ${runId} read the checkpoints, but the archiver had not made them durable yet: the run cannot have them; the next run will`;
-    case 'arrived_during_batch_run':
-      return `${c.events} event(s) arrived later than the allowed lateness while run ${runId} was being computed or published: after its snapshot, so it cannot have them; the next run will`;
-    case 'late_arrivals':
-      return `${c.events} event(s) arrived after run ${runId} was published, later than the allowed lateness: the speed layer counts them, the next batch run absorbs them`;
-    case 'duplicates':
-      return `speed dedupe was off: ${c.events} repeated event id(s) were counted again by the speed layer; the batch layer keeps one copy per id`;
-    case 'unchecked_copies':
-      return `at most ${c.events} of the speed layer's events here are copies it could not check (they arrived after the dedupe window of their event hour)`;
-    case 'speed_behind_run':
-      return `the speed layer has not yet applied records the batch run read (it lags or is stopped): up to ${-c.events} event(s) here are in the run only`;
-    case 'unexplained':
-      return `${c.events} event(s) of the count difference have no known cause: this should not happen; check the status (archive gaps, Redis evictions, a topic with CreateTime timestamps) and report it`;
-  }
-}
-
-function unexplainedWarning(events: number, hasSnapshot: boolean): string {
-  return hasSnapshot
-    ? `UNEXPLAINED DRIFT: ${events} event(s) of the count differences have no known cause; see the buckets' "unexplained" and /api/v1/status`
-    : `${events} event(s) of the count differences are unexplained because the published run predates snapshot records (it does not say which offsets it read); the next run will`;
-}
-
-function explainNoOverlap(boundary: number | null, coveredSince: number | null): string {
-  if (boundary === null) return 'no batch run has been published yet: there is nothing to compare the speed layer with';
-  if (coveredSince === null) return 'the speed layer has not recorded coveredSince yet (not started?)';
-  return "no bucket in the range is held by both layers (before the batch boundary and inside the speed layer's coverage and retention)";
 }

@@ -15,7 +15,7 @@ import type { BatchSnapshot, BucketRow, SeriesQuery, SketchRow, SpeedStatus } fr
 import { incompleteBuckets, type IncompleteBucket } from '../../shared/merge.js';
 import type { ViewDef } from '../../shared/views/definition.js';
 import type { QueryContext } from './context.js';
-import type { SpeedRead } from './drift.js';
+import type { SpeedRead } from './drift-reader.js';
 import type { ResolvedQuery } from './params.js';
 import { describeSources, queryEcho } from './series.js';
 import { pickMeasures } from './rollup.js';

@@ -4,6 +4,7 @@
  * zombie's leftovers), straddle it, or start above it (Redis lost writes) must apply each record
  * exactly once. kafkajs decides which batches arrive, so here the batches are handed in directly.
  */
+import { ConsumerPositions } from '../../speed-layer/consumer-positions.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
@@ -66,8 +67,8 @@ type Config = TestContext['config'];
 
 function handlerFor(config: Config, logStartOffset: (p: number) => Promise<number>) {
   const store = new RedisSpeedStateStore(redis(), config.redis.keyPrefix, retentionPolicy(config), config.speed.dedupeWindowMs);
-  const positions = new Map<number, number>();
   const calls: Calls = { seeks: [], resolved: [] };
+  const positions = new ConsumerPositions((_p, offset) => void calls.seeks.push(offset));
   const handler = new FetchHandler({
     topic: config.kafka.topic,
     prefix: config.redis.keyPrefix,
@@ -86,7 +87,6 @@ function handlerFor(config: Config, logStartOffset: (p: number) => Promise<numbe
     positions,
     ensurePartition: (p) => store.initPartition(config.kafka.topic, p, { next: 0, coveredSince: 0 }),
     logStartOffset,
-    seek: (_p, offset) => void calls.seeks.push(offset),
     stopping: () => false,
   });
   return { store, positions, calls, handler };
@@ -150,7 +150,7 @@ describe('speed batch handler guards', () => {
     expect(calls.seeks).toEqual([0, 400]);
 
     // The consumer believes it is at 500 but Redis holds 400 (lost writes): seek back, apply nothing.
-    positions.set(PARTITION, 500);
+    positions.advanced(PARTITION, 500);
     await handler.handle(payload(records.slice(450, 600), calls));
     expect(calls.seeks).toEqual([0, 400, 400]);
     expect(await stored()).toBe(400);
@@ -185,7 +185,7 @@ describe('speed batch handler guards', () => {
     const state = async () => redis.hgetall(partitionStateKey(config.redis.keyPrefix, PARTITION));
 
     await handler.handle(payload(records.slice(0, 50), calls)); // first batch: initialise, seek to 0
-    expect(positions.get(PARTITION)).toBe(0);
+    expect(positions.of(PARTITION)).toBe(0);
 
     // Right after the seek to 0 a fetch returns 50..99 (it was under way before the seek). Kafka
     // still holds 0..49, so this is no gap: seek to 0 again and apply nothing.

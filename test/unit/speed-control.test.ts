@@ -5,6 +5,7 @@
  * applied, nothing resolved, all of it applied once after the resume) and a dedupe switched off
  * at runtime; and the invalid records' per-reason totals in the apply's arguments.
  */
+import { ConsumerPositions } from '../../speed-layer/consumer-positions.js';
 import { describe, expect, it } from 'vitest';
 import type { EachBatchPayload } from 'kafkajs';
 import { parseControl } from '../../adapters/redis/speed-control.js';
@@ -104,10 +105,9 @@ function fixture(control: { current: SpeedControl; paused: boolean }) {
     log: silentLogger(),
     progress: new ProgressTracker('test', metrics),
     replays: new ReplayNotes({ store, instance: 'test', metrics, log: silentLogger() }),
-    positions: new Map([[0, 0]]),
+    positions: positionedAt0(),
     ensurePartition: (p) => store.initPartition('events', p, { next: 0, coveredSince: 0 }),
     logStartOffset: () => Promise.resolve(0),
-    seek: () => undefined,
     stopping: () => false,
     // As the speed layer does: take the newer control, pause while it says so.
     onControl: (c) => {
@@ -168,3 +168,10 @@ describe('the fetch handler obeys the runtime control', () => {
     expect([sum('events'), sum('duplicatesApplied'), sum('duplicatesSkipped')]).toEqual([20, 10, 0]);
   });
 });
+
+/** Positions with partition 0 at offset 0, as after an assignment. */
+function positionedAt0(): ConsumerPositions {
+  const positions = new ConsumerPositions(() => undefined);
+  positions.seekTo(0, 0);
+  return positions;
+}

@@ -6,6 +6,7 @@
  * partition starts where TopicOffsets puts it (docs/design-decisions.md §6, "Ports"). The same
  * guards against real Redis and Kafka: test/integration/speed-fetch-handler.test.ts.
  */
+import { ConsumerPositions } from '../../speed-layer/consumer-positions.js';
 import { describe, expect, it } from 'vitest';
 import type { EachBatchPayload } from 'kafkajs';
 import { silentLogger } from '../../platform/logger.js';
@@ -49,10 +50,9 @@ function fixture() {
     log: silentLogger(),
     progress: new ProgressTracker('test', metrics),
     replays: new ReplayNotes({ store, instance: 'test', metrics, log: silentLogger() }),
-    positions: new Map(),
+    positions: new ConsumerPositions((_p, offset) => void seeks.push(offset)),
     ensurePartition: (p) => store.initPartition('events', p, { next: 0, coveredSince: 0 }),
     logStartOffset: () => Promise.resolve(0),
-    seek: (_p, offset) => void seeks.push(offset),
     stopping: () => false,
   });
   /** Hands the handler a fetched batch of offsets from..to - 1, as kafkajs would. */
