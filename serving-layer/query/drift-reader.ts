@@ -23,12 +23,17 @@ export interface DriftReader {
   batchToBatch(snap: BatchSnapshot, view: ViewDef, rq: ResolvedQuery, maxRows: number): ReturnType<typeof batchToBatch>;
 }
 
-/** Every read made when it is asked for: what the serving cache must equal. */
-export function directReader(ctx: QueryContext): DriftReader {
-  const read = async <T>(load: () => Promise<T>): Promise<SpeedRead<T>> => {
+/** One speed read made now, stamped with when it started (what the serving cache's shared reads stand in for). */
+export function readNow(ctx: Pick<QueryContext, 'now'>): <T>(load: () => Promise<T>) => Promise<SpeedRead<T>> {
+  return async (load) => {
     const readAt = ctx.now();
     return { value: await load(), readAt };
   };
+}
+
+/** Every read made when it is asked for: what the serving cache must equal. */
+export function directReader(ctx: QueryContext): DriftReader {
+  const read = readNow(ctx);
   return {
     status: () => read(() => ctx.speed.status()),
     rows: (range) => read(() => ctx.speed.seriesWithCounters(range)),

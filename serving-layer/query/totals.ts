@@ -15,7 +15,7 @@ import type { BatchSnapshot, BucketRow, SeriesQuery, SketchRow, SpeedStatus } fr
 import { incompleteBuckets, type IncompleteBucket } from '../../shared/merge.js';
 import type { ViewDef } from '../../shared/views/definition.js';
 import type { QueryContext } from './context.js';
-import type { SpeedRead } from './drift-reader.js';
+import { readNow, type SpeedRead } from './drift-reader.js';
 import type { ResolvedQuery } from './params.js';
 import { describeSources, queryEcho } from './series.js';
 import { pickMeasures } from './rollup.js';
@@ -35,10 +35,7 @@ export interface TotalsReader {
 }
 
 export function directTotalsReader(ctx: QueryContext): TotalsReader {
-  const read = async <T>(load: () => Promise<T>): Promise<SpeedRead<T>> => {
-    const readAt = ctx.now();
-    return { value: await load(), readAt };
-  };
+  const read = readNow(ctx);
   return {
     status: () => read(() => ctx.speed.status()),
     speedRows: (q) => read(() => ctx.speed.series(q)),

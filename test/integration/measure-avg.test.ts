@@ -4,8 +4,9 @@
  * reference fold's answer: the duckdb and reference batch engines (identical run files), the speed
  * layer in Redis, and the serving layer's series and totals merging the two at W, rolled up.
  */
+import { closeServingFixture } from '../support/serving-fixture.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +33,7 @@ import { T0, writeCheckpoints, writeSegments } from '../support/batch-master.js'
 import { RunPublisher } from '../support/batch-runs.js';
 import { runFileContent } from '../support/run-file-content.js';
 import { applyToSpeed } from '../support/speed-apply.js';
-import { deletePrefix, speedContext, viewStore } from '../support/speed-harness.js';
+import { speedContext, viewStore } from '../support/speed-harness.js';
 import { testContext, type TestContext } from '../support/context.js';
 import { rand } from '../unit/_prng.js';
 
@@ -152,14 +153,7 @@ describe('avg in the speed layer and merged by the serving layer', () => {
     store = new SqliteBatchViewStore(dir);
     query = { views, batch: store, speed: viewStore(redis, ctx.config, views), now: () => NOW };
   });
-  afterAll(async () => {
-    store.close();
-    publisher.close();
-    rmSync(dir, { recursive: true, force: true });
-    await deletePrefix(redis, ctx.config.redis.keyPrefix);
-    redis.disconnect();
-    ctx.cleanup();
-  });
+  afterAll(() => closeServingFixture({ store, publisher, dir, redis, ctx }));
 
   it('the Redis speed views equal the reference fold at every granularity', async () => {
     for (const g of view.granularities) {

@@ -5,8 +5,9 @@
  * speed HLLs, issue 16); before and after a new run is published, and while one is published in
  * the middle of an answer (each answer from the one run its snapshot took).
  */
+import { closeServingFixture } from '../support/serving-fixture.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -27,7 +28,7 @@ import type { ViewDef } from '../../shared/views/definition.js';
 import { viewSetFromDocument } from '../../shared/views/load.js';
 import { afterFirstRead, RunPublisher } from '../support/batch-runs.js';
 import { applyToSpeed } from '../support/speed-apply.js';
-import { deletePrefix, speedContext, viewStore } from '../support/speed-harness.js';
+import { speedContext, viewStore } from '../support/speed-harness.js';
 import type { TestContext } from '../support/context.js';
 import { rand, type Rand } from '../unit/_prng.js';
 
@@ -129,14 +130,7 @@ describe('serving cache: byte-identical to the answers computed from scratch', (
     query = { views, batch: store, speed: viewStore(redis, ctx.config, views), now: () => NOW };
     publisher.publish('run-1', NOW - 12 * HOUR_MS, all.slice(0, 2000), 2);
   });
-  afterAll(async () => {
-    store.close();
-    publisher.close();
-    rmSync(dir, { recursive: true, force: true });
-    await deletePrefix(redis, ctx.config.redis.keyPrefix);
-    redis.disconnect();
-    ctx.cleanup();
-  });
+  afterAll(() => closeServingFixture({ store, publisher, dir, redis, ctx }));
 
   const queries = Array.from({ length: 60 }, (_, i) => randomQuery(rand(1000 + i), views.views[i % 2]!));
 
