@@ -119,7 +119,7 @@ kafka_cluster_down() {
     pidfile="$(kafka_cluster_pid_file "$id")"
     pid_alive "$pidfile" || continue
     pid="$(cat "$pidfile")"
-    WAIT_SECONDS=60 wait_for "Kafka cluster node $id stop" bash -c "! kill -0 $pid 2>/dev/null" || kill -9 "$pid" 2>/dev/null || true
+    WAIT_SECONDS=60 WAIT_DONE="Kafka cluster node $id stopped" wait_for "Kafka cluster node $id stop" bash -c "! kill -0 $pid 2>/dev/null" || kill -9 "$pid" 2>/dev/null || true
   done
   rm -rf "$KAFKA_CLUSTER_DATA"
 }

@@ -83,7 +83,7 @@ kafka_down() {
     local jvm; jvm=$(pgrep -P "$pid" || true)
     log "stopping Kafka (pid ${jvm:-$pid})"
     kill ${jvm:-$pid} 2>/dev/null || true
-    WAIT_SECONDS=60 wait_for "Kafka stop" bash -c "! kill -0 ${jvm:-$pid} 2>/dev/null" || kill -9 ${jvm:-$pid} 2>/dev/null || true
+    WAIT_SECONDS=60 WAIT_DONE="Kafka stopped" wait_for "Kafka stop" bash -c "! kill -0 ${jvm:-$pid} 2>/dev/null" || kill -9 ${jvm:-$pid} 2>/dev/null || true
     kill "$pid" 2>/dev/null || true
   fi
   rm -f "$pidfile"

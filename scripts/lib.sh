@@ -50,7 +50,8 @@ ensure_node_deps() {
   fi
 }
 
-# Waits until "$@" succeeds, at most $WAIT_SECONDS (default 120), printing progress.
+# Waits until "$@" succeeds, at most $WAIT_SECONDS (default 120), then says "<what> is up"
+# (or $WAIT_DONE, for a wait that is not a start, e.g. a process to end).
 wait_for() { # wait_for <what> <command...>
   local what="$1"; shift
   local deadline=$(( $(date +%s) + ${WAIT_SECONDS:-120} ))
@@ -58,5 +59,5 @@ wait_for() { # wait_for <what> <command...>
     [ "$(date +%s)" -lt "$deadline" ] || return 1
     sleep 0.5
   done
-  log "$what is up"
+  log "${WAIT_DONE:-$what is up}"
 }

@@ -66,7 +66,7 @@ s3_down() {
     local pid; pid=$(cat "$pidfile")
     log "stopping S3Proxy (pid $pid)"
     kill "$pid" 2>/dev/null || true
-    WAIT_SECONDS=30 wait_for "S3Proxy stop" bash -c "! kill -0 $pid 2>/dev/null" || kill -9 "$pid" 2>/dev/null || true
+    WAIT_SECONDS=30 WAIT_DONE="S3Proxy stopped" wait_for "S3Proxy stop" bash -c "! kill -0 $pid 2>/dev/null" || kill -9 "$pid" 2>/dev/null || true
   fi
   rm -f "$pidfile"
 }

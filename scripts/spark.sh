@@ -95,7 +95,7 @@ spark_standalone_down() {
     pid="$(cat "$SPARK_STANDALONE_DATA/$name.pid")"
     log "stopping the Spark standalone $name (pid $pid)"
     kill "$pid" 2>/dev/null || true
-    WAIT_SECONDS=30 wait_for "Spark standalone $name stop" bash -c "! kill -0 $pid 2>/dev/null" || kill -9 "$pid" 2>/dev/null || true
+    WAIT_SECONDS=30 WAIT_DONE="Spark standalone $name stopped" wait_for "Spark standalone $name stop" bash -c "! kill -0 $pid 2>/dev/null" || kill -9 "$pid" 2>/dev/null || true
   done
   rm -rf "$SPARK_STANDALONE_DATA"
 }
