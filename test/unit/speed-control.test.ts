@@ -7,20 +7,14 @@
  */
 import { ConsumerPositions } from '../../speed-layer/consumer-positions.js';
 import { describe, expect, it } from 'vitest';
+import { fakeHandlerDeps } from '../support/fetch-handler-fakes.js';
 import type { EachBatchPayload } from 'kafkajs';
 import { parseControl } from '../../adapters/redis/speed-control.js';
 import { encodeApply } from '../../adapters/redis/apply-ops.js';
 import { invalidReasonField, reasonOfInvalidField } from '../../adapters/redis/keys.js';
-import { silentLogger } from '../../platform/logger.js';
-import { createMetrics } from '../../platform/metrics.js';
 import { NO_CONTROL, effectiveDedupe, newerControl, type SpeedControl } from '../../shared/speed/control.js';
-import { defaultViewSet } from '../../shared/views/default-views.js';
 import { FetchHandler } from '../../speed-layer/fetch-handler.js';
-import { ProgressTracker } from '../../speed-layer/progress.js';
-import { ReplayNotes } from '../../speed-layer/replays.js';
-import { FakeDeadLetterSink, FakeSpeedStateStore } from '../support/speed-fakes.js';
 
-const views = defaultViewSet();
 const T0 = Date.now() - 60_000;
 
 describe('the runtime control as stored', () => {
@@ -87,28 +81,9 @@ const values = [
 ];
 
 function fixture(control: { current: SpeedControl; paused: boolean }) {
-  const store = new FakeSpeedStateStore();
-  const metrics = createMetrics();
-  const resolved: string[] = [];
-  const handler = new FetchHandler({
-    topic: 'events',
-    prefix: 'test',
-    views,
-    dedupe: true,
-    dedupeWindowMs: 24 * 3_600_000,
-    allowedLatenessMs: 0,
+  const deps = fakeHandlerDeps({
     applyMaxEvents: 8,
-    retry: { baseMs: 1, maxMs: 1 },
-    store,
-    deadLetters: new FakeDeadLetterSink(),
-    metrics,
-    log: silentLogger(),
-    progress: new ProgressTracker('test', metrics),
-    replays: new ReplayNotes({ store, instance: 'test', metrics, log: silentLogger() }),
     positions: positionedAt0(),
-    ensurePartition: (p) => store.initPartition('events', p, { next: 0, coveredSince: 0 }),
-    logStartOffset: () => Promise.resolve(0),
-    stopping: () => false,
     // As the speed layer does: take the newer control, pause while it says so.
     onControl: (c) => {
       control.current = newerControl(control.current, c);
@@ -117,6 +92,9 @@ function fixture(control: { current: SpeedControl; paused: boolean }) {
     },
     paused: () => control.paused,
   });
+  const { store } = deps;
+  const resolved: string[] = [];
+  const handler = new FetchHandler(deps);
   const fetch = () =>
     handler.handle({
       batch: {

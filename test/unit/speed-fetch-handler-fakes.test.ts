@@ -6,19 +6,16 @@
  * partition starts where TopicOffsets puts it (docs/design-decisions.md §6, "Ports"). The same
  * guards against real Redis and Kafka: test/integration/speed-fetch-handler.test.ts.
  */
-import { ConsumerPositions } from '../../speed-layer/consumer-positions.js';
 import { describe, expect, it } from 'vitest';
+import { fakeHandlerDeps } from '../support/fetch-handler-fakes.js';
 import type { EachBatchPayload } from 'kafkajs';
 import { silentLogger } from '../../platform/logger.js';
-import { createMetrics } from '../../platform/metrics.js';
 import { clickstream, type GeneratedRecord } from '../../shared/generator/clickstream.js';
 import { validDeduped } from '../../shared/reference-fold.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { FetchHandler } from '../../speed-layer/fetch-handler.js';
 import { ensurePartitionState } from '../../speed-layer/partition-init.js';
-import { ProgressTracker } from '../../speed-layer/progress.js';
-import { ReplayNotes } from '../../speed-layer/replays.js';
-import { FakeDeadLetterSink, FakeSpeedStateStore, fakeTopicOffsets } from '../support/speed-fakes.js';
+import { FakeSpeedStateStore, fakeTopicOffsets } from '../support/speed-fakes.js';
 
 const views = defaultViewSet();
 const T0 = Date.now() - 3_600_000;
@@ -31,30 +28,9 @@ for (const r of clickstream({ seed: 6, startTs: T0, rate: 2, duplicateFraction: 
 const arrival = (offset: number) => T0 + offset * 500;
 
 function fixture() {
-  const store = new FakeSpeedStateStore();
-  const deadLetters = new FakeDeadLetterSink();
-  const metrics = createMetrics();
-  const seeks: number[] = [];
-  const handler = new FetchHandler({
-    topic: 'events',
-    prefix: 'test',
-    views,
-    dedupe: true,
-    dedupeWindowMs: 24 * 3_600_000,
-    allowedLatenessMs: 0,
-    applyMaxEvents: 64,
-    retry: { baseMs: 1, maxMs: 1 },
-    store,
-    deadLetters,
-    metrics,
-    log: silentLogger(),
-    progress: new ProgressTracker('test', metrics),
-    replays: new ReplayNotes({ store, instance: 'test', metrics, log: silentLogger() }),
-    positions: new ConsumerPositions((_p, offset) => void seeks.push(offset)),
-    ensurePartition: (p) => store.initPartition('events', p, { next: 0, coveredSince: 0 }),
-    logStartOffset: () => Promise.resolve(0),
-    stopping: () => false,
-  });
+  const deps = fakeHandlerDeps();
+  const { store, deadLetters, seeks } = deps;
+  const handler = new FetchHandler(deps);
   /** Hands the handler a fetched batch of offsets from..to - 1, as kafkajs would. */
   const fetch = (from: number, to: number) =>
     handler.handle({

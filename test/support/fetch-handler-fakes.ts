@@ -1,0 +1,49 @@
+/**
+ * A FetchHandler's dependencies on in-memory fakes (docs/design-decisions.md, "Ports"): the speed
+ * state store, the dead-letter sink, the default views, fresh metrics, positions that record the
+ * seeks, and partition 0 of topic "events" initialised at offset 0 on first sight. A test
+ * overrides what it is about (the apply size, the control hooks, positions already set).
+ */
+import { silentLogger } from '../../platform/logger.js';
+import { createMetrics } from '../../platform/metrics.js';
+import { defaultViewSet } from '../../shared/views/default-views.js';
+import { ConsumerPositions } from '../../speed-layer/consumer-positions.js';
+import type { FetchHandlerDeps } from '../../speed-layer/fetch-handler.js';
+import { ProgressTracker } from '../../speed-layer/progress.js';
+import { ReplayNotes } from '../../speed-layer/replays.js';
+import { FakeDeadLetterSink, FakeSpeedStateStore } from './speed-fakes.js';
+
+export interface FakeHandlerDeps extends FetchHandlerDeps {
+  store: FakeSpeedStateStore;
+  deadLetters: FakeDeadLetterSink;
+  /** every offset a seek moved the consumer to, in order */
+  seeks: number[];
+}
+
+export function fakeHandlerDeps(overrides: Partial<FetchHandlerDeps> = {}): FakeHandlerDeps {
+  const store = new FakeSpeedStateStore();
+  const metrics = createMetrics();
+  const seeks: number[] = [];
+  return {
+    topic: 'events',
+    prefix: 'test',
+    views: defaultViewSet(),
+    dedupe: true,
+    dedupeWindowMs: 24 * 3_600_000,
+    allowedLatenessMs: 0,
+    applyMaxEvents: 64,
+    retry: { baseMs: 1, maxMs: 1 },
+    store,
+    deadLetters: new FakeDeadLetterSink(),
+    metrics,
+    log: silentLogger(),
+    progress: new ProgressTracker('test', metrics),
+    replays: new ReplayNotes({ store, instance: 'test', metrics, log: silentLogger() }),
+    positions: new ConsumerPositions((_p, offset) => void seeks.push(offset)),
+    ensurePartition: (p) => store.initPartition('events', p, { next: 0, coveredSince: 0 }),
+    logStartOffset: () => Promise.resolve(0),
+    stopping: () => false,
+    seeks,
+    ...overrides,
+  } as FakeHandlerDeps;
+}
