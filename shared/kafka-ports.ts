@@ -23,7 +23,18 @@ export interface CommitOffsets {
 
 /** One fetched batch of one partition, with the controls of its handler (a subset of kafkajs's EachBatchPayload). */
 export interface ConsumedBatch {
-  batch: { topic: string; partition: number; highWatermark: string; messages: ConsumedMessage[] };
+  batch: {
+    topic: string;
+    partition: number;
+    highWatermark: string;
+    /**
+     * the offset the fetch asked for: a first message past it proves the offsets in between hold
+     * no records (control records, compaction), where a first message past the consumer's own
+     * position may come from a fetch issued before a seek
+     */
+    fetchedOffset: string;
+    messages: ConsumedMessage[];
+  };
   /** marks the offset processed: the consumer goes on after it, and auto-commit commits it */
   resolveOffset(offset: string): void;
   heartbeat(): Promise<void>;

@@ -12,6 +12,8 @@
  *      (it lost writes, or a fetch raced with our seek): seek back to N. Only when Kafka's log
  *      start offset proves the records in between are gone (retention) is the gap accepted, and
  *      recorded: the partition's coveredSince moves past it, so the serving layer flags the time;
+ *      when the fetch itself asked for N or earlier, the offsets in between hold no records
+ *      (control records), and it goes on;
  *   3. claim the event ids (dedupe across partitions: the first copy of an id owns it; a replay
  *      of that copy finds its own claim), then plan: validate, dedupe, pre-aggregate, count late,
  *      duplicate and unchecked events per bucket (plan.ts);
@@ -74,8 +76,6 @@ export interface FetchHandlerDeps {
 export class FetchHandler {
   /** highest offset already sent to the DLQ per partition, so a re-planned batch does not re-send */
   private readonly dlqSentThrough = new Map<number, number>();
-  /** per partition, a gap (stored N, first offset fetched) already sought back over once */
-  private readonly gapSeen = new Map<number, string>();
 
   constructor(private readonly d: FetchHandlerDeps) {}
 
@@ -157,7 +157,7 @@ export class FetchHandler {
       // the previous chunk of the same fetch (offsets missing in between are no records: control
       // records of transactions, compaction).
       if (first.offset > expected && applied === 0) {
-        const gap = await this.checkGap(partition, expected, first, payload);
+        const gap = await this.checkGap(partition, expected, first, Number(payload.batch.fetchedOffset), payload);
         if (gap === 'seeked') return gap;
         lost = gap ?? undefined;
       }
@@ -197,11 +197,19 @@ export class FetchHandler {
   /**
    * The batch starts past the stored offset N. Redis lost writes, or a fetch from before our seek
    * returned later offsets, or Kafka deleted the records (retention), or there are no records in
-   * between (control records): seek back to N, except when Kafka's log start offset proves the
-   * records gone (a loss, recorded), or when seeking back to N already returned the same first
-   * offset once (nothing there to read).
+   * between (control records, compaction): seek back to N, except when Kafka's log start offset
+   * proves the records gone (a loss, recorded), or when this very fetch asked for N or earlier
+   * (kafkajs's fetchedOffset) and still began past it, which proves the offsets in between hold no
+   * record. Nothing weaker is taken as proof: a batch fetched before a seek, seen once or twice,
+   * says nothing about the offsets it skipped.
    */
-  private async checkGap(partition: number, next: number, first: ParsedRecord, payload: ConsumedBatch): Promise<LostRange | null | 'seeked'> {
+  private async checkGap(
+    partition: number,
+    next: number,
+    first: ParsedRecord,
+    fetchedOffset: number,
+    payload: ConsumedBatch,
+  ): Promise<LostRange | null | 'seeked'> {
     const position = this.d.positions.of(partition);
     if (position !== next) {
       const seeked = this.seekTo(partition, next, 'Redis is behind the consumer position');
@@ -216,18 +224,15 @@ export class FetchHandler {
       this.d.log.warn({ partition, ...lost }, 'offsets deleted by Kafka retention before the speed layer read them: recorded, coveredSince moves past them');
       return lost;
     }
-    const gap = `${next}:${first.offset}`;
-    if (logStart <= next && this.gapSeen.get(partition) === gap) {
-      this.gapSeen.delete(partition);
+    if (fetchedOffset <= next) {
       this.d.log.info(
-        { partition, from: next, to: first.offset },
-        'no records between the stored offset and the first one fetched (control records or compaction): going on',
+        { partition, from: next, to: first.offset, fetchedOffset },
+        'no records between the stored offset and the first one fetched from it (control records or compaction): going on',
       );
       return null;
     }
-    this.gapSeen.set(partition, gap);
-    // Records at or after the log start that this fetch skipped are still there: seek to N again
-    // (Kafka answers an offset below the log start with the log start itself).
+    // A fetch from a later position (issued before our seek landed): the records from N on are
+    // still there (Kafka answers an offset below the log start with the log start itself).
     return this.seekTo(partition, next, 'a fetch from before the seek returned later offsets');
   }
 

@@ -8,10 +8,10 @@
  *    exponential backoff that grows while the crashes keep coming, counted by onRestart and logged
  *    once; nothing restarts once stop() was called.
  */
-import type { Consumer, ConsumerConfig, Kafka } from 'kafkajs';
+import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from '../../platform/logger.js';
 import { backoffDelay, withRetry } from '../../platform/retry.js';
-import type { ConsumerGroup, ConsumerGroupFactory, ConsumerGroupSpec } from '../../shared/kafka-ports.js';
+import type { ConsumedBatch, ConsumerGroup, ConsumerGroupFactory, ConsumerGroupSpec } from '../../shared/kafka-ports.js';
 
 /**
  * A third of the session timeout, so two heartbeats can be lost before the coordinator gives the
@@ -88,7 +88,7 @@ class RestartingConsumerGroup implements ConsumerGroup {
         autoCommit: spec.autoCommit,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: spec.concurrentPartitions ?? 1,
-        eachBatch: (payload) => spec.eachBatch(payload),
+        eachBatch: (payload) => spec.eachBatch(consumedBatch(payload)),
       });
     } catch (err) {
       await consumer.disconnect().catch(() => undefined);
@@ -180,4 +180,25 @@ class RestartingConsumerGroup implements ConsumerGroup {
       this.wakeUp = done;
     });
   }
+}
+
+/**
+ * kafkajs's payload as the port's batch. kafkajs's Batch keeps the offset its fetch asked for
+ * (`fetchedOffset`, the same value it filters the returned messages by) but its typings do not
+ * name it; without it no gap in the offsets could be told from a fetch issued before a seek.
+ */
+export function consumedBatch(payload: EachBatchPayload): ConsumedBatch {
+  const { batch } = payload;
+  const fetchedOffset = (batch as unknown as { fetchedOffset?: unknown }).fetchedOffset;
+  if (fetchedOffset === undefined || fetchedOffset === null) throw new Error('kafkajs batch without fetchedOffset: this kafkajs version is not supported');
+  return {
+    ...payload,
+    batch: {
+      topic: batch.topic,
+      partition: batch.partition,
+      highWatermark: batch.highWatermark,
+      fetchedOffset: String(fetchedOffset),
+      messages: batch.messages,
+    },
+  };
 }

@@ -5,6 +5,7 @@
  * overrides what it is about (the apply size, the control hooks, positions already set).
  */
 import { silentLogger } from '../../platform/logger.js';
+import type { ConsumedBatch } from '../../shared/kafka-ports.js';
 import { createMetrics } from '../../platform/metrics.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { ConsumerPositions } from '../../speed-layer/consumer-positions.js';
@@ -46,4 +47,42 @@ export function fakeHandlerDeps(overrides: Partial<FetchHandlerDeps> = {}): Fake
     seeks,
     ...overrides,
   } as FakeHandlerDeps;
+}
+
+/** A record as the handler gets it: offset, key, value text, Kafka timestamp (epoch ms). */
+export interface FetchedRecord {
+  offset: number;
+  key: string | null;
+  value: string;
+  timestamp: number;
+}
+
+/**
+ * One fetched batch of partition 0 as the consumer port hands it over, fetched from its first
+ * record's offset unless `fetchedOffset` says otherwise (a fetch that found nothing at the offset
+ * it asked for, or one issued before a seek).
+ */
+export function fetchedBatch(
+  records: readonly FetchedRecord[],
+  opts: { highWatermark: number; fetchedOffset?: number; resolveOffset?: (offset: string) => void },
+): ConsumedBatch {
+  return {
+    batch: {
+      topic: 'unused',
+      partition: 0,
+      highWatermark: String(opts.highWatermark),
+      fetchedOffset: String(opts.fetchedOffset ?? records[0]?.offset ?? 0),
+      messages: records.map((r) => ({
+        offset: String(r.offset),
+        key: r.key === null ? null : Buffer.from(r.key),
+        value: Buffer.from(r.value),
+        timestamp: String(r.timestamp),
+      })),
+    },
+    resolveOffset: opts.resolveOffset ?? (() => undefined),
+    heartbeat: () => Promise.resolve(),
+    commitOffsetsIfNecessary: () => Promise.resolve(),
+    isRunning: () => true,
+    isStale: () => false,
+  };
 }

@@ -7,8 +7,7 @@
  */
 import { ConsumerPositions } from '../../speed-layer/consumer-positions.js';
 import { describe, expect, it } from 'vitest';
-import { fakeHandlerDeps } from '../support/fetch-handler-fakes.js';
-import type { EachBatchPayload } from 'kafkajs';
+import { fakeHandlerDeps, fetchedBatch } from '../support/fetch-handler-fakes.js';
 import { parseControl } from '../../adapters/redis/speed-control.js';
 import { encodeApply } from '../../adapters/redis/apply-ops.js';
 import { invalidReasonField, reasonOfInvalidField } from '../../adapters/redis/keys.js';
@@ -96,17 +95,12 @@ function fixture(control: { current: SpeedControl; paused: boolean }) {
   const resolved: string[] = [];
   const handler = new FetchHandler(deps);
   const fetch = () =>
-    handler.handle({
-      batch: {
-        partition: 0,
-        highWatermark: String(values.length),
-        messages: values.map((v, i) => ({ offset: String(i), key: null, value: Buffer.from(v), timestamp: String(T0 + i), attributes: 0, headers: {} })),
-      },
-      resolveOffset: (o: string) => void resolved.push(o),
-      heartbeat: () => Promise.resolve(),
-      isRunning: () => true,
-      isStale: () => false,
-    } as unknown as EachBatchPayload);
+    handler.handle(
+      fetchedBatch(
+        values.map((value, i) => ({ offset: i, key: null, value, timestamp: T0 + i })),
+        { highWatermark: values.length, resolveOffset: (o) => void resolved.push(o) },
+      ),
+    );
   return { store, resolved, fetch };
 }
 

@@ -7,8 +7,7 @@
  * guards against real Redis and Kafka: test/integration/speed-fetch-handler.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { fakeHandlerDeps } from '../support/fetch-handler-fakes.js';
-import type { EachBatchPayload } from 'kafkajs';
+import { fakeHandlerDeps, fetchedBatch } from '../support/fetch-handler-fakes.js';
 import { silentLogger } from '../../platform/logger.js';
 import { clickstream, type GeneratedRecord } from '../../shared/generator/clickstream.js';
 import { validDeduped } from '../../shared/reference-fold.js';
@@ -33,24 +32,12 @@ function fixture() {
   const handler = new FetchHandler(deps);
   /** Hands the handler a fetched batch of offsets from..to - 1, as kafkajs would. */
   const fetch = (from: number, to: number) =>
-    handler.handle({
-      batch: {
-        partition: 0,
-        highWatermark: String(records.length),
-        messages: records.slice(from, to).map((r, i) => ({
-          offset: String(from + i),
-          key: r.key === null ? null : Buffer.from(r.key),
-          value: Buffer.from(r.value),
-          timestamp: String(arrival(from + i)),
-          attributes: 0,
-          headers: {},
-        })),
-      },
-      resolveOffset: () => undefined,
-      heartbeat: () => Promise.resolve(),
-      isRunning: () => true,
-      isStale: () => false,
-    } as unknown as EachBatchPayload);
+    handler.handle(
+      fetchedBatch(
+        records.slice(from, to).map((r, i) => ({ offset: from + i, key: r.key, value: r.value, timestamp: arrival(from + i) })),
+        { highWatermark: records.length },
+      ),
+    );
   return { store, deadLetters, seeks, fetch };
 }
 
