@@ -50,5 +50,6 @@ export async function createBatchEngine(config: Pick<Config, 'batch' | 'masterUr
     memoryMb: config.batch.memoryMb,
     workDir: join(config.batch.dir, DUCKDB_DIR),
     fileDelayMs: config.batch.fileDelayMs,
+    compact: config.batch.compact,
   });
 }

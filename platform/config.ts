@@ -94,6 +94,9 @@ const EnvSchema = z.object({
   // HyperLogLog sketches of the distinct measures in each run file (issue 16): distinct counts over
   // any range and groupBy. Off: smaller, faster runs; such totals across batch buckets are unavailable.
   LAMBDA_BATCH_SKETCHES: bool.default(true),
+  // The duckdb engine keeps each local segment's validated load as Parquet under
+  // <master>/compacted/ and reads it on later runs instead of the JSON (issue 15). Off: JSON every run.
+  LAMBDA_BATCH_COMPACT: bool.default(true),
   // A pause after each master file a batch worker reads. 0 in production; crash tests and demos
   // use it to catch a run in flight.
   LAMBDA_BATCH_FILE_DELAY_MS: int(0, 60_000).default(0),
@@ -175,6 +178,8 @@ export interface Config {
     readonly memoryMb: number;
     /** build the distinct measures' sketches into each run file (LAMBDA_BATCH_SKETCHES) */
     readonly sketches: boolean;
+    /** the duckdb engine reads and writes compacted segments (LAMBDA_BATCH_COMPACT) */
+    readonly compact: boolean;
   };
   readonly archiver: { readonly flushMs: number; readonly flushEvents: number; readonly groupId: string };
   readonly speed: {
@@ -289,6 +294,7 @@ export function loadConfig(env: Env, cwd: string): Config {
       sparkMaster: e.LAMBDA_SPARK_MASTER,
       memoryMb: e.LAMBDA_BATCH_MEMORY_MB,
       sketches: e.LAMBDA_BATCH_SKETCHES,
+      compact: e.LAMBDA_BATCH_COMPACT,
     },
     archiver: { flushMs: e.LAMBDA_ARCHIVER_FLUSH_MS, flushEvents: e.LAMBDA_ARCHIVER_FLUSH_EVENTS, groupId: `${e.LAMBDA_KEY_PREFIX}-archiver` },
     speed: {

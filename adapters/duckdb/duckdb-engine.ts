@@ -38,6 +38,8 @@ export interface DuckDbEngineOptions {
   workDir: string;
   /** LAMBDA_BATCH_FILE_DELAY_MS: a pause after each file (tests catch a run in flight) */
   fileDelayMs: number;
+  /** LAMBDA_BATCH_COMPACT: read segments from their compacted Parquet, writing it where missing (compaction.ts) */
+  compact: boolean;
 }
 
 /** A DuckDB integer (BIGINT/HUGEINT arrive as bigint) as an exact JS number, or a loud failure. */
@@ -74,8 +76,10 @@ export class DuckDbBatchEngine implements BatchEngine {
   lastSplit = { sql: 0, typescript: 0 };
   /** files the last run read with DuckDB's read_csv, and through the MasterDataset port */
   lastRead = { native: 0, streamed: 0 };
-  /** where the last run's time went, ms (for the bench and logs) */
-  lastTimings = { load: 0, typescript: 0, dedupe: 0, views: 0 };
+  /** where the last run's time went, ms (for the bench and logs); `compact`: writing compacted files, within the load */
+  lastTimings = { load: 0, compact: 0, typescript: 0, dedupe: 0, views: 0 };
+  /** compacted files the last run read and wrote, and why others could not be written */
+  lastCompaction: { read: number; written: number; errors: string[] } = { read: 0, written: 0, errors: [] };
 
   constructor(private readonly opts: DuckDbEngineOptions) {}
 
@@ -125,13 +129,15 @@ export class DuckDbBatchEngine implements BatchEngine {
     // 1. lines read and validated in one pass into `ev` (load-events.ts): SQL judges the plain ones;
     //    empty lines and those holding U+0000 go straight to the TypeScript path
     await db.run(`CREATE TEMP TABLE ev AS ${eventsSql(DUCKDB, views, '(SELECT CAST(NULL AS BIGINT) AS seq, CAST(NULL AS VARCHAR) AS line LIMIT 0)', ['seq'])}`);
-    const intoEvents = (source: string) => `INSERT INTO ev ${eventsSql(DUCKDB, views, source, ['seq'])}`;
+    const intoEvents = (source: string, table = 'ev') => `INSERT INTO ${table} ${eventsSql(DUCKDB, views, source, ['seq'])}`;
     // seq -1: such a line is never valid JSON, so it never reaches the dedupe
-    const { progress, native, streamed } = await loadEvents(db, input, { threads: this.opts.threads, fileDelayMs: this.opts.fileDelayMs }, intoEvents, (line) =>
-      tsPath.add(-1, line),
-    );
+    const loadOpts = { threads: this.opts.threads, fileDelayMs: this.opts.fileDelayMs, compact: this.opts.compact };
+    const { progress, native, streamed, compaction } = await loadEvents(db, input, loadOpts, intoEvents, (line) => tsPath.add(-1, line));
     this.lastRead = { native, streamed };
+    this.lastCompaction = { read: compaction.read, written: compaction.written, errors: compaction.errors };
     lap('load');
+    // The load's time includes writing the compacted files; that part is also reported apart.
+    this.lastTimings.compact = compaction.writeMs;
 
     // 2. the lines SQL does not judge, by shared/events.ts
     signal.throwIfAborted();

@@ -1,12 +1,15 @@
 /**
  * Reads the snapshot's lines and validates them into TEMP table `ev`, one row per line, numbered
- * `seq` in (file, line) order (the dedupe keeps the first copy of an id by it; job-sql.ts). Files on local disk are read by DuckDB itself
- * (read-native.ts); the others (S3, and local files read_csv cannot split exactly as the port does)
- * come through the MasterDataset port, split exactly as the reference engine splits them (readline:
- * no line holds \n or \r), into `streamed(f, n, line)`, then into `ev` in (f, n) order.
+ * `seq` = (file position << 32) + line (ordered-events.ts; the dedupe keeps the first copy of an
+ * id by it, job-sql.ts). Three sources, each file from exactly one:
  *
- * Lines are copied with preserve_insertion_order, so their rowids follow the order the source
- * gives them: a file's lines in file order, files in the order they are read (ordered-events.ts).
+ *   - a compacted file (compaction.ts), when the run compacts and one exists for the segment as it
+ *     is now: its validated rows as they were written, no JSON read;
+ *   - DuckDB's own read of the gzip file (read-native.ts), for the other files on local disk; the
+ *     run compacts them as it reads them;
+ *   - the MasterDataset port (S3, and local files read_csv cannot split exactly as the port does),
+ *     split exactly as the reference engine splits them (readline: no line holds \n or \r), into
+ *     `streamed(f, n, line)`, then into `ev`.
  *
  * Streamed lines cross into DuckDB in blocks, not one by one: consecutive lines joined with \n, one
  * appended row per block (file, first line number, text), then split back in SQL with the line
@@ -17,11 +20,13 @@
  * (string_split('') could not tell one empty line from none) and lines holding U+0000 (a C string
  * would end there). Neither is ever valid JSON, so no dedupe order is needed for them.
  */
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { BatchEngineInput, EngineProgress } from '../../shared/batch-engine.js';
 import { LambdaError } from '../../shared/errors.js';
-import { OrderedEvents } from './ordered-events.js';
+import { Compaction, masterRootOf } from './compaction.js';
+import { MAX_FILES, OrderedEvents, seqSql } from './ordered-events.js';
 import { readNative } from './read-native.js';
 
 const BLOCK_LINES = 4096;
@@ -33,29 +38,86 @@ export interface LoadResult {
   /** files read by DuckDB itself, and through the port */
   native: number;
   streamed: number;
+  /** compacted files read, written, and why some could not be written; ms spent writing them */
+  compaction: { read: number; written: number; errors: string[]; writeMs: number };
 }
 
-type LoadInput = Pick<BatchEngineInput, 'files' | 'master' | 'signal' | 'onProgress'>;
+type LoadInput = Pick<BatchEngineInput, 'files' | 'master' | 'signal' | 'onProgress' | 'views'>;
+
+/** Compacted files per read_parquet call: progress is reported per group. */
+const COMPACTED_AT_ONCE = 20;
 
 /** Fills `ev`, created before, with every line of the snapshot (see above). */
 export async function loadEvents(
   db: DuckDBConnection,
   input: LoadInput,
-  opts: { threads: number; fileDelayMs: number },
-  intoEvents: (source: string) => string,
+  opts: { threads: number; fileDelayMs: number; compact: boolean },
+  intoEvents: (source: string, table?: string) => string,
   aside: (line: string) => void,
 ): Promise<LoadResult> {
+  if (input.files.length > MAX_FILES) throw new LambdaError('INTERNAL', `${input.files.length} files in one run: at most ${MAX_FILES} keep their order`);
   const progress: EngineProgress = { filesDone: 0, bytesDone: 0, recordsRead: 0 };
   const events = new OrderedEvents(db, intoEvents);
   const all = input.files.map((_, f) => f);
-  const toStream = input.master.localPath === undefined ? all : (await readNative(db, input, progress, opts, events)).fallback;
+  const compaction: LoadResult['compaction'] = { read: 0, written: 0, errors: [], writeMs: 0 };
+  const localPath = input.master.localPath?.bind(input.master);
+  let toStream = all;
+  if (localPath !== undefined) {
+    const first = input.files[0];
+    const compactor = opts.compact && first !== undefined ? new Compaction(masterRootOf(first.key, localPath(first.key)), input.views) : null;
+    const compacted = new Map<number, string>();
+    const compact = new Map<number, string>();
+    for (const f of all) {
+      const key = (input.files[f] as (typeof input.files)[number]).key;
+      const path = compactor?.pathFor(key, localPath(key)) ?? null;
+      if (path === null) continue;
+      if (existsSync(path)) compacted.set(f, path);
+      else compact.set(f, path);
+    }
+    compaction.read = await readCompacted(db, input, compacted, progress, opts.fileDelayMs);
+    const native = await readNative(db, input, progress, opts, events, { positions: all.filter((f) => !compacted.has(f)), compact, compaction: compactor });
+    toStream = native.fallback;
+    Object.assign(compaction, { written: native.compacted, errors: native.compactErrors, writeMs: native.compactMs });
+  }
   if (toStream.length > 0) {
     await streamLines(db, input, toStream, progress, opts.fileDelayMs, aside);
-    await events.add('SELECT line FROM streamed ORDER BY f, n');
+    await events.addNumbered(`SELECT ${seqSql('f', 'n')} AS seq, line FROM streamed`);
     await db.run('DROP TABLE streamed');
   }
-  return { progress, native: input.files.length - toStream.length, streamed: toStream.length };
+  return { progress, native: input.files.length - toStream.length, streamed: toStream.length, compaction };
 }
+
+/** The compacted files (position in the listing to path) into `ev`, a group per read_parquet (one file each while `fileDelayMs` pauses after each). */
+async function readCompacted(
+  db: DuckDBConnection,
+  input: LoadInput,
+  compacted: ReadonlyMap<number, string>,
+  progress: EngineProgress,
+  fileDelayMs: number,
+): Promise<number> {
+  const entries = [...compacted];
+  const size = fileDelayMs > 0 ? 1 : COMPACTED_AT_ONCE;
+  for (let i = 0; i < entries.length; i += size) {
+    input.signal.throwIfAborted();
+    const group = entries.slice(i, i + size);
+    const positions = group.map(([f, path]) => `(${sqlString(path)}, ${f})`).join(', ');
+    const paths = group.map(([, path]) => sqlString(path)).join(', ');
+    const [[rows] = []] = (
+      await db.runAndReadAll(
+        `INSERT INTO ev SELECT ${seqSql('p.f', 'c.n')} AS seq, c.* EXCLUDE (n, filename) ` +
+          `FROM read_parquet([${paths}], filename = true, hive_partitioning = false) c JOIN (VALUES ${positions}) p(filename, f) ON p.filename = c.filename`,
+      )
+    ).getRows();
+    progress.filesDone += group.length;
+    progress.bytesDone += group.reduce((sum, [f]) => sum + (input.files[f] as (typeof input.files)[number]).sizeBytes, 0);
+    progress.recordsRead += Number(rows);
+    input.onProgress({ ...progress });
+    if (fileDelayMs > 0) await sleep(fileDelayMs, undefined, { signal: input.signal });
+  }
+  return entries.length;
+}
+
+const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 /** The files at `positions` through the MasterDataset port into TEMP table `streamed(f, n, line)`. */
 async function streamLines(

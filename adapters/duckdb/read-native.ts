@@ -25,11 +25,12 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { BatchEngineInput, EngineProgress } from '../../shared/batch-engine.js';
 import { LambdaError } from '../../shared/errors.js';
 import { startsWithBom } from '../master/starts-with-bom.js';
-import type { OrderedEvents } from './ordered-events.js';
+import type { Compaction } from './compaction.js';
+import { seqSql, type OrderedEvents } from './ordered-events.js';
 
 const CSV_OPTIONS =
   "columns = {'line': 'VARCHAR'}, header = false, delim = chr(1), quote = '', escape = '', new_line = '\\n', " +
-  "auto_detect = false, strict_mode = true, compression = 'gzip'";
+  "auto_detect = false, strict_mode = true, compression = 'gzip', filename = true, hive_partitioning = false";
 
 /** Files per read_csv call: enough to keep every thread busy, few enough to report progress. */
 function groupSize(files: number, threads: number): number {
@@ -41,6 +42,11 @@ const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 export interface NativeRead {
   /** positions (in the listing) of the files read_csv did not take: stream them through the port */
   fallback: number[];
+  /** ms spent writing compacted files (compaction.ts), apart from the read */
+  compactMs: number;
+  /** compacted files written, and why others could not be */
+  compacted: number;
+  compactErrors: string[];
 }
 
 /**
@@ -53,20 +59,53 @@ export async function readNative(
   progress: EngineProgress,
   opts: { threads: number; fileDelayMs: number },
   events: OrderedEvents,
+  /** the files (positions in the listing) to read, and those of them to compact as they are read */
+  todo: { positions: readonly number[]; compact: ReadonlyMap<number, string>; compaction: Compaction | null },
 ): Promise<NativeRead> {
   const localPath = input.master.localPath?.bind(input.master);
   if (localPath === undefined) throw new LambdaError('INTERNAL', 'readNative needs a master dataset on local disk');
   const fileAt = (f: number) => input.files[f] as (typeof input.files)[number];
   const fallback: number[] = [];
   const readable: number[] = [];
-  for (let f = 0; f < input.files.length; f++) {
+  for (const f of todo.positions) {
     if (await startsWithBom(localPath(fileAt(f).key))) fallback.push(f);
     else readable.push(f);
   }
+  let compactMs = 0;
+  let compacted = 0;
+  const compactErrors: string[] = [];
   const insert = async (positions: readonly number[]): Promise<number> => {
-    const paths = positions.map((f) => sqlString(localPath(fileAt(f).key)));
+    const byName = new Map(positions.map((f) => [localPath(fileAt(f).key), f]));
+    const paths = [...byName.keys()].map(sqlString);
     // An empty line arrives as NULL: the port reads it as ''.
-    return events.add(`SELECT coalesce(line, '') AS line FROM read_csv([${paths.join(', ')}], ${CSV_OPTIONS})`);
+    const ordered = `SELECT filename, coalesce(line, '') AS line FROM read_csv([${paths.join(', ')}], ${CSV_OPTIONS})`;
+    const compacting = todo.compaction === null ? [] : positions.filter((f) => todo.compact.has(f));
+    if (todo.compaction === null || compacting.length === 0) return events.addFiles(ordered, byName);
+    // Validated into a table of this group first: each file's compacted copy is written from it,
+    // then the group joins `ev`.
+    await db.run('CREATE OR REPLACE TEMP TABLE gev AS SELECT * FROM ev LIMIT 0');
+    try {
+      const rows = await events.addFiles(ordered, byName, 'gev');
+      const t = performance.now();
+      for (const f of compacting) {
+        const from = seqSql(String(f), '0');
+        const to = seqSql(String(f + 1), '0');
+        const select = `SELECT seq - ${from} AS n, * EXCLUDE (seq) FROM gev WHERE seq >= ${from} AND seq < ${to}`;
+        // A cache that cannot be written (a full disk, a read-only folder) does not fail the run:
+        // the segment is read again next time, and the failure is counted.
+        try {
+          await todo.compaction.write(db, select, todo.compact.get(f) as string);
+          compacted++;
+        } catch (err) {
+          compactErrors.push(`${fileAt(f).key}: ${(err as Error).message}`);
+        }
+      }
+      compactMs += performance.now() - t;
+      await db.run('INSERT INTO ev SELECT * FROM gev');
+      return rows;
+    } finally {
+      await db.run('DROP TABLE IF EXISTS gev');
+    }
   };
   const done = (positions: readonly number[], rows: number) => {
     progress.filesDone += positions.length;
@@ -100,5 +139,5 @@ export async function readNative(
     }
     if (opts.fileDelayMs > 0) await sleep(opts.fileDelayMs, undefined, { signal: input.signal });
   }
-  return { fallback: fallback.sort((a, b) => a - b) };
+  return { fallback: fallback.sort((a, b) => a - b), compactMs: Math.round(compactMs), compacted, compactErrors };
 }

@@ -6,14 +6,16 @@
  */
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import type { BatchRunRecord } from '../../shared/batch/run-record.js';
 import { benchContext } from '../lib/bench-context.js';
 import { runJsonChild } from '../lib/child.js';
 import { currentLoad } from '../lib/machine.js';
 import { fmtCount, fmtMiB, fmtMs, fmtRate, fmtSummary, goal, type SectionResult, type Table } from '../lib/report.js';
 import type { BenchServices } from '../lib/services.js';
-import { summarize, type Summary } from '../lib/stats.js';
-import { BATCH_DATASET_DEFAULTS, writeDataset, type DatasetInfo } from './dataset.js';
+import { summarize } from '../lib/stats.js';
+import { COMPACTED_DIR } from '../../adapters/duckdb/compaction.js';
+import { compactionTable } from './compaction-table.js';
+import { folderBytes, phasesText, runMs, summarizeRuns, type BatchChild, type BatchSizeResult, type DuckChild } from './batch-results.js';
+import { BATCH_DATASET_DEFAULTS, writeDataset } from './dataset.js';
 import { ENGINES_FULL, ENGINES_QUICK, enginesTable, type EngineResult, type EnginesPlan } from './engines-section.js';
 
 export interface BatchPlan {
@@ -27,71 +29,6 @@ export interface BatchPlan {
 
 export const BATCH_FULL: BatchPlan = { sizes: [1_000_000, 5_000_000, 20_000_000], reps: 3, bigAbove: 5_000_000, engines: ENGINES_FULL };
 export const BATCH_QUICK: BatchPlan = { sizes: [200_000], reps: 2, bigAbove: 5_000_000, engines: ENGINES_QUICK };
-
-interface BatchChild {
-  record: BatchRunRecord;
-  wallMs: number;
-  cpuMs: number;
-  peakRssBytes: number;
-  phases: Record<string, number> | null;
-  runFileBytes: number;
-}
-
-interface DuckChild {
-  wallMs: number;
-  cpuMs: number;
-  peakRssBytes: number;
-  rows: Record<string, number>;
-  version: string;
-}
-
-interface RunSummary {
-  eventsPerSec: Summary;
-  totalMs: Summary;
-  peakRssBytes: Summary;
-  cpuMs: Summary;
-  runs: BatchChild[];
-  sameGroups: boolean;
-}
-
-export interface BatchSizeResult {
-  events: number;
-  dataset: DatasetInfo;
-  load: number;
-  /** runBatch as configured by default: the duckdb engine, sketches on */
-  lambda: RunSummary;
-  /** the same without the distinct measures' sketches (LAMBDA_BATCH_SKETCHES=false, issue 16) */
-  noSketches: RunSummary;
-  /** the reference engine (LAMBDA_BATCH_ENGINE=reference); null where not run */
-  reference: RunSummary | null;
-  duckdb: { eventsPerSec: Summary; wallMs: Summary; peakRssBytes: Summary; runs: DuckChild[] };
-  /** default run time / plain DuckDB time (medians) */
-  ratio: number;
-  /** the default run's groups = DuckDB's rows */
-  sameGroups: boolean;
-}
-
-const runMs = (b: BatchChild) => b.record.timings.totalMs ?? b.wallMs;
-
-function summarizeRuns(runs: BatchChild[], records: number, groups: number): RunSummary {
-  return {
-    eventsPerSec: summarize(runs.map((b) => records / (runMs(b) / 1000))),
-    totalMs: summarize(runs.map(runMs)),
-    peakRssBytes: summarize(runs.map((b) => b.peakRssBytes)),
-    cpuMs: summarize(runs.map((b) => b.cpuMs)),
-    runs,
-    sameGroups: runs.every((b) => b.record.counts.groups === groups),
-  };
-}
-
-/** The median run's phases (duckdb engine), "load 8.2 s, typescript 0.0 s, ..." */
-function phasesText(r: RunSummary): string {
-  const median = [...r.runs].sort((a, b) => runMs(a) - runMs(b))[Math.floor(r.runs.length / 2)];
-  if (!median?.phases) return 'n/a';
-  const t = median.record.timings;
-  const parts = Object.entries(median.phases).map(([k, v]) => `${k} ${fmtMs(v)}`);
-  return [...parts, `write ${fmtMs(t.writeMs ?? 0)}`].join(', ');
-}
 
 export async function batchSection(
   services: BenchServices,
@@ -109,9 +46,14 @@ export async function batchSection(
       const dataset = await writeDataset(masterRoot, { ...BATCH_DATASET_DEFAULTS, events, topic: ctx.config.kafka.topic });
       const load = currentLoad();
       const lambda: BatchChild[] = [];
+      const jsonEveryRun: BatchChild[] = [];
       const noSketches: BatchChild[] = [];
       const reference: BatchChild[] = [];
       const duck: DuckChild[] = [];
+      // The first run compacts every segment as it reads it; the runs measured below read those.
+      const compacting = await runJsonChild<BatchChild>('bench/batch/run-child.ts', { BENCH_ENV: JSON.stringify(ctx.env) });
+      const compactedBytes = folderBytes(join(masterRoot, COMPACTED_DIR));
+      log(`${fmtCount(events)} events: first run (compacting ${dataset.files} segments, ${fmtMiB(compactedBytes)}) ${fmtMs(runMs(compacting))}`);
       for (let i = 0; i < (big ? 1 : plan.reps); i++) {
         // Alternating, so every variant sees the same machine load.
         const b = await runJsonChild<BatchChild>('bench/batch/run-child.ts', { BENCH_ENV: JSON.stringify(ctx.env) });
@@ -124,6 +66,8 @@ export async function batchSection(
         duckdbVersion = d.version;
         const n = await runJsonChild<BatchChild>('bench/batch/run-child.ts', { BENCH_ENV: JSON.stringify({ ...ctx.env, LAMBDA_BATCH_SKETCHES: 'false' }) });
         noSketches.push(n);
+        const j = await runJsonChild<BatchChild>('bench/batch/run-child.ts', { BENCH_ENV: JSON.stringify({ ...ctx.env, LAMBDA_BATCH_COMPACT: 'false' }) });
+        jsonEveryRun.push(j);
         let refText = 'not run at this size';
         if (!big) {
           const r = await runJsonChild<BatchChild>('bench/batch/run-child.ts', { BENCH_ENV: JSON.stringify({ ...ctx.env, LAMBDA_BATCH_ENGINE: 'reference' }) });
@@ -131,7 +75,7 @@ export async function batchSection(
           refText = fmtMs(runMs(r));
         }
         log(
-          `${fmtCount(events)} events: lambda-arch ${fmtMs(runMs(b))} (without sketches ${fmtMs(runMs(n))}), plain DuckDB ${fmtMs(d.wallMs)}, reference engine ${refText}`,
+          `${fmtCount(events)} events: lambda-arch ${fmtMs(runMs(b))} (without sketches ${fmtMs(runMs(n))}, JSON every run ${fmtMs(runMs(j))}), plain DuckDB ${fmtMs(d.wallMs)}, reference engine ${refText}`,
         );
       }
       const groups = lambda[0]?.record.counts.groups ?? -1;
@@ -141,6 +85,9 @@ export async function batchSection(
         dataset,
         load,
         lambda: summarizeRuns(lambda, dataset.records, groups),
+        compacting,
+        compactedBytes,
+        jsonEveryRun: summarizeRuns(jsonEveryRun, dataset.records, groups),
         noSketches: summarizeRuns(noSketches, dataset.records, groups),
         reference: reference.length > 0 ? summarizeRuns(reference, dataset.records, groups) : null,
         duckdb: {
@@ -191,8 +138,8 @@ export async function batchSection(
       String(r.load),
     ]),
     notes: [
-      "lambda-arch: runBatch as the batch role runs it by default: the duckdb engine (LAMBDA_BATCH_ENGINE=duckdb, 2 threads on this machine, LAMBDA_BATCH_MEMORY_MB=2048) reading the gzip files with read_csv, validating in SQL (and in TypeScript the lines SQL does not judge), exact dedupe by id, every view at minute/hour/day, the distinct measures' HyperLogLog sketches (issue 16), one SQLite run file written and published; time = the run record's totalMs, from lease to publish. Peak RSS = the whole process (Node and DuckDB), the highest of the runs.",
-      "Where the time went: the duckdb engine's phases in the median run: load = read + validate in SQL, typescript = lines judged by shared/events.ts, dedupe = the window by id, views = GROUP BYs and sketches, write = the SQLite run file.",
+      "lambda-arch: runBatch as the batch role runs it by default: the duckdb engine (LAMBDA_BATCH_ENGINE=duckdb, 2 threads on this machine, LAMBDA_BATCH_MEMORY_MB=2048) reading each segment's compacted Parquet written by the first run over the dataset (LAMBDA_BATCH_COMPACT=true; the first run read the gzip files with read_csv and validated them in SQL, and in TypeScript the lines SQL does not judge: see the compaction table), exact dedupe by id, every view at minute/hour/day, the distinct measures' HyperLogLog sketches (issue 16), one SQLite run file written and published; time = the run record's totalMs, from lease to publish. Peak RSS = the whole process (Node and DuckDB), the highest of the runs.",
+      "Where the time went: the duckdb engine's phases in the median run: load = reading the compacted segments (or, where there are none, read + validate in SQL), compact = writing compacted segments (within load), typescript = lines judged by shared/events.ts, dedupe = the window by id, views = GROUP BYs and sketches, write = the SQLite run file.",
       'plain DuckDB: read_json over the same .jsonl.gz files with a fixed schema (no validation), QUALIFY row_number() OVER (PARTITION BY id) = 1, then one CREATE TABLE ... GROUP BY per view and granularity (count, count(DISTINCT), sum/max of the value scaled to an integer), into a DuckDB file; all its threads (default: one per core). It validates nothing, keeps no invalid-record counts, builds no sketches and writes no SQLite file.',
       "Memory: bounded by DuckDB's memory_limit (LAMBDA_BATCH_MEMORY_MB, 2048 MiB; it spills to <batch dir>/duckdb/ past it) plus Node (the groups and sketches handed to the SQLite writer, about the size of the run file).",
     ],
@@ -246,16 +193,25 @@ export async function batchSection(
   };
   const scaleTable: Table = {
     title: 'Batch layer scale: time per million events as the master dataset grows',
-    columns: ['events', 'lambda-arch time', 'per million events', 'without sketches: per million', 'plain DuckDB time', 'per million events'],
+    columns: [
+      'events',
+      'lambda-arch time',
+      'per million events',
+      'without sketches: per million',
+      'JSON every run: per million',
+      'plain DuckDB time',
+      'per million events',
+    ],
     rows: results.map((r) => [
       fmtCount(r.events),
       fmtMs(r.lambda.totalMs.median),
       perM(r.lambda.totalMs.median, r),
       perM(r.noSketches.totalMs.median, r),
+      perM(r.jsonEveryRun.totalMs.median, r),
       fmtMs(r.duckdb.wallMs.median),
       perM(r.duckdb.wallMs.median, r),
     ]),
-    notes: ['Sizes above 5M run once (one run each of lambda-arch, without sketches, plain DuckDB).'],
+    notes: ['Sizes above 5M run once (one run each of lambda-arch, without sketches, JSON every run, plain DuckDB, after the compacting first run).'],
   };
   const engines = await enginesTable(services, plan.engines, log);
   const at5M = results.find((r) => r.events === 5_000_000) ?? results[results.length - 1];
@@ -266,17 +222,23 @@ export async function batchSection(
       ? largest.lambda.totalMs.median / (largest.events / 1e6) / (smallest.lambda.totalMs.median / (smallest.events / 1e6))
       : null;
   return {
-    tables: [table, sketchTable, scaleTable, referenceTable, engines.table],
+    tables: [table, compactionTable(results), sketchTable, scaleTable, referenceTable, engines.table],
     goals: [
       {
         ...goal(`Batch throughput (${at5M ? fmtCount(at5M.events) : '?'} events)`, 400_000, at5M?.lambda.eventsPerSec.median ?? null, fmtRate),
-        ...(at5M ? { measured: `${fmtRate(at5M.lambda.eventsPerSec.median)} (without sketches ${fmtRate(at5M.noSketches.eventsPerSec.median)})` } : {}),
+        ...(at5M
+          ? {
+              measured: `${fmtRate(at5M.lambda.eventsPerSec.median)} from compacted segments (without sketches ${fmtRate(at5M.noSketches.eventsPerSec.median)}; JSON every run ${fmtRate(at5M.jsonEveryRun.eventsPerSec.median)})`,
+            }
+          : {}),
       },
       {
         ...goal('Batch time vs plain DuckDB (same files, same views)', 1.2, at5M?.ratio ?? null, (v) => `${v.toFixed(2)}x`, true),
         target: 'within 1.2x',
         ...(at5M
-          ? { measured: `${at5M.ratio.toFixed(2)}x (without sketches ${(at5M.noSketches.totalMs.median / at5M.duckdb.wallMs.median).toFixed(2)}x)` }
+          ? {
+              measured: `${at5M.ratio.toFixed(2)}x from compacted segments (without sketches ${(at5M.noSketches.totalMs.median / at5M.duckdb.wallMs.median).toFixed(2)}x; JSON every run ${(at5M.jsonEveryRun.totalMs.median / at5M.duckdb.wallMs.median).toFixed(2)}x)`,
+            }
           : {}),
       },
       {

@@ -45,7 +45,7 @@ describe('duckdb engine vs reference engine: identical run files', () => {
     await writeSegments(master, lines, { topic, files: 8, partitions: 2 });
     await writeCheckpoints(master, topic, 2, T0 + 3 * 86_400_000);
 
-    const duckdb = new DuckDbBatchEngine({ threads: 2, memoryMb: 256, workDir: join(ctx.config.batch.dir, 'duckdb'), fileDelayMs: 0 });
+    const duckdb = new DuckDbBatchEngine({ threads: 2, memoryMb: 256, workDir: join(ctx.config.batch.dir, 'duckdb'), fileDelayMs: 0, compact: true });
     const ref = await runWiredBatch({ config: ctx.config, views, master, log: silentLogger(), engine: referenceEngine(ctx.config) });
     const duck = await runWiredBatch({ config: ctx.config, views, master, log: silentLogger(), engine: duckdb });
     expect(ref.engine).toBe('reference');
@@ -86,8 +86,16 @@ describe('duckdb engine vs reference engine: identical run files', () => {
     // SQL judged most lines; TypeScript only those SQL cannot read as plain text.
     expect(duckdb.lastSplit.sql + duckdb.lastSplit.typescript).toBe(lines.length);
     expect(duckdb.lastSplit.sql).toBeGreaterThan(lines.length * 0.8);
-    // DuckDB read the local files itself (read-native.ts), none through the port.
+    // DuckDB read the local files itself (read-native.ts), none through the port, and compacted them.
     expect(duckdb.lastRead).toEqual({ native: 8, streamed: 0 });
+    expect(duckdb.lastCompaction).toEqual({ read: 0, written: 8, errors: [] });
+
+    // The next run reads the compacted files instead of the JSON, and publishes the same.
+    const again = await runWiredBatch({ config: ctx.config, views, master, log: silentLogger(), engine: duckdb });
+    expect(duckdb.lastCompaction).toEqual({ read: 8, written: 0, errors: [] });
+    expect(again.counts).toEqual(ref.counts);
+    const c = runFileContent(join(ctx.config.batch.dir, 'runs', `${again.runId}.sqlite`));
+    for (const key of Object.keys(a)) expect(c[key], `run file table ${key} from compacted files`).toEqual(a[key]);
   });
 
   it('streams through the port the local files read_csv would split differently or refuses, and publishes the same', async () => {
@@ -119,7 +127,7 @@ describe('duckdb engine vs reference engine: identical run files', () => {
       raw(lf(ev('ok-1', 11), '', 'NULL', '', ev('ok-1', 12))); // read natively: empty lines, a line NULL
       await writeCheckpoints(master, topic, 2, T0 + 3 * 86_400_000);
 
-      const duckdb = new DuckDbBatchEngine({ threads: 2, memoryMb: 256, workDir: join(local.config.batch.dir, 'duckdb'), fileDelayMs: 0 });
+      const duckdb = new DuckDbBatchEngine({ threads: 2, memoryMb: 256, workDir: join(local.config.batch.dir, 'duckdb'), fileDelayMs: 0, compact: true });
       const ref = await runWiredBatch({ config: local.config, views, master, log: silentLogger(), engine: referenceEngine(local.config) });
       const duck = await runWiredBatch({ config: local.config, views, master, log: silentLogger(), engine: duckdb });
       expect(duckdb.lastRead).toEqual({ native: 5, streamed: 5 });
@@ -147,7 +155,7 @@ describe('duckdb engine vs reference engine: identical run files', () => {
       const master = new LocalMasterDataset(fileURLToPath(big.config.masterUrl));
       await writeSegments(master, [...many, ...few], { topic: big.config.kafka.topic, files: 3, partitions: 1 });
       await writeCheckpoints(master, big.config.kafka.topic, 1, T0 + 86_400_000);
-      const engine = new DuckDbBatchEngine({ threads: 2, memoryMb: 256, workDir: join(big.config.batch.dir, 'duckdb'), fileDelayMs: 0 });
+      const engine = new DuckDbBatchEngine({ threads: 2, memoryMb: 256, workDir: join(big.config.batch.dir, 'duckdb'), fileDelayMs: 0, compact: true });
       const ref = await runWiredBatch({ config: big.config, views: pageviews, master, log: silentLogger(), engine: referenceEngine(big.config) });
       const duck = await runWiredBatch({ config: big.config, views: pageviews, master, log: silentLogger(), engine });
       const a = runFileContent(join(big.config.batch.dir, 'runs', `${ref.runId}.sqlite`));
@@ -174,7 +182,7 @@ describe('duckdb engine vs reference engine: identical run files', () => {
       const inS3 = openMasterDataset(remote.config, silentLogger());
       await writeSegments(inS3, lines, { topic, files: 8, partitions: 2 });
       await writeCheckpoints(inS3, topic, 2, T0 + 3 * 86_400_000);
-      const engine = new DuckDbBatchEngine({ threads: 2, memoryMb: 256, workDir: join(remote.config.batch.dir, 'duckdb'), fileDelayMs: 0 });
+      const engine = new DuckDbBatchEngine({ threads: 2, memoryMb: 256, workDir: join(remote.config.batch.dir, 'duckdb'), fileDelayMs: 0, compact: true });
       const run = await runWiredBatch({ config: remote.config, views, master: inS3, log: silentLogger(), engine });
       expect(run.counts).toEqual(reference?.counts);
       const content = runFileContent(join(remote.config.batch.dir, 'runs', `${run.runId}.sqlite`));

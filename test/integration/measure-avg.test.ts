@@ -93,7 +93,7 @@ describe('avg: a measure kind of two cells, from the measure table alone', () =>
       await writeSegments(master, lines, { topic: ctx.config.kafka.topic, files: 4, partitions: 2 });
       await writeCheckpoints(master, ctx.config.kafka.topic, 2, T0 + 3 * 86_400_000);
       const ref = await runWiredBatch({ config: ctx.config, views, master, log: silentLogger(), engine: referenceEngine(ctx.config) });
-      const duckdb = new DuckDbBatchEngine({ threads: 2, memoryMb: 256, workDir: join(ctx.config.batch.dir, 'duckdb'), fileDelayMs: 0 });
+      const duckdb = new DuckDbBatchEngine({ threads: 2, memoryMb: 256, workDir: join(ctx.config.batch.dir, 'duckdb'), fileDelayMs: 0, compact: true });
       const duck = await runWiredBatch({ config: ctx.config, views, master, log: silentLogger(), engine: duckdb });
       const path = (runId: string) => join(ctx.config.batch.dir, 'runs', `${runId}.sqlite`);
       const a = runFileContent(path(ref.runId));

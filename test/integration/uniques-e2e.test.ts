@@ -171,7 +171,7 @@ describe('unique visitors over 7 days across a published batch run and the speed
   });
 
   it('the same from a run of the duckdb engine', async () => {
-    const engine = new DuckDbBatchEngine({ threads: 2, memoryMb: 256, workDir: join(ctx.config.batch.dir, 'duckdb'), fileDelayMs: 0 });
+    const engine = new DuckDbBatchEngine({ threads: 2, memoryMb: 256, workDir: join(ctx.config.batch.dir, 'duckdb'), fileDelayMs: 0, compact: true });
     const master = new LocalMasterDataset(fileURLToPath(ctx.config.masterUrl));
     const run = await runWiredBatch({ config: ctx.config, views, master, log: silentLogger(), engine });
     expect(run.engine).toBe('duckdb');

@@ -1,0 +1,94 @@
+/**
+ * Compacted segments (adapters/duckdb/compaction.ts): a run of the duckdb engine keeps each local
+ * segment's validated load as Parquet and the next run reads it instead of the JSON. A compacted
+ * file is only a cache: one of a segment that was replaced since, or one written for other views,
+ * is never read, and every run publishes what the reference engine publishes from the JSON.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { LocalMasterDataset } from '../../adapters/master/index.js';
+import { sha256Hex } from '../../adapters/master/atomic-file.js';
+import { DuckDbBatchEngine } from '../../adapters/duckdb/duckdb-engine.js';
+import { COMPACTED_DIR } from '../../adapters/duckdb/compaction.js';
+import { runWiredBatch } from '../../cli/batch-wiring.js';
+import { referenceEngine } from '../../cli/batch-engines.js';
+import { silentLogger } from '../../platform/logger.js';
+import { loadViews } from '../../shared/views/load.js';
+import { T0, writeCheckpoints, writeSegments } from '../support/batch-master.js';
+import { runFileContent } from '../support/run-file-content.js';
+import { HOSTILE_VIEWS_JSON, hostileStream } from '../support/hostile-lines.js';
+import { testContext, type TestContext } from '../support/context.js';
+
+describe('compacted segments', () => {
+  let ctx: TestContext;
+  const views = loadViews(HOSTILE_VIEWS_JSON, 'differential views');
+  const lines = hostileStream();
+
+  beforeEach(() => {
+    ctx = testContext({ LAMBDA_BATCH_WORKERS: '2', LAMBDA_TOPIC_PARTITIONS: '2', LAMBDA_BATCH_MEMORY_MB: '256' });
+  });
+  afterEach(() => ctx.cleanup());
+
+  const engine = () => new DuckDbBatchEngine({ threads: 2, memoryMb: 256, workDir: join(ctx.config.batch.dir, 'duckdb'), fileDelayMs: 0, compact: true });
+  const run = (e: DuckDbBatchEngine | ReturnType<typeof referenceEngine>, master: LocalMasterDataset, v = views) =>
+    runWiredBatch({ config: ctx.config, views: v, master, log: silentLogger(), engine: e });
+  const content = (runId: string) => runFileContent(join(ctx.config.batch.dir, 'runs', `${runId}.sqlite`));
+  const expectSameRunFile = (actual: string, expected: string) => {
+    const a = content(expected);
+    const b = content(actual);
+    for (const key of Object.keys(a)) expect(b[key], `run file table ${key}`).toEqual(a[key]);
+  };
+
+  it('never reads the compacted file of a segment replaced since: that segment is read and compacted again', async () => {
+    const root = fileURLToPath(ctx.config.masterUrl);
+    const master = new LocalMasterDataset(root);
+    const topic = ctx.config.kafka.topic;
+    const files = await writeSegments(master, lines, { topic, files: 4, partitions: 2 });
+    await writeCheckpoints(master, topic, 2, T0 + 3 * 86_400_000);
+    const duckdb = engine();
+    await run(duckdb, master);
+    expect(duckdb.lastCompaction).toEqual({ read: 0, written: 4, errors: [] });
+
+    // An operator replaces the first segment (MasterDataset.writeSegment `replacing`): its first
+    // half only, so the old compacted file would count events that are no longer there.
+    const first = files[0] as (typeof files)[number];
+    const firstLines = lines.slice(0, Math.ceil(lines.length / 4));
+    await master.writeSegment(
+      { topic, partition: first.partition, firstOffset: first.firstOffset, arrivalTs: T0, lines: firstLines.slice(0, firstLines.length / 2) },
+      { replacing: sha256Hex(readFileSync(master.localPath(first.key))) },
+    );
+    const duck = await run(duckdb, master);
+    expect(duckdb.lastCompaction).toEqual({ read: 3, written: 1, errors: [] });
+    const ref = await run(referenceEngine(ctx.config), master);
+    expect(duck.counts).toEqual(ref.counts);
+    expect(duck.counts.eventsRead).toBeLessThan(lines.length);
+    expectSameRunFile(duck.runId, ref.runId);
+  });
+
+  it('never reads the compacted files of other views: each view set has its own', async () => {
+    const root = fileURLToPath(ctx.config.masterUrl);
+    const master = new LocalMasterDataset(root);
+    const topic = ctx.config.kafka.topic;
+    await writeSegments(master, lines, { topic, files: 3, partitions: 2 });
+    await writeCheckpoints(master, topic, 2, T0 + 3 * 86_400_000);
+    const duckdb = engine();
+    await run(duckdb, master);
+    expect(duckdb.lastCompaction).toEqual({ read: 0, written: 3, errors: [] });
+
+    // One more view: the validation SQL changes, so does the folder of compacted files.
+    const json = JSON.parse(HOSTILE_VIEWS_JSON) as { views: Record<string, unknown>[] };
+    json.views.push({ name: 'extra', granularities: ['hour'], dimensions: ['country'], measures: { n: { type: 'count' } } });
+    const more = loadViews(JSON.stringify(json), 'one more view');
+    const duck = await run(duckdb, master, more);
+    expect(duckdb.lastCompaction).toEqual({ read: 0, written: 3, errors: [] });
+    expect(readdirSync(join(root, COMPACTED_DIR))).toHaveLength(2);
+    const ref = await run(referenceEngine(ctx.config), master, more);
+    expect(duck.counts).toEqual(ref.counts);
+    expectSameRunFile(duck.runId, ref.runId);
+    // The master's own segments are untouched: the compacted files live apart.
+    for (const f of await master.listFiles()) expect(existsSync(master.localPath(f.key))).toBe(true);
+    expect((await master.listFiles()).length).toBe(3);
+  });
+});
