@@ -11,10 +11,10 @@
 import { DuckDBBlobValue, DuckDBListValue, type DuckDBConnection } from '@duckdb/node-api';
 import type { StoredSketch } from '../../shared/aggregate/stored-group.js';
 import { LambdaError } from '../../shared/errors.js';
-import { packedRegisterOf, redisBytesOfPacked } from '../../shared/hll/sketch.js';
+import { packedRegisterOf, redisBytesOfPacked, unionOfPacked } from '../../shared/hll/sketch.js';
 import { DUCKDB } from '../../shared/sql/dialect.js';
 import { REGISTERS_COLUMNS, sketchQueries } from '../../shared/sql/sketch-sql.js';
-import type { Granularity } from '../../shared/time.js';
+import { granularityMs } from '../../shared/time.js';
 import type { ViewSet } from '../../shared/views/definition.js';
 
 const REGISTERS = 'sketch_registers';
@@ -58,29 +58,50 @@ export async function sketchRows(db: DuckDBConnection, views: ViewSet, ranked: s
       appender.closeSync();
     }
     signal.throwIfAborted();
-    // 2. per group its registers, sorted by index; the Redis bytes written from them
+    // 2. per group of the finest granularity its registers, sorted by index (one query, read
+    //    whole: the streamed UNION ALL of every granularity hung DuckDB at 5M events); the coarser
+    //    granularities are unions of those groups, rolled up here (rollUpSketches): reading each
+    //    granularity's lists out of DuckDB cost more than the union (bench/results.md).
     const dims = Array.from({ length: q.dims }, (_, j) => `encode(d${j})`);
-    // One query per granularity, read whole: the streamed UNION ALL of all of them hung DuckDB at
-    // 5M events (an idle executor waiting for a task that never came).
     await db.run(`CREATE OR REPLACE TEMP TABLE ${STAGED} AS ${q.stageSql(REGISTERS)}`);
-    for (const groupsSql of q.groupsSql(STAGED)) {
-      signal.throwIfAborted();
-      const groups = await db.runAndReadAll(`SELECT granularity, bucket_start, ${[...dims, 'regs'].join(', ')} FROM (${groupsSql})`);
-      for (const row of groups.getRows()) {
-        const regs = row[2 + q.dims];
-        if (!(regs instanceof DuckDBListValue)) throw new LambdaError('INTERNAL', 'expected a list of registers from DuckDB');
-        out.push({
-          view: q.view,
-          granularity: row[0] as Granularity,
-          bucketStart: Number(row[1] as bigint | number),
-          dims: row.slice(2, 2 + q.dims).map(textOf),
-          measure: q.measure,
-          sketch: redisBytesOfPacked(regs.items as readonly number[]),
-        });
-      }
+    const finestSql = q.groupsSql(STAGED)[q.finest] as string;
+    const finest: FinestGroup[] = [];
+    for (const row of (await db.runAndReadAll(`SELECT bucket_start, ${[...dims, 'regs'].join(', ')} FROM (${finestSql})`)).getRows()) {
+      const regs = row[1 + q.dims];
+      if (!(regs instanceof DuckDBListValue)) throw new LambdaError('INTERNAL', 'expected a list of registers from DuckDB');
+      finest.push({ bucketStart: Number(row[0] as bigint | number), dims: row.slice(1, 1 + q.dims).map(textOf), packed: regs.items as readonly number[] });
     }
+    signal.throwIfAborted();
+    q.granularities.forEach((granularity, k) => {
+      const groups = k === q.finest ? finest.map((g) => ({ ...g, sketch: redisBytesOfPacked(g.packed) })) : rollUpSketches(finest, granularityMs(granularity));
+      for (const g of groups) out.push({ view: q.view, granularity, bucketStart: g.bucketStart, dims: g.dims, measure: q.measure, sketch: g.sketch });
+    });
     await db.run(`DROP TABLE ${STAGED}`);
     await db.run(`DROP TABLE ${REGISTERS}`);
   }
   return out;
+}
+
+/** One group of the finest granularity: its non-zero registers, packed and sorted by index (SQL sorts them). */
+interface FinestGroup {
+  bucketStart: number;
+  dims: (string | null)[];
+  packed: readonly number[];
+}
+
+/** The sketches of a coarser granularity (`ms`, a multiple of the finest): per group the union of its finest groups. */
+function rollUpSketches(finest: readonly FinestGroup[], ms: number): { bucketStart: number; dims: (string | null)[]; sketch: Uint8Array }[] {
+  const groups = new Map<string, { bucketStart: number; dims: (string | null)[]; parts: (readonly number[])[] }>();
+  for (const g of finest) {
+    const bucketStart = Math.floor(g.bucketStart / ms) * ms;
+    const key = JSON.stringify([bucketStart, g.dims]);
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, { bucketStart, dims: g.dims, parts: [g.packed] });
+    else group.parts.push(g.packed);
+  }
+  return [...groups.values()].map((g) => ({
+    bucketStart: g.bucketStart,
+    dims: g.dims,
+    sketch: g.parts.length === 1 ? redisBytesOfPacked(g.parts[0] as readonly number[]) : unionOfPacked(g.parts),
+  }));
 }

@@ -43,6 +43,47 @@ export function maxPerIndex(sorted: number[]): number {
   return n;
 }
 
+/** Scratch registers of unionOfPacked, all zero between calls (one thread per module instance). */
+const scratch = new Uint8Array(HLL_REGISTERS);
+
+/**
+ * The Redis bytes of the union of sketches given as their packed registers (each in any order):
+ * per index the largest register, as PFMERGE keeps it. Registers go through one shared array of
+ * 16384 counts, touched indexes noted, so no part is copied or sorted; the touched indexes are
+ * sorted (or, when many, the array is scanned) and reset.
+ */
+export function unionOfPacked(parts: readonly (readonly number[])[]): Uint8Array {
+  const touched: number[] = [];
+  for (const p of parts) {
+    for (let i = 0; i < p.length; i++) {
+      const v = p[i]!;
+      const index = v >>> 6;
+      const count = v & 63;
+      const was = scratch[index]!;
+      if (was === 0) touched.push(index);
+      if (count > was) scratch[index] = count;
+    }
+  }
+  const packed = new Int32Array(touched.length);
+  if (touched.length > SPARSE_UNION_MAX) {
+    let n = 0;
+    for (let index = 0; index < HLL_REGISTERS; index++) {
+      const count = scratch[index]!;
+      if (count !== 0) {
+        packed[n++] = index * 64 + count;
+        scratch[index] = 0;
+      }
+    }
+  } else {
+    touched.sort((x, y) => x - y);
+    touched.forEach((index, k) => {
+      packed[k] = index * 64 + scratch[index]!;
+      scratch[index] = 0;
+    });
+  }
+  return redisBytesOfPacked(packed);
+}
+
 /**
  * The Redis bytes (toRedis's choice: sparse while every register is at most 32 and the opcodes fit
  * 3000 bytes, dense otherwise) of the sketch whose non-zero registers are `packed[0..n)`, sorted

@@ -14,7 +14,7 @@
  *      from the list (shared/hll/sketch.ts redisBytesOfPacked).
  * Groups without a member get no row (the empty sketch), as in the reference engine.
  */
-import { granularityMs } from '../time.js';
+import { granularityMs, type Granularity } from '../time.js';
 import type { ViewSet } from '../views/definition.js';
 import type { Dialect } from './dialect.js';
 import { projectionColumns } from './projection.js';
@@ -31,6 +31,10 @@ export interface SketchQueries {
   stageSql(registers: string): string;
   /** from the staged table, one query per granularity; columns granularity, bucket_start, d0.., regs (list of INTEGER) */
   groupsSql(staged: string): string[];
+  /** the view's granularities, in the order `groupsSql` gives its queries */
+  granularities: readonly Granularity[];
+  /** the position in `granularities` of the finest, the one `stageSql` buckets by */
+  finest: number;
 }
 
 /** The columns of the (mid, reg) table the engine fills. */
@@ -46,16 +50,18 @@ export function sketchQueries(sql: Dialect, views: ViewSet, ranked: string): Ske
       if (!isSketched(m)) continue;
       const member = cols.find((c) => c.view === i && c.kind === 'measure' && c.measure === name)?.name as string;
       const kept = `${ranked}.rn = 1 AND ${ranked}.v${i}_on`;
+      // The finest granularity's registers per group: HLL registers merge by max, so every
+      // coarser granularity (a multiple of it) is rolled up from these rows, not from the events.
+      const finestMs = Math.min(...view.granularities.map(granularityMs));
       out.push({
+        granularities: view.granularities,
+        finest: view.granularities.findIndex((g) => granularityMs(g) === finestMs),
         view: view.name,
         measure: name,
         dims: dims.length,
         membersSql: `SELECT DISTINCT ${member} AS member FROM ${ranked} WHERE ${kept} AND ${member} IS NOT NULL`,
         stageSql: (registers) => {
-          // The finest granularity's registers per group: HLL registers merge by max, so every
-          // coarser granularity (a multiple of it) is rolled up from these rows, not from the events.
-          const ms = Math.min(...view.granularities.map(granularityMs));
-          const bucket = `${sql.intDiv(`${ranked}.ts`, String(ms))} * ${ms}`;
+          const bucket = `${sql.intDiv(`${ranked}.ts`, String(finestMs))} * ${finestMs}`;
           const dimCols = dims.map((d, j) => `${ranked}.${d} AS d${j}`);
           return (
             `SELECT ${[`${bucket} AS b`, ...dimCols, 'max(r.reg) AS reg'].join(', ')} ` +
@@ -67,6 +73,10 @@ export function sketchQueries(sql: Dialect, views: ViewSet, ranked: string): Ske
           view.granularities.map((g) => {
             const ms = granularityMs(g);
             const groupKey = ['bucket_start', ...dims.map((_, j) => `d${j}`)];
+            // The staged rows are the finest granularity's groups, one per register index already.
+            if (ms === finestMs) {
+              return `SELECT ${sql.str(g)} AS granularity, ${['b AS bucket_start', ...dims.map((_, j) => `d${j}`)].join(', ')}, ${sql.sortedList('reg')} AS regs FROM ${staged} GROUP BY ${['b', ...dims.map((_, j) => `d${j}`)].join(', ')}`;
+            }
             // Inner: one row per group and register index, holding that register's value (the
             // largest packed register of the index). Outer: the group's registers as a sorted list.
             const bucket = `${sql.intDiv('b', String(ms))} * ${ms}`;

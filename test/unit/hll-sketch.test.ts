@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { HLL_REGISTERS, HyperLogLog } from '../../shared/hll/hll.js';
 import { toRedis, toRedisDense } from '../../shared/hll/hll-format.js';
-import { HLL_STANDARD_ERROR, SketchUnion, maxPerIndex, packedRegisterOf, redisBytesOfPacked, sketchOfMembers } from '../../shared/hll/sketch.js';
+import { HLL_STANDARD_ERROR, SketchUnion, maxPerIndex, packedRegisterOf, redisBytesOfPacked, sketchOfMembers, unionOfPacked } from '../../shared/hll/sketch.js';
 import { rand, type Rand } from './_prng.js';
 
 /** Registers as a batch run sees them: from members, or hand-made with long runs and high values. */
@@ -71,6 +71,20 @@ describe('sketches from sorted registers', () => {
       expect(Buffer.from(sketchOfMembers([...members].reverse())).equals(Buffer.from(toRedis(h))), `${size} members`).toBe(true);
     }
   });
+
+  it('unionOfPacked of any parts, in any order, writes the bytes of the register-wise maximum (PFMERGE), twice in a row', () => {
+    const r = rand(2024);
+    for (let n = 0; n < 150; n++) {
+      const parts = Array.from({ length: r.int(1, 6) }, () => randomRegisters(r));
+      const merged = new HyperLogLog();
+      for (const h of parts) h.registers.forEach((v, i) => (merged.registers[i] = Math.max(merged.registers[i]!, v)));
+      const shuffled = parts.map((h) => packedOf(h).reverse());
+      const expected = Buffer.from(toRedis(merged));
+      // Twice: the shared scratch registers must be left clean by the first call.
+      expect(Buffer.from(unionOfPacked(shuffled)).equals(expected), `case ${n}`).toBe(true);
+      expect(Buffer.from(unionOfPacked(shuffled)).equals(expected), `case ${n}, again`).toBe(true);
+    }
+  }, 60_000);
 
   it('maxPerIndex keeps the largest register of each index', () => {
     const packed = [3 * 64 + 1, 3 * 64 + 5, 7 * 64 + 2, 9 * 64 + 1, 9 * 64 + 4].sort((a, b) => a - b);
