@@ -18,17 +18,9 @@ export interface LambdaEvent {
   body: Record<string, unknown>;
 }
 
-export type InvalidReason = 'not_json' | 'not_object' | 'missing_id' | 'bad_id' | 'missing_ts' | 'bad_ts' | 'bad_field';
+import type { InvalidReason } from './invalid-reasons.js';
 
-export const INVALID_REASONS: readonly InvalidReason[] = Object.freeze([
-  'not_json',
-  'not_object',
-  'missing_id',
-  'bad_id',
-  'missing_ts',
-  'bad_ts',
-  'bad_field',
-] as const);
+export { INVALID_REASONS, type InvalidReason } from './invalid-reasons.js';
 
 export type ParseResult = { ok: true; event: LambdaEvent } | { ok: false; reason: InvalidReason; message: string };
 

@@ -6,7 +6,7 @@
  * dead-letters it, the archiver dead-letters it too and keeps it out of the master dataset, so a
  * batch run never meets it; the valid ones are counted as usual.
  */
-import type { InvalidReason } from '../../shared/events.js';
+import { INVALID_REASONS, type InvalidReason } from '../../shared/invalid-reasons.js';
 import { floorTo } from '../../shared/time.js';
 import { expectAdminOk, expectOk, type LabApi } from '../lab-api.js';
 import { invalidByReason, readSpeed, viewsOfUrl, type SpeedView } from '../speed-control.js';
@@ -23,17 +23,9 @@ export const INVALID_EXPLANATION = [
   'move, while the valid records are in its counts. The valid ones are counted by the speed layer within seconds.',
 ].join('\n');
 
-/** The kinds the experiment can produce: every reason of shared/events.ts. */
-export const INVALID_KINDS = [
-  'not_json',
-  'not_object',
-  'missing_id',
-  'bad_id',
-  'missing_ts',
-  'bad_ts',
-  'bad_field',
-] as const satisfies readonly InvalidReason[];
-export type InvalidKind = (typeof INVALID_KINDS)[number];
+/** The kinds the experiment can produce: every reason a record can be invalid for (shared/invalid-reasons.ts). */
+export const INVALID_KINDS = INVALID_REASONS;
+export type InvalidKind = InvalidReason;
 
 /** One record of `kind`: invalid for exactly that reason under any views file. */
 export function invalidRecord(kind: InvalidKind, run: string, i: number, ts: number): string {

@@ -17,6 +17,7 @@ describe('dashboard bundle', () => {
     expect(sources.some((s) => s.endsWith('dashboard/src/api.ts'))).toBe(true);
     expect(sources.filter((s) => !/serving-layer\/dashboard\/src\/|node_modules\/uplot\/|^\.\.\/lab\//.test(s)).sort()).toEqual([
       '../shared/errors.ts',
+      '../shared/invalid-reasons.ts',
       '../shared/time.ts',
     ]);
     expect(sources.some((s) => s.endsWith('lab/experiments/late-arrivals.ts'))).toBe(true);
