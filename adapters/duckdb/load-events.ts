@@ -25,6 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { BatchEngineInput, EngineProgress } from '../../shared/batch-engine.js';
 import { LambdaError } from '../../shared/errors.js';
+import { DUCKDB } from '../../shared/sql/dialect.js';
 import { Compaction, masterRootOf } from './compaction.js';
 import { MAX_FILES, OrderedEvents, seqSql } from './ordered-events.js';
 import { readNative } from './read-native.js';
@@ -100,8 +101,8 @@ async function readCompacted(
   for (let i = 0; i < entries.length; i += size) {
     input.signal.throwIfAborted();
     const group = entries.slice(i, i + size);
-    const positions = group.map(([f, path]) => `(${sqlString(path)}, ${f})`).join(', ');
-    const paths = group.map(([, path]) => sqlString(path)).join(', ');
+    const positions = group.map(([f, path]) => `(${DUCKDB.str(path)}, ${f})`).join(', ');
+    const paths = group.map(([, path]) => DUCKDB.str(path)).join(', ');
     const [[rows] = []] = (
       await db.runAndReadAll(
         `INSERT INTO ev SELECT ${seqSql('p.f', 'c.n')} AS seq, c.* EXCLUDE (n, filename) ` +
@@ -116,8 +117,6 @@ async function readCompacted(
   }
   return entries.length;
 }
-
-const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 /** The files at `positions` through the MasterDataset port into TEMP table `streamed(f, n, line)`. */
 async function streamLines(

@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { DUCKDB } from '../../shared/sql/dialect.js';
 
 /** Files beyond this many could not keep their place in `seq` = (file position << 32) + line. */
 export const MAX_FILES = 1 << 20;
@@ -36,7 +37,7 @@ export class OrderedEvents {
       await this.db.run('SET preserve_insertion_order = false');
     }
     const [[count] = []] = (await this.db.runAndReadAll('SELECT count(*) FROM raw')).getRows();
-    const pos = [...positions].map(([name, f]) => `(${sqlString(name)}, ${f})`).join(', ');
+    const pos = [...positions].map(([name, f]) => `(${DUCKDB.str(name)}, ${f})`).join(', ');
     await this.db.run(`CREATE OR REPLACE TEMP TABLE raw_pos AS SELECT * FROM (VALUES ${pos}) t(filename, f)`);
     const numbered =
       `(SELECT ${seqSql('p.f', 'r.rowid - s.r0')} AS seq, r.line FROM raw r ` +
@@ -53,5 +54,3 @@ export class OrderedEvents {
     await this.db.run(this.intoEvents(`(${numbered})`));
   }
 }
-
-const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;

@@ -24,6 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { BatchEngineInput, EngineProgress } from '../../shared/batch-engine.js';
 import { LambdaError } from '../../shared/errors.js';
+import { DUCKDB } from '../../shared/sql/dialect.js';
 import { startsWithBom } from '../master/starts-with-bom.js';
 import type { Compaction } from './compaction.js';
 import { seqSql, type OrderedEvents } from './ordered-events.js';
@@ -36,8 +37,6 @@ const CSV_OPTIONS =
 function groupSize(files: number, threads: number): number {
   return Math.max(threads * 4, Math.ceil(files / 10));
 }
-
-const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 export interface NativeRead {
   /** positions (in the listing) of the files read_csv did not take: stream them through the port */
@@ -76,7 +75,7 @@ export async function readNative(
   const compactErrors: string[] = [];
   const insert = async (positions: readonly number[]): Promise<number> => {
     const byName = new Map(positions.map((f) => [localPath(fileAt(f).key), f]));
-    const paths = [...byName.keys()].map(sqlString);
+    const paths = [...byName.keys()].map((path) => DUCKDB.str(path));
     // An empty line arrives as NULL: the port reads it as ''.
     const ordered = `SELECT filename, coalesce(line, '') AS line FROM read_csv([${paths.join(', ')}], ${CSV_OPTIONS})`;
     const compacting = todo.compaction === null ? [] : positions.filter((f) => todo.compact.has(f));
