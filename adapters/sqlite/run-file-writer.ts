@@ -17,7 +17,6 @@ import {
   createRunSchema,
   dimensionColumns,
   measureColumn,
-  quoteIdent,
   RUN_FILE_FORMAT,
   SKETCH_FORMAT,
   sketchedViews,
@@ -26,6 +25,7 @@ import {
 } from './run-schema.js';
 import { TEMP_SUFFIX } from '../../shared/batch/run-record.js';
 import type { RunFileContent } from '../../shared/batch/ports.js';
+import { BatchedInsert, type SqlValue } from './batched-insert.js';
 
 /** Writes `finalPath` atomically (temp + fsync + rename + dir fsync). Returns the view rows written. */
 export function writeRunFile(finalPath: string, content: RunFileContent): number {
@@ -70,12 +70,11 @@ function insertAll(db: Database.Database, c: RunFileContent): number {
   const invalid = db.prepare('INSERT INTO invalid (reason, count) VALUES (?, ?)');
   for (const [reason, n] of Object.entries(r.counts.invalid)) invalid.run(reason, n);
 
-  const inserts = new Map<string, { stmt: Database.Statement; measures: string[] }>();
+  const inserts = new Map<string, { rows: BatchedInsert; measures: string[] }>();
   for (const view of c.views.views) {
     const measures = viewCells(view).map((c) => c.name);
     const cols = ['granularity', 'bucket_start', ...dimensionColumns(view), ...measures.map(measureColumn)];
-    const sql = `INSERT INTO ${quoteIdent(viewTable(view))} (${cols.map(quoteIdent).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
-    inserts.set(view.name, { stmt: db.prepare(sql), measures });
+    inserts.set(view.name, { rows: new BatchedInsert(db, viewTable(view), cols), measures });
   }
   let rows = 0;
   const values: (string | number | null)[] = [];
@@ -91,26 +90,26 @@ function insertAll(db: Database.Database, c: RunFileContent): number {
       if (v === undefined) throw new LambdaError('INTERNAL', `group of view "${g.view}" lacks cell "${m}"`);
       values.push(v);
     }
-    ins.stmt.run(values);
+    ins.rows.add(values);
     rows++;
   }
+  for (const ins of inserts.values()) ins.rows.flush();
   return rows;
 }
 
 function insertSketches(db: Database.Database, views: ViewSet, sketches: Iterable<StoredSketch>): number {
-  const inserts = new Map<string, { stmt: Database.Statement; distinct: Set<string> }>();
+  const inserts = new Map<string, { rows: BatchedInsert; distinct: Set<string> }>();
   for (const view of sketchedViews(views)) {
     const cols = ['measure', 'granularity', 'bucket_start', ...dimensionColumns(view), 'hll'];
-    const sql = `INSERT INTO ${quoteIdent(sketchTable(view))} (${cols.map(quoteIdent).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
     const distinct = new Set(
       Object.entries(view.measures)
         .filter(([, m]) => isSketched(m))
         .map(([name]) => name),
     );
-    inserts.set(view.name, { stmt: db.prepare(sql), distinct });
+    inserts.set(view.name, { rows: new BatchedInsert(db, sketchTable(view), cols), distinct });
   }
   let n = 0;
-  const values: (string | number | null | Uint8Array)[] = [];
+  const values: SqlValue[] = [];
   for (const s of sketches) {
     const ins = inserts.get(s.view);
     if (ins === undefined || !ins.distinct.has(s.measure)) {
@@ -118,9 +117,10 @@ function insertSketches(db: Database.Database, views: ViewSet, sketches: Iterabl
     }
     values.length = 0;
     values.push(s.measure, s.granularity, s.bucketStart, ...s.dims, s.sketch);
-    ins.stmt.run(values);
+    ins.rows.add(values);
     n++;
   }
+  for (const ins of inserts.values()) ins.rows.flush();
   return n;
 }
 

@@ -120,6 +120,43 @@ describe('batch run file', () => {
     expect(reader.series({ view: 'tricky', granularity: 'day', from: T, to: T })).toEqual([]);
   });
 
+  it('writes every group and sketch when there are more than one insert batch of them (rows go in 16 at a time)', () => {
+    // 37 minutes x 2 orders: 74 minute groups and 2 day groups, not a multiple of the batch.
+    const many = Array.from({ length: 37 * 2 * 3 }, (_, i) => ({
+      id: `m${i}`,
+      ts: T + Math.floor(i / 6) * 60_000,
+      order: `o${i % 2}`,
+      user: `u${i % 5}`,
+      amount: i,
+    }));
+    const agg = new Aggregate();
+    for (const e of validDeduped(many, views)) agg.add(e, views);
+    const sketches = [...groupSketches(agg.groups())];
+    const path = join(dir, 'many.sqlite');
+    let written = -1;
+    expect(writeRunFile(path, { views, viewsJson: VIEWS_JSON, record, groups: agg.groups(), sketches, onSketches: (n) => (written = n) })).toBe(agg.size);
+    expect(agg.size).toBe(76);
+    expect(written).toBe(sketches.length);
+    reader = RunFileReader.open(path, record);
+    const truth = referenceFold(many, views);
+    let seen = 0;
+    for (const g of ['minute', 'day'] as const) {
+      const q = { view: 'tricky', granularity: g, from: 0, to: T + 2 * 86_400_000 };
+      for (const row of reader.series(q)) {
+        expect(row.values).toEqual(truth.get(groupKey('tricky', g, row.bucketStart, row.dims)));
+        seen++;
+      }
+      const stored = reader.sketches(q, 'who')!;
+      const wanted = sketches.filter((k) => k.granularity === g);
+      expect(stored).toHaveLength(wanted.length);
+      for (const k of wanted) {
+        const row = stored.find((r) => r.bucketStart === k.bucketStart && JSON.stringify(r.dims) === JSON.stringify(k.dims));
+        expect(row && Buffer.from(row.sketch).equals(Buffer.from(k.sketch)), `${g} ${k.bucketStart} ${JSON.stringify(k.dims)}`).toBe(true);
+      }
+    }
+    expect(seen).toBe(truth.size);
+  });
+
   it('rolls dropped dimensions up in SQL exactly as rolling up every stored row does', () => {
     const agg = new Aggregate();
     for (const e of validDeduped(events, views)) agg.add(e, views);
