@@ -4,21 +4,27 @@
  * shared/sql/sketch-sql.ts describes: DuckDB lists the distinct members once, TypeScript hashes
  * each member's UTF-8 bytes (shared/hll, Redis's MurmurHash64A and register rule) into a table of
  * packed registers, DuckDB takes the largest register per group and index, and TypeScript writes
- * the Redis bytes of each group's sorted register list.
+ * the Redis bytes of each group's registers.
  *
  * Called from the views step of duckdb-engine.ts on the `ranked` table.
  */
-import { DuckDBBlobValue, DuckDBListValue, type DuckDBConnection } from '@duckdb/node-api';
+import {
+  DuckDBBlobValue,
+  DuckDBBlobVector,
+  DuckDBIntegerVector,
+  DuckDBListVector,
+  type DuckDBConnection,
+  type DuckDBMaterializedResult,
+} from '@duckdb/node-api';
 import type { StoredSketch } from '../../shared/aggregate/stored-group.js';
 import { LambdaError } from '../../shared/errors.js';
-import { packedRegisterOf, redisBytesOfPacked, unionOfPacked } from '../../shared/hll/sketch.js';
+import { PackedUnion, packedRegisterOf, redisBytesOfPacked } from '../../shared/hll/sketch.js';
 import { DUCKDB } from '../../shared/sql/dialect.js';
 import { REGISTERS_COLUMNS, sketchQueries } from '../../shared/sql/sketch-sql.js';
-import { granularityMs } from '../../shared/time.js';
+import { granularityMs, type Granularity } from '../../shared/time.js';
 import type { ViewSet } from '../../shared/views/definition.js';
 
 const REGISTERS = 'sketch_registers';
-const STAGED = 'sketch_staged';
 
 /**
  * Bytes of a BLOB result. Text crosses as bytes (SQL `encode`) for the reason duckdb-engine.ts
@@ -30,10 +36,8 @@ function bytesOf(v: unknown): Uint8Array {
   throw new LambdaError('INTERNAL', `expected bytes from DuckDB, got ${typeof v}`);
 }
 
-function textOf(v: unknown): string | null {
-  if (v === null || v === undefined) return null;
-  const b = bytesOf(v);
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
+function utf8(b: Uint8Array | null): string | null {
+  return b === null ? null : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
 }
 
 /** Every non-empty sketch of every distinct measure of `views`, from the kept records in `ranked`. */
@@ -50,7 +54,7 @@ export async function sketchRows(db: DuckDBConnection, views: ViewSet, ranked: s
     const appender = await db.createAppender(REGISTERS, 'main', 'temp');
     try {
       for (const [bytes] of members) {
-        appender.appendVarchar(textOf(bytes) as string); // from the bytes: the VARCHAR decoder would drop a leading U+FEFF
+        appender.appendVarchar(utf8(bytesOf(bytes)) as string); // from the bytes: the VARCHAR decoder would drop a leading U+FEFF
         appender.appendInteger(packedRegisterOf(bytesOf(bytes)));
         appender.endRow();
       }
@@ -58,50 +62,87 @@ export async function sketchRows(db: DuckDBConnection, views: ViewSet, ranked: s
       appender.closeSync();
     }
     signal.throwIfAborted();
-    // 2. per group of the finest granularity its registers, sorted by index (one query, read
-    //    whole: the streamed UNION ALL of every granularity hung DuckDB at 5M events); the coarser
-    //    granularities are unions of those groups, rolled up here (rollUpSketches): reading each
-    //    granularity's lists out of DuckDB cost more than the union (bench/results.md).
+    // 2. per group of the finest granularity every kept record's register, as one list (one
+    //    aggregation into few groups, read whole: the streamed UNION ALL of every granularity hung
+    //    DuckDB at 5M events); the largest per index is kept here, and the coarser granularities
+    //    are unions of those groups, rolled up here too (rollUp): sorting and re-grouping registers
+    //    in SQL, then reading each granularity's lists out, cost more (bench/results.md).
+    const union = new PackedUnion();
     const dims = Array.from({ length: q.dims }, (_, j) => `encode(d${j})`);
-    await db.run(`CREATE OR REPLACE TEMP TABLE ${STAGED} AS ${q.stageSql(REGISTERS)}`);
-    const finestSql = q.groupsSql(STAGED)[q.finest] as string;
-    const finest: FinestGroup[] = [];
-    for (const row of (await db.runAndReadAll(`SELECT bucket_start, ${[...dims, 'regs'].join(', ')} FROM (${finestSql})`)).getRows()) {
-      const regs = row[1 + q.dims];
-      if (!(regs instanceof DuckDBListValue)) throw new LambdaError('INTERNAL', 'expected a list of registers from DuckDB');
-      finest.push({ bucketStart: Number(row[0] as bigint | number), dims: row.slice(1, 1 + q.dims).map(textOf), packed: regs.items as readonly number[] });
-    }
+    const lists = await db.run(`SELECT ${['b', ...dims, 'regs'].join(', ')} FROM (${q.listsSql(REGISTERS)})`);
+    const finest = finestGroups(lists, q.dims, union);
     signal.throwIfAborted();
-    q.granularities.forEach((granularity, k) => {
-      const groups = k === q.finest ? finest.map((g) => ({ ...g, sketch: redisBytesOfPacked(g.packed) })) : rollUpSketches(finest, granularityMs(granularity));
-      for (const g of groups) out.push({ view: q.view, granularity, bucketStart: g.bucketStart, dims: g.dims, measure: q.measure, sketch: g.sketch });
-    });
-    await db.run(`DROP TABLE ${STAGED}`);
+    const byGranularity = new Map<Granularity, readonly Group[]>();
+    let level: readonly Group[] = finest;
+    let levelMs = 0;
+    for (const granularity of [...q.granularities].sort((a, b) => granularityMs(a) - granularityMs(b))) {
+      const ms = granularityMs(granularity);
+      // Each granularity divides the next (minute, hour, day), so each rolls up from the one below.
+      if (levelMs !== 0) level = rollUp(level, ms, union);
+      levelMs = ms;
+      byGranularity.set(granularity, level);
+    }
+    for (const granularity of q.granularities) {
+      for (const g of byGranularity.get(granularity) ?? []) {
+        out.push({ view: q.view, granularity, bucketStart: g.bucketStart, dims: g.dims, measure: q.measure, sketch: redisBytesOfPacked(g.packed) });
+      }
+    }
     await db.run(`DROP TABLE ${REGISTERS}`);
   }
   return out;
 }
 
-/** One group of the finest granularity: its non-zero registers, packed and sorted by index (SQL sorts them). */
-interface FinestGroup {
+/** One group of a granularity: its non-zero registers, packed, sorted by index, one per index. */
+interface Group {
   bucketStart: number;
   dims: (string | null)[];
-  packed: readonly number[];
+  /** the dims as one string: the roll-up's key */
+  dimsKey: string;
+  packed: Int32Array;
 }
 
-/** The sketches of a coarser granularity (`ms`, a multiple of the finest): per group the union of its finest groups. */
-function rollUpSketches(finest: readonly FinestGroup[], ms: number): { bucketStart: number; dims: (string | null)[]; sketch: Uint8Array }[] {
-  const groups = new Map<string, { bucketStart: number; dims: (string | null)[]; parts: (readonly number[])[] }>();
-  for (const g of finest) {
-    const bucketStart = Math.floor(g.bucketStart / ms) * ms;
-    const key = JSON.stringify([bucketStart, g.dims]);
-    const group = groups.get(key);
-    if (group === undefined) groups.set(key, { bucketStart, dims: g.dims, parts: [g.packed] });
-    else group.parts.push(g.packed);
+/**
+ * The finest groups from listsSql's result (columns b, d0.., regs), read from the result's vectors
+ * rather than as row values: a list's registers are read in place, with no array per list.
+ */
+function finestGroups(result: DuckDBMaterializedResult, dims: number, union: PackedUnion): Group[] {
+  const groups: Group[] = [];
+  for (let c = 0; c < result.chunkCount; c++) {
+    const chunk = result.getChunk(c);
+    const buckets = chunk.getColumnVector(0);
+    const dimVectors = Array.from({ length: dims }, (_, j) => {
+      const v = chunk.getColumnVector(1 + j);
+      if (!(v instanceof DuckDBBlobVector)) throw new LambdaError('INTERNAL', 'expected dimension values as bytes from DuckDB');
+      return v;
+    });
+    const lists = chunk.getColumnVector(1 + dims);
+    if (!(lists instanceof DuckDBListVector) || !(lists.childVector instanceof DuckDBIntegerVector)) {
+      throw new LambdaError('INTERNAL', 'expected lists of INTEGER registers from DuckDB');
+    }
+    const regs = lists.childVector;
+    for (let row = 0; row < chunk.rowCount; row++) {
+      const from = lists.getEntryOffset(row);
+      const to = from + lists.getEntryLength(row);
+      for (let k = from; k < to; k++) union.add(regs.getItem(k) as number);
+      const groupDims = dimVectors.map((v) => utf8(v.getItemBytes(row)));
+      groups.push({ bucketStart: Number(buckets.getItem(row) as bigint | number), dims: groupDims, dimsKey: JSON.stringify(groupDims), packed: union.take() });
+    }
   }
-  return [...groups.values()].map((g) => ({
-    bucketStart: g.bucketStart,
-    dims: g.dims,
-    sketch: g.parts.length === 1 ? redisBytesOfPacked(g.parts[0] as readonly number[]) : unionOfPacked(g.parts),
-  }));
+  return groups;
+}
+
+/** The groups of a coarser granularity (`ms`, a multiple of the groups' own): per group the union of the groups it covers. */
+function rollUp(groups: readonly Group[], ms: number, union: PackedUnion): Group[] {
+  const byKey = new Map<string, { bucketStart: number; dims: (string | null)[]; dimsKey: string; parts: Int32Array[] }>();
+  for (const g of groups) {
+    const bucketStart = Math.floor(g.bucketStart / ms) * ms;
+    const key = `${bucketStart} ${g.dimsKey}`;
+    const into = byKey.get(key);
+    if (into === undefined) byKey.set(key, { bucketStart, dims: g.dims, dimsKey: g.dimsKey, parts: [g.packed] });
+    else into.parts.push(g.packed);
+  }
+  return [...byKey.values()].map(({ parts, ...g }) => {
+    for (const p of parts) union.addAll(p);
+    return { ...g, packed: union.take() };
+  });
 }

@@ -43,45 +43,105 @@ export function maxPerIndex(sorted: number[]): number {
   return n;
 }
 
-/** Scratch registers of unionOfPacked, all zero between calls (one thread per module instance). */
-const scratch = new Uint8Array(HLL_REGISTERS);
-
 /**
- * The Redis bytes of the union of sketches given as their packed registers (each in any order):
- * per index the largest register, as PFMERGE keeps it. Registers go through one shared array of
- * 16384 counts, touched indexes noted, so no part is copied or sorted; the touched indexes are
- * sorted (or, when many, the array is scanned) and reset.
+ * The union of packed registers added one at a time, in any order and with repeats: per index the
+ * largest, as PFMERGE keeps it. One array of 16384 counts, touched indexes noted, so nothing is
+ * copied; `take` hands the union out in index order (the few touched indexes sorted, or the array
+ * scanned) and leaves the array zeroed for the next one. The batch engines roll
+ * sketches up through one of these (adapters/duckdb/sketch-rows.ts).
  */
-export function unionOfPacked(parts: readonly (readonly number[])[]): Uint8Array {
-  const touched: number[] = [];
-  for (const p of parts) {
-    for (let i = 0; i < p.length; i++) {
-      const v = p[i]!;
-      const index = v >>> 6;
-      const count = v & 63;
-      const was = scratch[index]!;
-      if (was === 0) touched.push(index);
-      if (count > was) scratch[index] = count;
+export class PackedUnion {
+  private readonly counts = new Uint8Array(HLL_REGISTERS);
+  /** the same counts four at a time (HLL_REGISTERS is a multiple of 4) */
+  private readonly words = new Uint32Array(this.counts.buffer);
+  /** bit w of this bitmap: word w of `words` may be non-zero */
+  private readonly summary = new Uint32Array(HLL_REGISTERS / 4 / 32);
+  private readonly touched: number[] = [];
+  /**
+   * Where `take` writes: unions are handed out as views of shared chunks, so a roll-up of 200,000
+   * small groups allocates a few chunks rather than 200,000 buffers (each a backing store outside
+   * the JS heap: that allocation was most of `take`'s time in the bench's profile).
+   */
+  private chunk = new Int32Array(0);
+  private used = 0;
+
+  /** Adds one packed register (index * 64 + count); a count of 0 adds nothing. */
+  add(packed: number): void {
+    const index = packed >>> 6;
+    const count = packed & 63;
+    const was = this.counts[index]!;
+    if (count <= was) return;
+    if (was === 0) {
+      this.touched.push(index);
+      this.summary[index >>> 7]! |= 1 << ((index >>> 2) & 31);
     }
+    this.counts[index] = count;
   }
-  const packed = new Int32Array(touched.length);
-  if (touched.length > SPARSE_UNION_MAX) {
-    let n = 0;
-    for (let index = 0; index < HLL_REGISTERS; index++) {
-      const count = scratch[index]!;
-      if (count !== 0) {
-        packed[n++] = index * 64 + count;
-        scratch[index] = 0;
+
+  addAll(packed: ArrayLike<number>): void {
+    for (let i = 0; i < packed.length; i++) this.add(packed[i]!);
+  }
+
+  /** The union's non-zero registers, packed, sorted by index, one per index (a view of a chunk no other union shares); the union is empty after. */
+  take(): Int32Array {
+    const { counts, touched } = this;
+    if (this.used + touched.length > this.chunk.length) {
+      this.chunk = new Int32Array(Math.max(PACKED_CHUNK, touched.length));
+      this.used = 0;
+    }
+    const packed = this.chunk.subarray(this.used, this.used + touched.length);
+    this.used += touched.length;
+    if (touched.length > INSERTION_SORT_MAX) {
+      // In index order through the bitmap of non-zero words (four counts each): its 128 summary
+      // words, then only the words that hold a register. Cheaper than sorting a few hundred
+      // indexes (a busy URL's minute) and than scanning all 16384 counts.
+      const { words, summary } = this;
+      let n = 0;
+      for (let s = 0; s < summary.length; s++) {
+        let bits = summary[s]!;
+        while (bits !== 0) {
+          const low = bits & -bits;
+          const w = s * 32 + (31 - Math.clz32(low));
+          for (let index = w * 4; index < w * 4 + 4; index++) {
+            const count = counts[index]!;
+            if (count !== 0) packed[n++] = index * 64 + count;
+          }
+          words[w] = 0;
+          bits ^= low;
+        }
+        summary[s] = 0;
+      }
+    } else {
+      // index * 64 + count orders as the index does; most unions (a minute's group) are small
+      // enough for an insertion sort as they are written.
+      for (let k = 0; k < touched.length; k++) {
+        const index = touched[k]!;
+        const v = index * 64 + counts[index]!;
+        counts[index] = 0;
+        this.summary[index >>> 7] = 0;
+        let j = k;
+        for (; j > 0 && packed[j - 1]! > v; j--) packed[j] = packed[j - 1]!;
+        packed[j] = v;
       }
     }
-  } else {
-    touched.sort((x, y) => x - y);
-    touched.forEach((index, k) => {
-      packed[k] = index * 64 + scratch[index]!;
-      scratch[index] = 0;
-    });
+    touched.length = 0;
+    return packed;
   }
-  return redisBytesOfPacked(packed);
+}
+
+/** Unions up to this many registers are sorted by insertion as they are written; larger ones by a scan. */
+const INSERTION_SORT_MAX = 48;
+
+/** Registers per chunk `PackedUnion.take` writes into (256 KiB). */
+const PACKED_CHUNK = 1 << 16;
+
+/** The union unionOfPacked fills (one thread per module instance). */
+const shared = new PackedUnion();
+
+/** The Redis bytes of the union of sketches given as their packed registers (each in any order). */
+export function unionOfPacked(parts: readonly ArrayLike<number>[]): Uint8Array {
+  for (const p of parts) shared.addAll(p);
+  return redisBytesOfPacked(shared.take());
 }
 
 /**
@@ -90,36 +150,53 @@ export function unionOfPacked(parts: readonly (readonly number[])[]): Uint8Array
  * by index, one per index.
  */
 export function redisBytesOfPacked(packed: ArrayLike<number>, n = packed.length): Uint8Array {
-  const ops: number[] = [];
+  const ops = opsScratch;
+  let len = 0;
   let pos = 0; // next register index not yet written
   let i = 0;
   while (i < n) {
     const index = packed[i]! >>> 6;
     const value = packed[i]! & 63;
     if (value > SPARSE_MAX_VALUE) return dense(packed, n);
-    if (index > pos) zeros(ops, index - pos);
+    if (index > pos) len = zeros(ops, len, index - pos);
     // A run of equal values at consecutive indexes, as toRedisSparse coalesces it.
     let run = 1;
     while (i + run < n && packed[i + run]! >>> 6 === index + run && (packed[i + run]! & 63) === value) run++;
-    for (let left = run; left > 0; left -= 4) ops.push(0x80 | ((value - 1) << 2) | (Math.min(left, 4) - 1));
+    for (let left = run; left > 0; left -= 4) ops[len++] = 0x80 | ((value - 1) << 2) | (Math.min(left, 4) - 1);
     pos = index + run;
     i += run;
-    if (ops.length > SPARSE_MAX_BYTES) return dense(packed, n);
+    if (len > SPARSE_MAX_BYTES) return dense(packed, n);
   }
-  if (pos < HLL_REGISTERS) zeros(ops, HLL_REGISTERS - pos);
-  if (ops.length > SPARSE_MAX_BYTES) return dense(packed, n);
-  const out = new Uint8Array(HEADER + ops.length);
-  out.set([0x48, 0x59, 0x4c, 0x4c, 1], 0); // "HYLL", sparse
+  if (pos < HLL_REGISTERS) len = zeros(ops, len, HLL_REGISTERS - pos);
+  if (len > SPARSE_MAX_BYTES) return dense(packed, n);
+  const out = new Uint8Array(HEADER + len);
+  out[0] = 0x48; // "HYLL"
+  out[1] = 0x59;
+  out[2] = 0x4c;
+  out[3] = 0x4c;
+  out[4] = 1; // sparse
   out[15] = 0x80; // cardinality not cached
-  out.set(ops, HEADER);
+  out.set(ops.subarray(0, len), HEADER);
   return out;
 }
 
-/** A run of zero registers (at most 16384): XZERO past 64, ZERO otherwise. */
-function zeros(ops: number[], run: number): void {
+/**
+ * The opcodes redisBytesOfPacked writes, reused: at most SPARSE_MAX_BYTES before the check, plus
+ * what one step can add past it (a zero run's 2 bytes and a value run of up to 16384 registers,
+ * 4 per byte) and the closing zero run.
+ */
+const opsScratch = new Uint8Array(SPARSE_MAX_BYTES + 2 + HLL_REGISTERS / 4 + 2);
+
+/** Writes a run of zero registers (at most 16384) at `len`: XZERO past 64, ZERO otherwise; returns the new length. */
+function zeros(ops: Uint8Array, len: number, run: number): number {
   const r = run - 1;
-  if (run > 64) ops.push(0x40 | (r >>> 8), r & 0xff);
-  else ops.push(r);
+  if (run > 64) {
+    ops[len] = 0x40 | (r >>> 8);
+    ops[len + 1] = r & 0xff;
+    return len + 2;
+  }
+  ops[len] = r;
+  return len + 1;
 }
 
 function dense(packed: ArrayLike<number>, n: number): Uint8Array {

@@ -58,6 +58,8 @@ export interface Dialect {
   integerText(e: string): string;
   /** aggregate: the values of the integer column `e` in the group, as a list sorted ascending */
   sortedList(e: string): string;
+  /** aggregate: the values of the integer column `e` in the group, as a list in any order */
+  list(e: string): string;
 }
 
 export const DUCKDB: Dialect = {
@@ -91,4 +93,5 @@ export const DUCKDB: Dialect = {
   astralCodePoints: (e) => `length(regexp_replace(${e}, '[^\\x{10000}-\\x{10FFFF}]', '', 'g'))`,
   integerText: (e) => `CAST(${e} AS VARCHAR)`,
   sortedList: (e) => `list(${e} ORDER BY ${e})`,
+  list: (e) => `list(${e})`,
 };

@@ -7,11 +7,15 @@
  *   1. `membersSql`: every distinct member once. The engine reads them out, hashes each member's
  *      UTF-8 bytes with shared/hll (MurmurHash64A, Redis's seed) into its packed register
  *      (index * 64 + count) and appends (member, reg) to a table `registers`.
- *   2. `stageSql`: per bucket of the view's finest granularity and dims, the largest packed
- *      register per register index (the register PFADD of the group's members leaves);
+ *   2. the duckdb engine: `listsSql`, per bucket of the view's finest granularity and dims, the
+ *      packed registers of its kept records as one list (any order, repeats kept): one hash
+ *      aggregation into few groups. The engine keeps the largest register per index and rolls
+ *      the coarser granularities up from those groups itself (adapters/duckdb/sketch-rows.ts).
+ *   2'. the spark engine: `stageSql`, per bucket of the finest granularity and dims, the largest
+ *      packed register per register index (the register PFADD of the group's members leaves);
  *      `groupsSql`: per granularity the same rolled up from those rows (registers merge by max),
- *      as one list sorted by index: exactly the non-zero registers of the group's sketch. The engine writes the Redis bytes
- *      from the list (shared/hll/sketch.ts redisBytesOfPacked).
+ *      as one list sorted by index: exactly the non-zero registers of the group's sketch. The
+ *      engine writes the Redis bytes from the list (shared/hll/sketch.ts redisBytesOfPacked).
  * Groups without a member get no row (the empty sketch), as in the reference engine.
  */
 import { granularityMs, type Granularity } from '../time.js';
@@ -27,14 +31,14 @@ export interface SketchQueries {
   dims: number;
   /** column: member (VARCHAR) */
   membersSql: string;
-  /** `registers`: a table of (member VARCHAR, reg INTEGER); columns b (bucket of the finest granularity), d0.., reg: the table `groupsSql` reads */
+  /** `registers`: a table of (member VARCHAR, reg INTEGER); columns b (bucket of the finest granularity), d0.., regs (list of INTEGER: every kept record's packed register, any order, repeats kept) */
+  listsSql(registers: string): string;
+  /** `registers` as for listsSql; columns b (bucket of the finest granularity), d0.., reg: the table `groupsSql` reads */
   stageSql(registers: string): string;
   /** from the staged table, one query per granularity; columns granularity, bucket_start, d0.., regs (list of INTEGER) */
   groupsSql(staged: string): string[];
   /** the view's granularities, in the order `groupsSql` gives its queries */
   granularities: readonly Granularity[];
-  /** the position in `granularities` of the finest, the one `stageSql` buckets by */
-  finest: number;
 }
 
 /** The columns of the (mid, reg) table the engine fills. */
@@ -55,11 +59,19 @@ export function sketchQueries(sql: Dialect, views: ViewSet, ranked: string): Ske
       const finestMs = Math.min(...view.granularities.map(granularityMs));
       out.push({
         granularities: view.granularities,
-        finest: view.granularities.findIndex((g) => granularityMs(g) === finestMs),
         view: view.name,
         measure: name,
         dims: dims.length,
         membersSql: `SELECT DISTINCT ${member} AS member FROM ${ranked} WHERE ${kept} AND ${member} IS NOT NULL`,
+        listsSql: (registers) => {
+          const bucket = `${sql.intDiv(`${ranked}.ts`, String(finestMs))} * ${finestMs}`;
+          const dimCols = dims.map((d, j) => `${ranked}.${d} AS d${j}`);
+          return (
+            `SELECT ${[`${bucket} AS b`, ...dimCols, `${sql.list('r.reg')} AS regs`].join(', ')} ` +
+            `FROM ${ranked} JOIN ${registers} r ON r.member = ${ranked}.${member} ` +
+            `WHERE ${kept} GROUP BY ${[bucket, ...dims.map((d) => `${ranked}.${d}`)].join(', ')}`
+          );
+        },
         stageSql: (registers) => {
           const bucket = `${sql.intDiv(`${ranked}.ts`, String(finestMs))} * ${finestMs}`;
           const dimCols = dims.map((d, j) => `${ranked}.${d} AS d${j}`);

@@ -53,4 +53,5 @@ export const SPARK: Dialect = {
   astralCodePoints: (e) => `char_length(regexp_replace(${e}, ${str('[^\\x{10000}-\\x{10FFFF}]')}, ''))`,
   integerText: (e) => `CAST(${e} AS STRING)`,
   sortedList: (e) => `sort_array(collect_list(${e}))`,
+  list: (e) => `collect_list(${e})`,
 };

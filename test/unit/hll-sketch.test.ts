@@ -7,7 +7,16 @@
 import { describe, expect, it } from 'vitest';
 import { HLL_REGISTERS, HyperLogLog } from '../../shared/hll/hll.js';
 import { toRedis, toRedisDense } from '../../shared/hll/hll-format.js';
-import { HLL_STANDARD_ERROR, SketchUnion, maxPerIndex, packedRegisterOf, redisBytesOfPacked, sketchOfMembers, unionOfPacked } from '../../shared/hll/sketch.js';
+import {
+  HLL_STANDARD_ERROR,
+  PackedUnion,
+  SketchUnion,
+  maxPerIndex,
+  packedRegisterOf,
+  redisBytesOfPacked,
+  sketchOfMembers,
+  unionOfPacked,
+} from '../../shared/hll/sketch.js';
 import { rand, type Rand } from './_prng.js';
 
 /** Registers as a batch run sees them: from members, or hand-made with long runs and high values. */
@@ -85,6 +94,20 @@ describe('sketches from sorted registers', () => {
       expect(Buffer.from(unionOfPacked(shuffled)).equals(expected), `case ${n}, again`).toBe(true);
     }
   }, 60_000);
+
+  it('PackedUnion: registers added one at a time, repeats and any order, give the sorted maxima, and it is empty after take', () => {
+    const r = rand(99);
+    const union = new PackedUnion();
+    // Sizes on both sides of the 2048 touched indexes where take scans the array instead of sorting.
+    for (const size of [1, 5, 300, 2047, 2049, 7000, 40000]) {
+      const packed = Array.from({ length: size }, () => r.int(0, HLL_REGISTERS - 1) * 64 + r.int(1, 40));
+      for (const p of packed) union.add(p);
+      union.add(0); // a count of 0 adds nothing
+      const sorted = [...packed].sort((a, b) => a - b);
+      expect([...union.take()], `${size} registers`).toEqual(sorted.slice(0, maxPerIndex(sorted)));
+      expect(union.take().length, `${size} registers, then empty`).toBe(0);
+    }
+  });
 
   it('maxPerIndex keeps the largest register of each index', () => {
     const packed = [3 * 64 + 1, 3 * 64 + 5, 7 * 64 + 2, 9 * 64 + 1, 9 * 64 + 4].sort((a, b) => a - b);
