@@ -98,8 +98,9 @@ describe('sketches from sorted registers', () => {
   it('PackedUnion: registers added one at a time, repeats and any order, give the sorted maxima, and it is empty after take', () => {
     const r = rand(99);
     const union = new PackedUnion();
-    // Sizes on both sides of the 2048 touched indexes where take scans the array instead of sorting.
-    for (const size of [1, 5, 300, 2047, 2049, 7000, 40000]) {
+    // Sizes on both sides of the 48 touched indexes past which take finds them through its bitmap
+    // instead of an insertion sort.
+    for (const size of [1, 5, 48, 49, 300, 2049, 7000, 40000]) {
       const packed = Array.from({ length: size }, () => r.int(0, HLL_REGISTERS - 1) * 64 + r.int(1, 40));
       for (const p of packed) union.add(p);
       union.add(0); // a count of 0 adds nothing
