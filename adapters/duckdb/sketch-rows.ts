@@ -18,7 +18,8 @@ import {
 } from '@duckdb/node-api';
 import type { StoredSketch } from '../../shared/aggregate/stored-group.js';
 import { LambdaError } from '../../shared/errors.js';
-import { PackedUnion, packedRegisterOf, redisBytesOfPacked } from '../../shared/hll/sketch.js';
+import { PackedUnion } from '../../shared/hll/packed-union.js';
+import { packedRegisterOf, redisBytesOfPacked } from '../../shared/hll/sketch.js';
 import { DUCKDB } from '../../shared/sql/dialect.js';
 import { REGISTERS_COLUMNS, sketchQueries } from '../../shared/sql/sketch-sql.js';
 import { granularityMs, type Granularity } from '../../shared/time.js';
