@@ -5,7 +5,8 @@
  * is never read, and every run publishes what the reference engine publishes from the JSON.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { LocalMasterDataset } from '../../adapters/master/index.js';
@@ -64,6 +65,52 @@ describe('compacted segments', () => {
     const ref = await run(referenceEngine(ctx.config), master);
     expect(duck.counts).toEqual(ref.counts);
     expect(duck.counts.eventsRead).toBeLessThan(lines.length);
+    expectSameRunFile(duck.runId, ref.runId);
+  });
+
+  it('tells a replacement of the same size apart by its mtime', async () => {
+    const root = fileURLToPath(ctx.config.masterUrl);
+    const master = new LocalMasterDataset(root);
+    const topic = ctx.config.kafka.topic;
+    const files = await writeSegments(master, lines, { topic, files: 4, partitions: 2 });
+    await writeCheckpoints(master, topic, 2, T0 + 3 * 86_400_000);
+    const duckdb = engine();
+    await run(duckdb, master);
+    expect(duckdb.lastCompaction).toEqual({ read: 0, written: 4, errors: [] });
+
+    // The first segment's first half plus one padding line, its length searched until the gzip
+    // (as LocalMasterDataset writes it) is exactly the old file's size: only the mtime differs.
+    const first = files[0] as (typeof files)[number];
+    const oldPath = master.localPath(first.key);
+    const oldSize = statSync(oldPath).size;
+    const firstLines = lines.slice(0, Math.ceil(lines.length / 4));
+    const half = firstLines.slice(0, firstLines.length / 2);
+    const letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_';
+    let seed = 7;
+    let noise = '';
+    for (let i = 0; i < 200_000; i++) {
+      // xorshift32: incompressible enough that each letter adds about six bits to the gzip
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      noise += letters[(seed >>> 0) % 64];
+    }
+    const gzipped = (pad: string) => gzipSync(`${[...half, JSON.stringify({ id: 'equal-size-pad', ts: T0, pad })].join('\n')}\n`).length;
+    const guess = Math.max(0, Math.round(((oldSize - gzipped('')) * 8) / 6));
+    let replacement: string[] | undefined;
+    for (let n = Math.max(0, guess - 400); n < Math.min(noise.length, guess + 800) && replacement === undefined; n++) {
+      if (gzipped(noise.slice(0, n)) === oldSize) replacement = [...half, JSON.stringify({ id: 'equal-size-pad', ts: T0, pad: noise.slice(0, n) })];
+    }
+    expect(replacement, 'a padding that gives the same gzip size').toBeDefined();
+    await master.writeSegment(
+      { topic, partition: first.partition, firstOffset: first.firstOffset, arrivalTs: T0, lines: replacement as string[] },
+      { replacing: sha256Hex(readFileSync(oldPath)) },
+    );
+    expect(statSync(oldPath).size).toBe(oldSize);
+    const duck = await run(duckdb, master);
+    expect(duckdb.lastCompaction).toEqual({ read: 3, written: 1, errors: [] });
+    const ref = await run(referenceEngine(ctx.config), master);
+    expect(duck.counts).toEqual(ref.counts);
     expectSameRunFile(duck.runId, ref.runId);
   });
 
