@@ -1,6 +1,6 @@
 /**
  * Reads the snapshot's lines and validates them into TEMP table `ev`, one row per line, numbered
- * `seq` = (file position << 32) + line (ordered-events.ts; the dedupe keeps the first copy of an
+ * `seq` = (file position << 32) + line (numbered-events.ts; the dedupe keeps the first copy of an
  * id by it, job-sql.ts). Three sources, each file from exactly one:
  *
  *   - a compacted file (compaction.ts), when the run compacts and one exists for the segment as it
@@ -27,7 +27,7 @@ import type { BatchEngineInput, EngineProgress } from '../../shared/batch-engine
 import { LambdaError } from '../../shared/errors.js';
 import { DUCKDB } from '../../shared/sql/dialect.js';
 import { Compaction, masterRootOf } from './compaction.js';
-import { MAX_FILES, OrderedEvents, seqSql } from './ordered-events.js';
+import { MAX_FILES, NumberedEvents, seqSql } from './numbered-events.js';
 import { readNative } from './read-native.js';
 
 const BLOCK_LINES = 4096;
@@ -58,7 +58,7 @@ export async function loadEvents(
 ): Promise<LoadResult> {
   if (input.files.length > MAX_FILES) throw new LambdaError('INTERNAL', `${input.files.length} files in one run: at most ${MAX_FILES} keep their order`);
   const progress: EngineProgress = { filesDone: 0, bytesDone: 0, recordsRead: 0 };
-  const events = new OrderedEvents(db, intoEvents);
+  const events = new NumberedEvents(db, intoEvents);
   const all = input.files.map((_, f) => f);
   const compaction: LoadResult['compaction'] = { read: 0, written: 0, errors: [], writeMs: 0 };
   const localPath = input.master.localPath?.bind(input.master);

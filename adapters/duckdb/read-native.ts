@@ -18,7 +18,7 @@
  * the reference engine does, or fails the run the same way (a corrupt gzip, a missing file).
  *
  * Order: read_csv gives a file's lines in file order and the files in the order listed, which the
- * copy keeps (ordered-events.ts).
+ * copy keeps (numbered-events.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -27,7 +27,7 @@ import { LambdaError } from '../../shared/errors.js';
 import { DUCKDB } from '../../shared/sql/dialect.js';
 import { startsWithBom } from '../master/starts-with-bom.js';
 import type { Compaction } from './compaction.js';
-import { seqSql, type OrderedEvents } from './ordered-events.js';
+import { seqSql, type NumberedEvents } from './numbered-events.js';
 
 const CSV_OPTIONS =
   "columns = {'line': 'VARCHAR'}, header = false, delim = chr(1), quote = '', escape = '', new_line = '\\n', " +
@@ -57,7 +57,7 @@ export async function readNative(
   input: Pick<BatchEngineInput, 'files' | 'master' | 'signal' | 'onProgress'>,
   progress: EngineProgress,
   opts: { threads: number; fileDelayMs: number },
-  events: OrderedEvents,
+  events: NumberedEvents,
   /** the files (positions in the listing) to read, and those of them to compact as they are read */
   todo: { positions: readonly number[]; compact: ReadonlyMap<number, string>; compaction: Compaction | null },
 ): Promise<NativeRead> {

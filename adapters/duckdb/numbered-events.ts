@@ -17,7 +17,7 @@ export const seqSql = (f: string, n: string) => `((CAST(${f} AS BIGINT) << 32) +
  * carries it): validation in the same pipeline as an order-preserving read ran on little more than
  * one thread.
  */
-export class OrderedEvents {
+export class NumberedEvents {
   /** `intoEvents(source, table)`: the INSERT that validates the rows of `source` (columns seq, line) into `table` (shared/sql/event-sql.ts) */
   constructor(
     private readonly db: DuckDBConnection,
