@@ -96,9 +96,17 @@ describe('compacted segments', () => {
       noise += letters[(seed >>> 0) % 64];
     }
     const gzipped = (pad: string) => gzipSync(`${[...half, JSON.stringify({ id: 'equal-size-pad', ts: T0, pad })].join('\n')}\n`).length;
-    const guess = Math.max(0, Math.round(((oldSize - gzipped('')) * 8) / 6));
+    // The size grows with the padding, almost monotonically: bisect to where it reaches the old
+    // size, then look around that point for an exact match.
+    let lo = 0;
+    let hi = noise.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (gzipped(noise.slice(0, mid)) < oldSize) lo = mid + 1;
+      else hi = mid;
+    }
     let replacement: string[] | undefined;
-    for (let n = Math.max(0, guess - 400); n < Math.min(noise.length, guess + 800) && replacement === undefined; n++) {
+    for (let n = Math.max(0, lo - 300); n < Math.min(noise.length, lo + 300) && replacement === undefined; n++) {
       if (gzipped(noise.slice(0, n)) === oldSize) replacement = [...half, JSON.stringify({ id: 'equal-size-pad', ts: T0, pad: noise.slice(0, n) })];
     }
     expect(replacement, 'a padding that gives the same gzip size').toBeDefined();
