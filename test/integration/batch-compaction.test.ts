@@ -42,84 +42,54 @@ describe('compacted segments', () => {
     for (const key of Object.keys(a)) expect(b[key], `run file table ${key}`).toEqual(a[key]);
   };
 
-  it('never reads the compacted file of a segment replaced since: that segment is read and compacted again', async () => {
-    const root = fileURLToPath(ctx.config.masterUrl);
-    const master = new LocalMasterDataset(root);
+  /**
+   * Four segments, compacted by a first run of the duckdb engine. `replaceFirst` replaces the first
+   * segment as an operator would (MasterDataset.writeSegment `replacing`); `rerun` runs again,
+   * expecting that segment alone compacted again and the reference engine's run file.
+   */
+  const compactedOnce = async () => {
+    const master = new LocalMasterDataset(fileURLToPath(ctx.config.masterUrl));
     const topic = ctx.config.kafka.topic;
     const files = await writeSegments(master, lines, { topic, files: 4, partitions: 2 });
     await writeCheckpoints(master, topic, 2, T0 + 3 * 86_400_000);
     const duckdb = engine();
     await run(duckdb, master);
     expect(duckdb.lastCompaction).toEqual({ read: 0, written: 4, errors: [] });
-
-    // An operator replaces the first segment (MasterDataset.writeSegment `replacing`): its first
-    // half only, so the old compacted file would count events that are no longer there.
     const first = files[0] as (typeof files)[number];
-    const firstLines = lines.slice(0, Math.ceil(lines.length / 4));
-    await master.writeSegment(
-      { topic, partition: first.partition, firstOffset: first.firstOffset, arrivalTs: T0, lines: firstLines.slice(0, firstLines.length / 2) },
-      { replacing: sha256Hex(readFileSync(master.localPath(first.key))) },
-    );
-    const duck = await run(duckdb, master);
-    expect(duckdb.lastCompaction).toEqual({ read: 3, written: 1, errors: [] });
-    const ref = await run(referenceEngine(ctx.config), master);
-    expect(duck.counts).toEqual(ref.counts);
+    const firstPath = master.localPath(first.key);
+    return {
+      firstPath,
+      firstLines: lines.slice(0, Math.ceil(lines.length / 4)),
+      replaceFirst: (replacement: string[]) =>
+        master.writeSegment(
+          { topic, partition: first.partition, firstOffset: first.firstOffset, arrivalTs: T0, lines: replacement },
+          { replacing: sha256Hex(readFileSync(firstPath)) },
+        ),
+      rerun: async () => {
+        const duck = await run(duckdb, master);
+        expect(duckdb.lastCompaction).toEqual({ read: 3, written: 1, errors: [] });
+        const ref = await run(referenceEngine(ctx.config), master);
+        expect(duck.counts).toEqual(ref.counts);
+        expectSameRunFile(duck.runId, ref.runId);
+        return duck;
+      },
+    };
+  };
+
+  it('never reads the compacted file of a segment replaced since: that segment is read and compacted again', async () => {
+    const { firstLines, replaceFirst, rerun } = await compactedOnce();
+    // Its first half only, so the old compacted file would count events that are no longer there.
+    await replaceFirst(firstLines.slice(0, firstLines.length / 2));
+    const duck = await rerun();
     expect(duck.counts.eventsRead).toBeLessThan(lines.length);
-    expectSameRunFile(duck.runId, ref.runId);
   });
 
   it('tells a replacement of the same size apart by its mtime', async () => {
-    const root = fileURLToPath(ctx.config.masterUrl);
-    const master = new LocalMasterDataset(root);
-    const topic = ctx.config.kafka.topic;
-    const files = await writeSegments(master, lines, { topic, files: 4, partitions: 2 });
-    await writeCheckpoints(master, topic, 2, T0 + 3 * 86_400_000);
-    const duckdb = engine();
-    await run(duckdb, master);
-    expect(duckdb.lastCompaction).toEqual({ read: 0, written: 4, errors: [] });
-
-    // The first segment's first half plus one padding line, its length searched until the gzip
-    // (as LocalMasterDataset writes it) is exactly the old file's size: only the mtime differs.
-    const first = files[0] as (typeof files)[number];
-    const oldPath = master.localPath(first.key);
-    const oldSize = statSync(oldPath).size;
-    const firstLines = lines.slice(0, Math.ceil(lines.length / 4));
-    const half = firstLines.slice(0, firstLines.length / 2);
-    const letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_';
-    let seed = 7;
-    let noise = '';
-    for (let i = 0; i < 200_000; i++) {
-      // xorshift32: incompressible enough that each letter adds about six bits to the gzip
-      seed ^= seed << 13;
-      seed ^= seed >>> 17;
-      seed ^= seed << 5;
-      noise += letters[(seed >>> 0) % 64];
-    }
-    const gzipped = (pad: string) => gzipSync(`${[...half, JSON.stringify({ id: 'equal-size-pad', ts: T0, pad })].join('\n')}\n`).length;
-    // The size grows with the padding, almost monotonically: bisect to where it reaches the old
-    // size, then look around that point for an exact match.
-    let lo = 0;
-    let hi = noise.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (gzipped(noise.slice(0, mid)) < oldSize) lo = mid + 1;
-      else hi = mid;
-    }
-    let replacement: string[] | undefined;
-    for (let n = Math.max(0, lo - 300); n < Math.min(noise.length, lo + 300) && replacement === undefined; n++) {
-      if (gzipped(noise.slice(0, n)) === oldSize) replacement = [...half, JSON.stringify({ id: 'equal-size-pad', ts: T0, pad: noise.slice(0, n) })];
-    }
-    expect(replacement, 'a padding that gives the same gzip size').toBeDefined();
-    await master.writeSegment(
-      { topic, partition: first.partition, firstOffset: first.firstOffset, arrivalTs: T0, lines: replacement as string[] },
-      { replacing: sha256Hex(readFileSync(oldPath)) },
-    );
-    expect(statSync(oldPath).size).toBe(oldSize);
-    const duck = await run(duckdb, master);
-    expect(duckdb.lastCompaction).toEqual({ read: 3, written: 1, errors: [] });
-    const ref = await run(referenceEngine(ctx.config), master);
-    expect(duck.counts).toEqual(ref.counts);
-    expectSameRunFile(duck.runId, ref.runId);
+    const { firstPath, firstLines, replaceFirst, rerun } = await compactedOnce();
+    const oldSize = statSync(firstPath).size;
+    await replaceFirst(equalSizeReplacement(firstLines.slice(0, firstLines.length / 2), oldSize));
+    expect(statSync(firstPath).size).toBe(oldSize);
+    await rerun();
   });
 
   it('never reads the compacted files of other views: each view set has its own', async () => {
@@ -147,3 +117,33 @@ describe('compacted segments', () => {
     expect((await master.listFiles()).length).toBe(3);
   });
 });
+
+/**
+ * `half` plus one padding line, its length searched until the gzip (as LocalMasterDataset writes
+ * it) is exactly `size` bytes, so a replacement differs from the old segment in its mtime only.
+ */
+function equalSizeReplacement(half: readonly string[], size: number): string[] {
+  const letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_';
+  let seed = 7;
+  let noise = '';
+  for (let i = 0; i < 200_000; i++) {
+    // xorshift32: incompressible enough that each letter adds most of its six bits to the gzip
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    noise += letters[(seed >>> 0) % 64];
+  }
+  const withPad = (n: number) => [...half, JSON.stringify({ id: 'equal-size-pad', ts: T0, pad: noise.slice(0, n) })];
+  const gzipped = (n: number) => gzipSync(`${withPad(n).join('\n')}\n`).length;
+  // The size grows with the padding, almost monotonically: bisect to where it reaches `size`,
+  // then look around that point for an exact match.
+  let lo = 0;
+  let hi = noise.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (gzipped(mid) < size) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let n = Math.max(0, lo - 300); n < Math.min(noise.length, lo + 300); n++) if (gzipped(n) === size) return withPad(n);
+  throw new Error(`no padding gives a gzip of ${size} bytes`);
+}
