@@ -25,8 +25,12 @@ export interface PartitionInitDeps {
 export async function ensurePartitionState(d: PartitionInitDeps, partition: number): Promise<PartitionState> {
   const stored = await d.store.readPartition(partition);
   if (stored !== null) {
-    assertStateTopic(stored, d.topic, d.prefix);
+    // Registry first, even when the state is found wrong: an assignment that fails here may be the
+    // last one before the cause is fixed (an operator corrects the state), and the fetch handler
+    // then applies this partition without another assignment. Registered after the check, it was
+    // applied but never listed, so readers left its views out (speed-consumer-restart, found in CI).
     await d.store.registerPartition(partition);
+    assertStateTopic(stored, d.topic, d.prefix);
     return stored;
   }
   const { seekTimestamp, coveredSince } = coverageStart(d.coverFrom, Date.now());

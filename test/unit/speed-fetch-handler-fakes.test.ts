@@ -96,6 +96,9 @@ describe('speed fetch handler on fakes', () => {
     expect(await ensurePartitionState(deps, 1)).toEqual({ next: 42, coveredSince: 7, topic: 'events' });
     store.partitions.set(2, { next: 1, coveredSince: 0, topic: 'other' });
     await expect(ensurePartitionState(deps, 2)).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    // Listed all the same: once the state is corrected, the handler applies it with no new
+    // assignment, and readers must merge its views.
+    expect(store.registered.has(2)).toBe(true);
     const earliest = await ensurePartitionState({ ...deps, coverFrom: 'earliest' }, 3);
     expect(earliest).toEqual({ next: 0, coveredSince: 0, topic: 'events' });
   });
