@@ -3,8 +3,9 @@
  * every group, with registers identical to the reference engine's (and to PFADD's), built as
  * shared/sql/sketch-sql.ts describes: DuckDB lists the distinct members once, TypeScript hashes
  * each member's UTF-8 bytes (shared/hll, Redis's MurmurHash64A and register rule) into a table of
- * packed registers, DuckDB takes the largest register per group and index, and TypeScript writes
- * the Redis bytes of each group's registers.
+ * packed registers, DuckDB lists every kept record's register per group of the finest
+ * granularity, and TypeScript keeps the largest per index, rolls the coarser granularities up and
+ * writes the Redis bytes of each group's registers.
  *
  * Called from the views step of duckdb-engine.ts on the `ranked` table.
  */
