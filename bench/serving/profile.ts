@@ -2,7 +2,8 @@
  * Where the serving layer's time goes: seeds the serving bench's data, runs the serving layer
  * with V8's CPU profiler, loads one path with autocannon (50 connections), and prints the
  * functions with the most self time. `node --import tsx bench/serving/profile.ts [series|drift|totals|ceiling] [seconds]`
- * (ceiling: the express route answering the same series JSON from memory, profiled the same way).
+ * (ceiling: the express route answering the same series JSON from memory, profiled the same way;
+ * BENCH_CEILING_OF=totals or drift answers that path's JSON instead).
  */
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +30,8 @@ const ctx = benchContext(findServices(process.env), 'prof', {
 });
 const profDir = mkdtempSync(join(tmpdir(), 'serving-prof-'));
 try {
-  const data = await seedServingData(ctx, 0.1);
+  // BENCH_SERVING_RATE: the seed's events per second (the full bench's 0.5; 0.1 by default, quicker to seed).
+  const data = await seedServingData(ctx, Number(process.env.BENCH_SERVING_RATE ?? 0.1));
   const HOUR = 3_600_000;
   const to = Math.floor(data.now / HOUR) * HOUR + HOUR;
   const paths = {
@@ -37,12 +39,14 @@ try {
     totals: `/api/v1/views/pageviews/totals?granularity=hour&from=${to - 7 * 24 * HOUR}&to=${to}&measures=visitors`,
     series: `/api/v1/views/revenue/series?granularity=hour&from=${to - 7 * 24 * HOUR}&to=${to}`,
   };
-  const path = paths[what === 'ceiling' ? 'series' : what];
+  // BENCH_CEILING_OF=totals|drift: the ceiling answers that path's JSON instead of the series'.
+  const ceilingOf = (['drift', 'totals'] as const).find((w) => w === process.env.BENCH_CEILING_OF) ?? 'series';
+  const path = paths[what === 'ceiling' ? ceilingOf : what];
   // BENCH_NO_PROFILE=1 measures without the profiler's overhead (no self-time table then).
   const flags = process.env.BENCH_NO_PROFILE ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`];
   let serve = await startReadyChild<{ url: string }>('bench/serving/serve-child.ts', ctx.env, join(ctx.dataDir, 'serve.log'), what === 'ceiling' ? [] : flags);
   if (what === 'ceiling') {
-    const bodyFile = join(ctx.dataDir, 'series.json');
+    const bodyFile = join(ctx.dataDir, `${ceilingOf}.json`);
     writeFileSync(bodyFile, Buffer.from(await (await fetch(serve.ready.url + path)).arrayBuffer()));
     await stopChild(serve.child);
     serve = await startReadyChild<{ url: string }>(

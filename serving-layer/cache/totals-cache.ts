@@ -8,8 +8,8 @@
  * - the speed rows and sketches from reads shared within the staleness bound (fresh-reads.ts),
  *   the same reads a series over the same range shares;
  * - the whole answer, reused while it was built from the same run and speed reads of the same
- *   content (their versions), with the same incomplete buckets: an answer depends on when the
- *   speed layer was read only through those.
+ *   content (their versions), with the same speed coverage and the same incomplete buckets: an
+ *   answer depends on the status read and on when the speed layer was read only through those.
  */
 import type { BatchRunInfo } from '../../shared/ports.js';
 import type { ViewDef } from '../../shared/views/definition.js';
@@ -40,11 +40,18 @@ function cachedReader(ctx: QueryContext, cache: ServingCache): TotalsReader {
   return {
     status: () => cache.speedRead('status', () => ctx.speed.status()),
     // The keys are the series cache's (cache/series-cache.ts): a series and totals over the same range share one read.
-    speedRows: (q) => cache.speedRead(JSON.stringify([q.view, q.granularity, q.filter, q.keep, q.from, q.to]), () => ctx.speed.series(q)),
+    // Each with the range's content check: an unchanged speed layer is not read again (cache/fresh-reads.ts).
+    speedRows: (q) =>
+      cache.speedRead(
+        JSON.stringify([q.view, q.granularity, q.filter, q.keep, q.from, q.to]),
+        () => ctx.speed.series(q),
+        () => ctx.speed.contentCheck(q),
+      ),
     speedSketches: (q, measures) =>
       cache.speedRead(
         JSON.stringify(['sketches', q.view, q.granularity, q.filter, measures, q.from, q.to]),
         async () => new Map(await Promise.all(measures.map(async (m) => [m, await ctx.speed.distinctSketches(q, m)] as const))),
+        () => ctx.speed.contentCheck(q),
       ),
     batch: (snap, view, rq, plan) => {
       const run = plan.run!;
@@ -74,9 +81,10 @@ export async function cachedTotalsAnswer(
     const t = await totalsReads(ctx, snap, view, rq, cachedReader(ctx, cache));
     const run = t.plan.run;
     const key = JSON.stringify(['totals', view.name, rq.granularity, rq.filter, rq.groupBy, rq.measures, rq.from, rq.to, rq.limit]);
-    // Reused while built from the same run, reads of the same content and the same incomplete
-    // buckets: with an idle speed layer, every refresh of its reads finds the answer still true.
-    const versions = t.reads.map((r) => (r as { version?: number }).version ?? -1);
+    // Reused while built from the same run, reads of the same content, the same coverage and the
+    // same incomplete buckets: with an idle speed layer, every refresh of its reads finds the answer
+    // still true (the status read changes with every refresh; only its coverage is in the answer).
+    const versions = [t.coveredSince ?? -1, ...t.reads.map((r) => (r as { version?: number }).version ?? -1)];
     const incomplete = JSON.stringify(t.incomplete());
     const prior = cache.get<TotalsEntry>(
       'answer',

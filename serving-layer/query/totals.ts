@@ -47,8 +47,16 @@ export function directTotalsReader(ctx: QueryContext): TotalsReader {
 
 export interface TotalsReads {
   plan: TotalsPlan;
-  /** the speed reads the answer is built from (the cache reuses an answer while they are the same) */
+  /**
+   * The content reads the answer is built from: the speed rows and sketches (the cache reuses an
+   * answer while they are the same). The status read is not among them: the answer uses only its
+   * `coveredSince` (below) and, through `incomplete()`, when it was read. Its other fields (each
+   * report's age, the event-time lag) change with every read, and would rebuild the answer on every
+   * refresh of an idle speed layer.
+   */
   reads: readonly SpeedRead<unknown>[];
+  /** the status's coverage, the one part of it the answer shows */
+  coveredSince: number | null;
   /** the incomplete buckets these reads give (totalsIncomplete) */
   incomplete(): IncompleteBucket[];
   compute(): Promise<{ answer: TotalsAnswer; incompleteCount: number }>;
@@ -70,10 +78,11 @@ export async function totalsReads(ctx: QueryContext, snap: BatchSnapshot, view: 
   ]);
   const batch = plan.run && plan.batchRange ? reader.batch(snap, view, rq, plan) : null;
   checkAnswerRows((batch?.rows ?? 0) + (speed?.value.length ?? 0), plan.max);
-  const reads = [status, ...(speed ? [speed] : []), ...(sketches ? [sketches] : [])];
+  const reads = [...(speed ? [speed] : []), ...(sketches ? [sketches] : [])];
   return {
     plan,
     reads,
+    coveredSince: status.value.coveredSince,
     incomplete: () => totalsIncomplete(ctx, rq, plan, status, speed),
     compute: () => fold(ctx, snap, view, rq, plan, { batch, status, speed, sketches }),
   };
