@@ -124,7 +124,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       cacheEntries: new Gauge({ name: 'lambda_serving_cache_entries', help: 'Entries held by the serving cache.', registers: r }),
       cacheLookups: new Counter({
         name: 'lambda_serving_cache_lookups_total',
-        help: 'Serving cache lookups by part (answer, batch, drift, pair, speed) and outcome (hit; stale: kept but built from another run or speed read; miss; for speed reads: fresh, joined, read).',
+        help: 'Serving cache lookups by part (answer, batch, drift, pair, speed) and outcome (hit; stale: kept but built from another run or speed read; miss; for speed reads: fresh, joined, read, and unchanged: a reread skipped because its content check found nothing changed).',
         labelNames: ['part', 'outcome'] as const,
         registers: r,
       }),

@@ -30,6 +30,7 @@ import { speedRetentionMs, type RetentionPolicy } from '../../shared/speed/reten
 import { extremeField, readGroups, sumField, unionSketches, type StoredGroup } from './speed-read.js';
 import { parseWatermark } from './speed-state-store.js';
 import { readSpeedStatus, type RedisSpeedStatus } from './speed-status.js';
+import { readContentCheck } from './speed-content-check.js';
 
 export type { RedisSpeedStatus, SpeedPartitionStatus } from './speed-status.js';
 import { loadScripts, type RedisClient, type SpeedScripts } from './scripts.js';
@@ -57,6 +58,11 @@ export class RedisSpeedViewStore implements SpeedViewStore {
   /** How long after its end a bucket of granularity g stays readable (for "incomplete" flags). */
   retentionMs(g: Granularity): number {
     return speedRetentionMs(g, this.opts.retention);
+  }
+
+  /** A cheap fingerprint of the range's content (speed-content-check.ts). */
+  async contentCheck(q: SeriesQuery): Promise<{ token: string; validUntil: number }> {
+    return readContentCheck(this.redis, this.opts.prefix, await this.partitions(), q, this.opts.retention);
   }
 
   async series(q: SeriesQuery): Promise<BucketRow[]> {

@@ -9,7 +9,14 @@
  * under steady traffic no request waits for Redis (it would wait with every request that arrived
  * meanwhile: a latency spike per refresh); a request waits only when the last read is past the
  * bound, i.e. after a quiet spell.
+ *
+ * Checked rereads: a read given a content check (SpeedReadModel.contentCheck) reads its cheap
+ * token first; when it equals the token of the slot's last full read, and the clock is before that
+ * check's validUntil, the content is known unchanged and is not read again: the read is renewed
+ * (new readAt, same value and version). A 7-day range is then one small round trip per refresh
+ * instead of rereading every bucket and HLL of the range (issue 16's totals under load).
  */
+import type { ContentCheck } from '../query/context.js';
 import { sameValue } from './same-value.js';
 
 export interface FreshRead<T> {
@@ -30,7 +37,18 @@ export interface FreshRead<T> {
 interface Slot<T> {
   read?: FreshRead<T>;
   pending?: Promise<FreshRead<T>>;
+  /** the content check taken before the last full read */
+  checked?: ContentCheck;
 }
+
+/** A refresh's outcome: the content known unchanged (the last read's value, not read again), or read (after its check, if any). */
+interface Loaded<T> {
+  unchanged: boolean;
+  value: T;
+  checked?: ContentCheck;
+}
+
+export type LookupOutcome = 'fresh' | 'joined' | 'read' | 'unchanged';
 
 let generations = 0;
 let versions = 0;
@@ -43,17 +61,19 @@ export class FreshReads<T> {
     private readonly now: () => number,
     /** distinct keys remembered (oldest dropped first); each holds one read */
     private readonly maxKeys = 512,
-    private readonly onLookup: (outcome: 'fresh' | 'joined' | 'read') => void = () => undefined,
+    /** per lookup (fresh, joined, read) and per checked reread that found the content unchanged */
+    private readonly onLookup: (outcome: LookupOutcome) => void = () => undefined,
   ) {}
 
-  get(key: string, load: () => Promise<T>): Promise<FreshRead<T>> {
+  /** `check`: the content check of what `load` reads, if it has one (checked rereads, above) */
+  get(key: string, load: () => Promise<T>, check?: () => Promise<ContentCheck>): Promise<FreshRead<T>> {
     const t = this.now();
     let slot = this.slots.get(key);
     if (slot?.read !== undefined && t - slot.read.readAt <= this.maxStaleMs) {
       this.onLookup('fresh');
       if (slot.pending === undefined && 2 * (t - slot.read.readAt) > this.maxStaleMs) {
         // Refresh ahead; a failure is left for a request that must wait to see.
-        this.start(slot, t, load).catch(() => undefined);
+        this.start(slot, t, load, check).catch(() => undefined);
       }
       return Promise.resolve(slot.read);
     }
@@ -67,18 +87,20 @@ export class FreshReads<T> {
       this.slots.set(key, slot);
       if (this.slots.size > this.maxKeys) this.dropOldest();
     }
-    return this.start(slot, t, load);
+    return this.start(slot, t, load, check);
   }
 
-  private start(s: Slot<T>, t: number, load: () => Promise<T>): Promise<FreshRead<T>> {
-    const pending = load().then(
-      (value) => {
+  private start(s: Slot<T>, t: number, load: () => Promise<T>, check?: () => Promise<ContentCheck>): Promise<FreshRead<T>> {
+    const pending = this.checkedLoad(s, t, load, check).then(
+      (loaded) => {
         const prev = s.read;
+        if (loaded.unchanged) this.onLookup('unchanged');
+        else s.checked = loaded.checked;
         // The previous value is kept when equal, so answers built from it keep pointing at the same object.
-        const same = prev !== undefined && sameValue(prev.value, value);
-        const read = same
+        const same = prev !== undefined && (loaded.unchanged || sameValue(prev.value, loaded.value));
+        const read: FreshRead<T> = same
           ? { value: prev.value, readAt: t, generation: ++generations, version: prev.version }
-          : { value, readAt: t, generation: ++generations, version: ++versions };
+          : { value: loaded.value, readAt: t, generation: ++generations, version: ++versions };
         s.read = read;
         s.pending = undefined;
         return read;
@@ -91,6 +113,16 @@ export class FreshReads<T> {
     );
     s.pending = pending;
     return pending;
+  }
+
+  /** The check first (so the content kept with it is never older), then the load unless it is unneeded. */
+  private async checkedLoad(s: Slot<T>, t: number, load: () => Promise<T>, check?: () => Promise<ContentCheck>): Promise<Loaded<T>> {
+    if (check === undefined) return { unchanged: false, value: await load() };
+    const before = s.checked;
+    const checked = await check();
+    if (s.read !== undefined && before !== undefined && t < before.validUntil && checked.token === before.token)
+      return { unchanged: true, value: s.read.value };
+    return { unchanged: false, value: await load(), checked };
   }
 
   private dropOldest(): void {

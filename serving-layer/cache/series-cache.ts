@@ -107,12 +107,22 @@ async function answerFrom(ctx: QueryContext, cache: ServingCache, snap: BatchSna
   const { filter } = rq;
   const [status, speed, sketches] = await Promise.all([
     cache.speedRead('status', () => ctx.speed.status()),
-    speedRange ? cache.speedRead(readKey, () => ctx.speed.series({ ...base, ...speedRange })) : Promise.resolve(null),
+    speedRange
+      ? cache.speedRead(
+          readKey,
+          () => ctx.speed.series({ ...base, ...speedRange }),
+          () => ctx.speed.contentCheck({ ...base, ...speedRange }),
+        )
+      : Promise.resolve(null),
     readSketches
-      ? cache.speedRead(sketchKey, async () => {
-          const q = { view: view.name, granularity: g, filter, maxRows: max, ...speedRange };
-          return new Map(await Promise.all(distinctMeasures.map(async (m) => [m, await ctx.speed.distinctSketches(q, m)] as const)));
-        })
+      ? cache.speedRead(
+          sketchKey,
+          async () => {
+            const q = { view: view.name, granularity: g, filter, maxRows: max, ...speedRange };
+            return new Map(await Promise.all(distinctMeasures.map(async (m) => [m, await ctx.speed.distinctSketches(q, m)] as const)));
+          },
+          () => ctx.speed.contentCheck({ ...base, ...speedRange }),
+        )
       : Promise.resolve(null),
   ]);
   const key = queryKey(view, rq);

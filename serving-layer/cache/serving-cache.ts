@@ -10,6 +10,7 @@ import type { Metrics } from '../../platform/metrics.js';
 import type { BatchRunInfo } from '../../shared/ports.js';
 import { ByteLru } from './byte-lru.js';
 import { FreshReads, type FreshRead } from './fresh-reads.js';
+import type { ContentCheck } from '../query/context.js';
 
 export interface ServingCacheOptions {
   /** memory bound of the cached parts and answers; 0 turns caching off */
@@ -53,9 +54,9 @@ export class ServingCache {
     return this.lru.size;
   }
 
-  /** A speed-layer read, shared and reused within the staleness bound. */
-  speedRead<T>(key: string, load: () => Promise<T>) {
-    return this.reads.get(key, load) as Promise<FreshRead<T>>;
+  /** A speed-layer read, shared and reused within the staleness bound; `check`: its content check (fresh-reads.ts). */
+  speedRead<T>(key: string, load: () => Promise<T>, check?: () => Promise<ContentCheck>) {
+    return this.reads.get(key, load, check) as Promise<FreshRead<T>>;
   }
 
   /**

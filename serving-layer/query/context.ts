@@ -18,8 +18,22 @@ export interface SpeedReadModel extends SpeedViewStore {
    * filter (`keep` ignored), for unions across buckets, groups and layers (query/uniques.ts)
    */
   distinctSketches(q: SeriesQuery, measure: string): Promise<SketchRow[]>;
+  /**
+   * A cheap fingerprint of the speed content of q's range (view, granularity, from, to): while a
+   * later check gives the same token, and its clock is before `validUntil` (no bucket of the range
+   * expires before then), series, seriesWithCounters and distinctSketches over the range read what
+   * they read after the earlier check. The serving cache then skips the reread (cache/fresh-reads.ts).
+   */
+  contentCheck(q: SeriesQuery): Promise<ContentCheck>;
   /** how long after its end a bucket of granularity g stays in the speed layer */
   retentionMs(g: Granularity): number;
+}
+
+/** What SpeedReadModel.contentCheck returns. */
+export interface ContentCheck {
+  token: string;
+  /** epoch ms (the reader's clock) from which the token may no longer tell a change */
+  validUntil: number;
 }
 
 export interface QueryContext {

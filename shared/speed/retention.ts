@@ -13,7 +13,7 @@
  * never shortens or extends a bucket's life. The batch period is the longest gap between two
  * fires of the batch cron.
  */
-import { granularityMs, type Granularity } from '../time.js';
+import { floorTo, granularityMs, type Granularity } from '../time.js';
 import { maxCronIntervalMs } from '../cron-interval.js';
 
 export interface RetentionPolicy {
@@ -39,4 +39,19 @@ export function bucketExpireAtMs(bucketStart: number, g: Granularity, policy: Re
 /** Bucket starts at or below this have expired at `nowMs` (for trimming the bucket index). */
 export function lastExpiredBucketStart(nowMs: number, g: Granularity, policy: RetentionPolicy): number {
   return nowMs - granularityMs(g) - speedRetentionMs(g, policy);
+}
+
+/**
+ * Until when (epoch ms) no bucket of [from, to) can expire, for a reader at `nowMs` whose clock may
+ * be up to `skewMs` apart from Redis's (which expires the keys): the first expiry that may still
+ * be pending at Redis (later than nowMs - skewMs), less skewMs. At or below nowMs while an expiry
+ * is that close. Infinity when every bucket of the range has expired already.
+ */
+export function noExpiryBefore(from: number, to: number, g: Granularity, policy: RetentionPolicy, nowMs: number, skewMs: number): number {
+  const len = granularityMs(g);
+  const first = floorTo(from, g);
+  const firstExpiry = bucketExpireAtMs(first, g, policy);
+  // Bucket k of the range (k >= 0) expires at firstExpiry + k * len: the first later than nowMs - skewMs.
+  const k = Math.max(0, Math.floor((nowMs - skewMs - firstExpiry) / len) + 1);
+  return first + k * len >= to ? Infinity : firstExpiry + k * len - skewMs;
 }

@@ -111,6 +111,11 @@ describe('serving cache: byte-identical to the answers computed from scratch', (
   let publisher: RunPublisher;
   let store: SqliteBatchViewStore;
   let query: QueryContext;
+  let state: RedisSpeedStateStore;
+  /** the next offset of partition 0 */
+  let partition0 = 0;
+  /** the clock of the answers and the cache: a speed read is reused while it stands still (bound 0) */
+  let clock = NOW;
   const r = rand(20261204);
   const all: object[] = [];
 
@@ -122,12 +127,13 @@ describe('serving cache: byte-identical to the answers computed from scratch', (
     store = new SqliteBatchViewStore(dir);
     all.push(...events(r, 2500, NOW - SPAN, NOW));
     // The speed layer holds everything (2 partitions); the runs hold what they held at their W.
-    const state = new RedisSpeedStateStore(redis, ctx.config.redis.keyPrefix, retentionPolicy(ctx.config), ctx.config.speed.dedupeWindowMs);
+    state = new RedisSpeedStateStore(redis, ctx.config.redis.keyPrefix, retentionPolicy(ctx.config), ctx.config.speed.dedupeWindowMs);
     for (const p of [0, 1]) {
       const mine = all.filter((_, i) => i % 2 === p).map((e) => JSON.stringify(e));
       await applyToSpeed(state, ctx.config, views, p, mine, { arrival: NOW, coveredSince: NOW - 20 * HOUR_MS, now: NOW });
+      if (p === 0) partition0 = mine.length;
     }
-    query = { views, batch: store, speed: viewStore(redis, ctx.config, views), now: () => NOW };
+    query = { views, batch: store, speed: viewStore(redis, ctx.config, views), now: () => clock };
     publisher.publish('run-1', NOW - 12 * HOUR_MS, all.slice(0, 2000), 2);
   });
   afterAll(() => closeServingFixture({ store, publisher, dir, redis, ctx }));
@@ -169,7 +175,7 @@ describe('serving cache: byte-identical to the answers computed from scratch', (
   let totalsUnions = 0;
 
   it('random queries before and after a new run is published', async () => {
-    const cache = new ServingCache({ cacheBytes: 32 * 1024 * 1024, speedMaxStaleMs: 0 }, null, () => NOW);
+    const cache = new ServingCache({ cacheBytes: 32 * 1024 * 1024, speedMaxStaleMs: 0 }, null, () => clock);
     // The queries reach both layers: most answers have batch and speed buckets.
     expect(await expectSame(cache)).toBeGreaterThan(20);
     expect(batchUnions).toBeGreaterThanOrEqual(3);
@@ -184,10 +190,20 @@ describe('serving cache: byte-identical to the answers computed from scratch', (
     publisher.publish('run-3', NOW - 4 * HOUR_MS, all, 2);
     await expectSame(cache);
     expect(cache.bytes).toBeLessThanOrEqual(32 * 1024 * 1024);
+
+    // New speed content on partition 0, the runs unchanged, and the clock past the staleness bound:
+    // every speed read's content check finds another token (cache/fresh-reads.ts), so no answer is
+    // served from the content before.
+    clock += 1;
+    const before = JSON.stringify((await totalsAnswer(query, views.views[0]!, queries[0]!)).answer);
+    const more = events(r, 300, NOW - 3 * HOUR_MS, NOW).map((e) => JSON.stringify(e));
+    await applyToSpeed(state, ctx.config, views, 0, more, { arrival: NOW, coveredSince: NOW - 20 * HOUR_MS, now: NOW, first: partition0 });
+    expect(JSON.stringify((await totalsAnswer(query, views.views[0]!, queries[0]!)).answer)).not.toBe(before);
+    await expectSame(cache);
   });
 
   it('a run published in the middle of an answer: the answer is the one of the run its snapshot took', async () => {
-    const cache = new ServingCache({ cacheBytes: 32 * 1024 * 1024, speedMaxStaleMs: 0 }, null, () => NOW);
+    const cache = new ServingCache({ cacheBytes: 32 * 1024 * 1024, speedMaxStaleMs: 0 }, null, () => clock);
     let n = 4;
     for (const [i, rq] of queries.slice(0, 12).entries()) {
       const view = views.views[i % 2]!;
@@ -206,7 +222,7 @@ describe('serving cache: byte-identical to the answers computed from scratch', (
   });
 
   it('a small budget evicts, and every answer is still the oracle', async () => {
-    const cache = new ServingCache({ cacheBytes: 64 * 1024, speedMaxStaleMs: 0 }, null, () => NOW);
+    const cache = new ServingCache({ cacheBytes: 64 * 1024, speedMaxStaleMs: 0 }, null, () => clock);
     await expectSame(cache, query, false);
     expect(cache.bytes).toBeLessThanOrEqual(64 * 1024);
     expect(cache.entries).toBeGreaterThan(0);

@@ -5,12 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis, type Command } from 'ioredis';
-import { retentionPolicy } from '../../shared/speed/retention.js';
+import { bucketExpireAtMs, retentionPolicy } from '../../shared/speed/retention.js';
+import { CLOCK_SKEW_MS } from '../../adapters/redis/speed-content-check.js';
+import { partitionStateKey } from '../../adapters/redis/keys.js';
 import { RedisSpeedStateStore } from '../../adapters/redis/speed-state-store.js';
 import { RedisSpeedViewStore } from '../../adapters/redis/speed-view-store.js';
 import { HOUR_MS, floorTo } from '../../shared/time.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
-import { claimRequests, parseRecords, planBatch, resolveClaims } from '../../speed-layer/plan.js';
+import { applyToSpeed } from '../support/speed-apply.js';
 import { deletePrefix, speedContext } from '../support/speed-harness.js';
 import type { TestContext } from '../support/context.js';
 
@@ -44,24 +46,7 @@ describe('speed read cost', () => {
         for (let u = 0; u < 20; u++)
           values.push(JSON.stringify({ id: `p${partition}-${h}-${u}`, ts: from + h * HOUR_MS + u, type: 'pageview', url: `/u/${u}`, user: `v${u % 7}` }));
       }
-      const records = parseRecords(
-        values.map((value, offset) => ({ offset, key: null, value, timestamp: from + 7 * 24 * HOUR_MS })),
-        views,
-      );
-      const req = claimRequests(records, config.speed.dedupeWindowMs);
-      const claims = resolveClaims(req.flags, req.at, await state.claim(partition, req.items));
-      const plan = planBatch({
-        partition,
-        records,
-        claims,
-        expectedNext: 0,
-        views,
-        dedupe: true,
-        watermark: null,
-        allowedLatenessMs: 7 * 24 * HOUR_MS,
-        nowMs: Date.now(),
-      });
-      expect(await state.apply(plan.apply)).toMatchObject({ applied: true });
+      await applyToSpeed(state, config, views, partition, values, { arrival: from + 7 * 24 * HOUR_MS, coveredSince: 0, now: Date.now() });
     }
 
     const reader = new Redis(config.redis.url);
@@ -93,5 +78,44 @@ describe('speed read cost', () => {
     } finally {
       reader.disconnect();
     }
+  });
+
+  it('checks whether a range changed with one command per partition; the token moves with every apply and every rebuilt state', async () => {
+    const { config } = ctx;
+    const state = new RedisSpeedStateStore(redis, config.redis.keyPrefix, retentionPolicy(config), config.speed.dedupeWindowMs);
+    const store = new RedisSpeedViewStore(redis, { prefix: config.redis.keyPrefix, views, retention: retentionPolicy(config) });
+    const end = floorTo(Date.now(), 'hour');
+    const q = { view: 'pageviews', granularity: 'hour' as const, from: end - 7 * 24 * HOUR_MS, to: end + HOUR_MS };
+    const at = { arrival: end, coveredSince: 0, now: Date.now() };
+    await applyToSpeed(state, config, views, 2, [JSON.stringify({ id: 'c-1', ts: end, type: 'pageview', url: '/c', user: 'v1' })], at);
+
+    const sent: string[] = [];
+    const original = redis.sendCommand.bind(redis);
+    redis.sendCommand = ((command: Command, stream?: unknown) => {
+      sent.push(command.name);
+      return original(command, stream as never);
+    }) as typeof redis.sendCommand;
+    let first: Awaited<ReturnType<RedisSpeedViewStore['contentCheck']>>;
+    try {
+      first = await store.contentCheck(q);
+      expect(sent).toEqual(['smembers', 'hmget', 'hmget', 'hmget']); // the partitions, then each one's state
+    } finally {
+      redis.sendCommand = original;
+    }
+    // No bucket of the range expires before its first bucket does (less the clock skew allowed).
+    expect(first.validUntil).toBe(bucketExpireAtMs(q.from, 'hour', retentionPolicy(config)) - CLOCK_SKEW_MS);
+    expect((await store.contentCheck(q)).token).toBe(first.token); // nothing applied: the same
+
+    // An apply that only adds a distinct member to an existing group (a visitor already counted elsewhere) still moves it.
+    await applyToSpeed(state, config, views, 2, [JSON.stringify({ id: 'c-2', ts: end, type: 'pageview', url: '/c', user: 'v2' })], { ...at, first: 1 });
+    const second = await store.contentCheck(q);
+    expect(second.token).not.toBe(first.token);
+
+    // A state rebuilt from the same offset (another layout, lost data) is told apart by its creation.
+    await redis.del(partitionStateKey(config.redis.keyPrefix, 2));
+    expect((await store.contentCheck(q)).token).not.toBe(second.token);
+    await new Promise((r) => setTimeout(r, 2)); // createdAt is in ms: a re-init in the same ms would look alike
+    await state.initPartition(config.kafka.topic, 2, { next: 2, coveredSince: 0 });
+    expect((await store.contentCheck(q)).token).not.toBe(second.token);
   });
 });

@@ -7,7 +7,7 @@
 import type { BatchRunInfo, BatchViewStore, BucketRow, LateClassEvent, SeriesQuery, SketchRow, SpeedStatus } from '../../shared/ports.js';
 import type { Granularity } from '../../shared/time.js';
 import { sketchOfMembers } from '../../shared/hll/sketch.js';
-import type { QueryContext, SpeedReadModel, SpeedRowWithCounters } from '../../serving-layer/query/context.js';
+import type { ContentCheck, QueryContext, SpeedReadModel, SpeedRowWithCounters } from '../../serving-layer/query/context.js';
 import type { ViewSet } from '../../shared/views/definition.js';
 import { floorTo } from '../../shared/time.js';
 import { LambdaError } from '../../shared/errors.js';
@@ -105,6 +105,8 @@ export class FakeSpeedStore implements SpeedReadModel {
   sketches: FakeSketch[] = [];
   /** distinctSketches calls (what a test may count) */
   sketchReads = 0;
+  /** contentCheck calls */
+  contentChecks = 0;
 
   constructor(
     private readonly views: ViewSet,
@@ -136,6 +138,12 @@ export class FakeSpeedStore implements SpeedReadModel {
   distinctSketches(q: SeriesQuery, measure: string): Promise<SketchRow[]> {
     this.sketchReads++;
     return Promise.resolve(sketchesOf(this.sketches, q, measure, this.views.byName[q.view]?.dimensions ?? []));
+  }
+
+  /** The fake's whole content as the token: any change of rows or sketches changes it. */
+  contentCheck(): Promise<ContentCheck> {
+    this.contentChecks++;
+    return Promise.resolve({ token: JSON.stringify([this.rows, this.sketches]), validUntil: Infinity });
   }
 
   retentionMs(): number {

@@ -8,18 +8,22 @@ import type { RedisSpeedStateStore } from '../../adapters/redis/speed-state-stor
 import type { ViewSet } from '../../shared/views/definition.js';
 import { claimRequests, parseRecords, planBatch, resolveClaims } from '../../speed-layer/plan.js';
 
-/** Applies `values` (JSON lines) at offsets 0.. of a fresh partition, arriving at `arrival`. */
+/**
+ * Applies `values` (JSON lines) at offsets `first`.. (default 0: a fresh partition, initialised
+ * here) of a partition, arriving at `arrival`.
+ */
 export async function applyToSpeed(
   state: RedisSpeedStateStore,
   config: Config,
   views: ViewSet,
   partition: number,
   values: readonly string[],
-  o: { arrival: number; coveredSince: number; now: number },
+  o: { arrival: number; coveredSince: number; now: number; first?: number },
 ): Promise<void> {
-  await state.initPartition(config.kafka.topic, partition, { next: 0, coveredSince: o.coveredSince });
+  const first = o.first ?? 0;
+  if (first === 0) await state.initPartition(config.kafka.topic, partition, { next: 0, coveredSince: o.coveredSince });
   const records = parseRecords(
-    values.map((value, offset) => ({ offset, key: null, value, timestamp: o.arrival })),
+    values.map((value, i) => ({ offset: first + i, key: null, value, timestamp: o.arrival })),
     views,
   );
   const req = claimRequests(records, config.speed.dedupeWindowMs);
@@ -28,7 +32,7 @@ export async function applyToSpeed(
     partition,
     records,
     claims,
-    expectedNext: 0,
+    expectedNext: first,
     views,
     dedupe: true,
     watermark: null,

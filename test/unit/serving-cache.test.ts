@@ -90,6 +90,49 @@ describe('FreshReads', () => {
     expect(sameValue(changed.value, value)).toBe(true);
   });
 
+  it('with a content check: checks first, skips the reread while the token is the same and the clock before its validUntil', async () => {
+    let now = 0;
+    const calls: string[] = [];
+    let token = 'a';
+    let validUntil = 1_000;
+    let value = 1;
+    const outcomes: string[] = [];
+    const reads = new FreshReads<number>(
+      100,
+      () => now,
+      512,
+      (o) => outcomes.push(o),
+    );
+    const load = () => (calls.push('load'), Promise.resolve(value));
+    const check = () => (calls.push('check'), Promise.resolve({ token, validUntil }));
+    const first = await reads.get('k', load, check);
+    expect(calls).toEqual(['check', 'load']); // the check before the content it vouches for
+
+    now = 200; // past the bound, the same token: renewed without a reread
+    value = 2; // (what a reread would bring back: proof that none happened)
+    const renewed = await reads.get('k', load, check);
+    expect(calls).toEqual(['check', 'load', 'check']);
+    expect([renewed.value, renewed.readAt, renewed.version === first.version, renewed === first]).toEqual([1, 200, true, false]);
+    expect(outcomes).toEqual(['read', 'read', 'unchanged']);
+
+    token = 'b'; // a write moved the token: read again
+    now = 400;
+    const changed = await reads.get('k', load, check);
+    expect(calls.slice(3)).toEqual(['check', 'load']);
+    expect([changed.value, changed.version === first.version]).toEqual([2, false]);
+
+    now = 1_000; // the same token, but a bucket of the range may have expired since the check: read again
+    value = 3;
+    validUntil = 5_000; // (what this new check vouches for)
+    const expired = await reads.get('k', load, check);
+    expect(calls.slice(5)).toEqual(['check', 'load']);
+    expect(expired.value).toBe(3);
+    now = 1_200; // within the new check's validUntil: renewed
+    value = 4;
+    expect((await reads.get('k', load, check)).value).toBe(3);
+    expect(calls.slice(7)).toEqual(['check']);
+  });
+
   it('does not remember a failed read', async () => {
     const reads = new FreshReads<number>(1_000, () => 0);
     await expect(reads.get('k', () => Promise.reject(new Error('redis down')))).rejects.toThrow('redis down');
@@ -167,12 +210,20 @@ describe('cached totals: reused while the speed layer is unchanged (issue 16)', 
     expect(await totals()).toBe(first);
     expect(await lookups()).toBe('hit=1 miss=1');
 
+    // A running speed layer's status differs at every read (each report's age, the event-time lag,
+    // an offset moved past records that changed no view); the answer shows only its coverage, so
+    // it is still reused.
+    speed.offsets = [{ partition: 0, offset: 41 }];
+    now += 1_000;
+    expect(await totals()).toBe(first);
+    expect(await lookups()).toBe('hit=2 miss=1');
+
     speed.rows = [speedRow(9)];
     now += 1_000; // new content: a new answer, with another entity tag
     const changed = await totals();
     expect((JSON.parse(changed.body.toString()) as { totals: { values: { views: number } }[] }).totals[0]?.values.views).toBe(12);
     expect(changed.etag).not.toBe(first.etag);
-    expect(await lookups()).toBe('hit=1 miss=1 stale=1');
+    expect(await lookups()).toBe('hit=2 miss=1 stale=1');
 
     now = T0 + 14 * H; // the same content, but the speed bucket has become incomplete (retention): rebuilt
     const later = await totals();
@@ -181,7 +232,14 @@ describe('cached totals: reused while the speed layer is unchanged (issue 16)', 
       (JSON.parse(body.body.toString()) as { incomplete: { bucketStart: number }[] }).incomplete.map((i) => i.bucketStart);
     expect(incomplete(changed)).toEqual([]);
     expect(incomplete(later)).toContain(T0 + 8 * H);
-    expect(await lookups()).toBe('hit=1 miss=1 stale=2');
+    expect(await lookups()).toBe('hit=2 miss=1 stale=2');
+
+    speed.coveredSince = 1; // a new coverage, which the answer shows: rebuilt
+    now += 1_000;
+    const covered = await totals();
+    expect((JSON.parse(covered.body.toString()) as { speed: { coveredSince: number } }).speed.coveredSince).toBe(1);
+    expect(incomplete(covered)).toEqual(incomplete(later));
+    expect(await lookups()).toBe('hit=2 miss=1 stale=3');
   });
 });
 

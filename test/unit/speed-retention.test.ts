@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { maxCronIntervalMs } from '../../shared/cron-interval.js';
-import { bucketExpireAtMs, lastExpiredBucketStart, retentionPolicy, speedRetentionMs } from '../../shared/speed/retention.js';
+import { bucketExpireAtMs, lastExpiredBucketStart, noExpiryBefore, retentionPolicy, speedRetentionMs } from '../../shared/speed/retention.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../shared/time.js';
 
 const SEC = 1000;
@@ -80,5 +80,29 @@ describe('speed retention', () => {
     const cut = lastExpiredBucketStart(now, 'minute', policy);
     expect(bucketExpireAtMs(cut, 'minute', policy)).toBe(now);
     expect(bucketExpireAtMs(cut + MINUTE_MS, 'minute', policy)).toBeGreaterThan(now);
+  });
+});
+
+describe('noExpiryBefore (the serving cache trusts an unchanged content check until then)', () => {
+  const policy = { batchPeriodMs: HOUR_MS, allowedLatenessMs: 10 * MINUTE_MS };
+  const from = Date.UTC(2026, 0, 1, 10);
+  const to = from + 3 * HOUR_MS; // buckets 10h, 11h, 12h
+  const expiry = (k: number) => bucketExpireAtMs(from + k * HOUR_MS, 'hour', policy);
+  const skew = 1_000;
+
+  it('is the first bucket expiry still ahead, less the skew; at or below now while one is within the skew', () => {
+    expect(noExpiryBefore(from, to, 'hour', policy, from, skew)).toBe(expiry(0) - skew);
+    expect(noExpiryBefore(from + 1, to, 'hour', policy, from, skew)).toBe(expiry(0) - skew); // the bucket of from, not the next
+    // Within the skew either side of an expiry, Redis may or may not have expired it: no trust.
+    expect(noExpiryBefore(from, to, 'hour', policy, expiry(0) - skew, skew)).toBeLessThanOrEqual(expiry(0) - skew);
+    expect(noExpiryBefore(from, to, 'hour', policy, expiry(0) + skew - 1, skew)).toBeLessThanOrEqual(expiry(0) + skew - 1);
+    // Past it: the next bucket's expiry.
+    expect(noExpiryBefore(from, to, 'hour', policy, expiry(0) + skew, skew)).toBe(expiry(1) - skew);
+    expect(noExpiryBefore(from, to, 'hour', policy, expiry(2) - 2 * skew, skew)).toBe(expiry(2) - skew);
+  });
+
+  it('is Infinity once every bucket of the range has expired (nothing left to change)', () => {
+    expect(noExpiryBefore(from, to, 'hour', policy, expiry(2) + skew, skew)).toBe(Infinity);
+    expect(noExpiryBefore(from, from, 'hour', policy, from, skew)).toBe(Infinity);
   });
 });
