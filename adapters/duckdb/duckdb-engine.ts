@@ -16,8 +16,8 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBBlobValue, DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import type { StoredGroup } from '../../shared/aggregate/stored-group.js';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBResultReader } from '@duckdb/node-api';
+import type { StoredGroup, StoredSketch } from '../../shared/aggregate/stored-group.js';
 import type { BatchEngine, BatchEngineInput, BatchEngineResult } from '../../shared/batch-engine.js';
 import { LambdaError } from '../../shared/errors.js';
 import { DUCKDB } from '../../shared/sql/dialect.js';
@@ -26,7 +26,8 @@ import { dedupeCountsSql, rankedSql, viewQueries } from '../../shared/sql/job-sq
 import { projectionColumns } from '../../shared/sql/projection.js';
 import type { Granularity } from '../../shared/time.js';
 import { loadEvents } from './load-events.js';
-import { sketchRows } from './sketch-rows.js';
+import { sketchLists, sketchRowsOf } from './sketch-rows.js';
+import { textOf } from './text-bytes.js';
 import { TsPath, tsPathColumns } from './ts-path.js';
 
 export interface DuckDbEngineOptions {
@@ -50,17 +51,6 @@ function exact(v: unknown, what: string): number | null {
     throw new LambdaError('INTERNAL', `${what} overflowed 2^53 (exact integers); use fewer decimals for this measure`);
   }
   return Number(b);
-}
-
-/**
- * Text read back from DuckDB crosses as bytes (SQL `encode(x)`, a BLOB): @duckdb/node-api decodes
- * VARCHAR results with a TextDecoder that drops a leading U+FEFF, so a line or a dimension value
- * starting with a byte order mark would come back changed (found by the differential test).
- */
-function textOf(v: unknown): string | null {
-  if (v === null || v === undefined) return null;
-  if (v instanceof DuckDBBlobValue) return Buffer.from(v.bytes.buffer, v.bytes.byteOffset, v.bytes.byteLength).toString('utf8');
-  throw new LambdaError('INTERNAL', `expected text as bytes from DuckDB, got ${typeof v}`);
 }
 
 /**
@@ -170,13 +160,31 @@ export class DuckDbBatchEngine implements BatchEngine {
     await db.run('DROP TABLE ts_valid');
     const [counts] = (await db.runAndReadAll(dedupeCountsSql('ranked'))).getRows();
     lap('dedupe');
+    // The distinct measures' sketches (issue 16), from the same kept records: DuckDB lists each
+    // finest group's registers first; then the view queries run on DuckDB's threads while this
+    // thread turns those lists into sketches (sketch-rows.ts), one query on the connection at a time.
+    const lists = input.sketches === true ? await sketchLists(db, views, 'ranked', signal) : [];
+    const queries = viewQueries(DUCKDB, views, 'ranked');
+    const results = (async () => {
+      const out: DuckDBResultReader[] = [];
+      for (const q of queries) {
+        signal.throwIfAborted();
+        const dims = Array.from({ length: q.dims }, (_, j) => `encode(d${j})`);
+        const measures = q.measures.map((_, k) => `m${k}`);
+        out.push(await db.runAndReadAll(`SELECT ${['granularity', 'bucket_start', ...dims, ...measures].join(', ')} FROM (${q.sql})`));
+      }
+      return out;
+    })();
+    let sketches: StoredSketch[] | undefined;
+    try {
+      sketches = input.sketches === true ? sketchRowsOf(lists, signal) : undefined;
+    } finally {
+      await results.catch(() => undefined); // never leave a query running on the connection
+    }
     const groups: StoredGroup[] = [];
-    for (const q of viewQueries(DUCKDB, views, 'ranked')) {
-      signal.throwIfAborted();
-      const dims = Array.from({ length: q.dims }, (_, j) => `encode(d${j})`);
-      const measures = q.measures.map((_, k) => `m${k}`);
-      const select = `SELECT ${['granularity', 'bucket_start', ...dims, ...measures].join(', ')} FROM (${q.sql})`;
-      for (const row of (await db.runAndReadAll(select)).getRows()) {
+    (await results).forEach((result, i) => {
+      const q = queries[i]!;
+      for (const row of result.getRows()) {
         const values: Record<string, number | null> = {};
         q.measures.forEach((m, k) => (values[m] = exact(row[2 + q.dims + k], `measure "${m}" of view "${q.view}"`)));
         groups.push({
@@ -187,9 +195,7 @@ export class DuckDbBatchEngine implements BatchEngine {
           values,
         });
       }
-    }
-    // The distinct measures' sketches (issue 16), from the same kept records.
-    const sketches = input.sketches === true ? await sketchRows(db, views, 'ranked', signal) : undefined;
+    });
     lap('views');
     return {
       groups,

@@ -7,44 +7,36 @@
  * granularity, and TypeScript keeps the largest per index, rolls the coarser granularities up and
  * writes the Redis bytes of each group's registers.
  *
- * Called from the views step of duckdb-engine.ts on the `ranked` table.
+ * Called from the views step of duckdb-engine.ts on the `ranked` table: sketchLists (DuckDB), then
+ * sketchRowsOf (TypeScript) while the view queries run.
  */
-import {
-  DuckDBBlobValue,
-  DuckDBBlobVector,
-  DuckDBIntegerVector,
-  DuckDBListVector,
-  type DuckDBConnection,
-  type DuckDBMaterializedResult,
-} from '@duckdb/node-api';
+import { DuckDBBlobVector, DuckDBIntegerVector, DuckDBListVector, type DuckDBConnection, type DuckDBMaterializedResult } from '@duckdb/node-api';
 import type { StoredSketch } from '../../shared/aggregate/stored-group.js';
 import { LambdaError } from '../../shared/errors.js';
+import { bytesOf, utf8 } from './text-bytes.js';
 import { PackedUnion } from '../../shared/hll/packed-union.js';
 import { packedRegisterOf, redisBytesOfPacked } from '../../shared/hll/sketch.js';
 import { DUCKDB } from '../../shared/sql/dialect.js';
-import { REGISTERS_COLUMNS, sketchQueries } from '../../shared/sql/sketch-sql.js';
+import { REGISTERS_COLUMNS, sketchQueries, type SketchQueries } from '../../shared/sql/sketch-sql.js';
 import { granularityMs, type Granularity } from '../../shared/time.js';
 import type { ViewSet } from '../../shared/views/definition.js';
 
 const REGISTERS = 'sketch_registers';
 
+/** One distinct measure's query (shared/sql/sketch-sql.ts) and its finest groups' register lists, read whole. */
+export interface SketchLists {
+  query: SketchQueries;
+  lists: DuckDBMaterializedResult;
+}
+
 /**
- * Bytes of a BLOB result. Text crosses as bytes (SQL `encode`) for the reason duckdb-engine.ts
- * gives (a leading U+FEFF would be dropped by the VARCHAR decoder); members are hashed as these
- * very bytes, the UTF-8 that ioredis sends to PFADD.
+ * DuckDB's part of every distinct measure's sketches, from the kept records in `ranked`: the
+ * registers of each finest group, listed (sketchRowsOf turns them into sketches). Split from it so
+ * duckdb-engine.ts runs the view queries while TypeScript does that: the lists are materialized,
+ * so reading them needs no connection, and only one query is on the connection at a time.
  */
-function bytesOf(v: unknown): Uint8Array {
-  if (v instanceof DuckDBBlobValue) return v.bytes;
-  throw new LambdaError('INTERNAL', `expected bytes from DuckDB, got ${typeof v}`);
-}
-
-function utf8(b: Uint8Array | null): string | null {
-  return b === null ? null : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
-}
-
-/** Every non-empty sketch of every distinct measure of `views`, from the kept records in `ranked`. */
-export async function sketchRows(db: DuckDBConnection, views: ViewSet, ranked: string, signal: AbortSignal): Promise<StoredSketch[]> {
-  const out: StoredSketch[] = [];
+export async function sketchLists(db: DuckDBConnection, views: ViewSet, ranked: string, signal: AbortSignal): Promise<SketchLists[]> {
+  const out: SketchLists[] = [];
   for (const q of sketchQueries(DUCKDB, views, ranked)) {
     signal.throwIfAborted();
     await db.run(`CREATE OR REPLACE TEMP TABLE ${REGISTERS} (${REGISTERS_COLUMNS})`);
@@ -66,30 +58,35 @@ export async function sketchRows(db: DuckDBConnection, views: ViewSet, ranked: s
     signal.throwIfAborted();
     // 2. per group of the finest granularity every kept record's register, as one list (one
     //    aggregation into few groups, read whole: the streamed UNION ALL of every granularity hung
-    //    DuckDB at 5M events); the largest per index is kept here, and the coarser granularities
-    //    are unions of those groups, rolled up here too (rollUp): sorting and re-grouping registers
-    //    in SQL, then reading each granularity's lists out, cost more (bench/results.md).
-    const union = new PackedUnion();
+    //    DuckDB at 5M events); the largest per index is kept by sketchRowsOf, and the coarser
+    //    granularities are unions of those groups, rolled up there too (rollUp): sorting and
+    //    re-grouping registers in SQL, then reading each granularity's lists out, cost more
+    //    (bench/results.md).
     const dims = Array.from({ length: q.dims }, (_, j) => `encode(d${j})`);
-    const lists = await db.run(`SELECT ${['b', ...dims, 'regs'].join(', ')} FROM (${q.listsSql(REGISTERS)})`);
-    const finest = finestGroups(lists, q.dims, union);
+    out.push({ query: q, lists: await db.run(`SELECT ${['b', ...dims, 'regs'].join(', ')} FROM (${q.listsSql(REGISTERS)})`) });
+    await db.run(`DROP TABLE ${REGISTERS}`);
+  }
+  return out;
+}
+
+/** Every non-empty sketch of every distinct measure, from their lists (sketchLists). TypeScript only: no connection. */
+export function sketchRowsOf(all: readonly SketchLists[], signal: AbortSignal): StoredSketch[] {
+  const out: StoredSketch[] = [];
+  const union = new PackedUnion();
+  for (const { query: q, lists } of all) {
     signal.throwIfAborted();
     const byGranularity = new Map<Granularity, readonly Group[]>();
-    let level: readonly Group[] = finest;
-    let levelMs = 0;
-    for (const granularity of [...q.granularities].sort((a, b) => granularityMs(a) - granularityMs(b))) {
-      const ms = granularityMs(granularity);
-      // Each granularity divides the next (minute, hour, day), so each rolls up from the one below.
-      if (levelMs !== 0) level = rollUp(level, ms, union);
-      levelMs = ms;
-      byGranularity.set(granularity, level);
-    }
+    // Each granularity divides the next (minute, hour, day), so each rolls up from the one below.
+    const sorted = [...q.granularities].sort((a, b) => granularityMs(a) - granularityMs(b));
+    sorted.forEach((granularity, k) => {
+      const below = k === 0 ? undefined : byGranularity.get(sorted[k - 1]!);
+      byGranularity.set(granularity, below === undefined ? finestGroups(lists, q.dims, union) : rollUp(below, granularityMs(granularity), union));
+    });
     for (const granularity of q.granularities) {
       for (const g of byGranularity.get(granularity) ?? []) {
         out.push({ view: q.view, granularity, bucketStart: g.bucketStart, dims: g.dims, measure: q.measure, sketch: redisBytesOfPacked(g.packed) });
       }
     }
-    await db.run(`DROP TABLE ${REGISTERS}`);
   }
   return out;
 }
