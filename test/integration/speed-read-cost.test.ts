@@ -18,6 +18,22 @@ import type { TestContext } from '../support/context.js';
 
 const views = defaultViewSet();
 
+/** Every command `client` sends from now on, by name, until `stop()`. */
+function recordCommands(client: Redis): { sent: string[]; stop(): void } {
+  const sent: string[] = [];
+  const original = client.sendCommand.bind(client);
+  client.sendCommand = ((command: Command, stream?: unknown) => {
+    sent.push(command.name);
+    return original(command, stream as never);
+  }) as typeof client.sendCommand;
+  return {
+    sent,
+    stop: () => {
+      client.sendCommand = original;
+    },
+  };
+}
+
 describe('speed read cost', () => {
   let ctx: TestContext;
   let redis: Redis;
@@ -50,12 +66,7 @@ describe('speed read cost', () => {
     }
 
     const reader = new Redis(config.redis.url);
-    const sent: string[] = [];
-    const original = reader.sendCommand.bind(reader);
-    reader.sendCommand = ((command: Command, stream?: unknown) => {
-      sent.push(command.name);
-      return original(command, stream as never);
-    }) as typeof reader.sendCommand;
+    const { sent } = recordCommands(reader);
     try {
       const store = new RedisSpeedViewStore(reader, { prefix: config.redis.keyPrefix, views, retention: retentionPolicy(config) });
       await store.series({ view: 'pageviews', granularity: 'hour', from: from - 1, to: end }); // loads the scripts once
@@ -89,18 +100,13 @@ describe('speed read cost', () => {
     const at = { arrival: end, coveredSince: 0, now: Date.now() };
     await applyToSpeed(state, config, views, 2, [JSON.stringify({ id: 'c-1', ts: end, type: 'pageview', url: '/c', user: 'v1' })], at);
 
-    const sent: string[] = [];
-    const original = redis.sendCommand.bind(redis);
-    redis.sendCommand = ((command: Command, stream?: unknown) => {
-      sent.push(command.name);
-      return original(command, stream as never);
-    }) as typeof redis.sendCommand;
+    const recorded = recordCommands(redis);
     let first: Awaited<ReturnType<RedisSpeedViewStore['contentCheck']>>;
     try {
       first = await store.contentCheck(q);
-      expect(sent).toEqual(['smembers', 'hmget', 'hmget', 'hmget']); // the partitions, then each one's state
+      expect(recorded.sent).toEqual(['smembers', 'hmget', 'hmget', 'hmget']); // the partitions, then each one's state
     } finally {
-      redis.sendCommand = original;
+      recorded.stop();
     }
     // No bucket of the range expires before its first bucket does (less the clock skew allowed).
     expect(first.validUntil).toBe(bucketExpireAtMs(q.from, 'hour', retentionPolicy(config)) - CLOCK_SKEW_MS);
