@@ -42,7 +42,8 @@ export async function sketchLists(db: DuckDBConnection, views: ViewSet, ranked: 
     await db.run(`CREATE OR REPLACE TEMP TABLE ${REGISTERS} (${REGISTERS_COLUMNS})`);
     // 1. hash each distinct member once (read out whole: a query streaming on one connection
     //    while an appender fills a table, and paging by a row_number() column, both hung DuckDB at
-    //    5M events; so nothing overlaps)
+    //    5M events; so the appender never runs beside a query on this connection. What does
+    //    overlap is later and off the connection: sketchRowsOf beside the view queries)
     const members = (await db.runAndReadAll(`SELECT encode(member) FROM (${q.membersSql})`)).getRows();
     signal.throwIfAborted();
     const appender = await db.createAppender(REGISTERS, 'main', 'temp');

@@ -15,6 +15,12 @@
  * check's validUntil, the content is known unchanged and is not read again: the read is renewed
  * (new readAt, same value and version). A 7-day range is then one small round trip per refresh
  * instead of rereading every bucket and HLL of the range (issue 16's totals under load).
+ *
+ * Shared checks: reads of the same range (a series' rows and its sketches) name the same
+ * `checkKey`, and a refresh joins a check of that key started at most a quarter of the bound
+ * before it (in flight or done) instead of taking its own. A read renewed by a shared check says
+ * when that check started (`readAt`): the token then was the last full read's, so the content was
+ * current then, and its age is measured from then.
  */
 import type { ContentCheck } from '../query/context.js';
 import { sameValue } from './same-value.js';
@@ -34,6 +40,12 @@ export interface FreshRead<T> {
   version: number;
 }
 
+/** A content check and when it was started (this process's clock). */
+interface TakenCheck {
+  at: number;
+  pending: Promise<ContentCheck>;
+}
+
 interface Slot<T> {
   read?: FreshRead<T>;
   pending?: Promise<FreshRead<T>>;
@@ -44,6 +56,8 @@ interface Slot<T> {
 /** A refresh's outcome: the content known unchanged (the last read's value, not read again), or read (after its check, if any). */
 interface Loaded<T> {
   unchanged: boolean;
+  /** when the content was known current: the shared check's start when unchanged, else the refresh's */
+  at: number;
   value: T;
   checked?: ContentCheck;
 }
@@ -55,6 +69,7 @@ let versions = 0;
 
 export class FreshReads<T> {
   private readonly slots = new Map<string, Slot<T>>();
+  private readonly checks = new Map<string, TakenCheck>();
 
   constructor(
     private readonly maxStaleMs: number,
@@ -65,15 +80,19 @@ export class FreshReads<T> {
     private readonly onLookup: (outcome: LookupOutcome) => void = () => undefined,
   ) {}
 
-  /** `check`: the content check of what `load` reads, if it has one (checked rereads, above) */
-  get(key: string, load: () => Promise<T>, check?: () => Promise<ContentCheck>): Promise<FreshRead<T>> {
+  /**
+   * `check`: the content check of what `load` reads, if it has one (checked rereads, above);
+   * `checkKey`: names that check, so reads of the same range share it (shared checks, above).
+   */
+  get(key: string, load: () => Promise<T>, check?: () => Promise<ContentCheck>, checkKey = key): Promise<FreshRead<T>> {
+    const shared = check === undefined ? undefined : () => this.sharedCheck(checkKey, check);
     const t = this.now();
     let slot = this.slots.get(key);
     if (slot?.read !== undefined && t - slot.read.readAt <= this.maxStaleMs) {
       this.onLookup('fresh');
       if (slot.pending === undefined && 2 * (t - slot.read.readAt) > this.maxStaleMs) {
         // Refresh ahead; a failure is left for a request that must wait to see.
-        this.start(slot, t, load, check).catch(() => undefined);
+        this.start(slot, t, load, shared).catch(() => undefined);
       }
       return Promise.resolve(slot.read);
     }
@@ -87,10 +106,25 @@ export class FreshReads<T> {
       this.slots.set(key, slot);
       if (this.slots.size > this.maxKeys) this.dropOldest();
     }
-    return this.start(slot, t, load, check);
+    return this.start(slot, t, load, shared);
   }
 
-  private start(s: Slot<T>, t: number, load: () => Promise<T>, check?: () => Promise<ContentCheck>): Promise<FreshRead<T>> {
+  /** A check of `key` started at most a quarter of the bound ago, or a new one (shared checks, above). */
+  private sharedCheck(key: string, check: () => Promise<ContentCheck>): TakenCheck {
+    const t = this.now();
+    const taken = this.checks.get(key);
+    if (taken !== undefined && 4 * (t - taken.at) <= this.maxStaleMs) return taken;
+    const fresh: TakenCheck = { at: t, pending: check() };
+    // A failed check is not shared: the next refresh takes its own.
+    fresh.pending.catch(() => {
+      if (this.checks.get(key) === fresh) this.checks.delete(key);
+    });
+    this.checks.set(key, fresh);
+    if (this.checks.size > this.maxKeys) this.checks.delete(this.checks.keys().next().value as string);
+    return fresh;
+  }
+
+  private start(s: Slot<T>, t: number, load: () => Promise<T>, check?: () => TakenCheck): Promise<FreshRead<T>> {
     const pending = this.checkedLoad(s, t, load, check).then(
       (loaded) => {
         const prev = s.read;
@@ -99,8 +133,8 @@ export class FreshReads<T> {
         // The previous value is kept when equal, so answers built from it keep pointing at the same object.
         const same = prev !== undefined && (loaded.unchanged || sameValue(prev.value, loaded.value));
         const read: FreshRead<T> = same
-          ? { value: prev.value, readAt: t, generation: ++generations, version: prev.version }
-          : { value: loaded.value, readAt: t, generation: ++generations, version: ++versions };
+          ? { value: prev.value, readAt: loaded.at, generation: ++generations, version: prev.version }
+          : { value: loaded.value, readAt: loaded.at, generation: ++generations, version: ++versions };
         s.read = read;
         s.pending = undefined;
         return read;
@@ -116,13 +150,14 @@ export class FreshReads<T> {
   }
 
   /** The check first (so the content kept with it is never older), then the load unless it is unneeded. */
-  private async checkedLoad(s: Slot<T>, t: number, load: () => Promise<T>, check?: () => Promise<ContentCheck>): Promise<Loaded<T>> {
-    if (check === undefined) return { unchanged: false, value: await load() };
+  private async checkedLoad(s: Slot<T>, t: number, load: () => Promise<T>, check?: () => TakenCheck): Promise<Loaded<T>> {
+    if (check === undefined) return { unchanged: false, at: t, value: await load() };
     const before = s.checked;
-    const checked = await check();
-    if (s.read !== undefined && before !== undefined && t < before.validUntil && checked.token === before.token)
-      return { unchanged: true, value: s.read.value };
-    return { unchanged: false, value: await load(), checked };
+    const taken = check();
+    const checked = await taken.pending;
+    if (s.read !== undefined && before !== undefined && taken.at < before.validUntil && checked.token === before.token)
+      return { unchanged: true, at: taken.at, value: s.read.value };
+    return { unchanged: false, at: t, value: await load(), checked };
   }
 
   private dropOldest(): void {

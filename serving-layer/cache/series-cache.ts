@@ -105,23 +105,27 @@ async function answerFrom(ctx: QueryContext, cache: ServingCache, snap: BatchSna
   const sketchKey = JSON.stringify(['sketches', view.name, g, rq.filter, distinctMeasures, speedRange?.from, speedRange?.to]);
   const readSketches = speedRange !== null && distinctMeasures.length > 0 && !keepsEveryDimension(view, rq.groupBy);
   const { filter } = rq;
+  // The rows and the sketches of the range take one content check between them (cache/fresh-reads.ts).
+  const q = speedRange ? { ...base, ...speedRange } : null;
   const [status, speed, sketches] = await Promise.all([
     cache.speedRead('status', () => ctx.speed.status()),
-    speedRange
+    q
       ? cache.speedRead(
           readKey,
-          () => ctx.speed.series({ ...base, ...speedRange }),
-          () => ctx.speed.contentCheck({ ...base, ...speedRange }),
+          () => ctx.speed.series(q),
+          () => ctx.speed.contentCheck(q),
+          q,
         )
       : Promise.resolve(null),
-    readSketches
+    readSketches && q
       ? cache.speedRead(
           sketchKey,
           async () => {
-            const q = { view: view.name, granularity: g, filter, maxRows: max, ...speedRange };
-            return new Map(await Promise.all(distinctMeasures.map(async (m) => [m, await ctx.speed.distinctSketches(q, m)] as const)));
+            const sq = { view: view.name, granularity: g, filter, maxRows: max, from: q.from, to: q.to };
+            return new Map(await Promise.all(distinctMeasures.map(async (m) => [m, await ctx.speed.distinctSketches(sq, m)] as const)));
           },
-          () => ctx.speed.contentCheck({ ...base, ...speedRange }),
+          () => ctx.speed.contentCheck(q),
+          q,
         )
       : Promise.resolve(null),
   ]);

@@ -11,6 +11,7 @@ import type { BatchRunInfo } from '../../shared/ports.js';
 import { ByteLru } from './byte-lru.js';
 import { FreshReads, type FreshRead } from './fresh-reads.js';
 import type { ContentCheck } from '../query/context.js';
+import type { SeriesQuery } from '../../shared/ports.js';
 
 export interface ServingCacheOptions {
   /** memory bound of the cached parts and answers; 0 turns caching off */
@@ -54,9 +55,12 @@ export class ServingCache {
     return this.lru.size;
   }
 
-  /** A speed-layer read, shared and reused within the staleness bound; `check`: its content check (fresh-reads.ts). */
-  speedRead<T>(key: string, load: () => Promise<T>, check?: () => Promise<ContentCheck>) {
-    return this.reads.get(key, load, check) as Promise<FreshRead<T>>;
+  /**
+   * A speed-layer read, shared and reused within the staleness bound; `check`: its content check,
+   * shared by the reads that pass the same `checkOf` (the query it checks: fresh-reads.ts).
+   */
+  speedRead<T>(key: string, load: () => Promise<T>, check?: () => Promise<ContentCheck>, checkOf?: SeriesQuery) {
+    return this.reads.get(key, load, check, checkOf === undefined ? key : JSON.stringify(['check', checkOf])) as Promise<FreshRead<T>>;
   }
 
   /**

@@ -40,18 +40,20 @@ function cachedReader(ctx: QueryContext, cache: ServingCache): TotalsReader {
   return {
     status: () => cache.speedRead('status', () => ctx.speed.status()),
     // The keys are the series cache's (cache/series-cache.ts): a series and totals over the same range share one read.
-    // Each with the range's content check: an unchanged speed layer is not read again (cache/fresh-reads.ts).
+    // Each with the range's content check, one for both: an unchanged speed layer is not read again (cache/fresh-reads.ts).
     speedRows: (q) =>
       cache.speedRead(
         JSON.stringify([q.view, q.granularity, q.filter, q.keep, q.from, q.to]),
         () => ctx.speed.series(q),
         () => ctx.speed.contentCheck(q),
+        q,
       ),
     speedSketches: (q, measures) =>
       cache.speedRead(
         JSON.stringify(['sketches', q.view, q.granularity, q.filter, measures, q.from, q.to]),
         async () => new Map(await Promise.all(measures.map(async (m) => [m, await ctx.speed.distinctSketches(q, m)] as const))),
         () => ctx.speed.contentCheck(q),
+        q,
       ),
     batch: (snap, view, rq, plan) => {
       const run = plan.run!;

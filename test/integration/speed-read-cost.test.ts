@@ -14,6 +14,7 @@ import { HOUR_MS, floorTo } from '../../shared/time.js';
 import { defaultViewSet } from '../../shared/views/default-views.js';
 import { applyToSpeed } from '../support/speed-apply.js';
 import { deletePrefix, speedContext } from '../support/speed-harness.js';
+import { waitUntil } from '../support/wait.js';
 import type { TestContext } from '../support/context.js';
 
 const views = defaultViewSet();
@@ -118,9 +119,16 @@ describe('speed read cost', () => {
     expect(second.token).not.toBe(first.token);
 
     // A state rebuilt from the same offset (another layout, lost data) is told apart by its creation.
+    const createdAt = Number(await redis.hget(partitionStateKey(config.redis.keyPrefix, 2), 'createdAt'));
+    expect(createdAt).toBeGreaterThan(0);
     await redis.del(partitionStateKey(config.redis.keyPrefix, 2));
     expect((await store.contentCheck(q)).token).not.toBe(second.token);
-    await new Promise((r) => setTimeout(r, 2)); // createdAt is in ms: a re-init in the same ms would look alike
+    // createdAt is in ms: a re-init within the same ms would look alike, so the clock moves on first.
+    await waitUntil(
+      () => Date.now(),
+      (t) => t > createdAt,
+      { what: 'the clock to pass the first state creation', intervalMs: 1 },
+    );
     await state.initPartition(config.kafka.topic, 2, { next: 2, coveredSince: 0 });
     expect((await store.contentCheck(q)).token).not.toBe(second.token);
   });

@@ -133,6 +133,42 @@ describe('FreshReads', () => {
     expect(calls.slice(7)).toEqual(['check']);
   });
 
+  it('reads of the same range share one content check, and a read renewed by it is as old as the check', async () => {
+    let now = 0;
+    let checks = 0;
+    let failNext = false;
+    const reads = new FreshReads<string>(100, () => now);
+    const check = () => {
+      checks++;
+      if (failNext) return ((failNext = false), Promise.reject(new Error('redis down')));
+      return Promise.resolve({ token: 't', validUntil: 10_000 });
+    };
+    const rows = () => reads.get('rows', () => Promise.resolve('r'), check, 'q');
+    const sketches = () => reads.get('sketches', () => Promise.resolve('s'), check, 'q');
+    const other = () => reads.get('other', () => Promise.resolve('o'), check, 'q2');
+    await Promise.all([rows(), sketches(), other()]);
+    expect(checks).toBe(2); // one for 'q', one for 'q2'
+
+    now = 200; // both of 'q' past the bound: one check renews both
+    await rows();
+    now = 220; // a refresh within a quarter of the bound (25 ms) joins the check taken at 200
+    const joined = await sketches();
+    expect(checks).toBe(3);
+    expect([joined.value, joined.readAt]).toEqual(['s', 200]); // current as of the check, not as of 220
+
+    now = 400;
+    await rows();
+    now = 430; // more than a quarter of the bound later: its own check
+    expect((await sketches()).readAt).toBe(430);
+    expect(checks).toBe(5);
+
+    now = 600; // a failed check is not shared: the next read takes its own
+    failNext = true;
+    await expect(rows()).rejects.toThrow('redis down');
+    expect((await sketches()).value).toBe('s');
+    expect(checks).toBe(7);
+  });
+
   it('does not remember a failed read', async () => {
     const reads = new FreshReads<number>(1_000, () => 0);
     await expect(reads.get('k', () => Promise.reject(new Error('redis down')))).rejects.toThrow('redis down');
