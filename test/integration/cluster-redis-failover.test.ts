@@ -22,13 +22,25 @@ import { defaultViewSet } from '../../shared/views/default-views.js';
 import { createSpeedLayer } from '../../cli/speed-wiring.js';
 import type { SpeedLayer } from '../../speed-layer/speed-layer.js';
 import { produceAll } from '../support/archiver-kafka.js';
-import { faultSkipReason, readPid, redisNodePidFile, redisRole, servicesUp, sigkill } from '../support/cluster-faults.js';
+import {
+  faultSkipReason,
+  readPid,
+  redisClusterPorts,
+  redisNodePidFile,
+  redisRole,
+  servicesUp,
+  setRedisNodeTimeout,
+  sigkill,
+} from '../support/cluster-faults.js';
 import { compareSketches } from '../support/reference-sketches.js';
 import { appliedCount, readAllViews, undedupedTruth, viewStore, waitCaughtUp, expectEqualsReference } from '../support/speed-harness.js';
 import { waitUntil } from '../support/wait.js';
 import { clusterStream } from '../support/cluster-stream.js';
 
 const views = defaultViewSet();
+/** scripts/redis-cluster.sh's cluster-node-timeout, and the one set while a replica is stopped */
+const NODE_TIMEOUT_MS = 3_000;
+const STOPPED_NODE_TIMEOUT_MS = 8_000;
 const skip = faultSkipReason();
 if (skip) console.warn(`cluster-redis-failover.test.ts skipped: ${skip}`);
 
@@ -96,6 +108,10 @@ describe.skipIf(skip !== null)(`Redis master killed mid-stream, its replica prom
     const onMaster = new Redis({ port: master, host: '127.0.0.1', retryStrategy: () => null });
     onMaster.on('error', () => undefined); // it is about to be killed
     const replicaPid = readPid(redisNodePidFile(replica));
+    // The cluster would mark the stopped replica failed after its node timeout (3 s): on a busy
+    // machine the apply below can take longer than that, so the timeout is widened while the
+    // replica is stopped, and put back right after the kill (the failover is detected at 3 s).
+    expect(await setRedisNodeTimeout(STOPPED_NODE_TIMEOUT_MS)).toHaveLength(6);
     const producing = produceAll(kafka, k.topic, during, 100);
     let nextOnMaster: number;
     process.kill(replicaPid, 'SIGSTOP');
@@ -107,14 +123,19 @@ describe.skipIf(skip !== null)(`Redis master killed mid-stream, its replica prom
         (n) => n > ballastAt,
         {
           what: `an apply of partition 0 on master ${master} after the ballast`,
-          // Below the cluster's 3 s node timeout: the stopped replica is never marked failed.
-          timeoutMs: 2_500,
+          // Below the node timeout set above: the stopped replica is never marked failed.
+          timeoutMs: STOPPED_NODE_TIMEOUT_MS - 2_000,
           intervalMs: 5,
         },
       );
       await sigkill(redisNodePidFile(master));
     } finally {
+      await setRedisNodeTimeout(
+        NODE_TIMEOUT_MS,
+        redisClusterPorts().filter((p) => p !== replica),
+      );
       process.kill(replicaPid, 'SIGCONT');
+      await setRedisNodeTimeout(NODE_TIMEOUT_MS, [replica]);
       onMaster.disconnect();
     }
     expect(appliedAtKill).toBeLessThan(records.length);

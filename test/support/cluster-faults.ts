@@ -88,3 +88,44 @@ export async function redisRole(port: number): Promise<RedisRole> {
     node.disconnect();
   }
 }
+
+/** The ports of the local Redis Cluster's nodes (from its seed URL). */
+export function redisClusterPorts(): number[] {
+  return inject('services')
+    .redisClusterUrl.replace('redis-cluster://', '')
+    .split(',')
+    .map((seed) => Number(seed.split(':')[1]));
+}
+
+/**
+ * `CONFIG SET cluster-node-timeout` on every node that answers (a killed or stopped one is
+ * skipped): a fault test widens it while it holds a replica stopped, and puts back the script's
+ * 3000 ms (scripts/redis-cluster.sh) at once after, so failures are detected at the usual pace.
+ */
+export async function setRedisNodeTimeout(ms: number, ports: readonly number[] = redisClusterPorts()): Promise<number[]> {
+  const set: number[] = [];
+  await Promise.all(
+    ports.map(async (port) => {
+      const node = new Redis({
+        host: '127.0.0.1',
+        port,
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+        connectTimeout: 1000,
+        commandTimeout: 1000,
+      });
+      node.on('error', () => undefined);
+      try {
+        await node.connect();
+        await node.config('SET', 'cluster-node-timeout', String(ms));
+        set.push(port);
+      } catch {
+        // down or stopped: it keeps its own setting (a restarted node reads the script's)
+      } finally {
+        node.disconnect();
+      }
+    }),
+  );
+  return set;
+}
