@@ -10,7 +10,7 @@ import { claimRequests, parseRecords, planBatch, resolveClaims } from '../../spe
 
 /**
  * Applies `values` (JSON lines) at offsets `first`.. (default 0: a fresh partition, initialised
- * here) of a partition, arriving at `arrival`.
+ * here unless `init` is false) of a partition, arriving at `arrival`.
  */
 export async function applyToSpeed(
   state: RedisSpeedStateStore,
@@ -18,10 +18,11 @@ export async function applyToSpeed(
   views: ViewSet,
   partition: number,
   values: readonly string[],
-  o: { arrival: number; coveredSince: number; now: number; first?: number },
+  o: { arrival: number; coveredSince: number; now: number; first?: number; init?: boolean },
 ): Promise<void> {
   const first = o.first ?? 0;
-  if (first === 0) await state.initPartition(config.kafka.topic, partition, { next: 0, coveredSince: o.coveredSince });
+  // init false: the state is there already and is applied as it is, as the fetch handler does (no registration)
+  if (first === 0 && o.init !== false) await state.initPartition(config.kafka.topic, partition, { next: 0, coveredSince: o.coveredSince });
   const records = parseRecords(
     values.map((value, i) => ({ offset: first + i, key: null, value, timestamp: o.arrival })),
     views,
