@@ -19,11 +19,13 @@ import { granularityMs } from '../time.js';
 import type { ViewSet } from '../views/definition.js';
 import type { Dialect } from './dialect.js';
 import { projectionColumns } from './projection.js';
-import { CELLS, viewCells } from '../aggregate/measure-kinds.js';
+import { CELLS, viewCells, type Cell } from '../aggregate/measure-kinds.js';
 
 /** The valid records (columns seq, lh, id, ts, the projection) with their rank among the records of their id. */
 export function rankedSql(views: ViewSet, valid: string): string {
-  const cols = ['id', 'ts', ...projectionColumns(views).map((c) => c.name)].join(', ');
+  // Without the id: nothing after the dedupe reads it, and it is the widest column of the table
+  // every view and sketch query scans (at 20M events the table outgrows DuckDB's memory_limit).
+  const cols = ['ts', ...projectionColumns(views).map((c) => c.name)].join(', ');
   return `SELECT ${cols}, row_number() OVER w AS rn, lh <> first_value(lh) OVER w AS differs ` + `FROM ${valid} WINDOW w AS (PARTITION BY id ORDER BY seq)`;
 }
 
@@ -52,13 +54,27 @@ export function viewQueries(sql: Dialect, views: ViewSet, ranked: string): ViewQ
     const dims = view.dimensions.map((_, j) => `v${i}_d${j}`);
     // One column per cell (shared/aggregate/measure-kinds.ts), by the cell's aggregate.
     const cells = viewCells(view);
-    const measures = cells.map((c, k) => `${CELLS[c.kind].sqlAggregate(c.kind === 'count' && !c.ofField ? null : colOf(c.measure))} AS m${k}`);
+    const aggregate = (c: Cell) => CELLS[c.kind].sqlAggregate(c.kind === 'count' && !c.ofField ? null : colOf(c.measure));
+    const distinct = cells.filter((c) => c.kind === 'distinct');
     const perGranularity = view.granularities.map((g) => {
       const ms = granularityMs(g);
       const bucket = `${sql.intDiv('ts', String(ms))} * ${ms}`;
-      const select = [`${sql.str(g)} AS granularity`, `${bucket} AS bucket_start`, ...dims.map((d, j) => `${d} AS d${j}`), ...measures];
-      const groupBy = [bucket, ...dims].join(', ');
-      return `SELECT ${select.join(', ')} FROM ${ranked} WHERE rn = 1 AND v${i}_on GROUP BY ${groupBy}`;
+      const kept = `FROM ${ranked} WHERE rn = 1 AND v${i}_on`;
+      const dimCols = dims.map((d, j) => `${d} AS d${j}`);
+      if (distinct.length !== 1) {
+        const select = [`${sql.str(g)} AS granularity`, `${bucket} AS bucket_start`, ...dimCols, ...cells.map((c, k) => `${aggregate(c)} AS m${k}`)];
+        return `SELECT ${select.join(', ')} ${kept} GROUP BY ${[bucket, ...dims].join(', ')}`;
+      }
+      // One distinct measure: grouped by its member first, then per group (a member per row of
+      // the inner groups, so count(u) is the distinct count; the other cells roll their partial
+      // aggregates up). DuckDB's count(DISTINCT) over 800k minute groups took twice as long at
+      // 5M events and more at 20M (bench/results.md, "Batch layer scale").
+      const member = colOf((distinct[0] as Cell).measure);
+      const others = cells.map((c, k) => (c.kind === 'distinct' ? null : `${aggregate(c)} AS p${k}`)).filter((x) => x !== null);
+      const inner = `SELECT ${[`${bucket} AS b`, ...dimCols, `${member} AS u`, ...others].join(', ')} ${kept} GROUP BY ${[bucket, ...dims, member].join(', ')}`;
+      const outer = cells.map((c, k) => (c.kind === 'distinct' ? `count(u) AS m${k}` : `${CELLS[c.kind].sqlRollup(`p${k}`)} AS m${k}`));
+      const groupBy = ['b', ...dims.map((_, j) => `d${j}`)];
+      return `SELECT ${[`${sql.str(g)} AS granularity`, 'b AS bucket_start', ...dims.map((_, j) => `d${j}`), ...outer].join(', ')} FROM (${inner}) GROUP BY ${groupBy.join(', ')}`;
     });
     return { view: view.name, sql: perGranularity.join(' UNION ALL '), dims: dims.length, measures: cells.map((c) => c.name) };
   });
