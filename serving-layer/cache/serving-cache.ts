@@ -57,10 +57,13 @@ export class ServingCache {
 
   /**
    * A speed-layer read, shared and reused within the staleness bound; `check`: its content check,
-   * shared by the reads that pass the same `checkOf` (the query it checks: fresh-reads.ts).
+   * shared by the reads whose `checkOf` has the same range (fresh-reads.ts). Keyed by what a check
+   * covers (SpeedReadModel.contentCheck: view, granularity, from, to), not by the whole query: a
+   * totals answer's rows and sketches queries differ in `keep` and share it all the same.
    */
   speedRead<T>(key: string, load: () => Promise<T>, check?: () => Promise<ContentCheck>, checkOf?: SeriesQuery) {
-    return this.reads.get(key, load, check, checkOf === undefined ? key : JSON.stringify(['check', checkOf])) as Promise<FreshRead<T>>;
+    const checkKey = checkOf === undefined ? key : JSON.stringify(['check', checkOf.view, checkOf.granularity, checkOf.from, checkOf.to]);
+    return this.reads.get(key, load, check, checkKey) as Promise<FreshRead<T>>;
   }
 
   /**

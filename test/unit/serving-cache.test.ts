@@ -169,6 +169,18 @@ describe('FreshReads', () => {
     expect(checks).toBe(7);
   });
 
+  it("ServingCache keys a shared check by the range it covers: a totals answer's rows and sketches queries differ in keep and share one", async () => {
+    const cache = new ServingCache({ cacheBytes: 1 << 20, speedMaxStaleMs: 100 }, null, () => 0);
+    let checks = 0;
+    const check = () => (checks++, Promise.resolve({ token: 't', validUntil: 10_000 }));
+    const rows = { view: 'pageviews', granularity: 'hour' as const, filter: {}, keep: ['url'], maxRows: 10, from: 0, to: 3_600_000 };
+    const sketches = { view: 'pageviews', granularity: 'hour' as const, filter: {}, maxRows: 10, from: 0, to: 3_600_000 };
+    await Promise.all([cache.speedRead('rows', () => Promise.resolve(1), check, rows), cache.speedRead('sketches', () => Promise.resolve(2), check, sketches)]);
+    expect(checks).toBe(1);
+    await cache.speedRead('other', () => Promise.resolve(3), check, { ...sketches, to: 7_200_000 }); // another range: its own
+    expect(checks).toBe(2);
+  });
+
   it('does not remember a failed read', async () => {
     const reads = new FreshReads<number>(1_000, () => 0);
     await expect(reads.get('k', () => Promise.reject(new Error('redis down')))).rejects.toThrow('redis down');
