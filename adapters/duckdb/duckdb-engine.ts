@@ -16,17 +16,16 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection, type DuckDBResultReader } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBMaterializedResult } from '@duckdb/node-api';
 import type { StoredGroup, StoredSketch } from '../../shared/aggregate/stored-group.js';
 import type { BatchEngine, BatchEngineInput, BatchEngineResult } from '../../shared/batch-engine.js';
-import { LambdaError } from '../../shared/errors.js';
 import { DUCKDB } from '../../shared/sql/dialect.js';
 import { eventsSql } from '../../shared/sql/event-sql.js';
 import { dedupeCountsSql, rankedSql, viewQueries } from '../../shared/sql/job-sql.js';
 import { projectionColumns } from '../../shared/sql/projection.js';
-import type { Granularity } from '../../shared/time.js';
 import { loadEvents } from './load-events.js';
 import { sketchLists, sketchRowsOf } from './sketch-rows.js';
+import { exact, storedGroupsOf } from './stored-groups.js';
 import { textOf } from './text-bytes.js';
 import { TsPath, tsPathColumns } from './ts-path.js';
 
@@ -41,16 +40,6 @@ export interface DuckDbEngineOptions {
   fileDelayMs: number;
   /** LAMBDA_BATCH_COMPACT: read segments from their compacted Parquet, writing it where missing (compaction.ts) */
   compact: boolean;
-}
-
-/** A DuckDB integer (BIGINT/HUGEINT arrive as bigint) as an exact JS number, or a loud failure. */
-function exact(v: unknown, what: string): number | null {
-  if (v === null || v === undefined) return null;
-  const b = typeof v === 'bigint' ? v : BigInt(v as number);
-  if (b > BigInt(Number.MAX_SAFE_INTEGER) || b < -BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new LambdaError('INTERNAL', `${what} overflowed 2^53 (exact integers); use fewer decimals for this measure`);
-  }
-  return Number(b);
 }
 
 /**
@@ -166,12 +155,12 @@ export class DuckDbBatchEngine implements BatchEngine {
     const lists = input.sketches === true ? await sketchLists(db, views, 'ranked', signal) : [];
     const queries = viewQueries(DUCKDB, views, 'ranked');
     const results = (async () => {
-      const out: DuckDBResultReader[] = [];
+      const out: DuckDBMaterializedResult[] = [];
       for (const q of queries) {
         signal.throwIfAborted();
         const dims = Array.from({ length: q.dims }, (_, j) => `encode(d${j})`);
         const measures = q.measures.map((_, k) => `m${k}`);
-        out.push(await db.runAndReadAll(`SELECT ${['granularity', 'bucket_start', ...dims, ...measures].join(', ')} FROM (${q.sql})`));
+        out.push(await db.run(`SELECT ${['granularity', 'bucket_start', ...dims, ...measures].join(', ')} FROM (${q.sql})`));
       }
       return out;
     })();
@@ -182,20 +171,7 @@ export class DuckDbBatchEngine implements BatchEngine {
       await results.catch(() => undefined); // never leave a query running on the connection
     }
     const groups: StoredGroup[] = [];
-    (await results).forEach((result, i) => {
-      const q = queries[i]!;
-      for (const row of result.getRows()) {
-        const values: Record<string, number | null> = {};
-        q.measures.forEach((m, k) => (values[m] = exact(row[2 + q.dims + k], `measure "${m}" of view "${q.view}"`)));
-        groups.push({
-          view: q.view,
-          granularity: row[0] as Granularity,
-          bucketStart: exact(row[1], 'bucket start') as number,
-          dims: row.slice(2, 2 + q.dims).map(textOf),
-          values,
-        });
-      }
-    });
+    (await results).forEach((result, i) => storedGroupsOf(result, queries[i]!, groups));
     lap('views');
     return {
       groups,

@@ -15,7 +15,7 @@ import type { StoredSketch } from '../../shared/aggregate/stored-group.js';
 import { LambdaError } from '../../shared/errors.js';
 import { bytesOf, utf8 } from './text-bytes.js';
 import { PackedUnion } from '../../shared/hll/packed-union.js';
-import { packedRegisterOf, redisBytesOfPacked } from '../../shared/hll/sketch.js';
+import { BytesArena, packedRegisterOf, redisBytesOfPacked } from '../../shared/hll/sketch.js';
 import { DUCKDB } from '../../shared/sql/dialect.js';
 import { REGISTERS_COLUMNS, sketchQueries, type SketchQueries } from '../../shared/sql/sketch-sql.js';
 import { granularityMs, type Granularity } from '../../shared/time.js';
@@ -74,18 +74,30 @@ export async function sketchLists(db: DuckDBConnection, views: ViewSet, ranked: 
 export function sketchRowsOf(all: readonly SketchLists[], signal: AbortSignal): StoredSketch[] {
   const out: StoredSketch[] = [];
   const union = new PackedUnion();
+  const bytes = new BytesArena();
   for (const { query: q, lists } of all) {
     signal.throwIfAborted();
+    const dims = new DimsTable();
     const byGranularity = new Map<Granularity, readonly Group[]>();
     // Each granularity divides the next (minute, hour, day), so each rolls up from the one below.
     const sorted = [...q.granularities].sort((a, b) => granularityMs(a) - granularityMs(b));
     sorted.forEach((granularity, k) => {
       const below = k === 0 ? undefined : byGranularity.get(sorted[k - 1]!);
-      byGranularity.set(granularity, below === undefined ? finestGroups(lists, q.dims, union) : rollUp(below, granularityMs(granularity), union));
+      byGranularity.set(
+        granularity,
+        below === undefined ? finestGroups(lists, q.dims, dims, union) : rollUp(below, granularityMs(granularity), dims.size, union),
+      );
     });
     for (const granularity of q.granularities) {
       for (const g of byGranularity.get(granularity) ?? []) {
-        out.push({ view: q.view, granularity, bucketStart: g.bucketStart, dims: g.dims, measure: q.measure, sketch: redisBytesOfPacked(g.packed) });
+        out.push({
+          view: q.view,
+          granularity,
+          bucketStart: g.bucketStart,
+          dims: dims.values[g.dimsId]!,
+          measure: q.measure,
+          sketch: redisBytesOfPacked(g.packed, g.packed.length, bytes),
+        });
       }
     }
   }
@@ -95,17 +107,41 @@ export function sketchRowsOf(all: readonly SketchLists[], signal: AbortSignal): 
 /** One group of a granularity: its non-zero registers, packed, sorted by index, one per index. */
 interface Group {
   bucketStart: number;
-  dims: (string | null)[];
-  /** the dims as one string: the roll-up's key */
-  dimsKey: string;
+  /** the group's dims, as their number in the DimsTable: the roll-up's key */
+  dimsId: number;
   packed: Int32Array;
+}
+
+/**
+ * Every distinct tuple of dims values once, numbered: groups share the one array of their dims
+ * (a URL's 400 minutes, hours and days hold the same array) and roll up by a number, not a string.
+ */
+class DimsTable {
+  readonly values: (readonly (string | null)[])[] = [];
+  private readonly ids = new Map<string, number>();
+
+  get size(): number {
+    return this.values.length;
+  }
+
+  idOf(dims: (string | null)[]): number {
+    // One dimension (the common case) keys by its text; null is kept apart from the text "null".
+    const key = dims.length === 1 ? (dims[0] === null ? '\u0000null' : `s${dims[0]}`) : JSON.stringify(dims);
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = this.values.length;
+      this.values.push(dims);
+      this.ids.set(key, id);
+    }
+    return id;
+  }
 }
 
 /**
  * The finest groups from listsSql's result (columns b, d0.., regs), read from the result's vectors
  * rather than as row values: a list's registers are read in place, with no array per list.
  */
-function finestGroups(result: DuckDBMaterializedResult, dims: number, union: PackedUnion): Group[] {
+function finestGroups(result: DuckDBMaterializedResult, dims: number, table: DimsTable, union: PackedUnion): Group[] {
   const groups: Group[] = [];
   for (let c = 0; c < result.chunkCount; c++) {
     const chunk = result.getChunk(c);
@@ -120,29 +156,37 @@ function finestGroups(result: DuckDBMaterializedResult, dims: number, union: Pac
       throw new LambdaError('INTERNAL', 'expected lists of INTEGER registers from DuckDB');
     }
     const regs = lists.childVector;
-    for (let row = 0; row < chunk.rowCount; row++) {
+    const rows = chunk.rowCount;
+    for (let row = 0; row < rows; row++) {
       const from = lists.getEntryOffset(row);
       const to = from + lists.getEntryLength(row);
       for (let k = from; k < to; k++) union.add(regs.getItem(k) as number);
-      const groupDims = dimVectors.map((v) => utf8(v.getItemBytes(row)));
-      groups.push({ bucketStart: Number(buckets.getItem(row) as bigint | number), dims: groupDims, dimsKey: JSON.stringify(groupDims), packed: union.take() });
+      const dimsId = table.idOf(dimVectors.map((v) => utf8(v.getItemBytes(row))));
+      groups.push({ bucketStart: Number(buckets.getItem(row) as bigint | number), dimsId, packed: union.take() });
     }
   }
   return groups;
 }
 
-/** The groups of a coarser granularity (`ms`, a multiple of the groups' own): per group the union of the groups it covers. */
-function rollUp(groups: readonly Group[], ms: number, union: PackedUnion): Group[] {
-  const byKey = new Map<string, { bucketStart: number; dims: (string | null)[]; dimsKey: string; parts: Int32Array[] }>();
+/**
+ * The groups of a coarser granularity (`ms`, a multiple of the groups' own): per group the union
+ * of the groups it covers. Keyed by one number, bucket number * dims count + dims id: exact while
+ * below 2^53 (bucket numbers since 1970 are at most ~10^8 at a minute), else by text.
+ */
+function rollUp(groups: readonly Group[], ms: number, dimsCount: number, union: PackedUnion): Group[] {
+  const byKey = new Map<number | string, { bucketStart: number; dimsId: number; parts: Int32Array[] }>();
   for (const g of groups) {
-    const bucketStart = Math.floor(g.bucketStart / ms) * ms;
-    const key = `${bucketStart} ${g.dimsKey}`;
+    const bucket = Math.floor(g.bucketStart / ms);
+    const numeric = bucket * dimsCount + g.dimsId;
+    const key = Number.isSafeInteger(numeric) ? numeric : `${bucket} ${g.dimsId}`;
     const into = byKey.get(key);
-    if (into === undefined) byKey.set(key, { bucketStart, dims: g.dims, dimsKey: g.dimsKey, parts: [g.packed] });
+    if (into === undefined) byKey.set(key, { bucketStart: bucket * ms, dimsId: g.dimsId, parts: [g.packed] });
     else into.parts.push(g.packed);
   }
-  return [...byKey.values()].map(({ parts, ...g }) => {
+  const out: Group[] = [];
+  for (const { bucketStart, dimsId, parts } of byKey.values()) {
     for (const p of parts) union.addAll(p);
-    return { ...g, packed: union.take() };
-  });
+    out.push({ bucketStart, dimsId, packed: union.take() });
+  }
+  return out;
 }

@@ -174,6 +174,7 @@ const DIM_VALUES = [
   'true',
   'false',
   'null',
+  '"null"',
   '"é"',
   '"\\u00e9"',
   '"日本"',

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { HLL_REGISTERS, HyperLogLog } from '../../shared/hll/hll.js';
 import { toRedis, toRedisDense } from '../../shared/hll/hll-format.js';
-import { HLL_STANDARD_ERROR, SketchUnion, maxPerIndex, packedRegisterOf, redisBytesOfPacked, sketchOfMembers } from '../../shared/hll/sketch.js';
+import { BytesArena, HLL_STANDARD_ERROR, SketchUnion, maxPerIndex, packedRegisterOf, redisBytesOfPacked, sketchOfMembers } from '../../shared/hll/sketch.js';
 import { PackedUnion } from '../../shared/hll/packed-union.js';
 import { rand, type Rand } from './_prng.js';
 
@@ -61,6 +61,28 @@ describe('sketches from sorted registers', () => {
     }
     expect(seen.sparse).toBeGreaterThan(50);
     expect(seen.dense).toBeGreaterThan(20);
+  }, 60_000);
+
+  it('written into one BytesArena, every sketch keeps its own bytes (none overwrites another) across chunks', () => {
+    const r = rand(4242);
+    const arena = new BytesArena();
+    const written: { bytes: Uint8Array; expected: Buffer }[] = [];
+    for (let n = 0; n < 4000; n++) {
+      // Mostly a minute's group (up to 800 members: sparse, ~1 KiB), now and then any shape.
+      let h = randomRegisters(r);
+      if (r.chance(0.8)) {
+        h = new HyperLogLog();
+        for (let k = r.int(1, 800); k > 0; k--) h.add(`m${r.int(0, 1e12)}`);
+      }
+      const packed = packedOf(h);
+      written.push({ bytes: redisBytesOfPacked(packed, packed.length, arena), expected: Buffer.from(toRedis(h)) });
+    }
+    // Sparse sketches share chunks (dense ones are 12 KiB arrays of their own).
+    const sparse = written.filter((w) => w.bytes[4] === 1);
+    const chunks = new Set(sparse.map((w) => w.bytes.buffer));
+    expect(chunks.size).toBeGreaterThan(1);
+    expect(chunks.size).toBeLessThan(sparse.length / 10);
+    written.forEach((w, n) => expect(Buffer.from(w.bytes).equals(w.expected), `sketch ${n}`).toBe(true));
   }, 60_000);
 
   it('from members: duplicates and any order give the sketch PFADD builds', () => {
