@@ -6,7 +6,8 @@
  *   1. every line of every snapshot file read (by DuckDB's read_csv where the files are on local
  *      disk, read-native.ts; else through the MasterDataset port, the same gunzip and line
  *      splitting as the reference engine) and, in the same pass, validated and projected in SQL
- *      when plain (shared/sql/event-sql.ts), in read order (load-events.ts)
+ *      when plain (shared/sql/event-sql.ts), in read order (load-events.ts); or, for a segment
+ *      compacted by an earlier run, its validated rows read in place from Parquet
  *   2. the other lines through shared/events.ts (ts-path.ts), back into DuckDB in the same columns
  *   3. exact dedupe by id, then every view at every granularity (shared/sql/job-sql.ts)
  *
@@ -23,7 +24,7 @@ import { DUCKDB } from '../../shared/sql/dialect.js';
 import { eventsSql } from '../../shared/sql/event-sql.js';
 import { dedupeCountsSql, rankedSql, viewQueries } from '../../shared/sql/job-sql.js';
 import { projectionColumns } from '../../shared/sql/projection.js';
-import { loadEvents } from './load-events.js';
+import { dropEvents, EVENTS, loadEvents } from './load-events.js';
 import { sketchLists, sketchRowsOf } from './sketch-rows.js';
 import { exact, storedGroupsOf } from './stored-groups.js';
 import { textOf } from './text-bytes.js';
@@ -105,7 +106,8 @@ export class DuckDbBatchEngine implements BatchEngine {
       this.lastTimings[what] = Math.round(now - t);
       t = now;
     };
-    // 1. lines read and validated in one pass into `ev` (load-events.ts): SQL judges the plain ones;
+    // 1. lines read and validated in one pass into `ev`, beside the compacted files' view, both in
+    //    `events` (load-events.ts): SQL judges the plain ones;
     //    empty lines and those holding U+0000 go straight to the TypeScript path
     await db.run(`CREATE TEMP TABLE ev AS ${eventsSql(DUCKDB, views, '(SELECT CAST(NULL AS BIGINT) AS seq, CAST(NULL AS VARCHAR) AS line LIMIT 0)', ['seq'])}`);
     const intoEvents = (source: string, table = 'ev') => `INSERT INTO ${table} ${eventsSql(DUCKDB, views, source, ['seq'])}`;
@@ -121,7 +123,7 @@ export class DuckDbBatchEngine implements BatchEngine {
     // 2. the lines SQL does not judge, by shared/events.ts
     signal.throwIfAborted();
     await tsPath.flush(db);
-    await db.run('CREATE TEMP TABLE not_plain AS SELECT row_number() OVER (ORDER BY seq) AS k, seq, line FROM ev WHERE NOT plain');
+    await db.run(`CREATE TEMP TABLE not_plain AS SELECT row_number() OVER (ORDER BY seq) AS k, seq, line FROM ${EVENTS} WHERE NOT plain`);
     const [[notPlain] = []] = (await db.runAndReadAll('SELECT count(*) FROM not_plain')).getRows();
     for (let from = 1; from <= Number(notPlain); from += TS_PAGE) {
       signal.throwIfAborted();
@@ -130,11 +132,13 @@ export class DuckDbBatchEngine implements BatchEngine {
       await tsPath.flush(db);
     }
     await db.run('DROP TABLE not_plain');
-    const [plainRows] = (await db.runAndReadAll('SELECT count(*) FROM ev WHERE plain')).getRows();
+    const [plainRows] = (await db.runAndReadAll(`SELECT count(*) FROM ${EVENTS} WHERE plain`)).getRows();
     const sqlJudged = exact(plainRows?.[0] ?? 0, 'plain lines') ?? 0;
     this.lastSplit = { sql: sqlJudged, typescript: progress.recordsRead - sqlJudged };
     const invalid: Record<string, number> = { ...tsPath.invalid };
-    for (const [reason, count] of (await db.runAndReadAll('SELECT reason, count(*) FROM ev WHERE plain AND reason IS NOT NULL GROUP BY reason')).getRows()) {
+    for (const [reason, count] of (
+      await db.runAndReadAll(`SELECT reason, count(*) FROM ${EVENTS} WHERE plain AND reason IS NOT NULL GROUP BY reason`)
+    ).getRows()) {
       invalid[reason as string] = (invalid[reason as string] ?? 0) + (exact(count, 'count') ?? 0);
     }
 
@@ -143,9 +147,9 @@ export class DuckDbBatchEngine implements BatchEngine {
     signal.throwIfAborted();
     input.onMerge();
     const cols = ['id', 'ts', ...projection.map((c) => c.name)].join(', ');
-    const valid = `(SELECT seq, lh, ${cols} FROM ev WHERE plain AND reason IS NULL UNION ALL SELECT seq, ${DUCKDB.hash64('line')} AS lh, ${cols} FROM ts_valid)`;
+    const valid = `(SELECT seq, lh, ${cols} FROM ${EVENTS} WHERE plain AND reason IS NULL UNION ALL SELECT seq, ${DUCKDB.hash64('line')} AS lh, ${cols} FROM ts_valid)`;
     await db.run(`CREATE TEMP TABLE ranked AS ${rankedSql(views, valid)}`);
-    await db.run('DROP TABLE ev');
+    await dropEvents(db);
     await db.run('DROP TABLE ts_valid');
     const [counts] = (await db.runAndReadAll(dedupeCountsSql('ranked'))).getRows();
     lap('dedupe');

@@ -1,10 +1,11 @@
 /**
- * Reads the snapshot's lines and validates them into TEMP table `ev`, one row per line, numbered
+ * Reads the snapshot's lines and validates them into TEMP table `ev`, or finds them validated in
+ * compacted files (TEMP VIEW `compacted_ev`), one row per line (both in view `events`), numbered
  * `seq` = (file position << 32) + line (numbered-events.ts; the dedupe keeps the first copy of an
  * id by it, job-sql.ts). Three sources, each file from exactly one:
  *
  *   - a compacted file (compaction.ts), when the run compacts and one exists for the segment as it
- *     is now: its validated rows as they were written, no JSON read;
+ *     is now: its validated rows as they were written, no JSON read, read in place (viewCompacted);
  *   - DuckDB's own read of the gzip file (read-native.ts), for the other files on local disk; the
  *     run compacts them as it reads them;
  *   - the MasterDataset port (S3, and local files read_csv cannot split exactly as the port does),
@@ -48,7 +49,7 @@ type LoadInput = Pick<BatchEngineInput, 'files' | 'master' | 'signal' | 'onProgr
 /** Compacted files per read_parquet call: progress is reported per group. */
 const COMPACTED_AT_ONCE = 20;
 
-/** Fills `ev`, created before, with every line of the snapshot (see above). */
+/** Fills `ev`, created before, with the lines it reads, and makes view `events` (EVENTS) of every line of the snapshot (see above). */
 export async function loadEvents(
   db: DuckDBConnection,
   input: LoadInput,
@@ -75,7 +76,7 @@ export async function loadEvents(
       if (existsSync(path)) compacted.set(f, path);
       else compact.set(f, path);
     }
-    compaction.read = await readCompacted(db, input, compacted, progress, opts.fileDelayMs);
+    compaction.read = await viewCompacted(db, input, compacted, progress, opts.fileDelayMs);
     const native = await readNative(db, input, progress, opts, events, { positions: all.filter((f) => !compacted.has(f)), compact, compaction: compactor });
     toStream = native.fallback;
     Object.assign(compaction, { written: native.compacted, errors: native.compactErrors, writeMs: native.compactMs });
@@ -85,11 +86,31 @@ export async function loadEvents(
     await events.addNumbered(`SELECT ${seqSql('f', 'n')} AS seq, line FROM streamed`);
     await db.run('DROP TABLE streamed');
   }
+  await db.run(`CREATE TEMP VIEW ${EVENTS} AS SELECT * FROM ev${compaction.read > 0 ? ' UNION ALL SELECT * FROM compacted_ev' : ''}`);
   return { progress, native: input.files.length - toStream.length, streamed: toStream.length, compaction };
 }
 
-/** The compacted files (position in the listing to path) into `ev`, a group per read_parquet (one file each while `fileDelayMs` pauses after each). */
-async function readCompacted(
+/** After loadEvents: every line of the snapshot, validated (table `ev` and the compacted files' view). */
+export const EVENTS = 'events';
+
+/** Drops what loadEvents created (the events' view first: it reads the others). */
+export async function dropEvents(db: DuckDBConnection): Promise<void> {
+  await db.run(`DROP VIEW ${EVENTS}`);
+  await db.run('DROP VIEW IF EXISTS compacted_ev');
+  await db.run('DROP TABLE ev');
+}
+
+/**
+ * The compacted files (position in the listing to path) as TEMP VIEW `compacted_ev`, in `ev`'s
+ * columns: not copied into `ev`. The dedupe's window reads them once where it scans the events, and
+ * the counts and the TypeScript path read only the columns they need. Copying 5M events' rows into
+ * `ev` first took ~2.2 s of a 10-11 s run, and the window then read them back (bench/results.md).
+ * Their rows are counted here from the files' footers (no row is read): the progress and the run's
+ * eventsRead, a group of files per count (one file each while `fileDelayMs` pauses after each).
+ * A file's position comes from read_parquet's `file_index` (its place in the list given), not
+ * from its name: joining every row by its path string cost more than the rest of the read.
+ */
+async function viewCompacted(
   db: DuckDBConnection,
   input: LoadInput,
   compacted: ReadonlyMap<number, string>,
@@ -97,24 +118,26 @@ async function readCompacted(
   fileDelayMs: number,
 ): Promise<number> {
   const entries = [...compacted];
+  const parquet = (group: readonly (readonly [number, string])[]) =>
+    `read_parquet([${group.map(([, path]) => DUCKDB.str(path)).join(', ')}], hive_partitioning = false)`;
   const size = fileDelayMs > 0 ? 1 : COMPACTED_AT_ONCE;
   for (let i = 0; i < entries.length; i += size) {
     input.signal.throwIfAborted();
     const group = entries.slice(i, i + size);
-    const positions = group.map(([f, path]) => `(${DUCKDB.str(path)}, ${f})`).join(', ');
-    const paths = group.map(([, path]) => DUCKDB.str(path)).join(', ');
-    const [[rows] = []] = (
-      await db.runAndReadAll(
-        `INSERT INTO ev SELECT ${seqSql('p.f', 'c.n')} AS seq, c.* EXCLUDE (n, filename) ` +
-          `FROM read_parquet([${paths}], filename = true, hive_partitioning = false) c JOIN (VALUES ${positions}) p(filename, f) ON p.filename = c.filename`,
-      )
-    ).getRows();
+    const [[rows] = []] = (await db.runAndReadAll(`SELECT count(*) FROM ${parquet(group)}`)).getRows();
     progress.filesDone += group.length;
     progress.bytesDone += group.reduce((sum, [f]) => sum + (input.files[f] as (typeof input.files)[number]).sizeBytes, 0);
     progress.recordsRead += Number(rows);
     input.onProgress({ ...progress });
     if (fileDelayMs > 0) await sleep(fileDelayMs, undefined, { signal: input.signal });
   }
+  const positions = entries.map(([f], i) => `(${i}, ${f})`).join(', ');
+  await db.run(
+    entries.length === 0
+      ? 'CREATE TEMP VIEW compacted_ev AS SELECT * FROM ev LIMIT 0'
+      : `CREATE TEMP VIEW compacted_ev AS SELECT ${seqSql('p.f', 'c.n')} AS seq, c.* EXCLUDE (n) FROM ${parquet(entries)} c ` +
+          `JOIN (VALUES ${positions}) p(i, f) ON p.i = c.file_index`,
+  );
   return entries.length;
 }
 

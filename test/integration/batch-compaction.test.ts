@@ -92,6 +92,46 @@ describe('compacted segments', () => {
     await rerun();
   });
 
+  it('keeps the same copy of an id between files from compacted files as from the JSON (the first in listing order)', async () => {
+    const master = new LocalMasterDataset(fileURLToPath(ctx.config.masterUrl));
+    const topic = ctx.config.kafka.topic;
+    // Ten ids in every one of four files, each file's copy on its own URL: which copy is kept is
+    // which URL counts them. The files' own ids fill the rest.
+    const perFile = (f: number) =>
+      Array.from(
+        { length: 20 },
+        (_, i) => `{"id":"${i < 10 ? `same-${i}` : `f${f}-${i}`}","ts":${T0 + i * 1000},"type":"pageview","user":"u${i}","url":"/from-file-${f}"}`,
+      );
+    const byUrl = loadViews(
+      JSON.stringify({
+        views: [
+          { name: 'by_url', granularities: ['hour'], dimensions: ['url'], measures: { n: { type: 'count' }, users: { type: 'distinct', field: 'user' } } },
+        ],
+      }),
+      'one view by url',
+    );
+    await writeSegments(master, [0, 1, 2, 3].flatMap(perFile), { topic, files: 4, partitions: 2 });
+    await writeCheckpoints(master, topic, 2, T0 + 3 * 86_400_000);
+    const duckdb = engine();
+    const fromJson = await run(duckdb, master, byUrl);
+    expect(duckdb.lastCompaction).toEqual({ read: 0, written: 4, errors: [] });
+    const fromCompacted = await run(duckdb, master, byUrl);
+    expect(duckdb.lastCompaction).toEqual({ read: 4, written: 0, errors: [] });
+    expect(fromCompacted.counts.duplicatesDifferingPayload).toBe(30);
+    expectSameRunFile(fromCompacted.runId, fromJson.runId);
+    // One file keeps all ten (20 events on its URL; 10 on each other one), whichever source: the
+    // first in listing order, as from the JSON.
+    const urls = (content(fromCompacted.runId).view_by_url as string[]).map((r) => JSON.parse(r) as [string, number, string, number, number]);
+    expect(urls.map(([, , , n]) => n).sort()).toEqual([10, 10, 10, 20]);
+    const firstKey = (await master.listFiles())[0]?.key as string;
+    let firstLine = '';
+    for await (const line of master.readLines(firstKey)) {
+      firstLine = line;
+      break;
+    }
+    expect(urls.find(([, , , n]) => n === 20)?.[2]).toBe((JSON.parse(firstLine) as { url: string }).url);
+  });
+
   it('never reads the compacted files of other views: each view set has its own', async () => {
     const root = fileURLToPath(ctx.config.masterUrl);
     const master = new LocalMasterDataset(root);
