@@ -132,15 +132,15 @@ export class DuckDbBatchEngine implements BatchEngine {
       await tsPath.flush(db);
     }
     await db.run('DROP TABLE not_plain');
-    const [plainRows] = (await db.runAndReadAll(`SELECT count(*) FROM ${EVENTS} WHERE plain`)).getRows();
-    const sqlJudged = exact(plainRows?.[0] ?? 0, 'plain lines') ?? 0;
-    this.lastSplit = { sql: sqlJudged, typescript: progress.recordsRead - sqlJudged };
+    // The plain lines by verdict, in one scan: NULL is valid, any other is an invalid reason.
     const invalid: Record<string, number> = { ...tsPath.invalid };
-    for (const [reason, count] of (
-      await db.runAndReadAll(`SELECT reason, count(*) FROM ${EVENTS} WHERE plain AND reason IS NOT NULL GROUP BY reason`)
-    ).getRows()) {
-      invalid[reason as string] = (invalid[reason as string] ?? 0) + (exact(count, 'count') ?? 0);
+    let sqlJudged = 0;
+    for (const [reason, count] of (await db.runAndReadAll(`SELECT reason, count(*) FROM ${EVENTS} WHERE plain GROUP BY reason`)).getRows()) {
+      const n = exact(count, 'plain lines') ?? 0;
+      sqlJudged += n;
+      if (reason !== null) invalid[reason as string] = (invalid[reason as string] ?? 0) + n;
     }
+    this.lastSplit = { sql: sqlJudged, typescript: progress.recordsRead - sqlJudged };
 
     lap('typescript');
     // 3. dedupe and views
