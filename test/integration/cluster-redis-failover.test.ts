@@ -40,7 +40,7 @@ import { clusterStream } from '../support/cluster-stream.js';
 const views = defaultViewSet();
 /** scripts/redis-cluster.sh's cluster-node-timeout, and the one set while a replica is stopped */
 const NODE_TIMEOUT_MS = 3_000;
-const STOPPED_NODE_TIMEOUT_MS = 8_000;
+const STOPPED_NODE_TIMEOUT_MS = 20_000;
 const skip = faultSkipReason();
 if (skip) console.warn(`cluster-redis-failover.test.ts skipped: ${skip}`);
 
